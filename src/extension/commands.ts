@@ -1,0 +1,44 @@
+import * as vscode from 'vscode';
+import { ModelLoadError } from '../model/errors';
+import { loadModel } from '../model/load';
+import { formatSummary, summarize } from '../model/summary';
+
+function targetUri(uri: unknown): vscode.Uri | undefined {
+  if (uri instanceof vscode.Uri) return uri;
+  return vscode.window.activeTextEditor?.document.uri ?? activeCustomEditorUri();
+}
+
+function activeCustomEditorUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  return input instanceof vscode.TabInputCustom ? input.uri : undefined;
+}
+
+export function registerCommands(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('circuitscope.inspectModel', async (arg: unknown) => {
+      const uri = targetUri(arg);
+      if (!uri) {
+        void vscode.window.showErrorMessage('Circuitscope: select an .onnx file or a TF.js model.json to inspect.');
+        return;
+      }
+      const viewType = uri.path.endsWith('.json') ? 'circuitscope.modelGraphJson' : 'circuitscope.modelGraph';
+      await vscode.commands.executeCommand('vscode.openWith', uri, viewType);
+    }),
+    vscode.commands.registerCommand('circuitscope.modelInfo', async (arg: unknown) => {
+      const uri = targetUri(arg);
+      if (!uri) {
+        void vscode.window.showErrorMessage('Circuitscope: select an .onnx file or a TF.js model.json.');
+        return;
+      }
+      try {
+        const model = await loadModel(uri.fsPath);
+        output.info(`\n${formatSummary(summarize(model.graph))}`);
+        output.show(true);
+      } catch (e) {
+        const msg = e instanceof ModelLoadError ? `[${e.code}] ${e.message}` : String(e);
+        output.error(msg);
+        void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
+      }
+    }),
+  );
+}

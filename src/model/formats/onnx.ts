@@ -1,0 +1,848 @@
+/**
+ * ONNX `ModelProto` → IR, decoded with protobufjs over the ONNX schema (src/model/formats/onnx.proto).
+ *
+ * Initializers stay lazy: protobufjs hands `raw_data` back as views into the file buffer, and only
+ * {@link LoadedModel.readTensor} turns bytes into typed arrays. External data (`data_location = EXTERNAL`) is
+ * located and size-checked at load time and read on demand; paths that escape the model's folder are refused.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import protobuf from 'protobufjs';
+import { ModelLoadError } from '../errors';
+import { checkedElements, finishGraph, LIMITS, scopeFromName, type PartialGraph } from '../graphBuild';
+import {
+  DTYPE_BYTES,
+  type Attribute,
+  type AttributeValue,
+  type Dim,
+  type DType,
+  type GraphNode,
+  type LoadedModel,
+  type LoadedTensor,
+  type SubgraphSummary,
+  type TensorData,
+  type TensorInfo,
+  type ValueInfo,
+} from '../ir';
+import { ONNX_SCHEMA } from './onnxSchema';
+import { decodeBfloat16, decodeFloat16 } from './halfFloat';
+
+const FORMAT = 'onnx';
+
+let modelType: protobuf.Type | undefined;
+let tensorType: protobuf.Type | undefined;
+function types(): { model: protobuf.Type; tensor: protobuf.Type } {
+  if (!modelType || !tensorType) {
+    const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
+    modelType = root.lookupType('onnx.ModelProto');
+    tensorType = root.lookupType('onnx.TensorProto');
+  }
+  return { model: modelType, tensor: tensorType };
+}
+
+/** ONNX TensorProto.DataType → IR dtype. */
+export const ONNX_DTYPES: Record<number, DType> = {
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  14: 'complex64',
+  15: 'complex128',
+  16: 'bfloat16',
+  17: 'float8e4m3fn',
+  18: 'float8e4m3fnuz',
+  19: 'float8e5m2',
+  20: 'float8e5m2fnuz',
+  21: 'uint4',
+  22: 'int4',
+  23: 'float4e2m1',
+};
+
+// ---- decoded protobuf shapes (the subset we read; every field may be absent) ----
+type LongLike = number | { low: number; high: number; unsigned: boolean; toNumber(): number; toString(): string };
+interface PDim {
+  dim_value?: LongLike;
+  dim_param?: string;
+}
+interface PType {
+  tensor_type?: { elem_type?: number; shape?: { dim?: PDim[] } };
+  sequence_type?: { elem_type?: PType };
+  map_type?: { key_type?: number; value_type?: PType };
+  optional_type?: { elem_type?: PType };
+  sparse_tensor_type?: { elem_type?: number; shape?: { dim?: PDim[] } };
+}
+interface PValueInfo {
+  name?: string;
+  type?: PType;
+}
+interface PStringEntry {
+  key?: string;
+  value?: string;
+}
+interface PTensor {
+  dims?: LongLike[];
+  data_type?: number;
+  name?: string;
+  raw_data?: Uint8Array;
+  float_data?: number[];
+  int32_data?: number[];
+  string_data?: Uint8Array[];
+  int64_data?: LongLike[];
+  double_data?: number[];
+  uint64_data?: LongLike[];
+  data_location?: number;
+  external_data?: PStringEntry[];
+  segment?: unknown;
+}
+interface PSparseTensor {
+  values?: PTensor;
+  indices?: PTensor;
+  dims?: LongLike[];
+}
+interface PAttribute {
+  name?: string;
+  type?: number;
+  f?: number;
+  i?: LongLike;
+  s?: Uint8Array;
+  t?: PTensor;
+  g?: PGraph;
+  sparse_tensor?: PSparseTensor;
+  tp?: PType;
+  floats?: number[];
+  ints?: LongLike[];
+  strings?: Uint8Array[];
+  tensors?: PTensor[];
+  graphs?: PGraph[];
+  type_protos?: PType[];
+  ref_attr_name?: string;
+}
+interface PNode {
+  input?: string[];
+  output?: string[];
+  name?: string;
+  op_type?: string;
+  domain?: string;
+  attribute?: PAttribute[];
+}
+interface PGraph {
+  node?: PNode[];
+  name?: string;
+  initializer?: PTensor[];
+  sparse_initializer?: PSparseTensor[];
+  input?: PValueInfo[];
+  output?: PValueInfo[];
+  value_info?: PValueInfo[];
+}
+interface PFunction {
+  name?: string;
+  domain?: string;
+  input?: string[];
+  output?: string[];
+  node?: PNode[];
+}
+interface PModel {
+  ir_version?: LongLike;
+  opset_import?: { domain?: string; version?: LongLike }[];
+  producer_name?: string;
+  producer_version?: string;
+  domain?: string;
+  model_version?: LongLike;
+  doc_string?: string;
+  graph?: PGraph;
+  metadata_props?: PStringEntry[];
+  functions?: PFunction[];
+}
+
+/** int64 → number when exact, else the decimal string. */
+function int64(v: LongLike | undefined): number | string {
+  if (v === undefined) return 0;
+  if (typeof v === 'number') return v;
+  const n = v.toNumber();
+  return Number.isSafeInteger(n) ? n : v.toString();
+}
+
+function asSafeNumber(v: LongLike | undefined): number {
+  const x = int64(v);
+  return typeof x === 'number' ? x : Number.NaN;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** Decodes `bytes` as an ONNX model. @throws ModelLoadError */
+export function decodeModelProto(file: string, bytes: Uint8Array): PModel {
+  const { model } = types();
+  try {
+    return model.decode(bytes) as unknown as PModel;
+  } catch (e) {
+    throw protobufError(file, e, 'ModelProto');
+  }
+}
+
+function protobufError(file: string, e: unknown, what: string): ModelLoadError {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/index out of range/i.test(msg)) {
+    return new ModelLoadError(
+      'truncated',
+      file,
+      `expected a complete ONNX ${what}, found a protobuf that ends early or declares a length past the end of the file (${msg})`,
+      FORMAT,
+    );
+  }
+  return new ModelLoadError('corrupt', file, `expected an ONNX ${what} (protobuf), found bytes that do not decode: ${msg}`, FORMAT);
+}
+
+function dtypeOf(n: number | undefined, file: string, what: string): DType | undefined {
+  if (n === undefined || n === 0) return undefined;
+  const d = ONNX_DTYPES[n];
+  if (!d) {
+    throw new ModelLoadError(
+      'unknown-dtype',
+      file,
+      `${what}: expected an ONNX TensorProto.DataType between 1 and 23, found ${n}`,
+      FORMAT,
+    );
+  }
+  return d;
+}
+
+function dimsOf(dims: LongLike[] | undefined, file: string, what: string): number[] {
+  const out: number[] = [];
+  for (const d of dims ?? []) {
+    const n = int64(d);
+    if (typeof n !== 'number') {
+      throw new ModelLoadError('absurd-shape', file, `${what}: dimension ${n} is beyond 2^53`, FORMAT);
+    }
+    out.push(n);
+  }
+  checkedElements(out, file, what, FORMAT);
+  return out;
+}
+
+function valueShape(t: PType | undefined, file: string, what: string, warnings: string[]): { dtype?: DType; shape?: Dim[] } {
+  const tt = t?.tensor_type ?? t?.sparse_tensor_type;
+  if (!tt) return {};
+  const dtype = dtypeOf(tt.elem_type, file, what);
+  if (!tt.shape) return { dtype };
+  const shape: Dim[] = (tt.shape.dim ?? []).map((d) => {
+    if (d.dim_param) return d.dim_param;
+    if (d.dim_value === undefined) return null;
+    const n = asSafeNumber(d.dim_value);
+    if (Number.isNaN(n) || n > LIMITS.maxDim) {
+      throw new ModelLoadError('absurd-shape', file, `${what}: dimension ${int64(d.dim_value)} is larger than 2^40`, FORMAT);
+    }
+    if (n < 0) {
+      warnings.push(`${what}: negative dimension ${n} read as unknown`);
+      return null;
+    }
+    return n;
+  });
+  return { dtype, shape };
+}
+
+/** What a TensorProto holds and where; validated against dtype × shape. */
+interface TensorSource {
+  info: TensorInfo;
+  proto: PTensor;
+  /** For external data: the absolute path. */
+  externalPath?: string;
+}
+
+function typedFieldLength(t: PTensor, dtype: DType): number {
+  switch (dtype) {
+    case 'float32':
+    case 'complex64':
+      return t.float_data?.length ?? 0;
+    case 'float64':
+    case 'complex128':
+      return t.double_data?.length ?? 0;
+    case 'int64':
+      return t.int64_data?.length ?? 0;
+    case 'uint32':
+    case 'uint64':
+      return t.uint64_data?.length ?? 0;
+    case 'string':
+      return t.string_data?.length ?? 0;
+    default:
+      return t.int32_data?.length ?? 0;
+  }
+}
+
+function describeTensor(
+  t: PTensor,
+  name: string,
+  file: string,
+  modelDir: string,
+  what: string,
+): TensorSource {
+  const dtype = dtypeOf(t.data_type, file, `${what} '${name}'`);
+  if (!dtype) {
+    throw new ModelLoadError('unknown-dtype', file, `${what} '${name}': expected a data_type, found UNDEFINED (0)`, FORMAT);
+  }
+  const shape = dimsOf(t.dims, file, `${what} '${name}'`);
+  const elements = checkedElements(shape, file, `${what} '${name}'`, FORMAT);
+  const elemBytes = DTYPE_BYTES[dtype];
+  const expectedBytes = Math.ceil(elements * elemBytes);
+  if (t.data_location === 1) {
+    const entries = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const location = entries.get('location');
+    if (!location) {
+      throw new ModelLoadError(
+        'invalid-structure',
+        file,
+        `${what} '${name}' is stored externally but has no 'location' entry in external_data`,
+        FORMAT,
+      );
+    }
+    const abs = resolveInside(modelDir, location, file, `${what} '${name}'`);
+    const offset = Number(entries.get('offset') ?? '0');
+    const lengthText = entries.get('length');
+    const length = lengthText !== undefined ? Number(lengthText) : expectedBytes;
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new ModelLoadError(
+        'invalid-structure',
+        file,
+        `${what} '${name}': external data offset/length must be non-negative integers, found offset=${entries.get('offset')} length=${lengthText}`,
+        FORMAT,
+      );
+    }
+    if (dtype !== 'string' && length !== expectedBytes) {
+      throw new ModelLoadError(
+        'tensor-size-mismatch',
+        file,
+        `${what} '${name}': ${dtype}[${shape.join(',')}] needs ${expectedBytes} bytes, external data declares ${length}`,
+        FORMAT,
+      );
+    }
+    return {
+      info: { name, dtype, shape, elements, byteLength: length, location: { kind: 'external', file: location, offset, length } },
+      proto: t,
+      externalPath: abs,
+    };
+  }
+  let byteLength: number;
+  if (t.raw_data && t.raw_data.length > 0) {
+    byteLength = t.raw_data.length;
+    if (dtype !== 'string' && byteLength !== expectedBytes) {
+      throw new ModelLoadError(
+        'tensor-size-mismatch',
+        file,
+        `${what} '${name}': ${dtype}[${shape.join(',')}] needs ${expectedBytes} bytes of raw_data, found ${byteLength}`,
+        FORMAT,
+      );
+    }
+  } else {
+    const count = typedFieldLength(t, dtype);
+    const perElement = dtype === 'complex64' || dtype === 'complex128' ? 2 : 1;
+    // Sub-byte types pack two values per int32_data entry.
+    const expectedCount = elemBytes === 0.5 ? Math.ceil(elements / 2) : elements * perElement;
+    if (count !== expectedCount) {
+      throw new ModelLoadError(
+        'tensor-size-mismatch',
+        file,
+        `${what} '${name}': ${dtype}[${shape.join(',')}] needs ${expectedCount} values, found ${count}`,
+        FORMAT,
+      );
+    }
+    byteLength =
+      dtype === 'string'
+        ? (t.string_data ?? []).reduce((s, b) => s + b.length, 0)
+        : expectedBytes;
+  }
+  return { info: { name, dtype, shape, elements, byteLength, location: { kind: 'inline' } }, proto: t };
+}
+
+/** Resolves `rel` against `dir`, refusing absolute paths and paths that leave `dir`. */
+export function resolveInside(dir: string, rel: string, file: string, what: string): string {
+  if (path.isAbsolute(rel) || /^[a-zA-Z]:[\\/]/.test(rel)) {
+    throw new ModelLoadError(
+      'path-escape',
+      file,
+      `${what}: expected a data path relative to the model's folder, found the absolute path '${rel}' (refused)`,
+      FORMAT,
+    );
+  }
+  const abs = path.resolve(dir, rel);
+  const back = path.relative(dir, abs);
+  if (back === '' || back.startsWith('..') || path.isAbsolute(back)) {
+    throw new ModelLoadError(
+      'path-escape',
+      file,
+      `${what}: the data path '${rel}' leaves the model's folder ${dir} (refused)`,
+      FORMAT,
+    );
+  }
+  return abs;
+}
+
+function attributeValue(
+  a: PAttribute,
+  ctx: { file: string; modelDir: string; nodeId: string; constants: Map<string, TensorSource>; functions: Map<string, PFunction> },
+): AttributeValue {
+  const what = `attribute '${a.name ?? ''}' of node '${ctx.nodeId}'`;
+  const tensor = (t: PTensor, k?: number): TensorInfo => {
+    const name = `${ctx.nodeId}/${a.name ?? ''}${k === undefined ? '' : `/${k}`}`;
+    const src = describeTensor(t, name, ctx.file, ctx.modelDir, what);
+    ctx.constants.set(name, src);
+    return src.info;
+  };
+  const ints = (xs: LongLike[] | undefined): (number | string)[] => (xs ?? []).map(int64);
+  switch (a.type) {
+    case 1:
+      return { type: 'float', value: a.f ?? 0 };
+    case 2:
+      return { type: 'int', value: int64(a.i) };
+    case 3:
+      return { type: 'string', value: a.s ? utf8.decode(a.s) : '' };
+    case 4:
+      return a.t ? { type: 'tensor', value: tensor(a.t) } : { type: 'unknown', value: 'empty tensor attribute' };
+    case 5:
+      return a.g ? { type: 'graph', value: summarise(a.g, ctx.functions) } : { type: 'unknown', value: 'empty graph attribute' };
+    case 6:
+      return { type: 'floats', value: a.floats ?? [] };
+    case 7:
+      return { type: 'ints', value: ints(a.ints) };
+    case 8:
+      return { type: 'strings', value: (a.strings ?? []).map((s) => utf8.decode(s)) };
+    case 9:
+      return { type: 'tensors', value: (a.tensors ?? []).map((t, k) => tensor(t, k)) };
+    case 10:
+      return { type: 'graphs', value: (a.graphs ?? []).map((g) => summarise(g, ctx.functions)) };
+    case 11:
+    case 12:
+      return { type: 'unknown', value: 'sparse tensor' };
+    case 13:
+    case 14:
+      return { type: 'type', value: 'type proto' };
+    default:
+      // Old writers leave `type` unset; infer from the populated field.
+      if (a.ref_attr_name) return { type: 'string', value: `@${a.ref_attr_name}` };
+      if (a.floats?.length) return { type: 'floats', value: a.floats };
+      if (a.ints?.length) return { type: 'ints', value: ints(a.ints) };
+      if (a.strings?.length) return { type: 'strings', value: a.strings.map((s) => utf8.decode(s)) };
+      if (a.t) return { type: 'tensor', value: tensor(a.t) };
+      if (a.g) return { type: 'graph', value: summarise(a.g, ctx.functions) };
+      if (a.s?.length) return { type: 'string', value: utf8.decode(a.s) };
+      if (a.i !== undefined) return { type: 'int', value: int64(a.i) };
+      if (a.f !== undefined) return { type: 'float', value: a.f };
+      return { type: 'unknown', value: `attribute type ${a.type ?? 'unset'}` };
+  }
+}
+
+/** Lists a nested graph (If/Loop/Scan body) without expanding it into the IR. */
+function summarise(g: PGraph, functions: Map<string, PFunction>, depth = 0): SubgraphSummary {
+  const opCounts: Record<string, number> = {};
+  const subgraphs: SubgraphSummary[] = [];
+  for (const n of g.node ?? []) {
+    const op = n.op_type ?? '?';
+    opCounts[op] = (opCounts[op] ?? 0) + 1;
+    if (depth < 32) {
+      for (const a of n.attribute ?? []) {
+        if (a.g) subgraphs.push(summarise(a.g, functions, depth + 1));
+        for (const sg of a.graphs ?? []) subgraphs.push(summarise(sg, functions, depth + 1));
+      }
+    }
+  }
+  return {
+    name: g.name ?? '',
+    nodeCount: g.node?.length ?? 0,
+    opCounts,
+    inputs: (g.input ?? []).map((v) => v.name ?? ''),
+    outputs: (g.output ?? []).map((v) => v.name ?? ''),
+    subgraphs,
+  };
+}
+
+function summariseFunction(f: PFunction, functions: Map<string, PFunction>): SubgraphSummary {
+  return {
+    ...summarise({ node: f.node, name: `${f.domain ?? ''}.${f.name ?? ''}` }, functions),
+    inputs: f.input ?? [],
+    outputs: f.output ?? [],
+  };
+}
+
+/**
+ * Turns a standard-domain Constant node with a tensor or scalar/list value into a tensor source named after
+ * its output, or returns undefined (sparse or string-list constants stay nodes).
+ */
+function foldConstant(n: PNode, file: string, modelDir: string): TensorSource | undefined {
+  if (n.op_type !== 'Constant' || (n.domain ?? '') !== '' || n.output?.length !== 1 || !n.output[0]) return undefined;
+  const attrs = n.attribute ?? [];
+  if (attrs.length !== 1) return undefined;
+  const a = attrs[0];
+  const name = n.output[0];
+  let proto: PTensor | undefined;
+  switch (a.name) {
+    case 'value':
+      proto = a.t;
+      break;
+    case 'value_float':
+      proto = { dims: [], data_type: 1, float_data: [a.f ?? 0] };
+      break;
+    case 'value_floats':
+      proto = { dims: [a.floats?.length ?? 0], data_type: 1, float_data: a.floats ?? [] };
+      break;
+    case 'value_int':
+      proto = { dims: [], data_type: 7, int64_data: [a.i ?? 0] };
+      break;
+    case 'value_ints':
+      proto = { dims: [a.ints?.length ?? 0], data_type: 7, int64_data: a.ints ?? [] };
+      break;
+    default:
+      return undefined;
+  }
+  if (!proto) return undefined;
+  return describeTensor(proto, name, file, modelDir, `Constant node '${n.name || name}'`);
+}
+
+/** Builds the IR from a decoded model. @throws ModelLoadError */
+export function onnxToGraph(
+  file: string,
+  fileBytes: number,
+  m: PModel,
+): { graph: ReturnType<typeof finishGraph>; sources: Map<string, TensorSource> } {
+  const g = m.graph;
+  if (!g) {
+    throw new ModelLoadError(
+      'invalid-structure',
+      file,
+      'expected an ONNX ModelProto with a graph (field 7), found none — this is not an ONNX model or it is damaged',
+      FORMAT,
+    );
+  }
+  const modelDir = path.dirname(file);
+  const warnings: string[] = [];
+  const values: Record<string, ValueInfo> = {};
+  const tensors: Record<string, TensorInfo> = {};
+  const sources = new Map<string, TensorSource>();
+  const functions = new Map<string, PFunction>();
+  for (const f of m.functions ?? []) functions.set(`${f.domain ?? ''}\u0000${f.name ?? ''}`, f);
+
+  for (const t of g.initializer ?? []) {
+    const name = t.name ?? '';
+    if (!name) throw new ModelLoadError('invalid-structure', file, 'an initializer has no name', FORMAT);
+    const src = describeTensor(t, name, file, modelDir, 'initializer');
+    tensors[name] = src.info;
+    sources.set(name, src);
+    values[name] = { id: name, name, dtype: src.info.dtype, shape: src.info.shape, kind: 'initializer' };
+  }
+  for (const s of g.sparse_initializer ?? []) {
+    const v = s.values;
+    const name = v?.name ?? '';
+    if (!v || !name) throw new ModelLoadError('invalid-structure', file, 'a sparse initializer has no values or no name', FORMAT);
+    const src = describeTensor(v, name, file, modelDir, 'sparse initializer');
+    const shape = dimsOf(s.dims, file, `sparse initializer '${name}'`);
+    tensors[name] = src.info;
+    sources.set(name, src);
+    values[name] = { id: name, name, dtype: src.info.dtype, shape, kind: 'initializer' };
+    warnings.push(`sparse initializer '${name}': ${src.info.elements} stored values of a [${shape.join(',')}] tensor`);
+  }
+  const inputs: string[] = [];
+  for (const vi of g.input ?? []) {
+    const name = vi.name ?? '';
+    if (!name) throw new ModelLoadError('invalid-structure', file, 'a graph input has no name', FORMAT);
+    if (values[name]?.kind === 'initializer') continue; // IR < 4: initializers also listed as inputs
+    const { dtype, shape } = valueShape(vi.type, file, `graph input '${name}'`, warnings);
+    values[name] = { id: name, name, dtype, shape, kind: 'input' };
+    inputs.push(name);
+  }
+  const declared = new Map<string, PValueInfo>();
+  for (const vi of g.value_info ?? []) if (vi.name) declared.set(vi.name, vi);
+  const outputs: string[] = [];
+  for (const vi of g.output ?? []) {
+    if (!vi.name) throw new ModelLoadError('invalid-structure', file, 'a graph output has no name', FORMAT);
+    declared.set(vi.name, vi);
+    outputs.push(vi.name);
+  }
+  const outputSet = new Set(outputs);
+
+  const nodes: GraphNode[] = [];
+  const usedIds = new Set<string>();
+  let unnamed = 0;
+  let foldedCount = 0;
+  const pnodes = g.node ?? [];
+  if (pnodes.length > LIMITS.maxNodes) {
+    throw new ModelLoadError('too-large', file, `the graph has ${pnodes.length} nodes, above the ${LIMITS.maxNodes} limit`, FORMAT);
+  }
+  for (let k = 0; k < pnodes.length; k++) {
+    const n = pnodes[k];
+    const opType = n.op_type ?? '';
+    if (!opType) {
+      throw new ModelLoadError('invalid-structure', file, `node #${k} ('${n.name ?? ''}'): expected an op_type, found none`, FORMAT);
+    }
+    const folded = foldConstant(n, file, modelDir);
+    if (folded) {
+      // A Constant node is a weight in all but name (paddle2onnx and tf2onnx export weights this way):
+      // its output becomes an initializer so parameter counts and the graph view treat it as one.
+      const out = folded.info.name;
+      if (values[out]) {
+        throw new ModelLoadError('invalid-graph', file, `Constant node '${n.name || k}' writes '${out}', which already exists`, FORMAT);
+      }
+      tensors[out] = folded.info;
+      sources.set(out, folded);
+      values[out] = { id: out, name: out, dtype: folded.info.dtype, shape: folded.info.shape, kind: 'initializer' };
+      foldedCount++;
+      continue;
+    }
+    let id = n.name ?? '';
+    if (!id) {
+      unnamed++;
+      id = `${opType}_${k}`;
+    }
+    if (usedIds.has(id)) {
+      let j = 2;
+      while (usedIds.has(`${id}#${j}`)) j++;
+      warnings.push(`node name '${id}' is used more than once; this one is '${id}#${j}'`);
+      id = `${id}#${j}`;
+    }
+    usedIds.add(id);
+    const constants = new Map<string, TensorSource>();
+    const attributes: Attribute[] = (n.attribute ?? []).map((a) => ({
+      name: a.name ?? '',
+      value: attributeValue(a, { file, modelDir, nodeId: id, constants, functions }),
+    }));
+    for (const [name, src] of constants) sources.set(name, src);
+    const subgraphs: SubgraphSummary[] = [];
+    for (const a of attributes) {
+      if (a.value.type === 'graph') subgraphs.push(a.value.value);
+      if (a.value.type === 'graphs') subgraphs.push(...a.value.value);
+    }
+    const fn = functions.get(`${n.domain ?? ''}\u0000${opType}`);
+    if (fn) subgraphs.push(summariseFunction(fn, functions));
+    const node: GraphNode = {
+      id,
+      name: n.name ?? '',
+      opType,
+      domain: n.domain ?? '',
+      inputs: n.input ?? [],
+      outputs: n.output ?? [],
+      attributes,
+      params: 0,
+      paramBytes: 0,
+      scope: scopeFromName(n.name ?? ''),
+    };
+    if (subgraphs.length) node.subgraphs = subgraphs;
+    nodes.push(node);
+    for (const out of node.outputs) {
+      if (!out) continue;
+      if (values[out]) {
+        // Validation reports the duplicate producer / the clash with an input or initializer.
+        if (values[out].producer === undefined && values[out].kind !== 'intermediate') {
+          throw new ModelLoadError(
+            'invalid-graph',
+            file,
+            `node '${id}' writes '${out}', which is already a graph input or initializer`,
+            FORMAT,
+          );
+        }
+        continue;
+      }
+      const vi = declared.get(out);
+      const { dtype, shape } = vi ? valueShape(vi.type, file, `value '${out}'`, warnings) : {};
+      values[out] = { id: out, name: out, dtype, shape, kind: outputSet.has(out) ? 'output' : 'intermediate', producer: id };
+    }
+  }
+  if (foldedCount) warnings.push(`${foldedCount} Constant node(s) were folded into initializers`);
+  if (unnamed) warnings.push(`${unnamed} node(s) have no name; ids were made from the op type and position`);
+  // Outputs that are graph inputs or initializers (identity models) need no producer.
+  for (const o of outputs) {
+    if (!values[o]) {
+      throw new ModelLoadError('invalid-graph', file, `graph output '${o}' is produced by no node and is not an input`, FORMAT);
+    }
+  }
+  for (const node of nodes) {
+    for (const i of node.inputs) {
+      if (i && !values[i]) {
+        throw new ModelLoadError(
+          'invalid-graph',
+          file,
+          `node '${node.id}' (${node.opType}) reads '${i}', which no node produces and which is not a graph input or initializer`,
+          FORMAT,
+        );
+      }
+    }
+  }
+
+  const partial: PartialGraph = {
+    format: 'onnx',
+    file,
+    fileBytes,
+    producer: m.producer_name ? { name: m.producer_name, version: m.producer_version || undefined } : undefined,
+    formatVersion: m.ir_version !== undefined ? `IR v${int64(m.ir_version)}` : undefined,
+    opsets: (m.opset_import ?? []).map((o) => ({ domain: o.domain ?? '', version: asSafeNumber(o.version) })),
+    metadata: Object.fromEntries((m.metadata_props ?? []).map((e) => [e.key ?? '', e.value ?? ''])),
+    inputs,
+    outputs,
+    nodes,
+    values,
+    tensors,
+    warnings,
+  };
+  if (m.doc_string) partial.metadata.doc_string = m.doc_string;
+  if (m.domain) partial.metadata.domain = m.domain;
+  if (g.name) partial.metadata.graph_name = g.name;
+  return { graph: finishGraph(partial), sources };
+}
+
+/** Opens an ONNX model from its bytes; checks external data files exist and are long enough. @throws ModelLoadError */
+export async function openOnnx(file: string, bytes: Uint8Array): Promise<LoadedModel> {
+  const m = decodeModelProto(file, bytes);
+  const { graph, sources } = onnxToGraph(file, bytes.length, m);
+  for (const src of sources.values()) {
+    if (!src.externalPath || src.info.location.kind !== 'external') continue;
+    const { offset, length, file: rel } = src.info.location;
+    let size: number;
+    try {
+      size = (await fs.stat(src.externalPath)).size;
+    } catch {
+      throw new ModelLoadError(
+        'missing-shard',
+        file,
+        `tensor '${src.info.name}' is stored in the external data file '${rel}', which does not exist beside the model`,
+        FORMAT,
+      );
+    }
+    if (offset + length > size) {
+      throw new ModelLoadError(
+        'short-shard',
+        file,
+        `tensor '${src.info.name}' needs bytes ${offset}–${offset + length} of '${rel}', but that file has ${size} bytes`,
+        FORMAT,
+      );
+    }
+  }
+  return {
+    graph,
+    async readTensor(name: string): Promise<LoadedTensor> {
+      const src = sources.get(name);
+      if (!src) throw new ModelLoadError('invalid-structure', file, `no tensor named '${name}' in this model`, FORMAT);
+      return { info: src.info, data: await tensorData(src, file) };
+    },
+  };
+}
+
+async function tensorData(src: TensorSource, file: string): Promise<TensorData> {
+  const { info, proto } = src;
+  let raw: Uint8Array | undefined;
+  if (src.externalPath && info.location.kind === 'external') {
+    const { offset, length } = info.location;
+    const fh = await fs.open(src.externalPath, 'r');
+    try {
+      raw = new Uint8Array(length);
+      const { bytesRead } = await fh.read(raw, 0, length, offset);
+      if (bytesRead !== length) {
+        throw new ModelLoadError('short-shard', file, `tensor '${info.name}': read ${bytesRead} of ${length} external bytes`, FORMAT);
+      }
+    } finally {
+      await fh.close();
+    }
+  } else if (proto.raw_data && proto.raw_data.length > 0) {
+    raw = proto.raw_data;
+  }
+  if (raw) return fromRaw(raw, info);
+  return fromTypedFields(proto, info);
+}
+
+/** Copies into an aligned buffer and views it with the dtype's array (ONNX raw_data is little-endian). */
+export function fromRaw(raw: Uint8Array, info: TensorInfo): TensorData {
+  const buf = raw.slice().buffer;
+  switch (info.dtype) {
+    case 'float32':
+    case 'complex64':
+      return new Float32Array(buf);
+    case 'float64':
+    case 'complex128':
+      return new Float64Array(buf);
+    case 'int8':
+      return new Int8Array(buf);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buf);
+    case 'int16':
+      return new Int16Array(buf);
+    case 'uint16':
+      return new Uint16Array(buf);
+    case 'int32':
+      return new Int32Array(buf);
+    case 'uint32':
+      return new Uint32Array(buf);
+    case 'int64':
+      return new BigInt64Array(buf);
+    case 'uint64':
+      return new BigUint64Array(buf);
+    case 'float16':
+      return decodeFloat16(new Uint16Array(buf));
+    case 'bfloat16':
+      return decodeBfloat16(new Uint16Array(buf));
+    case 'string':
+      return [utf8.decode(raw)];
+    default:
+      return new Uint8Array(buf); // 8-bit and 4-bit floats/ints: raw bytes
+  }
+}
+
+function fromTypedFields(t: PTensor, info: TensorInfo): TensorData {
+  const big = (xs: LongLike[] | undefined, signed: boolean): bigint[] =>
+    (xs ?? []).map((v) => (typeof v === 'number' ? BigInt(v) : signed ? BigInt(v.toString()) : BigInt.asUintN(64, BigInt(v.toString()))));
+  const i32 = t.int32_data ?? [];
+  switch (info.dtype) {
+    case 'float32':
+    case 'complex64':
+      return Float32Array.from(t.float_data ?? []);
+    case 'float64':
+    case 'complex128':
+      return Float64Array.from(t.double_data ?? []);
+    case 'int64':
+      return BigInt64Array.from(big(t.int64_data, true));
+    case 'uint64':
+      return BigUint64Array.from(big(t.uint64_data, false));
+    case 'uint32':
+      return Uint32Array.from((t.uint64_data ?? []).map((v) => (typeof v === 'number' ? v : v.toNumber())));
+    case 'int8':
+      return Int8Array.from(i32);
+    case 'int16':
+      return Int16Array.from(i32);
+    case 'uint16':
+      return Uint16Array.from(i32);
+    case 'int32':
+      return Int32Array.from(i32);
+    case 'float16':
+      return decodeFloat16(Uint16Array.from(i32));
+    case 'bfloat16':
+      return decodeBfloat16(Uint16Array.from(i32));
+    case 'string':
+      return (t.string_data ?? []).map((b) => utf8.decode(b));
+    default:
+      return Uint8Array.from(i32);
+  }
+}
+
+/** Decodes a standalone TensorProto (ONNX test data `input_0.pb`). @throws ModelLoadError */
+export function decodeTensorProto(file: string, bytes: Uint8Array): LoadedTensor {
+  const { tensor } = types();
+  let t: PTensor;
+  try {
+    t = tensor.decode(bytes) as unknown as PTensor;
+  } catch (e) {
+    throw protobufError(file, e, 'TensorProto');
+  }
+  const src = describeTensor(t, t.name ?? '', file, path.dirname(file), 'tensor');
+  if (src.externalPath) throw new ModelLoadError('invalid-structure', file, 'standalone tensors with external data are not supported', FORMAT);
+  return { info: src.info, data: src.proto.raw_data?.length ? fromRaw(src.proto.raw_data, src.info) : fromTypedFields(t, src.info) };
+}
+
+/** Encodes a (possibly edited) decoded ModelProto back to bytes. Semantically equal, not byte-identical. */
+export function encodeModelProto(m: PModel): Uint8Array {
+  return types().model.encode(m as unknown as protobuf.Message).finish();
+}
+
+export type { PModel as OnnxModelProto, PGraph as OnnxGraphProto, PNode as OnnxNodeProto, PValueInfo as OnnxValueInfoProto };

@@ -1,0 +1,155 @@
+/**
+ * The one entry point from a path to a {@link LoadedModel}: checks the path, sniffs the format from the
+ * bytes (Netron-style cheap `match` on magic bytes / JSON shape), and hands off to the format's loader.
+ * Every failure is a {@link ModelLoadError}; nothing else escapes.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ModelLoadError } from './errors';
+import type { LoadedModel } from './ir';
+import { openOnnx } from './formats/onnx';
+import { describeJson, isTfjsModelJson, openTfjs } from './formats/tfjs';
+
+export interface LoadOptions {
+  /** Refuse files larger than this many bytes (default 4 GiB: protobuf's own limit is 2 GiB per message). */
+  maxBytes?: number;
+}
+
+const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
+
+/** Loads an ONNX file or a TF.js model.json. @throws ModelLoadError */
+export async function loadModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const abs = path.resolve(file);
+  let stat;
+  try {
+    stat = await fs.stat(abs);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelLoadError('not-found', abs, `expected a model file, found nothing at this path (${code ?? String(e)})`);
+  }
+  if (stat.isDirectory()) {
+    throw new ModelLoadError(
+      'directory',
+      abs,
+      'expected a model file (*.onnx or a TF.js model.json), found a directory — open the .onnx file or the model.json inside it',
+    );
+  }
+  if (!stat.isFile()) throw new ModelLoadError('unknown-format', abs, 'expected a regular file, found a special file');
+  if (stat.size === 0) {
+    throw new ModelLoadError('empty-file', abs, 'expected an ONNX protobuf or a TF.js model.json, found an empty file (0 bytes)');
+  }
+  const max = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (stat.size > max) {
+    throw new ModelLoadError('too-large', abs, `the file is ${stat.size} bytes, above the ${max}-byte limit`);
+  }
+  const bytes = new Uint8Array(await fs.readFile(abs));
+  try {
+    return await openBytes(abs, bytes);
+  } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
+    // A decoder bug or an exotic input we did not anticipate: still a typed error, never a crash.
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new ModelLoadError('corrupt', abs, `the file could not be decoded: ${msg}`);
+  }
+}
+
+async function openBytes(file: string, bytes: Uint8Array): Promise<LoadedModel> {
+  const kind = sniff(bytes, file);
+  switch (kind.type) {
+    case 'json': {
+      const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        const truncated = /Unexpected end|unterminated|end of JSON/i.test(msg);
+        throw new ModelLoadError(
+          truncated ? 'truncated' : 'corrupt',
+          file,
+          `expected a TF.js model.json (valid JSON), found ${truncated ? 'JSON that ends early' : 'invalid JSON'}: ${msg}`,
+          'tfjs',
+        );
+      }
+      if (!isTfjsModelJson(json)) {
+        throw new ModelLoadError(
+          'unknown-format',
+          file,
+          `expected a TF.js model.json (an object with "modelTopology" and "weightsManifest"), found ${describeJson(json, file)}`,
+        );
+      }
+      return openTfjs(file, json);
+    }
+    case 'onnx':
+      return openOnnx(file, bytes);
+    case 'other':
+      throw new ModelLoadError('unknown-format', file, `expected an ONNX protobuf or a TF.js model.json, found ${kind.what}`);
+  }
+}
+
+type Sniffed = { type: 'json' } | { type: 'onnx' } | { type: 'other'; what: string };
+
+const startsWith = (b: Uint8Array, sig: number[] | string, at = 0): boolean => {
+  const s = typeof sig === 'string' ? [...sig].map((c) => c.charCodeAt(0)) : sig;
+  if (b.length < at + s.length) return false;
+  for (let i = 0; i < s.length; i++) if (b[at + i] !== s[i]) return false;
+  return true;
+};
+
+/** Recognises models and the common non-model files users right-click by mistake. */
+export function sniff(b: Uint8Array, file: string): Sniffed {
+  const ext = path.extname(file).toLowerCase();
+  let i = 0;
+  while (i < b.length && i < 64 && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  if (startsWith(b, [0xef, 0xbb, 0xbf])) i = 3;
+  if (b[i] === 0x7b /* { */ || b[i] === 0x5b /* [ */ || ext === '.json') return { type: 'json' };
+  if (startsWith(b, [0x89, 0x50, 0x4e, 0x47])) return { type: 'other', what: 'a PNG image' };
+  if (startsWith(b, [0xff, 0xd8, 0xff])) return { type: 'other', what: 'a JPEG image' };
+  if (startsWith(b, 'GIF8')) return { type: 'other', what: 'a GIF image' };
+  if (startsWith(b, '%PDF')) return { type: 'other', what: 'a PDF document' };
+  if (startsWith(b, [0x93]) && startsWith(b, 'NUMPY', 1)) return { type: 'other', what: 'a NumPy .npy array (use it as --data)' };
+  if (startsWith(b, [0x89]) && startsWith(b, 'HDF', 1)) {
+    return { type: 'other', what: 'an HDF5 file (a Keras .h5 model? convert it with tensorflowjs_converter or tf2onnx)' };
+  }
+  if (startsWith(b, 'TFL3', 4)) return { type: 'other', what: 'a TensorFlow Lite flatbuffer (.tflite), which is not supported' };
+  if (startsWith(b, 'PK\x03\x04') || startsWith(b, 'PK\x05\x06')) {
+    if (ext === '.npz') return { type: 'other', what: 'a NumPy .npz archive (use it as --data)' };
+    if (ext === '.pt' || ext === '.pth' || ext === '.bin' || ext === '.ckpt') {
+      return { type: 'other', what: 'a zip archive, probably a PyTorch checkpoint (export it with torch.onnx.export)' };
+    }
+    return { type: 'other', what: `a zip archive${ext ? ` (${ext})` : ''}` };
+  }
+  if (startsWith(b, [0x80]) && (b[1] ?? 0) >= 2 && (b[1] ?? 0) <= 5) {
+    return { type: 'other', what: 'a Python pickle (a legacy PyTorch checkpoint?)' };
+  }
+  if (b.length >= 16 && ext === '.safetensors') return { type: 'other', what: 'a safetensors file (weights without a graph)' };
+  if (ext === '.onnx' || ext === '.pb' || ext === '.ort' || looksLikeProtobuf(b)) return { type: 'onnx' };
+  if (looksLikeText(b)) return { type: 'other', what: `a text file (starts with ${JSON.stringify(textHead(b))})` };
+  return { type: 'other', what: `binary data of an unknown kind (first bytes ${hexHead(b)})` };
+}
+
+/** ONNX ModelProto starts with field 1 (ir_version, varint: 0x08) or, from some writers, another small field. */
+function looksLikeProtobuf(b: Uint8Array): boolean {
+  const tag = b[0];
+  const field = tag >> 3;
+  const wire = tag & 7;
+  return field >= 1 && field <= 20 && (wire === 0 || wire === 2);
+}
+
+function looksLikeText(b: Uint8Array): boolean {
+  const n = Math.min(b.length, 512);
+  let printable = 0;
+  for (let i = 0; i < n; i++) {
+    const c = b[i];
+    if (c === 9 || c === 10 || c === 13 || (c >= 32 && c < 127) || c >= 0xc0) printable++;
+  }
+  return printable / n > 0.95;
+}
+
+function textHead(b: Uint8Array): string {
+  return new TextDecoder().decode(b.subarray(0, 40)).split('\n')[0];
+}
+
+function hexHead(b: Uint8Array): string {
+  return [...b.subarray(0, 8)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+}

@@ -1,0 +1,67 @@
+/**
+ * Graph surgery on ONNX models for onnxruntime-node, which cannot fetch arbitrary intermediates: promote the
+ * requested values ("taps") to graph outputs, re-encode, and create the session from the new bytes.
+ */
+import { decodeModelProto, encodeModelProto } from '../formats/onnx';
+import type { ModelGraph } from '../ir';
+
+export class TapError extends Error {
+  override readonly name = 'TapError';
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+  }
+}
+
+/**
+ * Checks that every tap names a value of the graph. @throws TapError listing the unknown names with the
+ * closest known ones.
+ */
+export function checkTaps(graph: ModelGraph, taps: readonly string[]): void {
+  const unknown = taps.filter((t) => !(t in graph.values));
+  if (!unknown.length) return;
+  const names = Object.keys(graph.values);
+  const hints = unknown.map((u) => {
+    const close = names
+      .map((n) => ({ n, d: editDistance(u.toLowerCase(), n.toLowerCase()) }))
+      .sort((a, b) => a.d - b.d)
+      .slice(0, 3)
+      .map((x) => `'${x.n}'`);
+    return `'${u}' (closest: ${close.join(', ')})`;
+  });
+  throw new TapError(graph.file, `expected names of values in the graph, found unknown ${hints.join('; ')}`);
+}
+
+/** Returns model bytes whose graph outputs are the original outputs followed by `taps` (deduplicated). */
+export function withTapOutputs(file: string, bytes: Uint8Array, taps: readonly string[]): Uint8Array {
+  const m = decodeModelProto(file, bytes);
+  const graph = m.graph!;
+  const outputs = graph.output ?? (graph.output = []);
+  const have = new Set(outputs.map((o) => o.name));
+  const declared = new Map((graph.value_info ?? []).map((v) => [v.name, v]));
+  for (const t of taps) {
+    if (have.has(t)) continue;
+    have.add(t);
+    // A declared type helps ORT; without one it infers the type itself.
+    outputs.push(declared.get(t) ?? { name: t });
+  }
+  return encodeModelProto(m);
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 40) return Math.abs(a.length - b.length);
+  const prev = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length];
+}

