@@ -5,16 +5,21 @@ import { parseArgs } from 'node:util';
 import { ModelLoadError } from '../model/errors';
 import { loadModel } from '../model/load';
 import { formatSummary, summarize } from '../model/summary';
+import { runCapture, UsageError } from './run';
 
 const USAGE = `usage: circuitscope <command> [options]
 
 commands:
   info <model> [--json]     format, producer, opsets, op counts, parameters, inputs/outputs, hierarchy
+  run capture <model> --data <data> --layers <names> [--out acts.npz] [--batch-size N] [--limit N] [--json]
+                            run the model over a dataset and capture intermediate values (value or node
+                            names, comma-separated); --out streams them into an .npz with the labels as 'y'
 
+<data> is an .npz/.npy file (arrays x, y, x_test, y_test; tokens), a folder of images (one sub-folder per
+class), a .csv, a .jsonl of token ids, or a dataset spec .json (see README).
 <model> is an ONNX file (*.onnx) or a TF.js model.json (layers or graph model) with its weight shards.
-exit codes: 0 ok, 1 the model could not be loaded (typed error), 2 usage error.`;
+exit codes: 0 ok, 1 a typed error (bad model, bad data, …), 2 usage error, 130 cancelled.`;
 
-class UsageError extends Error {}
 
 async function info(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -56,6 +61,11 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'info':
         return await info(rest);
+      case 'run': {
+        const [job, ...args] = rest;
+        if (job === 'capture') return await runCapture(args);
+        throw new UsageError(job ? `unknown job '${job}' (available: capture)` : 'run needs a job name (available: capture)');
+      }
       case undefined:
       case '-h':
       case '--help':

@@ -19,7 +19,7 @@ export {
 } from './ndarray';
 export { decodeNpy, openNpy, parseNpyHeader, readNpy, type NpyFile, type NpyHeader } from './npy';
 export { openNpz, readNpz, type NpzArchive, type NpzArrayInfo } from './npz';
-export { encodeNpy, encodeNpz, writeNpy, writeNpz, type NpzWriteOptions } from './writer';
+export { encodeNpy, encodeNpz, npyHeader, writeNpy, writeNpz, type NpzWriteOptions } from './writer';
 export { decodeImage, loadImageFolder, resizeBilinear, type ImageFolder, type ImageFolderOptions } from './images';
 export { loadCsv, loadJsonl, type CsvData, type CsvOptions, type JsonlData, type JsonlOptions } from './text';
 export {

@@ -25,31 +25,42 @@ const DESCR: Record<NdArray['dtype'], string> = {
 };
 
 /**
- * Encodes `a` as `.npy` bytes. Every dtype of {@link NdArray} is accepted (float32/float64/int8…int64/
- * uint8…uint64/bool); `a.data` must hold exactly shape-product elements of a matching typed array.
- * @throws DatasetError `size-mismatch` / `bad-spec` naming `file` for an inconsistent array.
+ * The `.npy` header (magic, version, padded dict) for a C-order array of `dtype` and `shape`; the data
+ * that follows it starts on a 64-byte boundary (numpy's ARRAY_ALIGN). Used by streaming writers that know
+ * the final shape before the data.
  */
-export function encodeNpy(a: NdArray, file = '<array>'): Uint8Array {
-  validate(a, file);
-  const shape = a.shape.length === 1 ? `(${a.shape[0]},)` : `(${a.shape.join(', ')})`;
-  let dict = `{'descr': '${DESCR[a.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
-  // Pad with spaces and end in \n so the data starts on a 64-byte boundary (numpy's ARRAY_ALIGN).
+export function npyHeader(dtype: NdArray['dtype'], shape: readonly number[]): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   let pre = 10;
   let total = pre + dict.length + 1;
   if (Math.ceil(total / 64) * 64 - pre > 0xffff) pre = 12;
   total = pre + dict.length + 1;
   dict = dict.padEnd(Math.ceil(total / 64) * 64 - pre - 1, ' ') + '\n';
   const hlen = dict.length;
-  const out = new Uint8Array(pre + hlen + a.data.byteLength);
+  const out = new Uint8Array(pre + hlen);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, pre === 10 ? 1 : 2, 0]);
   const dv = new DataView(out.buffer);
   if (pre === 10) dv.setUint16(8, hlen, true);
   else dv.setUint32(8, hlen, true);
   for (let i = 0; i < hlen; i++) out[pre + i] = dict.charCodeAt(i);
-  out.set(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength), pre + hlen);
+  return out;
+}
+
+/**
+ * Encodes `a` as `.npy` bytes. Every dtype of {@link NdArray} is accepted (float32/float64/int8…int64/
+ * uint8…uint64/bool); `a.data` must hold exactly shape-product elements of a matching typed array.
+ * @throws DatasetError `size-mismatch` / `bad-spec` naming `file` for an inconsistent array.
+ */
+export function encodeNpy(a: NdArray, file = '<array>'): Uint8Array {
+  validate(a, file);
+  const header = npyHeader(a.dtype, a.shape);
+  const out = new Uint8Array(header.length + a.data.byteLength);
+  out.set(header);
+  out.set(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength), header.length);
   if (endianness() === 'BE' && a.data.BYTES_PER_ELEMENT > 1) {
     const s = a.data.BYTES_PER_ELEMENT;
-    const d = out.subarray(pre + hlen);
+    const d = out.subarray(header.length);
     for (let i = 0; i < d.length; i += s) d.subarray(i, i + s).reverse();
   }
   return out;

@@ -16,22 +16,37 @@ export class TapError extends Error {
 }
 
 /**
- * Checks that every tap names a value of the graph. @throws TapError listing the unknown names with the
- * closest known ones.
+ * Resolves taps to value names: a value name is kept; a node id or name stands for that node's first output.
+ * @throws TapError listing the unknown names with the closest known ones.
  */
-export function checkTaps(graph: ModelGraph, taps: readonly string[]): void {
-  const unknown = taps.filter((t) => !(t in graph.values));
-  if (!unknown.length) return;
-  const names = Object.keys(graph.values);
-  const hints = unknown.map((u) => {
-    const close = names
-      .map((n) => ({ n, d: editDistance(u.toLowerCase(), n.toLowerCase()) }))
-      .sort((a, b) => a.d - b.d)
-      .slice(0, 3)
-      .map((x) => `'${x.n}'`);
-    return `'${u}' (closest: ${close.join(', ')})`;
-  });
-  throw new TapError(graph.file, `expected names of values in the graph, found unknown ${hints.join('; ')}`);
+export function resolveTaps(graph: ModelGraph, taps: readonly string[]): string[] {
+  const byNode = new Map<string, string>();
+  for (const n of graph.nodes) {
+    const first = n.outputs.find((o) => o);
+    if (!first) continue;
+    byNode.set(n.id, first);
+    if (n.name) byNode.set(n.name, first);
+  }
+  const unknown: string[] = [];
+  const out: string[] = [];
+  for (const t of taps) {
+    if (t in graph.values) out.push(t);
+    else if (byNode.has(t)) out.push(byNode.get(t)!);
+    else unknown.push(t);
+  }
+  if (unknown.length) {
+    const names = [...Object.keys(graph.values), ...byNode.keys()];
+    const hints = unknown.map((u) => {
+      const close = [...new Set(names)]
+        .map((n) => ({ n, d: editDistance(u.toLowerCase(), n.toLowerCase()) }))
+        .sort((a, b) => a.d - b.d)
+        .slice(0, 3)
+        .map((x) => `'${x.n}'`);
+      return `'${u}' (closest: ${close.join(', ')})`;
+    });
+    throw new TapError(graph.file, `expected names of values or nodes in the graph, found unknown ${hints.join('; ')}`);
+  }
+  return [...new Set(out)];
 }
 
 /** Returns model bytes whose graph outputs are the original outputs followed by `taps` (deduplicated). */

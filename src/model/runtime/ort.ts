@@ -2,6 +2,8 @@
  * The onnxruntime-node adapter: the only file that imports it. Sessions are created from bytes (rewritten
  * graphs), with the CUDA execution provider when it is installed and CPU otherwise.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export type OrtProvider = 'cuda' | 'cpu';
@@ -43,13 +45,32 @@ async function create(bytes: Uint8Array, provider: OrtProvider, threads?: number
   });
 }
 
+/**
+ * Whether onnxruntime-node's CUDA execution provider library is installed (it is downloaded only when the
+ * package is installed with ONNXRUNTIME_NODE_INSTALL=cuda12 on a networked machine). Checking the file first
+ * avoids onnxruntime's own error log on every session when it is absent.
+ */
+export function cudaProviderInstalled(): boolean {
+  if (process.platform !== 'linux' && process.platform !== 'win32') return false;
+  try {
+    const pkg = path.dirname(require.resolve('onnxruntime-node/package.json'));
+    const dir = path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+    return fs.readdirSync(dir).some((f) => /onnxruntime_providers_cuda\.(so|dll)/.test(f));
+  } catch {
+    return false;
+  }
+}
+
 /** Creates a session; with provider 'auto', falls back from CUDA to CPU and records why. */
 export async function createOrtSession(bytes: Uint8Array, opts: OrtOptions = {}): Promise<OrtSession> {
   const want = opts.provider ?? 'auto';
   let session: ort.InferenceSession;
   let provider: OrtProvider = 'cpu';
   let fallbackReason: string | undefined;
-  if (want === 'cuda' || want === 'auto') {
+  if (want === 'auto' && !cudaProviderInstalled()) {
+    fallbackReason = 'CUDA execution provider not installed';
+    session = await create(bytes, 'cpu', opts.threads);
+  } else if (want === 'cuda' || want === 'auto') {
     try {
       session = await create(bytes, 'cuda', opts.threads);
       provider = 'cuda';

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, as `npm test` runs it (and CI through .ci/run): system packages the tests need,
+# build, types, lint, unit tests, integration tests on the real example checkpoints.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/system-deps.sh
+
+echo "== build"; node esbuild.mjs >/dev/null
+echo "== typecheck"; npx --no-install tsc -b
+echo "== lint"; npx --no-install eslint src test scripts
+echo "== unit + integration tests"
+node --import tsx --test --test-reporter=spec test/unit/*.test.ts test/integration/*.test.ts

@@ -1,0 +1,108 @@
+/**
+ * `circuitscope run <job> …`: the shared job runner for the CLI. Jobs run in the engine worker; progress goes
+ * to stderr; Ctrl-C cancels the job cleanly.
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EngineClient } from '../engine/client';
+import { EngineError } from '../engine/errors';
+import type { CaptureSummary } from '../shared/engineProtocol';
+
+export class UsageError extends Error {}
+
+export function engineForCli(): EngineClient {
+  return new EngineClient({ workerPath: path.join(__dirname, 'worker.js') });
+}
+
+/** Progress on stderr: a rewritten line on a terminal, a line every few seconds otherwise. */
+export function progressPrinter(label: string): (p: { done: number; total: number; stage: string }) => void {
+  let last = 0;
+  const tty = process.stderr.isTTY;
+  return (p) => {
+    const now = Date.now();
+    if (!tty && now - last < 5000 && p.done < p.total) return;
+    last = now;
+    const pct = p.total ? ((100 * p.done) / p.total).toFixed(0) : '?';
+    const line = `${label}: ${p.stage} ${p.done}/${p.total} (${pct}%)`;
+    if (tty) process.stderr.write(`\r${line}\x1b[K${p.done >= p.total ? '\n' : ''}`);
+    else process.stderr.write(`${line}\n`);
+  };
+}
+
+/** Runs `fn` with an AbortSignal wired to Ctrl-C. */
+export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const onSigint = (): void => {
+    process.stderr.write('\ncancelling…\n');
+    ac.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await fn(ac.signal);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+const int = (s: string | undefined, name: string): number | undefined => {
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer, found '${s}'`);
+  return n;
+};
+
+export async function runCapture(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      layers: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      'batch-size': { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+  });
+  if (positionals.length !== 1) throw new UsageError(`run capture takes one model path, found ${positionals.length}`);
+  if (!values.data) throw new UsageError('run capture needs --data <file.npz | folder | spec.json>');
+  const taps = (values.layers ?? []).flatMap((l) => l.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (!taps.length) throw new UsageError('run capture needs --layers <value or node names, comma-separated>');
+  const engine = engineForCli();
+  try {
+    const result: CaptureSummary = await withInterrupt((signal) =>
+      engine.run(
+        {
+          kind: 'capture',
+          model: path.resolve(positionals[0]),
+          data: path.resolve(values.data!),
+          taps,
+          out: values.out ? path.resolve(values.out) : undefined,
+          batchSize: int(values['batch-size'], '--batch-size'),
+          limit: int(values.limit, '--limit'),
+        },
+        { signal, onProgress: progressPrinter('capture') },
+      ),
+    );
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ analysis: 'capture', model: result.model, backend: result.backend, options: { taps, batchSize: result.batchSize }, result, timings: result.timings }, null, 2)}\n`);
+    } else {
+      process.stdout.write(`captured ${result.samples} samples in ${result.batches} batches with ${result.backend}\n`);
+      for (const t of result.taps) {
+        process.stdout.write(`  ${t.name}: ${t.dtype} [${t.sampleShape.join(', ')}] per sample; mean ${t.mean.toPrecision(4)}, std ${t.std.toPrecision(4)}, range [${t.min.toPrecision(4)}, ${t.max.toPrecision(4)}]\n`);
+      }
+      if (result.out) process.stdout.write(`  written to ${result.out} (arrays named after the values, '/' and ':' → '_'; labels as 'y')\n`);
+      process.stdout.write(`  ${result.timings.totalMs.toFixed(0)} ms (model+data ${result.timings.loadMs.toFixed(0)} ms, run ${result.timings.runMs.toFixed(0)} ms)\n`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof EngineError) {
+      if (values.json) process.stdout.write(`${JSON.stringify({ error: e.payload }, null, 2)}\n`);
+      else process.stderr.write(`error [${e.payload.code ?? e.name}]: ${e.message}\n`);
+      return e.name === 'Cancelled' ? 130 : 1;
+    }
+    throw e;
+  } finally {
+    engine.dispose();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Running an ONNX model over a dataset batch by batch with any intermediate values captured ("taps"), and
+ * handing each batch's tensors to consumers that accumulate — the shared job runner every analysis stands
+ * on. Activations of a whole dataset are never held in memory: consumers keep sums, Grams, codes.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { checkAgainstModelInput, openDataset, type Batch, type Dataset, type DatasetSpec } from '../model/datasets';
+import type { LoadedModel, ModelGraph } from '../model/ir';
+import { resolveTaps, withTapOutputs } from '../model/runtime/onnxRewrite';
+import { createOrtSession, ortVersion, type OrtInput, type OrtOutput, type OrtSession } from '../model/runtime/ort';
+import type { DatasetRef } from '../shared/engineProtocol';
+import { JobInputError, throwIfAborted } from './errors';
+import { loadCached } from './modelCache';
+
+export interface JobContext {
+  signal?: AbortSignal;
+  /** Reports progress; the worker throttles what it forwards. */
+  progress?: (done: number, total: number, stage: string) => void;
+  log?: (message: string) => void;
+}
+
+export interface TapBatch {
+  start: number;
+  count: number;
+  labels?: Int32Array;
+  /** The model's outputs and every tap, by value name. */
+  tensors: Record<string, OrtOutput>;
+}
+
+/** A prepared ONNX session with taps, bound to one model and one dataset. */
+export interface TapRunner {
+  model: LoadedModel;
+  dataset: Dataset;
+  inputName: string;
+  taps: string[];
+  session: OrtSession;
+  backend: string;
+}
+
+interface SessionEntry {
+  key: string;
+  session: Promise<OrtSession>;
+}
+
+/** Sessions cached per (model file, mtime, tap set); a few at most, released on eviction. */
+const sessions: SessionEntry[] = [];
+const MAX_SESSIONS = 3;
+
+export async function sessionFor(file: string, taps: readonly string[]): Promise<OrtSession> {
+  const stat = await fs.stat(file);
+  const key = `${file}\u0000${stat.mtimeMs}\u0000${[...new Set(taps)].sort().join('\u0000')}`;
+  const hit = sessions.findIndex((s) => s.key === key);
+  if (hit >= 0) {
+    const [entry] = sessions.splice(hit, 1);
+    sessions.unshift(entry);
+    return entry.session;
+  }
+  const session = (async () => {
+    const bytes = new Uint8Array(await fs.readFile(file));
+    const rewritten = taps.length ? withTapOutputs(file, bytes, taps) : bytes;
+    return createOrtSession(rewritten, { provider: process.env.CIRCUITSCOPE_ORT_PROVIDER === 'cuda' ? 'cuda' : process.env.CIRCUITSCOPE_ORT_PROVIDER === 'cpu' ? 'cpu' : 'auto' });
+  })();
+  sessions.unshift({ key, session });
+  session.catch(() => {
+    const i = sessions.findIndex((s) => s.key === key);
+    if (i >= 0) sessions.splice(i, 1);
+  });
+  while (sessions.length > MAX_SESSIONS) {
+    const old = sessions.pop()!;
+    void old.session.then((s) => s.release()).catch(() => {});
+  }
+  return session;
+}
+
+/** Releases every cached session (cancellation, worker shutdown). */
+export async function releaseSessions(): Promise<void> {
+  const all = sessions.splice(0);
+  await Promise.all(all.map((s) => s.session.then((x) => x.release()).catch(() => {})));
+}
+
+/** Opens a dataset from a path or an inline spec; a `.json` path is read as a dataset spec file. */
+export async function openDatasetRef(ref: DatasetRef, signal?: AbortSignal): Promise<Dataset> {
+  if (typeof ref === 'string') return openDataset(ref, { signal });
+  return openDataset(ref as unknown as DatasetSpec, { signal });
+}
+
+function singleInput(graph: ModelGraph): string {
+  if (graph.inputs.length !== 1) {
+    throw new JobInputError(
+      `expected a model with one input, found ${graph.inputs.length} (${graph.inputs.map((i) => `'${i}'`).join(', ') || 'none'}); multi-input models are not supported by capture yet`,
+      graph.file,
+    );
+  }
+  return graph.inputs[0];
+}
+
+/** Loads the model (cached), opens the dataset, checks shapes and taps, and prepares the session. */
+export async function prepareTaps(modelFile: string, data: DatasetRef, taps: readonly string[], ctx: JobContext = {}): Promise<TapRunner> {
+  const model = await loadCached(modelFile);
+  const graph = model.graph;
+  if (graph.format !== 'onnx') {
+    throw new JobInputError(`running models on data is implemented for ONNX models; ${graph.format} models can be inspected but not run yet`, graph.file);
+  }
+  const inputName = singleInput(graph);
+  const input = graph.values[inputName];
+  const dataset = await openDatasetRef(data, ctx.signal);
+  checkAgainstModelInput(dataset, input.shape ?? [], input.dtype ?? 'float32', inputName);
+  const unique = resolveTaps(graph, taps);
+  throwIfAborted(ctx.signal);
+  const session = await sessionFor(graph.file, unique);
+  const backend = `onnxruntime-node ${ortVersion()} (${session.provider} execution provider${session.fallbackReason ? `; ${session.fallbackReason}` : ''})`;
+  return { model, dataset, inputName, taps: unique, session, backend };
+}
+
+function toOrtInput(batch: Batch, file: string): OrtInput {
+  const x = batch.x;
+  if (x instanceof Float32Array) return { dtype: 'float32', data: x, dims: batch.shape };
+  if (x instanceof BigInt64Array) return { dtype: 'int64', data: x, dims: batch.shape };
+  if (x instanceof Int32Array) return { dtype: 'int32', data: x, dims: batch.shape };
+  throw new JobInputError(`expected float32 or int64 batches, found ${x.constructor.name}; declare "dtype" in the dataset spec`, file);
+}
+
+/**
+ * Runs the prepared session over the dataset, calling `onBatch` with each batch's tensors, in order.
+ * Honours cancellation between batches. Returns the number of samples processed.
+ */
+export async function forEachBatch(
+  runner: TapRunner,
+  batchSize: number,
+  onBatch: (b: TapBatch) => void | Promise<void>,
+  ctx: JobContext = {},
+  range: { start?: number; end?: number } = {},
+): Promise<{ samples: number; batches: number; runMs: number }> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new JobInputError(`batch size must be a positive integer, found ${batchSize}`);
+  const start = range.start ?? 0;
+  const end = Math.min(range.end ?? runner.dataset.inputs.count, runner.dataset.inputs.count);
+  const total = Math.max(0, end - start);
+  let samples = 0;
+  let batches = 0;
+  let runMs = 0;
+  const fetches = [...new Set([...runner.session.outputNames.filter((n) => !runner.taps.includes(n)), ...runner.taps])];
+  ctx.progress?.(0, total, 'running');
+  for await (const batch of runner.dataset.batches(batchSize, { signal: ctx.signal, start, end })) {
+    throwIfAborted(ctx.signal);
+    const t0 = performance.now();
+    const tensors = await runner.session.run({ [runner.inputName]: toOrtInput(batch, runner.dataset.file) }, fetches);
+    runMs += performance.now() - t0;
+    await onBatch({ start: batch.start, count: batch.count, labels: batch.labels, tensors });
+    samples += batch.count;
+    batches++;
+    ctx.progress?.(samples, total, 'running');
+  }
+  return { samples, batches, runMs };
+}
+
+/** Resolves an output path for capture: must be a .npz in an existing folder. */
+export async function checkOutPath(out: string): Promise<string> {
+  const abs = path.resolve(out);
+  if (!abs.endsWith('.npz')) throw new JobInputError(`expected an output path ending in .npz, found '${out}'`);
+  try {
+    const st = await fs.stat(path.dirname(abs));
+    if (!st.isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new JobInputError(`the output folder ${path.dirname(abs)} does not exist`);
+  }
+  return abs;
+}

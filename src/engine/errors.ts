@@ -1,0 +1,57 @@
+/**
+ * Errors as they cross the worker boundary: every thrown value becomes an {@link EngineErrorPayload}, and the
+ * client turns it back into an {@link EngineError} carrying the original name, code and file.
+ */
+import { isDatasetError } from '../model/datasets';
+import { ModelLoadError } from '../model/errors';
+import { TapError } from '../model/runtime/onnxRewrite';
+import type { EngineErrorPayload } from '../shared/engineProtocol';
+
+export class EngineError extends Error {
+  constructor(readonly payload: EngineErrorPayload) {
+    super(payload.message);
+    this.name = payload.name;
+  }
+  get code(): string | undefined {
+    return this.payload.code;
+  }
+}
+
+/** Thrown when a job was cancelled (by the user or because its worker was stopped). */
+export class CancelledError extends Error {
+  override readonly name = 'Cancelled';
+  constructor(message = 'the job was cancelled') {
+    super(message);
+  }
+}
+
+/** A job whose cost estimate exceeds the configured budget. */
+export class BudgetExceededError extends Error {
+  override readonly name = 'BudgetExceeded';
+}
+
+/** An input the job cannot use (wrong option, missing label array, unsupported model kind…). */
+export class JobInputError extends Error {
+  override readonly name = 'JobInputError';
+  constructor(
+    message: string,
+    readonly file?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function toPayload(e: unknown): EngineErrorPayload {
+  if (e instanceof ModelLoadError) return { name: e.name, message: e.message, code: e.code, file: e.file, detail: e.detail };
+  if (isDatasetError(e)) return { name: 'DatasetError', message: e.message, code: e.code, file: e.file, detail: e.detail };
+  if (e instanceof TapError) return { name: e.name, message: e.message, file: e.file, detail: e.detail };
+  if (e instanceof JobInputError) return { name: e.name, message: e.message, file: e.file };
+  if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) return { name: 'Cancelled', message: 'the job was cancelled' };
+  if (e instanceof BudgetExceededError) return { name: e.name, message: e.message };
+  if (e instanceof Error) return { name: 'Error', message: e.message, detail: e.stack };
+  return { name: 'Error', message: String(e) };
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}

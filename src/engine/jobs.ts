@@ -1,0 +1,226 @@
+/**
+ * The engine's jobs, run inside the worker (and directly by tests). Each takes a {@link JobRequest} and a
+ * {@link JobContext} and returns the plain result object of the protocol.
+ */
+import type { CaptureSummary, CostEstimate, JobRequest, JobResultMap, TensorPreview } from '../shared/engineProtocol';
+import type { ModelGraph } from '../model/ir';
+import type { OrtOutput } from '../model/runtime/ort';
+import { forEachBatch, checkOutPath, prepareTaps, type JobContext } from './capture';
+import { CancelledError, JobInputError, throwIfAborted } from './errors';
+import { loadCached } from './modelCache';
+import { NpzStreamWriter } from './npzStream';
+
+export type { JobContext };
+
+export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResultMap[JobRequest['kind']]> {
+  switch (job.kind) {
+    case 'loadGraph':
+      return loadGraph(job.model);
+    case 'readTensor':
+      return readTensor(job.model, job.tensor, job.maxElements ?? 256);
+    case 'capture':
+      return capture(job, ctx);
+    case 'estimate':
+      return estimate(job, ctx);
+    case 'selfTest':
+      return selfTest(job, ctx);
+  }
+}
+
+async function loadGraph(model: string): Promise<ModelGraph> {
+  return (await loadCached(model)).graph;
+}
+
+async function readTensor(model: string, name: string, maxElements: number): Promise<TensorPreview> {
+  const m = await loadCached(model);
+  const t = await m.readTensor(name);
+  const data = t.data;
+  const numeric: ArrayLike<number | bigint> | undefined = Array.isArray(data) ? undefined : data;
+  const values: number[] = [];
+  if (numeric) for (let i = 0; i < Math.min(maxElements, numeric.length); i++) values.push(Number(numeric[i]));
+  const preview: TensorPreview = { name, dtype: t.info.dtype, shape: t.info.shape, elements: t.info.elements, values };
+  if (numeric && numeric.length > 0) preview.stats = statsWithHistogram(numeric, 32);
+  return preview;
+}
+
+/** Min, max, mean, std (population) and an equal-width histogram; non-finite values are skipped. */
+export function statsWithHistogram(x: ArrayLike<number | bigint>, bins: number): NonNullable<TensorPreview['stats']> {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let sq = 0;
+  let n = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = Number(x[i]);
+    if (!Number.isFinite(v)) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    sq += v * v;
+    n++;
+  }
+  if (n === 0) return { min: 0, max: 0, mean: 0, std: 0, histogram: { edges: [0, 0], counts: [0] } };
+  const mean = sum / n;
+  const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
+  const width = max > min ? (max - min) / bins : 1;
+  const counts = new Array<number>(max > min ? bins : 1).fill(0);
+  for (let i = 0; i < x.length; i++) {
+    const v = Number(x[i]);
+    if (!Number.isFinite(v)) continue;
+    counts[Math.min(counts.length - 1, Math.floor((v - min) / width))]++;
+  }
+  const edges = counts.map((_, k) => min + k * width).concat(max > min ? max : min + 1);
+  return { min, max, mean, std, histogram: { edges, counts } };
+}
+
+/** Running float64 moments of one tap. */
+class Moments {
+  n = 0;
+  sum = 0;
+  sq = 0;
+  min = Infinity;
+  max = -Infinity;
+  add(x: OrtOutput['data']): void {
+    if (Array.isArray(x)) return;
+    for (let i = 0; i < x.length; i++) {
+      const v = Number(x[i]);
+      this.sum += v;
+      this.sq += v * v;
+      if (v < this.min) this.min = v;
+      if (v > this.max) this.max = v;
+    }
+    this.n += x.length;
+  }
+  get mean(): number {
+    return this.n ? this.sum / this.n : 0;
+  }
+  get std(): number {
+    return this.n ? Math.sqrt(Math.max(0, this.sq / this.n - this.mean ** 2)) : 0;
+  }
+}
+
+async function capture(job: Extract<JobRequest, { kind: 'capture' }>, ctx: JobContext): Promise<CaptureSummary> {
+  const t0 = performance.now();
+  if (!job.taps.length) throw new JobInputError('capture needs at least one value to capture (--layers)');
+  const runner = await prepareTaps(job.model, job.data, job.taps, ctx);
+  const loadMs = performance.now() - t0;
+  const batchSize = job.batchSize ?? 256;
+  const end = Math.min(runner.dataset.inputs.count, job.limit ?? Infinity);
+  const out = job.out ? await checkOutPath(job.out) : undefined;
+  const writer = out ? new NpzStreamWriter(out, end) : undefined;
+  const moments = new Map(runner.taps.map((t) => [t, new Moments()]));
+  const shapes = new Map<string, { dtype: string; sampleShape: number[] }>();
+  let labels: Int32Array | undefined;
+  try {
+    const run = await forEachBatch(
+      runner,
+      batchSize,
+      (b) => {
+        for (const tap of runner.taps) {
+          const t = b.tensors[tap];
+          if (!t) throw new Error(`onnxruntime returned no value for '${tap}'`);
+          if (t.dims[0] !== b.count) {
+            throw new JobInputError(`'${tap}' has shape [${t.dims.join(', ')}], not a per-sample value (first axis ≠ batch ${b.count}); capture per-sample activations only`, job.model);
+          }
+          shapes.set(tap, { dtype: t.dtype, sampleShape: t.dims.slice(1) });
+          moments.get(tap)!.add(t.data);
+          if (writer && !Array.isArray(t.data)) writer.append(tap, t.data as Float32Array, t.dims.slice(1));
+        }
+        if (writer && b.labels) writer.append('y', b.labels, []);
+        labels ??= b.labels;
+      },
+      ctx,
+      { end },
+    );
+    if (writer) {
+      ctx.progress?.(run.samples, run.samples, 'writing');
+      await writer.finish();
+    }
+    return {
+      model: runner.model.graph.file,
+      dataset: runner.dataset.name,
+      samples: run.samples,
+      batches: run.batches,
+      batchSize,
+      taps: runner.taps.map((name) => {
+        const m = moments.get(name)!;
+        const s = shapes.get(name) ?? { dtype: 'unknown', sampleShape: [] };
+        return { name, dtype: s.dtype, sampleShape: s.sampleShape, mean: m.mean, std: m.std, min: m.min, max: m.max };
+      }),
+      out,
+      backend: runner.backend,
+      timings: { totalMs: performance.now() - t0, runMs: run.runMs, loadMs },
+    };
+  } catch (e) {
+    writer?.cleanup();
+    throw e;
+  }
+}
+
+async function estimate(job: Extract<JobRequest, { kind: 'estimate' }>, ctx: JobContext): Promise<CostEstimate> {
+  const runner = await prepareTaps(job.model, job.data, job.taps, ctx);
+  const batchSize = job.batchSize ?? 256;
+  const samples = runner.dataset.inputs.count;
+  const calib = Math.min(samples, Math.max(1, Math.min(batchSize, 32)));
+  let perSampleBytes = 0;
+  let fixedBytes = 0;
+  // One warm-up and one timed calibration batch.
+  let ms = 0;
+  for (let k = 0; k < 2; k++) {
+    const t0 = performance.now();
+    await forEachBatch(
+      runner,
+      calib,
+      (b) => {
+        if (k === 0) return;
+        for (const tap of runner.taps) {
+          const t = b.tensors[tap];
+          const bytes = Array.isArray(t.data) ? 0 : t.data.byteLength;
+          if (t.dims[0] === b.count) perSampleBytes += bytes / b.count;
+          else fixedBytes += bytes;
+        }
+      },
+      { signal: ctx.signal },
+      { end: calib },
+    );
+    ms = performance.now() - t0;
+  }
+  const inputBytesPerSample = runner.dataset.inputs.sampleShape.reduce((a, b) => a * b, 1) * (runner.dataset.inputs.dtype === 'int64' || runner.dataset.inputs.dtype === 'float64' ? 8 : 4);
+  const activationBytesPerBatch = perSampleBytes * batchSize + fixedBytes;
+  const modelBytes = runner.model.graph.fileBytes;
+  return {
+    samples,
+    batchSize,
+    activationBytesPerBatch,
+    // ORT holds the weights once more, and one batch of inputs, activations and its outputs is in flight.
+    peakBytes: Math.round(2 * modelBytes + batchSize * inputBytesPerSample + 2 * activationBytesPerBatch),
+    expectedMs: Math.round((ms / calib) * samples * 1.1),
+    forwardPasses: Math.ceil(samples / batchSize),
+    vjps: 0,
+    notes: [`calibrated on ${calib} samples in ${ms.toFixed(1)} ms with ${runner.backend}`],
+  };
+}
+
+async function selfTest(job: Extract<JobRequest, { kind: 'selfTest' }>, ctx: JobContext): Promise<{ echoed: string }> {
+  switch (job.mode) {
+    case 'echo':
+      return { echoed: 'ok' };
+    case 'sleep': {
+      const until = Date.now() + (job.ms ?? 1000);
+      while (Date.now() < until) {
+        throwIfAborted(ctx.signal);
+        ctx.progress?.(Date.now() - (until - (job.ms ?? 1000)), job.ms ?? 1000, 'sleeping');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return { echoed: 'slept' };
+    }
+    case 'crash':
+      process.exit(3);
+      break;
+    case 'oom': {
+      const hog: number[][] = [];
+      for (;;) hog.push(new Array<number>(1 << 20).fill(Math.random()));
+    }
+  }
+  throw new CancelledError();
+}
