@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { ModelLoadError } from '../model/errors';
 import { loadModel } from '../model/load';
 import { formatSummary, summarize } from '../model/summary';
-import { runCapture, UsageError } from './run';
+import { listAnalyses } from '../engine/analyses';
+import { JobInputError } from '../engine/errors';
+import { runAnalysisCli, runCapture, UsageError } from './run';
 
 const USAGE = `usage: circuitscope <command> [options]
 
@@ -14,6 +16,10 @@ commands:
   run capture <model> --data <data> --layers <names> [--out acts.npz] [--batch-size N] [--limit N] [--json]
                             run the model over a dataset and capture intermediate values (value or node
                             names, comma-separated); --out streams them into an .npz with the labels as 'y'
+
+  run <analysis> <model…|folder> --data <data> [--layer names] [--<option> value…] [--json] [--out result.json]
+                            an analysis (see 'circuitscope help analyses'); several models or a folder of
+                            checkpoints run it over a series
 
 <data> is an .npz/.npy file (arrays x, y, x_test, y_test; tokens), a folder of images (one sub-folder per
 class), a .csv, a .jsonl of token ids, or a dataset spec .json (see README).
@@ -64,12 +70,30 @@ export async function main(argv: string[]): Promise<number> {
       case 'run': {
         const [job, ...args] = rest;
         if (job === 'capture') return await runCapture(args);
-        throw new UsageError(job ? `unknown job '${job}' (available: capture)` : 'run needs a job name (available: capture)');
+        const available = ['capture', ...listAnalyses().map((a) => a.name)].join(', ');
+        if (!job) throw new UsageError(`run needs a job name (available: ${available})`);
+        try {
+          return await runAnalysisCli(job, args);
+        } catch (e) {
+          if (e instanceof JobInputError) throw new UsageError(`${e.message}`);
+          throw e;
+        }
       }
+      case 'help':
+        if (rest[0] === 'analyses') {
+          const list = listAnalyses();
+          if (!list.length) process.stdout.write('no analyses are available in this build\n');
+          for (const a of list) {
+            process.stdout.write(`${a.name}: ${a.description}\n`);
+            for (const o of a.options) process.stdout.write(`  --${o.name} <${o.type}>${o.default !== undefined ? ` (default ${JSON.stringify(o.default)})` : ''}  ${o.description}\n`);
+          }
+          return 0;
+        }
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
       case undefined:
       case '-h':
       case '--help':
-      case 'help':
         process.stdout.write(`${USAGE}\n`);
         return command === undefined ? 2 : 0;
       default:

@@ -2,8 +2,10 @@
  * `circuitscope run <job> …`: the shared job runner for the CLI. Jobs run in the engine worker; progress goes
  * to stderr; Ctrl-C cancels the job cleanly.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { analysisRunner } from '../engine/analyses';
 import { EngineClient } from '../engine/client';
 import { EngineError } from '../engine/errors';
 import type { CaptureSummary } from '../shared/engineProtocol';
@@ -93,6 +95,110 @@ export async function runCapture(argv: string[]): Promise<number> {
       }
       if (result.out) process.stdout.write(`  written to ${result.out} (arrays named after the values, '/' and ':' → '_'; labels as 'y')\n`);
       process.stdout.write(`  ${result.timings.totalMs.toFixed(0)} ms (model+data ${result.timings.loadMs.toFixed(0)} ms, run ${result.timings.runMs.toFixed(0)} ms)\n`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof EngineError) {
+      if (values.json) process.stdout.write(`${JSON.stringify({ error: e.payload }, null, 2)}\n`);
+      else process.stderr.write(`error [${e.payload.code ?? e.name}]: ${e.message}\n`);
+      return e.name === 'Cancelled' ? 130 : 1;
+    }
+    throw e;
+  } finally {
+    engine.dispose();
+  }
+}
+
+/** Expands folders to the models inside them (natural sort: epoch_2 before epoch_10). */
+export function expandModels(paths: string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    const abs = path.resolve(p);
+    if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) {
+      const inside = fs
+        .readdirSync(abs)
+        .filter((f) => f.endsWith('.onnx') || f === 'model.json')
+        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+        .map((f) => path.join(abs, f));
+      if (!inside.length) throw new UsageError(`the folder ${abs} holds no .onnx or model.json checkpoints`);
+      out.push(...inside);
+    } else out.push(abs);
+  }
+  return out;
+}
+
+/** Scalars of a result, one per line, arrays summarised: the human-readable fallback for any analysis. */
+export function formatResult(value: unknown, indent = '  ', depth = 0): string {
+  if (value === null || typeof value !== 'object') return `${String(value)}`;
+  if (Array.isArray(value)) {
+    if (value.every((v) => typeof v === 'number')) {
+      const shown = (value as number[]).slice(0, 8).map((v) => (Number.isInteger(v) ? String(v) : v.toPrecision(4)));
+      return `[${shown.join(', ')}${value.length > 8 ? `, … (${value.length})` : ''}]`;
+    }
+    if (depth >= 2) return `[${value.length} items]`;
+    return value.map((v, i) => `\n${indent.repeat(depth + 1)}[${i}] ${formatResult(v, indent, depth + 1)}`).join('');
+  }
+  return Object.entries(value as Record<string, unknown>)
+    .map(([k, v]) => {
+      const text = typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(5) : formatResult(v, indent, depth + 1);
+      return `\n${indent.repeat(depth + 1)}${k}: ${text}`;
+    })
+    .join('');
+}
+
+export async function runAnalysisCli(name: string, argv: string[]): Promise<number> {
+  const runner = analysisRunner(name);
+  const optionFlags: Record<string, { type: 'string' }> = {};
+  for (const o of runner.options) optionFlags[o.name] = { type: 'string' };
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      ...optionFlags,
+      data: { type: 'string' },
+      layer: { type: 'string', multiple: true },
+      layers: { type: 'string', multiple: true },
+      'batch-size': { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+    allowPositionals: true,
+  });
+  if (!positionals.length) throw new UsageError(`run ${name} needs a model (or several, or a folder of checkpoints)`);
+  if (runner.needsData && !values.data) throw new UsageError(`run ${name} needs --data <file.npz | folder | spec.json>`);
+  const models = expandModels(positionals);
+  const layers = [...(values.layer ?? []), ...(values.layers ?? [])].flatMap((l) => l.split(',')).map((s) => s.trim()).filter(Boolean);
+  const options: Record<string, unknown> = {};
+  const all = values as Record<string, unknown>;
+  for (const o of runner.options) if (all[o.name] !== undefined) options[o.name] = all[o.name];
+  const engine = engineForCli();
+  try {
+    const env = await withInterrupt((signal) =>
+      engine.run(
+        {
+          kind: 'analysis',
+          analysis: runner.name,
+          model: models[0],
+          models: models.length > 1 ? models : undefined,
+          data: values.data ? path.resolve(values.data as string) : undefined,
+          layers: layers.length ? layers : undefined,
+          options,
+          batchSize: int(values['batch-size'] as string | undefined, '--batch-size'),
+          limit: int(values.limit as string | undefined, '--limit'),
+        },
+        { signal, onProgress: progressPrinter(name) },
+      ),
+    );
+    const json = `${JSON.stringify(env, null, 2)}\n`;
+    if (values.out) fs.writeFileSync(path.resolve(values.out as string), json);
+    if (values.json) process.stdout.write(json);
+    else {
+      process.stdout.write(`${env.analysis} on ${env.model}\n  backend: ${env.backend}\n`);
+      if (env.layer) process.stdout.write(`  layer: ${Array.isArray(env.layer) ? env.layer.join(', ') : env.layer}\n`);
+      process.stdout.write(`  result:${formatResult(env.result)}\n`);
+      for (const w of env.warnings ?? []) process.stdout.write(`  note: ${w}\n`);
+      process.stdout.write(`  timings: ${Object.entries(env.timings).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}\n`);
+      if (values.out) process.stdout.write(`  written to ${path.resolve(values.out as string)}\n`);
     }
     return 0;
   } catch (e) {

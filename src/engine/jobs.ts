@@ -7,6 +7,7 @@ import type { ModelGraph } from '../model/ir';
 import type { OrtOutput } from '../model/runtime/ort';
 import { forEachBatch, checkOutPath, prepareTaps, type JobContext } from './capture';
 import { CancelledError, JobInputError, throwIfAborted } from './errors';
+import { analysisRunner } from './analyses';
 import { loadCached } from './modelCache';
 import { NpzStreamWriter } from './npzStream';
 
@@ -22,6 +23,10 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
       return capture(job, ctx);
     case 'estimate':
       return estimate(job, ctx);
+    case 'analysis': {
+      const { kind: _kind, ...req } = job;
+      return analysisRunner(req.analysis).run(req, ctx);
+    }
     case 'selfTest':
       return selfTest(job, ctx);
   }

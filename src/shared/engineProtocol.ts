@@ -11,6 +11,7 @@ export type JobRequest =
   | { kind: 'readTensor'; model: string; tensor: string; maxElements?: number }
   | { kind: 'capture'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; out?: string; limit?: number }
   | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number }
+  | ({ kind: 'analysis' } & import('./analysis').AnalysisRequest)
   | { kind: 'selfTest'; mode: 'crash' | 'oom' | 'sleep' | 'echo'; ms?: number };
 
 /** A dataset: a path (npz/npy/csv/jsonl/image folder or a dataset-spec .json) or an inline spec object. */
@@ -59,6 +60,7 @@ export interface JobResultMap {
   readTensor: TensorPreview;
   capture: CaptureSummary;
   estimate: CostEstimate;
+  analysis: import('./analysis').AnalysisEnvelope;
   selfTest: { echoed: string };
 }
 

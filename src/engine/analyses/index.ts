@@ -1,0 +1,4 @@
+/**
+ * Imports every analysis module so each registers itself. One line per analysis.
+ */
+export { analysisRunner, listAnalyses, registerAnalysis, resolveOptions, type AnalysisRunner } from './registry';
