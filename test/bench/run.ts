@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel } from '../../src/model/load';
+import { benchCapture, benchMemory } from './engine';
+import { runLinalgBench } from './linalg';
 
 const repo = path.join(__dirname, '..', '..');
 
@@ -56,7 +58,15 @@ export async function benchLoaders(): Promise<void> {
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
-  const sections: Record<string, () => Promise<void>> = { loaders: benchLoaders };
+  const sections: Record<string, () => Promise<void>> = {
+    loaders: benchLoaders,
+    capture: benchCapture,
+    memory: benchMemory,
+    linalg: async () => {
+      console.log('\n## Float64 linear algebra vs numpy (same run)\n');
+      await runLinalgBench({ sizes: [256, 512, 1024] });
+    },
+  };
   for (const [name, fn] of Object.entries(sections)) {
     if (only.length && !only.includes(name)) continue;
     await fn();
