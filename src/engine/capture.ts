@@ -9,6 +9,8 @@ import { checkAgainstModelInput, openDataset, type Batch, type Dataset, type Dat
 import type { LoadedModel, ModelGraph } from '../model/ir';
 import { resolveTaps, withTapOutputs } from '../model/runtime/onnxRewrite';
 import { createOrtSession, ortVersion, type OrtInput, type OrtOutput, type OrtSession } from '../model/runtime/ort';
+import { createTfjsSession } from '../model/runtime/tfjsModels';
+import type { BackendChoice } from '../model/runtime/tfjs/backend';
 import type { DatasetRef } from '../shared/engineProtocol';
 import { JobInputError, throwIfAborted } from './errors';
 import { loadCached } from './modelCache';
@@ -47,7 +49,8 @@ interface SessionEntry {
 const sessions: SessionEntry[] = [];
 const MAX_SESSIONS = 3;
 
-export async function sessionFor(file: string, taps: readonly string[]): Promise<OrtSession> {
+export async function sessionFor(graph: ModelGraph, taps: readonly string[]): Promise<OrtSession & { backendName?: string }> {
+  const file = graph.file;
   const stat = await fs.stat(file);
   const key = `${file}\u0000${stat.mtimeMs}\u0000${[...new Set(taps)].sort().join('\u0000')}`;
   const hit = sessions.findIndex((s) => s.key === key);
@@ -57,6 +60,7 @@ export async function sessionFor(file: string, taps: readonly string[]): Promise
     return entry.session;
   }
   const session = (async () => {
+    if (graph.format !== 'onnx') return createTfjsSession(graph, taps, tfjsBackendSetting());
     const bytes = new Uint8Array(await fs.readFile(file));
     const rewritten = taps.length ? withTapOutputs(file, bytes, taps) : bytes;
     return createOrtSession(rewritten, { provider: process.env.CIRCUITSCOPE_ORT_PROVIDER === 'cuda' ? 'cuda' : process.env.CIRCUITSCOPE_ORT_PROVIDER === 'cpu' ? 'cpu' : 'auto' });
@@ -79,6 +83,12 @@ export async function releaseSessions(): Promise<void> {
   await Promise.all(all.map((s) => s.session.then((x) => x.release()).catch(() => {})));
 }
 
+/** The tfjs backend to use (CIRCUITSCOPE_BACKEND or the extension's setting passed through it; default auto). */
+export function tfjsBackendSetting(): BackendChoice | 'auto' {
+  const v = process.env.CIRCUITSCOPE_BACKEND;
+  return v === 'tfjs-node-gpu' || v === 'tfjs-node' || v === 'wasm' || v === 'cpu' ? v : 'auto';
+}
+
 /** Opens a dataset from a path or an inline spec; a `.json` path is read as a dataset spec file. */
 export async function openDatasetRef(ref: DatasetRef, signal?: AbortSignal): Promise<Dataset> {
   if (typeof ref === 'string') return openDataset(ref, { signal });
@@ -99,17 +109,16 @@ function singleInput(graph: ModelGraph): string {
 export async function prepareTaps(modelFile: string, data: DatasetRef, taps: readonly string[], ctx: JobContext = {}): Promise<TapRunner> {
   const model = await loadCached(modelFile);
   const graph = model.graph;
-  if (graph.format !== 'onnx') {
-    throw new JobInputError(`running models on data is implemented for ONNX models; ${graph.format} models can be inspected but not run yet`, graph.file);
-  }
   const inputName = singleInput(graph);
   const input = graph.values[inputName];
   const dataset = await openDatasetRef(data, ctx.signal);
   checkAgainstModelInput(dataset, input.shape ?? [], input.dtype ?? 'float32', inputName);
   const unique = resolveTaps(graph, taps);
   throwIfAborted(ctx.signal);
-  const session = await sessionFor(graph.file, unique);
-  const backend = `onnxruntime-node ${ortVersion()} (${session.provider} execution provider${session.fallbackReason ? `; ${session.fallbackReason}` : ''})`;
+  const session = await sessionFor(graph, unique);
+  const backend =
+    session.backendName ??
+    `onnxruntime-node ${ortVersion()} (${session.provider} execution provider${session.fallbackReason ? `; ${session.fallbackReason}` : ''})`;
   return { model, dataset, inputName, taps: unique, session, backend };
 }
 

@@ -55,7 +55,7 @@ describe('engine', () => {
     const out = path.join(tmp, 'acts.npz');
     const progress: number[] = [];
     const r = await engine.run(
-      { kind: 'capture', model: mlp, data: fmnist, taps: ['/Relu_1_output_0', 'logits'], batchSize: 100, limit: 450, out },
+      { kind: 'capture', model: mlp, data: fmnist, taps: ['/relu2/Relu_output_0', 'logits'], batchSize: 100, limit: 450, out },
       { onProgress: (p) => progress.push(p.done) },
     );
     assert.equal(r.samples, 450);
@@ -64,7 +64,7 @@ describe('engine', () => {
     assert.deepEqual(r.taps.map((t) => t.sampleShape), [[128], [10]]);
     assert.ok(progress.length > 0 && progress[progress.length - 1] === 450);
     const z = await openNpz(out);
-    const acts = await z.read('_Relu_1_output_0');
+    const acts = await z.read('_relu2_Relu_output_0');
     const logits = await z.read('logits');
     const y = await z.read('y');
     assert.deepEqual(acts.shape, [450, 128]);
@@ -79,8 +79,27 @@ describe('engine', () => {
     assert.ok(r.taps[0].min >= 0, 'ReLU output is non-negative');
   });
 
+  it('captures from TF.js layers and graph models through tfjs, matching the ONNX twin', async () => {
+    await engine.run({ kind: 'capture', model: mlp, data: fmnist, taps: ['logits'], limit: 64, out: path.join(tmp, 'onnx.npz') });
+    const tfjs = await engine.run({ kind: 'capture', model: path.join(repo, 'examples', 'mlp-tfjs', 'model.json'), data: fmnist, taps: ['fc3'], limit: 64, out: path.join(tmp, 'tfjs.npz') });
+    assert.match(tfjs.backend, /^tfjs .* layers model/);
+    const a = (await (await openNpz(path.join(tmp, 'onnx.npz'))).read('logits')).data as Float32Array;
+    const b = (await (await openNpz(path.join(tmp, 'tfjs.npz'))).read('fc3_0_0')).data as Float32Array;
+    assert.equal(a.length, 640);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    assert.ok(worst < 1e-4, `max |onnx − tfjs| = ${worst}`);
+    const faces = path.join(tmp, 'faces.npz');
+    await writeNpz(faces, { x: { dtype: 'float32', shape: [3, 64, 64, 1], data: new Float32Array(3 * 64 * 64).fill(0.5) } });
+    const emotion = path.join(repo, 'node_modules', '@vladmandic', 'human-models', 'models', 'emotion.json');
+    const g = await engine.run({ kind: 'capture', model: emotion, data: faces, taps: ['StatefulPartitionedCall/model_1/block1_conv1_act/Relu'] });
+    assert.match(g.backend, /graph model/);
+    assert.deepEqual(g.taps[0].sampleShape, [31, 31, 32]);
+    assert.ok(g.taps[0].min >= 0);
+  });
+
   it('estimates cost from a calibration batch', async () => {
-    const e = await engine.run({ kind: 'estimate', model: mlp, data: fmnist, taps: ['/Relu_1_output_0'], batchSize: 256 });
+    const e = await engine.run({ kind: 'estimate', model: mlp, data: fmnist, taps: ['/relu2/Relu_output_0'], batchSize: 256 });
     assert.equal(e.samples, 5000);
     assert.equal(e.activationBytesPerBatch, 256 * 128 * 4);
     assert.ok(e.expectedMs > 0 && e.peakBytes > 256 * 128 * 4);
@@ -107,7 +126,7 @@ describe('engine', () => {
   });
 
   it('reports an unknown tap with the closest names', async () => {
-    await rejectsWith(engine.run({ kind: 'capture', model: mlp, data: fmnist, taps: ['/Relu_9_output_0'] }), 'TapError', /closest: '\/Relu_1_output_0'/);
+    await rejectsWith(engine.run({ kind: 'capture', model: mlp, data: fmnist, taps: ['/relu9/Relu_output_0'] }), 'TapError', /closest: .*'\/relu2\/Relu_output_0'/);
   });
 
   it('cancels a running job and stays usable', async () => {
@@ -121,7 +140,7 @@ describe('engine', () => {
   it('cancels a capture between batches', async () => {
     const ac = new AbortController();
     const job = engine.run(
-      { kind: 'capture', model: mlp, data: fmnist, taps: ['/Relu_1_output_0'], batchSize: 1 },
+      { kind: 'capture', model: mlp, data: fmnist, taps: ['/relu2/Relu_output_0'], batchSize: 1 },
       { signal: ac.signal, onProgress: () => ac.abort() },
     );
     await rejectsWith(job, 'Cancelled', /cancelled/);

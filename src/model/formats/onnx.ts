@@ -754,7 +754,8 @@ async function tensorData(src: TensorSource, file: string): Promise<TensorData> 
 
 /** Copies into an aligned buffer and views it with the dtype's array (ONNX raw_data is little-endian). */
 export function fromRaw(raw: Uint8Array, info: TensorInfo): TensorData {
-  const buf = raw.slice().buffer;
+  // A real copy (Buffer.prototype.slice would alias the pool) into an aligned buffer of its own.
+  const buf = Uint8Array.prototype.slice.call(raw).buffer;
   switch (info.dtype) {
     case 'float32':
     case 'complex64':
