@@ -46,6 +46,32 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>):
   }
 }
 
+/** Flags every job takes: the memory budget its cost estimate is checked against. */
+const BUDGET_FLAGS = {
+  'budget-mb': { type: 'string' },
+  yes: { type: 'boolean', default: false },
+} as const;
+
+/**
+ * Prints the cost estimate and refuses a job whose expected peak memory exceeds the budget (unless --yes).
+ * Returns false when refused.
+ */
+async function checkBudget(engine: EngineClient, job: Parameters<EngineClient['run']>[0], budgetFlag: string | undefined, yes: boolean): Promise<boolean> {
+  const budgetMb = Number(budgetFlag ?? process.env.CIRCUITSCOPE_BUDGET_MB ?? 4096);
+  if (!Number.isFinite(budgetMb) || budgetMb <= 0) throw new UsageError(`--budget-mb must be a positive number, found '${budgetFlag}'`);
+  const e = await engine.run(job as never);
+  const est = e as unknown as { peakBytes: number; expectedMs: number; forwardPasses: number; vjps: number };
+  const mb = est.peakBytes / 2 ** 20;
+  process.stderr.write(
+    `estimate: peak ≈ ${mb.toFixed(0)} MB, ≈ ${(est.expectedMs / 1000).toFixed(1)} s, ${est.forwardPasses} forward passes${est.vjps ? `, ${est.vjps} VJPs` : ''} (budget ${budgetMb} MB)\n`,
+  );
+  if (mb > budgetMb && !yes) {
+    process.stderr.write(`error [budget]: the estimated peak memory ${mb.toFixed(0)} MB exceeds the budget of ${budgetMb} MB; lower --batch-size, raise --budget-mb, or pass --yes to run anyway\n`);
+    return false;
+  }
+  return true;
+}
+
 const int = (s: string | undefined, name: string): number | undefined => {
   if (s === undefined) return undefined;
   const n = Number(s);
@@ -63,6 +89,7 @@ export async function runCapture(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...BUDGET_FLAGS,
     },
     allowPositionals: true,
   });
@@ -72,6 +99,10 @@ export async function runCapture(argv: string[]): Promise<number> {
   if (!taps.length) throw new UsageError('run capture needs --layers <value or node names, comma-separated>');
   const engine = engineForCli();
   try {
+    const batchSize = int(values['batch-size'], '--batch-size');
+    const limit = int(values.limit, '--limit');
+    const estimateJob = { kind: 'estimate' as const, model: path.resolve(positionals[0]), data: path.resolve(values.data), taps, batchSize, limit };
+    if (!(await checkBudget(engine, estimateJob, values['budget-mb'], values.yes))) return 1;
     const result: CaptureSummary = await withInterrupt((signal) =>
       engine.run(
         {
@@ -80,8 +111,8 @@ export async function runCapture(argv: string[]): Promise<number> {
           data: path.resolve(values.data!),
           taps,
           out: values.out ? path.resolve(values.out) : undefined,
-          batchSize: int(values['batch-size'], '--batch-size'),
-          limit: int(values.limit, '--limit'),
+          batchSize,
+          limit,
         },
         { signal, onProgress: progressPrinter('capture') },
       ),
@@ -161,6 +192,7 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
       limit: { type: 'string' },
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
+      ...BUDGET_FLAGS,
     },
     allowPositionals: true,
   });
@@ -173,22 +205,18 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
   for (const o of runner.options) if (all[o.name] !== undefined) options[o.name] = all[o.name];
   const engine = engineForCli();
   try {
-    const env = await withInterrupt((signal) =>
-      engine.run(
-        {
-          kind: 'analysis',
-          analysis: runner.name,
-          model: models[0],
-          models: models.length > 1 ? models : undefined,
-          data: values.data ? path.resolve(values.data as string) : undefined,
-          layers: layers.length ? layers : undefined,
-          options,
-          batchSize: int(values['batch-size'] as string | undefined, '--batch-size'),
-          limit: int(values.limit as string | undefined, '--limit'),
-        },
-        { signal, onProgress: progressPrinter(name) },
-      ),
-    );
+    const request = {
+      analysis: runner.name,
+      model: models[0],
+      models: models.length > 1 ? models : undefined,
+      data: values.data ? path.resolve(values.data as string) : undefined,
+      layers: layers.length ? layers : undefined,
+      options,
+      batchSize: int(values['batch-size'] as string | undefined, '--batch-size'),
+      limit: int(values.limit as string | undefined, '--limit'),
+    };
+    if (request.data && !(await checkBudget(engine, { kind: 'estimateAnalysis', ...request }, values['budget-mb'] as string | undefined, values.yes as boolean))) return 1;
+    const env = await withInterrupt((signal) => engine.run({ kind: 'analysis', ...request }, { signal, onProgress: progressPrinter(name) }));
     const json = `${JSON.stringify(env, null, 2)}\n`;
     if (values.out) fs.writeFileSync(path.resolve(values.out as string), json);
     if (values.json) process.stdout.write(json);

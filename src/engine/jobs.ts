@@ -27,6 +27,14 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
       const { kind: _kind, ...req } = job;
       return analysisRunner(req.analysis).run(req, ctx);
     }
+    case 'estimateAnalysis': {
+      const { kind: _kind, ...req } = job;
+      const runner = analysisRunner(req.analysis);
+      if (runner.estimate) return runner.estimate(req, ctx);
+      if (!req.data) throw new JobInputError(`${req.analysis} needs data to estimate its cost`);
+      // Generic: one forward pass per batch with the requested layers captured.
+      return estimate({ kind: 'estimate', model: req.model, data: req.data, taps: req.layers ?? [], batchSize: req.batchSize, limit: req.limit }, ctx);
+    }
     case 'selfTest':
       return selfTest(job, ctx);
   }
@@ -165,7 +173,7 @@ async function capture(job: Extract<JobRequest, { kind: 'capture' }>, ctx: JobCo
 async function estimate(job: Extract<JobRequest, { kind: 'estimate' }>, ctx: JobContext): Promise<CostEstimate> {
   const runner = await prepareTaps(job.model, job.data, job.taps, ctx);
   const batchSize = job.batchSize ?? 256;
-  const samples = runner.dataset.inputs.count;
+  const samples = Math.min(runner.dataset.inputs.count, job.limit ?? Infinity);
   const calib = Math.min(samples, Math.max(1, Math.min(batchSize, 32)));
   let perSampleBytes = 0;
   let fixedBytes = 0;

@@ -10,8 +10,9 @@ export type JobRequest =
   | { kind: 'loadGraph'; model: string }
   | { kind: 'readTensor'; model: string; tensor: string; maxElements?: number }
   | { kind: 'capture'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; out?: string; limit?: number }
-  | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number }
+  | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; limit?: number }
   | ({ kind: 'analysis' } & import('./analysis').AnalysisRequest)
+  | ({ kind: 'estimateAnalysis' } & import('./analysis').AnalysisRequest)
   | { kind: 'selfTest'; mode: 'crash' | 'oom' | 'sleep' | 'echo'; ms?: number };
 
 /** A dataset: a path (npz/npy/csv/jsonl/image folder or a dataset-spec .json) or an inline spec object. */
@@ -61,6 +62,7 @@ export interface JobResultMap {
   capture: CaptureSummary;
   estimate: CostEstimate;
   analysis: import('./analysis').AnalysisEnvelope;
+  estimateAnalysis: CostEstimate;
   selfTest: { echoed: string };
 }
 

@@ -3,6 +3,7 @@
  * the CLI (flags from `options`) and the extension (quick picks) all read this registry.
  */
 import type { AnalysisEnvelope, AnalysisName, AnalysisRequest, OptionSpec } from '../../shared/analysis';
+import type { CostEstimate } from '../../shared/engineProtocol';
 import type { JobContext } from '../capture';
 import { JobInputError } from '../errors';
 
@@ -14,6 +15,8 @@ export interface AnalysisRunner {
   needsData: boolean;
   options: OptionSpec[];
   run(req: AnalysisRequest, ctx: JobContext): Promise<AnalysisEnvelope>;
+  /** Cost before running (memory, time, forward passes and VJPs); absent: the engine's generic capture estimate. */
+  estimate?(req: AnalysisRequest, ctx: JobContext): Promise<CostEstimate>;
 }
 
 const registry = new Map<AnalysisName, AnalysisRunner>();

@@ -16,7 +16,9 @@ export class TapError extends Error {
 }
 
 /**
- * Resolves taps to value names: a value name is kept; a node id or name stands for that node's first output.
+ * Resolves taps to value names: a value name is kept; a node id or name stands for that node's first output;
+ * a hierarchy group (name scope / layer, e.g. `fc1` or `blocks.0/attn`) stands for the first output of its
+ * last node in graph order.
  * @throws TapError listing the unknown names with the closest known ones.
  */
 export function resolveTaps(graph: ModelGraph, taps: readonly string[]): string[] {
@@ -26,6 +28,15 @@ export function resolveTaps(graph: ModelGraph, taps: readonly string[]): string[
     if (!first) continue;
     byNode.set(n.id, first);
     if (n.name) byNode.set(n.name, first);
+  }
+  const order = new Map(graph.nodes.map((n, i) => [n.id, i]));
+  const nodeById = new Map(graph.nodes.map((n) => [n.id, n]));
+  for (const g of graph.hierarchy) {
+    if (byNode.has(g.id)) continue;
+    const under = graph.nodes.filter((n) => n.scope.join('/') === g.id || n.scope.join('/').startsWith(`${g.id}/`));
+    const last = under.sort((a, b) => order.get(b.id)! - order.get(a.id)!)[0];
+    const first = last && nodeById.get(last.id)!.outputs.find((o) => o);
+    if (first) byNode.set(g.id, first);
   }
   const unknown: string[] = [];
   const out: string[] = [];
