@@ -29,6 +29,8 @@ export interface EngineClientOptions {
   /** How long a cancelled job may take to stop before the worker is terminated (default 3 s). */
   cancelGraceMs?: number;
   onLog?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** Extra environment of the worker (e.g. CIRCUITSCOPE_BACKEND from the extension's settings). */
+  env?: Record<string, string>;
 }
 
 interface Pending {
@@ -84,6 +86,7 @@ export class EngineClient {
       this.opts.workerFactory?.() ??
       new Worker(this.opts.workerPath ?? path.join(__dirname, 'worker.js'), {
         resourceLimits: this.opts.resourceLimits ?? { maxOldGenerationSizeMb: 4096 },
+        env: { ...process.env, ...this.opts.env },
       });
     this.workersStarted++;
     w.on('message', (m: WorkerToHost) => this.onMessage(m));
