@@ -21,6 +21,9 @@ commands:
                             an analysis (see 'circuitscope help analyses'); several models or a folder of
                             checkpoints run it over a series
 
+job flags: --budget-mb N (default 4096; the cost estimate is checked against it), --yes (run anyway),
+  --backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu (tfjs), --ort-provider auto|cpu|cuda (onnxruntime)
+
 <data> is an .npz/.npy file (arrays x, y, x_test, y_test; tokens), a folder of images (one sub-folder per
 class), a .csv, a .jsonl of token ids, or a dataset spec .json (see README).
 <model> is an ONNX file (*.onnx) or a TF.js model.json (layers or graph model) with its weight shards.

@@ -12,8 +12,23 @@ import type { CaptureSummary } from '../shared/engineProtocol';
 
 export class UsageError extends Error {}
 
-export function engineForCli(): EngineClient {
-  return new EngineClient({ workerPath: path.join(__dirname, 'worker.js') });
+const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+const ORT_PROVIDERS = ['auto', 'cpu', 'cuda'];
+
+/** The engine for one CLI job; `--backend` / `--ort-provider` force a tfjs backend / an onnxruntime provider. */
+export function engineForCli(values: { backend?: unknown; 'ort-provider'?: unknown } = {}): EngineClient {
+  const env: Record<string, string> = {};
+  if (values.backend !== undefined) {
+    if (!BACKENDS.includes(String(values.backend))) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, found '${String(values.backend)}'`);
+    env.CIRCUITSCOPE_BACKEND = String(values.backend);
+  }
+  if (values['ort-provider'] !== undefined) {
+    if (!ORT_PROVIDERS.includes(String(values['ort-provider']))) {
+      throw new UsageError(`--ort-provider must be one of ${ORT_PROVIDERS.join(', ')}, found '${String(values['ort-provider'])}'`);
+    }
+    env.CIRCUITSCOPE_ORT_PROVIDER = String(values['ort-provider']);
+  }
+  return new EngineClient({ workerPath: path.join(__dirname, 'worker.js'), env });
 }
 
 /** Progress on stderr: a rewritten line on a terminal, a line every few seconds otherwise. */
@@ -50,6 +65,8 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>):
 const BUDGET_FLAGS = {
   'budget-mb': { type: 'string' },
   yes: { type: 'boolean', default: false },
+  backend: { type: 'string' },
+  'ort-provider': { type: 'string' },
 } as const;
 
 /**
@@ -97,7 +114,7 @@ export async function runCapture(argv: string[]): Promise<number> {
   if (!values.data) throw new UsageError('run capture needs --data <file.npz | folder | spec.json>');
   const taps = (values.layers ?? []).flatMap((l) => l.split(',')).map((s) => s.trim()).filter(Boolean);
   if (!taps.length) throw new UsageError('run capture needs --layers <value or node names, comma-separated>');
-  const engine = engineForCli();
+  const engine = engineForCli(values);
   try {
     const batchSize = int(values['batch-size'], '--batch-size');
     const limit = int(values.limit, '--limit');
@@ -203,7 +220,7 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
   const options: Record<string, unknown> = {};
   const all = values as Record<string, unknown>;
   for (const o of runner.options) if (all[o.name] !== undefined) options[o.name] = all[o.name];
-  const engine = engineForCli();
+  const engine = engineForCli(values);
   try {
     const request = {
       analysis: runner.name,

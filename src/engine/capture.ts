@@ -63,7 +63,8 @@ export async function sessionFor(graph: ModelGraph, taps: readonly string[]): Pr
     if (graph.format !== 'onnx') return createTfjsSession(graph, taps, tfjsBackendSetting());
     const bytes = new Uint8Array(await fs.readFile(file));
     const rewritten = taps.length ? withTapOutputs(file, bytes, taps) : bytes;
-    return createOrtSession(rewritten, { provider: process.env.CIRCUITSCOPE_ORT_PROVIDER === 'cuda' ? 'cuda' : process.env.CIRCUITSCOPE_ORT_PROVIDER === 'cpu' ? 'cpu' : 'auto' });
+    const p = process.env.CIRCUITSCOPE_ORT_PROVIDER;
+    return createOrtSession(rewritten, { provider: p === 'cuda' || p === 'cpu' ? p : 'auto' });
   })();
   sessions.unshift({ key, session });
   session.catch(() => {
