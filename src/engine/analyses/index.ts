@@ -2,3 +2,5 @@
  * Imports every analysis module so each registers itself. One line per analysis.
  */
 export { analysisRunner, listAnalyses, registerAnalysis, resolveOptions, type AnalysisRunner } from './registry';
+import './attention';
+import './circuit';

@@ -1,0 +1,230 @@
+/**
+ * The `attention` analysis: finds the attention blocks of a transformer graph, captures their probabilities
+ * (and, for gated models, the scaled scores) per head over a token dataset with onnxruntime, and reports the
+ * sparsity proxies of ANALYSES.md §5 per head, per layer and globally, plus a token-level attention graph of
+ * one prompt.
+ */
+import { SparsityAccumulator, tokenGraphLayer, type SparsityResult, type TokenGraph } from '../../analysis/attention';
+import { findAttention, type AttentionBlock, type FusedAttention } from '../../model/attentionFinder';
+import type { AnalysisEnvelope, AnalysisRequest, OptionSpec } from '../../shared/analysis';
+import type { CostEstimate } from '../../shared/engineProtocol';
+import { forEachBatch, prepareTaps, type JobContext } from '../capture';
+import { JobInputError } from '../errors';
+import { loadCached } from '../modelCache';
+import { registerAnalysis, resolveOptions } from './registry';
+
+export const ATTENTION_OPTIONS: OptionSpec[] = [
+  { name: 'epsilon', type: 'number', description: 'ε of fractionAbove (weights > ε over causal pairs); fractionAboveInvT uses 1/T', default: 0.01 },
+  { name: 'gateBias', type: 'number', description: 'b_gate of a gated sparse-attention model: connectivity = active causal pairs of 1[S + b > 0] (default: from the model metadata gate_bias / bias_gate, else none)' },
+  { name: 'padToken', type: 'integer', description: 'token id marking padding (those positions are not counted); -1: none', default: -1 },
+  { name: 'prompt', type: 'integer', description: 'prompt (row of the dataset) whose token-level attention graph is returned', default: 0 },
+  { name: 'graphThreshold', type: 'number', description: 'attention weight from which a key→query pair is an edge of the token graph', default: 0.1 },
+];
+
+export interface AttentionResult extends SparsityResult {
+  blocks: {
+    layer: number;
+    name: string;
+    softmax: string;
+    probs: string;
+    logits: string;
+    scores: string;
+    heads: number;
+    gated: boolean;
+    steps: string;
+  }[];
+  fused: FusedAttention[];
+  notes: string[];
+  tokenGraph?: TokenGraph;
+  definitions: Record<string, string>;
+}
+
+const DEFINITIONS: Record<string, string> = {
+  connectivity: 'gated models: #{causal pairs with S + b_gate > 0} / #causal pairs, per prompt, averaged over prompts',
+  fractionAbove: 'dense proxy: #{causal pairs with weight > ε} / #causal pairs, per prompt, averaged over prompts',
+  fractionAboveInvT: 'the same with ε = 1/T',
+  keysFor90: 'fewest keys holding 90% of a query row’s mass, / (number of causal keys), averaged over queries',
+  keysFor99: 'the same for 99%',
+  entropyKeys: 'exp(entropy) of a query row (renormalised to its mass), not normalised, averaged over queries',
+  sinkMass: 'weight on the first (valid) token, averaged over queries i ≥ 1',
+  perLayer: 'mean over the layer’s heads; global: mean over all heads',
+};
+
+function gateBiasFromMetadata(meta: Record<string, string>): number | undefined {
+  for (const k of ['gate_bias', 'bias_gate', 'gateBias']) {
+    const v = meta[k];
+    if (v !== undefined && Number.isFinite(Number(v))) return Number(v);
+  }
+  return undefined;
+}
+
+/** @throws JobInputError when the graph shows no attention: fused ops named, or why each Softmax did not match */
+function assertAttention(report: ReturnType<typeof findAttention>, file: string): void {
+  if (report.blocks.length) return;
+  if (report.fused.length) {
+    const ops = [...new Set(report.fused.map((f) => `${f.domain}.${f.opType}`))].join(', ');
+    throw new JobInputError(
+      `the attention of this model is fused into ${report.fused.length} ${ops} node(s) (e.g. ${report.fused[0].node}), which do not expose their probabilities; export it without attention fusion (plain MatMul/Softmax)`,
+      file,
+    );
+  }
+  throw new JobInputError(`no attention block (a Softmax over keys after MatMul(Q, Kᵀ), feeding MatMul(P, V)) was found${report.notes.length ? `: ${report.notes.join('; ')}` : ''}`, file);
+}
+
+function selectBlocks(blocks: AttentionBlock[], layers: string[] | undefined, file: string): AttentionBlock[] {
+  if (!layers?.length) return blocks;
+  const picked = blocks.filter((b) => layers.some((l) => l === String(b.layer) || l === b.name || l === b.softmax || l === b.probs));
+  if (!picked.length) {
+    throw new JobInputError(`--layers ${layers.join(',')} matches no attention block (blocks: ${blocks.map((b) => `${b.layer} = ${b.name}`).join('; ')})`, file);
+  }
+  return picked;
+}
+
+/** Runs the attention analysis on one model. */
+export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promise<AnalysisEnvelope<AttentionResult>> {
+  const t0 = performance.now();
+  const o = resolveOptions(ATTENTION_OPTIONS, req.options);
+  if (!req.data) throw new JobInputError('the attention analysis needs --data: token prompts (an .npz with `tokens`, JSONL, …)');
+  const model = await loadCached(req.model);
+  const graph = model.graph;
+  const report = findAttention(graph);
+  assertAttention(report, graph.file);
+  const blocks = selectBlocks(report.blocks, req.layers, graph.file);
+  const warnings: string[] = [];
+  if (report.fused.length) warnings.push(`${report.fused.length} fused attention node(s) (${report.fused.map((f) => f.node).join(', ')}) hide their probabilities and are not included`);
+  const gateBias = (o.gateBias as number | undefined) ?? gateBiasFromMetadata(graph.metadata);
+  const gated = blocks.some((b) => b.gate);
+  if (gated && gateBias === undefined) warnings.push('gated attention detected but no gate bias given (--gateBias or metadata gate_bias): connectivity not computed; the proxies use the gated weights');
+  if (!gated && gateBias !== undefined) warnings.push(`a gate bias was given but the model's attention is dense; connectivity is 1[S + ${gateBias} > 0] over the dense scores`);
+  const taps = [...new Set(blocks.flatMap((b) => (gateBias !== undefined ? [b.probs, b.scores] : [b.probs])))];
+  const runner = await prepareTaps(graph.file, req.data, taps, ctx);
+  const T = runner.dataset.inputs.sampleShape[0];
+  if (runner.dataset.inputs.sampleShape.length !== 1) {
+    throw new JobInputError(`expected token prompts of shape (prompts, T), found samples of shape (${runner.dataset.inputs.sampleShape.join(', ')})`, runner.dataset.file);
+  }
+  const loadMs = performance.now() - t0;
+  const padToken = o.padToken as number;
+  const prompt = o.prompt as number;
+  const end = Math.min(runner.dataset.inputs.count, req.limit ?? Infinity);
+  if (prompt < 0 || prompt >= end) throw new JobInputError(`option 'prompt' is ${prompt}, but there are ${end} prompts`);
+  let acc: SparsityAccumulator | undefined;
+  let heads: number[] = [];
+  let tokenGraph: TokenGraph | undefined;
+  const threshold = o.graphThreshold as number;
+  const t1 = performance.now();
+  await forEachBatch(
+    runner,
+    req.batchSize ?? 64,
+    async (b) => {
+      let valid: Uint8Array | undefined;
+      let tokens: number[] | undefined;
+      const needTokens = padToken >= 0 || (prompt >= b.start && prompt < b.start + b.count);
+      if (needTokens) {
+        const batch = await runner.dataset.read(b.start, b.start + b.count);
+        const x = batch.x as ArrayLike<number | bigint>;
+        if (padToken >= 0) {
+          valid = new Uint8Array(b.count * T);
+          for (let i = 0; i < valid.length; i++) valid[i] = Number(x[i]) === padToken ? 0 : 1;
+        }
+        if (prompt >= b.start && prompt < b.start + b.count) {
+          tokens = Array.from({ length: T }, (_, t) => Number(x[(prompt - b.start) * T + t]));
+        }
+      }
+      blocks.forEach((blk, li) => {
+        const p = b.tensors[blk.probs];
+        if (p.dims.length !== 4 || p.dims[2] !== T || p.dims[3] !== T) {
+          throw new JobInputError(`attention layer ${blk.layer} (${blk.name}): expected probabilities (batch, heads, ${T}, ${T}) at '${blk.probs}', found (${p.dims.join(', ')})`, graph.file);
+        }
+        if (!acc) {
+          heads = blocks.map((x) => b.tensors[x.probs].dims[1]);
+          acc = new SparsityAccumulator({ seqLen: T, heads, epsilon: o.epsilon as number, gateBias });
+        }
+        const probs = p.data as Float32Array;
+        const scores = gateBias !== undefined ? (b.tensors[blk.scores].data as Float32Array) : undefined;
+        acc.add(li, probs, p.dims, valid, scores, li === 0);
+        if (tokens) {
+          const H = p.dims[1];
+          const off = (prompt - b.start) * H * T * T;
+          const v = valid?.subarray((prompt - b.start) * T, (prompt - b.start + 1) * T);
+          tokenGraph ??= { prompt, tokens, threshold, heads: [] };
+          tokenGraph.heads.push(...tokenGraphLayer(blk.layer, probs.subarray(off, off + H * T * T), H, T, threshold, v));
+        }
+      });
+    },
+    ctx,
+    { end },
+  );
+  if (!acc) throw new JobInputError('the dataset has no prompts', runner.dataset.file);
+  const sparsity = acc.result();
+  const result: AttentionResult = {
+    ...sparsity,
+    blocks: blocks.map((b, i) => ({
+      layer: b.layer,
+      name: b.name,
+      softmax: b.softmax,
+      probs: b.probs,
+      logits: b.logits,
+      scores: b.scores,
+      heads: heads[i],
+      gated: !!b.gate,
+      steps: b.steps.map((s) => `${s.op} (${s.role})`).join(' → ') || 'none',
+    })),
+    fused: report.fused,
+    notes: report.notes,
+    ...(tokenGraph ? { tokenGraph } : {}),
+    definitions: DEFINITIONS,
+  };
+  warnings.push(`dense models: fractionAbove/keysFor/entropyKeys are labelled proxies of connectivity (ε = ${o.epsilon as number}); compare models only at equal T (${T})`);
+  return {
+    analysis: 'attention',
+    model: graph.file,
+    backend: runner.backend,
+    layer: blocks.map((b) => b.name),
+    options: o,
+    result,
+    timings: { loadMs, runMs: performance.now() - t1, totalMs: performance.now() - t0 },
+    warnings,
+  };
+}
+
+/** Cost before running: one timed calibration batch of ≤ 32 prompts with the probabilities captured. */
+export async function estimateAttention(req: AnalysisRequest, ctx: JobContext): Promise<CostEstimate> {
+  const o = resolveOptions(ATTENTION_OPTIONS, req.options);
+  if (!req.data) throw new JobInputError('the attention analysis needs --data');
+  const model = await loadCached(req.model);
+  const report = findAttention(model.graph);
+  assertAttention(report, model.graph.file);
+  const blocks = selectBlocks(report.blocks, req.layers, model.graph.file);
+  const gate = (o.gateBias as number | undefined) ?? gateBiasFromMetadata(model.graph.metadata);
+  const runner = await prepareTaps(model.graph.file, req.data, [...new Set(blocks.flatMap((b) => (gate !== undefined ? [b.probs, b.scores] : [b.probs])))], ctx);
+  const batchSize = req.batchSize ?? 64;
+  const samples = Math.min(runner.dataset.inputs.count, req.limit ?? Infinity);
+  const calib = Math.max(1, Math.min(samples, 32));
+  let bytes = 0;
+  const t0 = performance.now();
+  await forEachBatch(runner, calib, (b) => {
+    for (const t of runner.taps) bytes += (b.tensors[t].data as Float32Array).byteLength;
+  }, ctx, { end: calib });
+  const ms = performance.now() - t0;
+  const perSample = bytes / calib;
+  return {
+    samples,
+    batchSize,
+    activationBytesPerBatch: perSample * batchSize,
+    peakBytes: Math.round(2 * model.graph.fileBytes + 2 * perSample * batchSize),
+    // the proxies sort every query row: about as long again as the forward pass on small models
+    expectedMs: Math.round((2 * ms * samples) / calib),
+    forwardPasses: Math.ceil(samples / batchSize),
+    vjps: 0,
+    notes: [`calibrated on ${calib} prompts in ${ms.toFixed(0)} ms with ${runner.backend}`],
+  };
+}
+
+registerAnalysis({
+  name: 'attention',
+  estimate: estimateAttention,
+  description: 'Attention sparsity: connectivity (gated) or labelled proxies per head/layer, token attention graphs (Draye et al. 2025)',
+  needsData: true,
+  options: ATTENTION_OPTIONS,
+  run: runAttention,
+});

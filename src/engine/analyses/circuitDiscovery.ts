@@ -1,0 +1,271 @@
+/**
+ * Circuit discovery on a {@link CircuitModel}: EAP and EAP-IG edge scores from clean/corrupted prompt pairs,
+ * measured faithfulness of selected circuits, the smallest circuit reaching a target, and exact activation
+ * patching (one forward per edge) to validate the scores. The `circuit` analysis and the bench call this.
+ */
+import {
+  circuitNodes,
+  faithfulness,
+  pruneCircuit,
+  rankEdges,
+  selectGreedy,
+  selectTopN,
+  smallestCircuit,
+  spearman,
+  type SizeSearchPoint,
+} from '../../analysis/circuits';
+import { tf } from '../../model/runtime/tfjs';
+import { throwIfAborted } from '../errors';
+import type { CircuitModel } from './circuitModel';
+
+/** Prompt pairs as int32 tensors: clean/corrupt [M, T], answer/wrong [M]. */
+export interface PromptPairs {
+  clean: Int32Array;
+  corrupt: Int32Array;
+  answer: Int32Array;
+  wrong: Int32Array;
+  count: number;
+  seqLen: number;
+}
+
+export type ScoreMethod = 'eap' | 'eap-ig';
+
+interface Batch {
+  clean: tf.Tensor;
+  corrupt: tf.Tensor;
+  /** one-hot(answer) − one-hot(wrong), [B, V] (built on first use). */
+  dir?: tf.Tensor;
+  answer: tf.Tensor;
+  wrong: tf.Tensor;
+  count: number;
+  cleanSenders?: tf.Tensor;
+  corruptSenders?: tf.Tensor;
+}
+
+/**
+ * Holds the prompt batches and the clean/corrupted runs, and answers metric, score and patching queries.
+ * Metric: logit difference answer − wrong at `position` (default the last), averaged over all pairs.
+ */
+export class CircuitSession {
+  readonly batches: Batch[] = [];
+  metricClean = NaN;
+  metricCorrupt = NaN;
+  private readonly position: number;
+
+  constructor(
+    readonly model: CircuitModel,
+    readonly pairs: PromptPairs,
+    batchSize: number,
+    position = -1,
+    readonly signal?: AbortSignal,
+  ) {
+    const T = pairs.seqLen;
+    this.position = position < 0 ? T + position : position;
+    if (this.position < 0 || this.position >= T) throw new RangeError(`position ${position} is outside the ${T} positions`);
+    for (let s = 0; s < pairs.count; s += batchSize) {
+      const n = Math.min(batchSize, pairs.count - s);
+      this.batches.push({
+        clean: tf.tensor2d(pairs.clean.subarray(s * T, (s + n) * T), [n, T], 'int32'),
+        corrupt: tf.tensor2d(pairs.corrupt.subarray(s * T, (s + n) * T), [n, T], 'int32'),
+        answer: tf.tensor1d(pairs.answer.subarray(s, s + n), 'int32'),
+        wrong: tf.tensor1d(pairs.wrong.subarray(s, s + n), 'int32'),
+        count: n,
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const b of this.batches) tf.dispose([b.clean, b.corrupt, b.answer, b.wrong, b.dir, b.cleanSenders, b.corruptSenders].filter((t): t is tf.Tensor => !!t));
+  }
+
+  /** Σ over the batch of the logit difference, divided by the total pair count (so batches add up). */
+  private metricOf(b: Batch): (logits: tf.Tensor) => tf.Tensor {
+    return (logits) =>
+      tf.tidy(() => {
+        const [B, , V] = logits.shape;
+        if (!b.dir) b.dir = tf.keep(tf.sub(tf.oneHot(b.answer, V), tf.oneHot(b.wrong, V)));
+        const last = tf.reshape(tf.slice(logits, [0, this.position, 0], [B, 1, V]), [B, V]);
+        return tf.div(tf.sum(tf.mul(last, b.dir)), this.pairs.count);
+      });
+  }
+
+  private metricValue(b: Batch, logits: tf.Tensor): number {
+    const m = this.metricOf(b)(logits);
+    const v = m.dataSync()[0];
+    m.dispose();
+    return v;
+  }
+
+  /** Runs the clean and corrupted prompts once (2 forward passes per batch); caches sender outputs. */
+  prepare(): void {
+    let clean = 0;
+    let corrupt = 0;
+    for (const b of this.batches) {
+      throwIfAborted(this.signal);
+      if (!b.cleanSenders) {
+        const r = this.model.forward(b.clean);
+        b.cleanSenders = r.senders;
+        clean += this.metricValue(b, r.logits);
+        r.logits.dispose();
+      }
+      const c = this.model.forward(b.corrupt);
+      b.corruptSenders?.dispose();
+      b.corruptSenders = c.senders;
+      corrupt += this.metricValue(b, c.logits);
+      c.logits.dispose();
+    }
+    this.metricClean = clean;
+    this.metricCorrupt = corrupt;
+  }
+
+  /**
+   * Edge scores (per edge of the component graph, in metric units: the first-order estimate of the metric's
+   * change when that edge alone is patched to its corrupted value):
+   * - `eap`: Σ_{pairs, positions} (z_u^corrupt − z_u^clean) · ∂metric/∂(input of v) on the clean run.
+   * - `eap-ig`: the same with the gradient averaged over `steps` points on the straight line from the
+   *   corrupted to the clean input embeddings, α = k/steps for k = 0 … steps − 1 (hannamw/EAP-IG's
+   *   `EAP-IG-inputs`; the rest of the model runs unpatched from the interpolated embeddings).
+   * Passes: EAP 2 forward + 1 backward per batch; EAP-IG 2 + steps forward and steps backward.
+   */
+  scores(method: ScoreMethod, steps = 5): Float64Array {
+    if (!this.batches[0]?.corruptSenders) this.prepare();
+    const g = this.model.graph;
+    const out = new Float64Array(g.edges.length);
+    for (const b of this.batches) {
+      throwIfAborted(this.signal);
+      const metric = this.metricOf(b);
+      let grads: tf.Tensor[];
+      if (method === 'eap') {
+        const r = this.model.gradients(b.clean, metric);
+        r.senders.dispose();
+        grads = r.grads;
+      } else {
+        if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`EAP-IG steps must be a positive integer, got ${steps}`);
+        const [e1, e0] = [this.model.embed(b.clean), this.model.embed(b.corrupt)];
+        let acc: tf.Tensor[] | undefined;
+        for (let k = 0; k < steps; k++) {
+          throwIfAborted(this.signal);
+          const x = tf.tidy(() => tf.add(e0, tf.mul(tf.sub(e1, e0), k / steps)));
+          const r = this.model.gradients(b.clean, metric, { input: x });
+          x.dispose();
+          r.senders.dispose();
+          if (!acc) acc = r.grads;
+          else {
+            const next = acc.map((a, i) => tf.add(a, r.grads[i]));
+            tf.dispose([...acc, ...r.grads]);
+            acc = next;
+          }
+        }
+        grads = (acc as tf.Tensor[]).map((a) => {
+          const m = tf.div(a, steps);
+          a.dispose();
+          return m;
+        });
+        tf.dispose([e1, e0]);
+      }
+      const diff = tf.tidy(() => {
+        const d = tf.sub(b.corruptSenders as tf.Tensor, b.cleanSenders as tf.Tensor);
+        return tf.reshape(d, [d.shape[0], -1]);
+      });
+      // group k of the receivers: scores[s, r] = diff[s] · grad[r], for the senders upstream of the group
+      const groups = [...g.groups.map((gr) => gr.receivers), [g.receivers.length - 1, g.receivers.length] as [number, number]];
+      groups.forEach(([r0, r1], k) => {
+        const up = g.upstream[r0];
+        const S = tf.tidy(() => tf.matMul(tf.slice(diff, [0, 0], [up, -1]), grads[k], false, true));
+        const vals = S.dataSync();
+        S.dispose();
+        for (let r = r0; r < r1; r++) for (let s = 0; s < up; s++) out[g.offset[r] + s] += vals[s * (r1 - r0) + (r - r0)];
+      });
+      tf.dispose([diff, ...grads]);
+    }
+    return out;
+  }
+
+  /** The metric with only the edges in `keep` carrying this run's values (others patched to corrupted). */
+  metricWith(keep: ArrayLike<number>, fromGroup = 0): number {
+    if (!this.batches[0]?.corruptSenders) this.prepare();
+    let total = 0;
+    for (const b of this.batches) {
+      throwIfAborted(this.signal);
+      const r = this.model.forward(b.clean, {
+        patch: { corrupt: b.corruptSenders as tf.Tensor, keep },
+        from: fromGroup > 0 ? { group: fromGroup, senders: b.cleanSenders as tf.Tensor } : undefined,
+      });
+      total += this.metricValue(b, r.logits);
+      tf.dispose([r.logits, r.senders]);
+    }
+    return total;
+  }
+
+  /**
+   * Exact activation patching: for every edge, the metric with that edge alone patched to its corrupted
+   * value, minus the clean metric (one forward per edge and batch; upstream of the edge's receiver the
+   * clean run's outputs are reused).
+   */
+  exactScores(onProgress?: (done: number, total: number) => void): Float64Array {
+    if (!this.batches[0]?.corruptSenders) this.prepare();
+    const g = this.model.graph;
+    const out = new Float64Array(g.edges.length);
+    const keep = new Float32Array(g.edges.length).fill(1);
+    const groupOf = (r: number): number => {
+      const k = g.groups.findIndex((gr) => r >= gr.receivers[0] && r < gr.receivers[1]);
+      return k < 0 ? g.groups.length : k;
+    };
+    for (let e = 0; e < g.edges.length; e++) {
+      keep[e] = 0;
+      const fromGroup = groupOf(g.edges[e].receiver);
+      // the logits group starts after every component: its senders are all clean
+      out[e] = this.metricWith(keep, Math.min(fromGroup, g.groups.length - 1)) - this.metricClean;
+      keep[e] = 1;
+      onProgress?.(e + 1, g.edges.length);
+    }
+    return out;
+  }
+}
+
+export interface CircuitSelection {
+  /** Edges after pruning, as a 0/1 mask over the component graph's edges. */
+  mask: Uint8Array;
+  n: number;
+  metricCircuit: number;
+  faithfulness: number | null;
+}
+
+/** Selects (top-n or greedy) and prunes n edges, then measures the patched metric. */
+export function measureCircuit(session: CircuitSession, scores: Float64Array, n: number, selection: 'topn' | 'greedy'): CircuitSelection {
+  const g = session.model.graph;
+  const raw = selection === 'greedy' ? selectGreedy(g, scores, n) : selectTopN(g, scores, n);
+  const mask = pruneCircuit(g, raw);
+  const metricCircuit = session.metricWith(mask);
+  return { mask, n, metricCircuit, faithfulness: faithfulness(session.metricClean, session.metricCorrupt, metricCircuit) };
+}
+
+/** The smallest n (by selection rule) whose measured faithfulness reaches `target`. */
+export async function searchCircuit(
+  session: CircuitSession,
+  scores: Float64Array,
+  target: number,
+  selection: 'topn' | 'greedy',
+): Promise<{ best?: CircuitSelection; curve: SizeSearchPoint[] }> {
+  const cache = new Map<number, CircuitSelection>();
+  const res = await smallestCircuit(session.model.graph.edges.length, target, async (n) => {
+    const c = measureCircuit(session, scores, n, selection);
+    cache.set(n, c);
+    let edges = 0;
+    for (const v of c.mask) edges += v;
+    return { n, edges, faithfulness: c.faithfulness };
+  });
+  return { best: res.n !== undefined ? cache.get(res.n) : undefined, curve: res.curve };
+}
+
+/** Spearman correlation of two score vectors on the `top` edges by |reference| (and on all edges). */
+export function compareScores(estimate: Float64Array, reference: Float64Array, top = 50): { spearmanTop: number; spearmanAll: number; top: number } {
+  const idx = rankEdges(reference).slice(0, Math.min(top, reference.length));
+  return {
+    spearmanTop: spearman(idx.map((i) => estimate[i]), idx.map((i) => reference[i])),
+    spearmanAll: spearman(estimate, reference),
+    top: idx.length,
+  };
+}
+
+export { circuitNodes };

@@ -1,0 +1,273 @@
+/**
+ * Attention sparsity proxies (src/analysis/attention.ts) and the attention finder (src/model/attentionFinder.ts):
+ * golden values from scripts/reference/attention_reference.py (numpy on PyTorch's own attention
+ * probabilities of the example transformer), analytic cases, and hand-built graphs for the finder.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { SparsityAccumulator, tokenGraphLayer, type SparsityMetrics, type SparsityResult } from '../../src/analysis/attention';
+import { AttentionStructureError, findAttention, findResidualStream } from '../../src/model/attentionFinder';
+import type { GraphNode, ModelGraph, ValueInfo } from '../../src/model/ir';
+
+const fixtures = path.join(__dirname, '..', 'fixtures', 'attention');
+
+interface Proxies {
+  heads: (SparsityMetrics & { layer: number; head: number })[];
+  layers: (SparsityMetrics & { layer: number })[];
+  global: SparsityMetrics;
+}
+interface Reference {
+  epsilon: number;
+  seqLen: number;
+  gateBias: number;
+  validLen: number[];
+  probsShape: number[];
+  probs: number[][];
+  scores: number[][];
+  proxiesPrompts: Proxies;
+  proxiesPromptsMasked: Proxies;
+  proxiesPromptsGated: Proxies;
+}
+
+const ref = JSON.parse(fs.readFileSync(path.join(fixtures, 'reference.json'), 'utf8')) as Reference;
+
+function expectMetrics(got: SparsityResult, want: Proxies, tol: number, what: string): void {
+  const check = (g: Partial<SparsityMetrics>, w: Partial<SparsityMetrics>, where: string): void => {
+    for (const k of Object.keys(w) as (keyof SparsityMetrics)[]) {
+      if ((k as string) === 'layer' || (k as string) === 'head' || (k as string) === 'heads') continue;
+      const a = g[k];
+      const b = w[k] as number;
+      assert.ok(typeof a === 'number', `${what} ${where}: ${k} missing`);
+      assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${what} ${where}: ${k} = ${a}, numpy ${b}`);
+    }
+  };
+  assert.equal(got.heads.length, want.heads.length);
+  want.heads.forEach((w, i) => check(got.heads[i], w, `head ${w.layer}.${w.head}`));
+  want.layers.forEach((w, i) => check(got.layers[i], w, `layer ${w.layer}`));
+  check(got.global, want.global, 'global');
+}
+
+/** Runs the accumulator over the reference probabilities (float32, as captured). */
+function fromReference(opts: { valid?: Uint8Array; gate?: boolean }): SparsityResult {
+  const [B, H, T] = ref.probsShape;
+  const acc = new SparsityAccumulator({ seqLen: T, heads: ref.probs.map(() => H), epsilon: ref.epsilon, gateBias: opts.gate ? ref.gateBias : undefined });
+  ref.probs.forEach((p, layer) => acc.add(layer, Float32Array.from(p), [B, H, T, T], opts.valid, opts.gate ? Float32Array.from(ref.scores[layer]) : undefined));
+  return acc.result();
+}
+
+describe('attention sparsity proxies vs numpy (scripts/reference/attention_reference.py)', () => {
+  it('dense proxies on two prompts match exactly (1e-12)', () => {
+    expectMetrics(fromReference({}), ref.proxiesPrompts, 1e-12, 'dense');
+  });
+
+  it('with padding (valid lengths 24 and 17) they match exactly', () => {
+    const [B, , T] = ref.probsShape;
+    const valid = new Uint8Array(B * T);
+    ref.validLen.forEach((n, b) => valid.fill(1, b * T, b * T + n));
+    const r = fromReference({ valid });
+    expectMetrics(r, ref.proxiesPromptsMasked, 1e-12, 'masked');
+    assert.equal(r.queries, 24 + 17);
+  });
+
+  it('connectivity of the gate 1[S + b > 0] matches exactly', () => {
+    const r = fromReference({ gate: true });
+    expectMetrics(r, ref.proxiesPromptsGated, 1e-12, 'gated');
+    assert.equal(r.gateBias, ref.gateBias);
+    assert.ok(r.heads.every((h) => h.connectivity !== undefined && h.connectivity > 0 && h.connectivity < 1));
+  });
+});
+
+describe('attention sparsity proxies: analytic cases', () => {
+  const T = 6;
+  const build = (f: (i: number, j: number) => number): Float32Array => {
+    const p = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = 0; j <= i; j++) p[i * T + j] = f(i, j);
+    return p;
+  };
+
+  it('uniform causal attention: every key is needed, exp(H) = i + 1', () => {
+    const acc = new SparsityAccumulator({ seqLen: T, heads: [1], epsilon: 0.01 });
+    acc.add(0, build((i) => 1 / (i + 1)), [1, 1, T, T]);
+    const h = acc.result().heads[0];
+    const mean = (f: (i: number) => number, from = 0): number => {
+      let s = 0;
+      for (let i = from; i < T; i++) s += f(i);
+      return s / (T - from);
+    };
+    assert.ok(Math.abs(h.entropyKeys - mean((i) => i + 1)) < 1e-5);
+    assert.ok(Math.abs(h.keysFor90 - mean((i) => Math.ceil(0.9 * (i + 1) - 1e-9) / (i + 1))) < 1e-6);
+    assert.equal(h.fractionAbove, 1);
+    // weights > 1/T: float32(1/(i+1)) against the float64 1/T (the last row is float32(1/6) > 1/6)
+    let above = 0;
+    for (let i = 0; i < T; i++) if (Math.fround(1 / (i + 1)) > 1 / T) above += i + 1;
+    assert.ok(Math.abs(h.fractionAboveInvT - above / 21) < 1e-12);
+    assert.ok(Math.abs(h.sinkMass - mean((i) => 1 / (i + 1), 1)) < 1e-6);
+  });
+
+  it('attention to self only: one key, no entropy, no sink', () => {
+    const acc = new SparsityAccumulator({ seqLen: T, heads: [1] });
+    acc.add(0, build((i, j) => (i === j ? 1 : 0)), [1, 1, T, T]);
+    const h = acc.result().heads[0];
+    assert.equal(h.entropyKeys, 1);
+    assert.equal(h.sinkMass, 0);
+    assert.ok(Math.abs(h.fractionAbove - 6 / 21) < 1e-12);
+    assert.ok(Math.abs(h.keysFor99 - [1, 2, 3, 4, 5, 6].reduce((s, n) => s + 1 / n, 0) / 6) < 1e-12);
+  });
+
+  it('rejects wrong shapes, head counts and non-finite weights', () => {
+    const acc = new SparsityAccumulator({ seqLen: T, heads: [2] });
+    assert.throws(() => acc.add(0, new Float32Array(T * T), [1, 1, T, T]), /expected 2 heads/);
+    assert.throws(() => acc.add(0, new Float32Array(2 * 5 * 5), [1, 2, 5, 5]), /expected weights of shape/);
+    const bad = new Float32Array(2 * T * T);
+    bad[T] = NaN;
+    assert.throws(() => acc.add(0, bad, [1, 2, T, T]), /non-finite/);
+    assert.throws(() => new SparsityAccumulator({ seqLen: T, heads: [1], gateBias: 0 }).add(0, new Float32Array(T * T), [1, 1, T, T]), /gate bias needs scores/);
+    assert.throws(() => new SparsityAccumulator({ seqLen: 0, heads: [1] }), /seqLen/);
+  });
+
+  it('token graph: causal edges above the threshold, padded tokens excluded', () => {
+    const p = build((i, j) => (j === 0 ? 0.6 : j === i ? 0.4 : 0));
+    const [g] = tokenGraphLayer(1, p, 1, T, 0.5);
+    assert.deepEqual(
+      g.edges.map((e) => [e.from, e.to]),
+      [[0, 0], [0, 1], [0, 2], [0, 3], [0, 4], [0, 5]],
+    );
+    const valid = Uint8Array.from([1, 1, 1, 0, 0, 0]);
+    assert.equal(tokenGraphLayer(1, p, 1, T, 0.3, valid)[0].edges.length, 1 + 2 + 2);
+  });
+});
+
+/** A tiny IR graph from (op, inputs, outputs) triples; names starting with W are initializers. */
+function graph(nodes: [string, string[], string[], Record<string, number>?, string?][], inputs = ['x'], outputs?: string[]): ModelGraph {
+  const values: Record<string, ValueInfo> = {};
+  const gn: GraphNode[] = nodes.map(([op, ins, outs, attrs, domain], i) => ({
+    id: `n${i}_${op}`,
+    name: `n${i}_${op}`,
+    opType: op,
+    domain: domain ?? '',
+    inputs: ins,
+    outputs: outs,
+    attributes: Object.entries(attrs ?? {}).map(([name, value]) => ({ name, value: { type: 'int' as const, value } })),
+    params: 0,
+    paramBytes: 0,
+    scope: ['block'],
+  }));
+  for (const n of gn) {
+    for (const v of n.inputs) if (v && !values[v]) values[v] = { id: v, name: v, kind: v.startsWith('W') ? 'initializer' : inputs.includes(v) ? 'input' : 'intermediate' };
+    for (const v of n.outputs) values[v] = { id: v, name: v, kind: 'intermediate', producer: n.id };
+  }
+  return {
+    format: 'onnx',
+    file: '/mem/test.onnx',
+    fileBytes: 0,
+    opsets: [{ domain: '', version: 17 }],
+    metadata: {},
+    inputs,
+    outputs: outputs ?? [gn[gn.length - 1].outputs[0]],
+    nodes: gn,
+    values,
+    tensors: {},
+    hierarchy: [],
+    params: 0,
+    paramBytes: 0,
+    warnings: [],
+  };
+}
+
+/** One pre-LN attention block + MLP, written like the example's export. */
+const block = (x: string, l: number, gated = false): [string, string[], string[], Record<string, number>?][] => [
+  ['LayerNormalization', [x, `Wln${l}`, `Wlnb${l}`], [`ln${l}`]],
+  ['MatMul', [`ln${l}`, `Wq${l}`], [`q${l}`]],
+  ['MatMul', [`ln${l}`, `Wk${l}`], [`k${l}`]],
+  ['MatMul', [`ln${l}`, `Wv${l}`], [`v${l}`]],
+  ['Transpose', [`k${l}`], [`kt${l}`]],
+  ['MatMul', [`q${l}`, `kt${l}`], [`s${l}`]],
+  ['Mul', [`s${l}`, 'Wscale'], [`ss${l}`]],
+  ['Add', [`ss${l}`, 'Wmask'], [`sm${l}`]],
+  ['Softmax', [`sm${l}`], [`p${l}`], { axis: -1 }],
+  ...(gated
+    ? ([
+        ['Add', [`ss${l}`, 'Wgate'], [`ga${l}`]],
+        ['Greater', [`ga${l}`, 'Wzero'], [`gb${l}`]],
+        ['Cast', [`gb${l}`], [`g${l}`]],
+        ['Mul', [`p${l}`, `g${l}`], [`pg${l}`]],
+        ['MatMul', [`pg${l}`, `v${l}`], [`z${l}`]],
+      ] as [string, string[], string[]][])
+    : ([['MatMul', [`p${l}`, `v${l}`], [`z${l}`]]] as [string, string[], string[]][])),
+  ['Transpose', [`z${l}`], [`zt${l}`]],
+  ['MatMul', [`zt${l}`, `Wo${l}`], [`o${l}`]],
+  ['Add', [`Wob${l}`, `o${l}`], [`ob${l}`]],
+  ['Add', [x, `ob${l}`], [`r${l}`]],
+  ['LayerNormalization', [`r${l}`, `Wln2${l}`, `Wln2b${l}`], [`lnm${l}`]],
+  ['MatMul', [`lnm${l}`, `Wfc${l}`], [`h${l}`]],
+  ['Relu', [`h${l}`], [`hr${l}`]],
+  ['MatMul', [`hr${l}`, `Wfo${l}`], [`m${l}`]],
+  ['Add', [`r${l}`, `m${l}`], [`x${l + 1}`]],
+];
+
+describe('attention finder', () => {
+  const twoLayers = [
+    ['Gather', ['Wemb', 'tokens'], ['e']],
+    ['Add', ['e', 'Wpos'], ['x0']],
+    ...block('x0', 0),
+    ...block('x1', 1),
+    ['LayerNormalization', ['x2', 'Wlnf', 'Wlnfb'], ['lnf']],
+    ['MatMul', ['lnf', 'Wu'], ['logits']],
+  ] as [string, string[], string[], Record<string, number>?][];
+
+  it('finds each block: scale and mask steps, scores before the mask, q/k/v/z', () => {
+    const r = findAttention(graph(twoLayers, ['tokens'], ['logits']));
+    assert.equal(r.blocks.length, 2);
+    const b = r.blocks[1];
+    assert.deepEqual([b.layer, b.q, b.kT, b.v, b.z, b.scores, b.logits, b.probs], [1, 'q1', 'kt1', 'v1', 'z1', 'ss1', 'sm1', 'p1']);
+    assert.deepEqual(b.steps.map((s) => s.role), ['scale', 'mask']);
+    assert.equal(b.gate, undefined);
+  });
+
+  it('decomposes the residual stream: attention and MLP writes, the final value', () => {
+    const s = findResidualStream(graph(twoLayers, ['tokens'], ['logits']));
+    assert.equal(s.embed, 'x0');
+    assert.deepEqual(
+      s.components.map((c) => `${c.kind}${c.layer}:${c.input}->${c.output}`),
+      ['attn0:x0->ob0', 'mlp0:r0->m0', 'attn1:x1->ob1', 'mlp1:r1->m1'],
+    );
+    assert.equal(s.final, 'x2');
+  });
+
+  it('recognises the gate of sparse attention (softmax ⊙ 1[S + b > 0])', () => {
+    const r = findAttention(graph([['Identity', ['tokens'], ['x0']], ...block('x0', 0, true)], ['tokens']));
+    assert.equal(r.blocks.length, 1);
+    assert.equal(r.blocks[0].probs, 'pg0');
+    assert.equal(r.blocks[0].gate?.value, 'g0');
+  });
+
+  it('skips classifier softmaxes with a note, and reports fused attention', () => {
+    const g = graph([
+      ['MatMul', ['x', 'W1'], ['h']],
+      ['Softmax', ['h'], ['p'], { axis: -1 }],
+      ['Attention', ['x', 'Wqkv', 'Wb'], ['y'], {}, 'com.microsoft'],
+    ]);
+    const r = findAttention(g);
+    assert.equal(r.blocks.length, 0);
+    assert.match(r.notes[0], /not fed by a product of two computed values/);
+    assert.deepEqual(r.fused, [{ node: 'n2_Attention', opType: 'Attention', domain: 'com.microsoft' }]);
+    assert.throws(() => findResidualStream(g, r), (e: unknown) => e instanceof AttentionStructureError && /fused attention op\(s\) com.microsoft.Attention/.test(e.message));
+  });
+
+  it('refuses post-LN blocks, naming the value that did not match', () => {
+    // post-LN: x1 = LN(x0 + attn(x0)); the next block reads the normalised value, not the residual Add
+    const nodes = [
+      ['Identity', ['tokens'], ['x0']],
+      ...block('x0', 0).slice(0, 14),
+      ['LayerNormalization', ['r0', 'Wa', 'Wb'], ['y0']],
+      ...block('y0', 1).slice(0, 14),
+      ['MatMul', ['r1', 'Wu'], ['logits']],
+    ] as [string, string[], string[], Record<string, number>?][];
+    assert.throws(
+      () => findResidualStream(graph(nodes, ['tokens'], ['logits'])),
+      (e: unknown) => e instanceof AttentionStructureError && /reads the stream value 'y0'.*'r0'/.test(e.message),
+    );
+  });
+});
