@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel } from '../../src/model/load';
+import { benchCircuit } from './circuit';
 import { benchCapture, benchMemory } from './engine';
 import { runLinalgBench } from './linalg';
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     loaders: benchLoaders,
     capture: benchCapture,
     memory: benchMemory,
+    circuit: benchCircuit,
     linalg: async () => {
       console.log('\n## Float64 linear algebra vs numpy (same run)\n');
       await runLinalgBench({ sizes: [256, 512, 1024] });
