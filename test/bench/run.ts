@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel } from '../../src/model/load';
 import { benchCircuit } from './circuit';
+import { runLibBench } from './lib';
 import { benchCapture, benchMemory } from './engine';
 import { runLinalgBench } from './linalg';
 
@@ -64,6 +65,10 @@ async function main(): Promise<void> {
     capture: benchCapture,
     memory: benchMemory,
     circuit: benchCircuit,
+    lib: async () => {
+      console.log('\n## LIB on the example MLP over 5,000 samples vs the numpy reference (same run)\n');
+      await runLibBench();
+    },
     linalg: async () => {
       console.log('\n## Float64 linear algebra vs numpy (same run)\n');
       await runLinalgBench({ sizes: [256, 512, 1024] });

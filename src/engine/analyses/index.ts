@@ -2,5 +2,6 @@
  * Imports every analysis module so each registers itself. One line per analysis.
  */
 export { analysisRunner, listAnalyses, registerAnalysis, resolveOptions, type AnalysisRunner } from './registry';
+import './lib';
 import './attention';
 import './circuit';

@@ -18,7 +18,9 @@ export interface OrtSession {
   release(): Promise<void>;
 }
 
-export type OrtInput = { dtype: 'float32'; data: Float32Array; dims: number[] } | { dtype: 'int64'; data: BigInt64Array; dims: number[] } | { dtype: 'int32'; data: Int32Array; dims: number[] } | { dtype: 'bool'; data: Uint8Array; dims: number[] };
+export type OrtInput =
+  | { dtype: 'float32'; data: Float32Array; dims: number[] }
+  | { dtype: 'float64'; data: Float64Array; dims: number[] } | { dtype: 'int64'; data: BigInt64Array; dims: number[] } | { dtype: 'int32'; data: Int32Array; dims: number[] } | { dtype: 'bool'; data: Uint8Array; dims: number[] };
 
 export interface OrtOutput {
   dtype: string;

@@ -65,6 +65,9 @@ function toTensor(x: OrtInput): tf.Tensor {
   switch (x.dtype) {
     case 'float32':
       return tf.tensor(x.data, x.dims, 'float32');
+    case 'float64':
+      // tfjs has no float64
+      return tf.tensor(Float32Array.from(x.data), x.dims, 'float32');
     case 'int32':
       return tf.tensor(x.data, x.dims, 'int32');
     case 'int64':
