@@ -48,5 +48,9 @@ for (const [kernelName, inputs] of Object.entries(ZERO_GRADIENT_KERNELS)) {
 // the backend and its kernels. Referencing the class keeps the module, which registers both when it runs.
 if (!tf.findBackendFactory('cpu')) tf.registerBackend('cpu', () => new MathBackendCPU(), 1);
 
+// Production mode: tfjs's console advice ("install tfjs-node…", "platform already set") is noise in a CLI's
+// stderr and an extension's log; the backend in use is reported in every result instead.
+tf.env().set('PROD', true);
+
 export { tf };
 export type Tensor = tf.Tensor;
