@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadModel } from '../../src/model/load';
+import { benchAnalysesI } from './analysesI';
 import { benchCircuit } from './circuit';
 import { runLibBench } from './lib';
 import { benchCapture, benchMemory } from './engine';
@@ -64,6 +65,9 @@ async function main(): Promise<void> {
     loaders: benchLoaders,
     capture: benchCapture,
     memory: benchMemory,
+    analysesI: async () => {
+      await benchAnalysesI();
+    },
     circuit: benchCircuit,
     lib: async () => {
       console.log('\n## LIB on the example MLP over 5,000 samples vs the numpy reference (same run)\n');

@@ -2,6 +2,9 @@
  * Imports every analysis module so each registers itself. One line per analysis.
  */
 export { analysisRunner, listAnalyses, registerAnalysis, resolveOptions, type AnalysisRunner } from './registry';
+import './collapse';
+import './hash';
+import './redundancy';
 import './lib';
 import './attention';
 import './circuit';

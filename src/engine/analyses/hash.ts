@@ -1,0 +1,161 @@
+/**
+ * `hash`: activation hash codes (He, Lei, Ji & Tao 2021) of every ReLU-like activation, their redundancy
+ * ratios and probe accuracies; over several models (a width sweep or a checkpoint series) one row per model —
+ * the data of the activation hash phase chart. See src/analysis/hashCodes.ts.
+ */
+import { CodeBuilder, HASH_VARIANTS, hashCodeAnalysis, type HashMetrics } from '../../analysis/hashCodes';
+import type { AnalysisRequest } from '../../shared/analysis';
+import type { JobContext } from '../capture';
+import { JobInputError, throwIfAborted } from '../errors';
+import {
+  DEFAULT_BATCH_SIZE,
+  SplitBatches,
+  argmaxCorrect,
+  findActivations,
+  floatData,
+  graphOf,
+  labelRange,
+  perSample,
+  prepareSplits,
+  resolveLayer,
+  runOverModels,
+  staged,
+  type ActivationInfo,
+  type OneResult,
+  type Split,
+} from './common';
+import { registerAnalysis, resolveOptions } from './registry';
+
+export type HashResult = Omit<HashMetrics, 'warnings'> & {
+  /** The coded values, in code order. */
+  layers: string[];
+  activations: { layer: string; node: string; op: string; units: number; piecewiseLinear: boolean }[];
+  /** Hidden units coded (= codeBitsRaw): the model-size axis of the phase chart. */
+  units: number;
+  networkAccuracyTrain: number | null;
+  networkAccuracyTest: number | null;
+  variants: typeof HASH_VARIANTS;
+};
+
+const PROBES = ['kmeans', 'knn', 'logistic'];
+
+const OPTIONS = [
+  { name: 'probes', type: 'strings' as const, default: PROBES, choices: PROBES, description: 'probes to run on the codes (comma-separated)' },
+  { name: 'seed', type: 'integer' as const, default: 0, description: 'seed of the K-means restarts' },
+  { name: 'kmeansInit', type: 'integer' as const, default: 10, description: 'K-means restarts (k-means++), the lowest inertia is kept' },
+  { name: 'knnK', type: 'integer' as const, default: 9, description: 'neighbours of the Hamming KNN probe' },
+  { name: 'logisticC', type: 'number' as const, default: 1, description: 'inverse L2 strength of the one-vs-one logistic probe' },
+  { name: 'sampleSizes', type: 'strings' as const, description: 'also report the train redundancy ratio on the first n samples, for each n (e.g. 500,1000,2000)' },
+];
+
+interface Coded {
+  value: string;
+  info: ActivationInfo | null;
+}
+
+/** The values to code: every ReLU-like activation, or the --layer names (an activation's node or output means its code value). */
+function codedValues(layers: string[] | undefined, acts: ActivationInfo[], resolve: (l: string) => string): Coded[] {
+  if (!layers?.length) return acts.map((a) => ({ value: a.value, info: a }));
+  return layers.map((l) => {
+    const a = acts.find((x) => x.node === l || x.output === l || x.value === l);
+    return a ? { value: a.value, info: a } : { value: resolve(l), info: null };
+  });
+}
+
+async function buildCodes(split: Split, coded: Coded[], taps: string[], output: string, batchSize: number, ctx: JobContext) {
+  const batches = new SplitBatches(split, taps, batchSize, 0);
+  let builder: CodeBuilder | null = null;
+  let correct = 0;
+  let outputOk = true;
+  await batches.forEach((b) => {
+    const layers = coded.map((c) => floatData(b.tensors[c.value], c.value));
+    builder ??= new CodeBuilder(coded.map((c) => perSample(b.tensors[c.value])), split.count);
+    builder.add(layers, b.count, b.start);
+    const ok = argmaxCorrect(b.tensors[output], b.labels!);
+    if (ok === null) outputOk = false;
+    else correct += ok;
+  }, ctx);
+  return { builder: builder!, accuracy: outputOk ? correct / split.count : null, runMs: batches.runMs };
+}
+
+async function hashOne(model: string, req: AnalysisRequest, opts: Record<string, unknown>, ctx: JobContext): Promise<OneResult<HashResult>> {
+  const t0 = performance.now();
+  const lm = await graphOf(model);
+  const graph = lm.graph;
+  const { activations, piecewiseLinear } = await findActivations(lm);
+  const coded = codedValues(req.layers, activations, (l) => resolveLayer(graph, l, '--layer'));
+  if (!coded.length) {
+    throw new JobInputError('no ReLU-like activation found in the graph (Relu, LeakyRelu, PRelu, Clip(0, ·), or smooth ones such as Gelu); name the values to code with --layer', graph.file);
+  }
+  const warnings: string[] = [];
+  if (!req.layers?.length && !piecewiseLinear) {
+    warnings.push(`the network has no piecewise-linear activation; coding the smooth ones (${[...new Set(activations.map((a) => a.op))].join(', ')}) by sign: the code still exists but no longer names a linear region`);
+  }
+  const sizes = ((opts.sampleSizes as string[] | undefined) ?? []).map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new JobInputError(`option 'sampleSizes' expects positive integers, found '${s}'`);
+    return n;
+  });
+  const output = graph.outputs[0];
+  const taps = [...new Set([...coded.map((c) => c.value), output])];
+  const { train, test, backend } = await prepareSplits(model, req.data, taps, ctx, req.limit);
+  const loadMs = performance.now() - t0;
+  const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
+  const tr = await buildCodes(train, coded, taps, output, batchSize, staged(ctx, 'train codes'));
+  const te = test ? await buildCodes(test, coded, taps, output, batchSize, staged(ctx, 'test codes')) : null;
+  const runMs = tr.runMs + (te?.runMs ?? 0);
+  const classes = labelRange(train.labels, test?.labels);
+  if (classes < 2) throw new JobInputError(`expected at least 2 classes, found labels 0..${classes - 1}`);
+  const tooBig = sizes.filter((n) => n > train.count);
+  if (tooBig.length) warnings.push(`sampleSizes ${tooBig.join(', ')} exceed the ${train.count} training samples and were skipped`);
+  const probes = new Set(opts.probes as string[]);
+  const analysisCtx = staged(ctx, 'probes');
+  const m = hashCodeAnalysis(
+    { train: tr.builder.codes, labelsTrain: train.labels, test: te?.builder.codes ?? null, labelsTest: test?.labels ?? null, classes },
+    {
+      seed: opts.seed as number,
+      kmeansInit: opts.kmeansInit as number,
+      knnK: opts.knnK as number,
+      logisticC: opts.logisticC as number,
+      probes: { kmeans: probes.has('kmeans'), knn: probes.has('knn'), logistic: probes.has('logistic') },
+      sampleSizes: sizes,
+      monitor: { progress: analysisCtx.progress, check: () => throwIfAborted(ctx.signal) },
+    },
+  );
+  warnings.push(...m.warnings);
+  const { warnings: _w, ...metrics } = m;
+  const units = tr.builder.codes.bits;
+  const result: HashResult = {
+    layers: coded.map((c) => c.value),
+    activations: coded.map((c, l) => ({
+      layer: c.value,
+      node: c.info?.node ?? '(named by --layer)',
+      op: c.info?.op ?? 'sign of the value',
+      units: tr.builder.widths[l],
+      piecewiseLinear: c.info?.piecewiseLinear ?? false,
+    })),
+    units,
+    ...metrics,
+    networkAccuracyTrain: tr.accuracy,
+    networkAccuracyTest: te?.accuracy ?? null,
+    variants: HASH_VARIANTS,
+  };
+  return {
+    result,
+    backend,
+    layer: result.layers,
+    warnings,
+    timings: { loadMs, runMs, analysisMs: performance.now() - t0 - loadMs - runMs },
+  };
+}
+
+registerAnalysis({
+  name: 'hash',
+  description: 'Activation hash codes (He, Lei, Ji & Tao 2021): redundancy ratio and K-means/KNN/logistic probes on ReLU codes; the phase chart over widths or checkpoints',
+  needsData: true,
+  options: OPTIONS,
+  async run(req, ctx) {
+    const opts = resolveOptions(OPTIONS, req.options);
+    return runOverModels(req, ctx, opts, (model, c) => hashOne(model, req, opts, c));
+  },
+});
