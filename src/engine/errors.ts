@@ -5,6 +5,7 @@
 import { isDatasetError } from '../model/datasets';
 import { ModelLoadError } from '../model/errors';
 import { TapError } from '../model/runtime/onnxRewrite';
+import { TranslatorError } from '../model/runtime/tfjs/errors';
 import type { EngineErrorPayload } from '../shared/engineProtocol';
 
 export class EngineError extends Error {
@@ -46,6 +47,7 @@ export function toPayload(e: unknown): EngineErrorPayload {
   if (isDatasetError(e)) return { name: 'DatasetError', message: e.message, code: e.code, file: e.file, detail: e.detail };
   if (e instanceof TapError) return { name: e.name, message: e.message, file: e.file, detail: e.detail };
   if (e instanceof JobInputError) return { name: e.name, message: e.message, file: e.file };
+  if (e instanceof TranslatorError) return { name: e.name, message: e.message, code: e.code, detail: e.detail };
   if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) return { name: 'Cancelled', message: 'the job was cancelled' };
   if (e instanceof BudgetExceededError) return { name: e.name, message: e.message };
   if (e instanceof Error) return { name: 'Error', message: e.message, detail: e.stack };

@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
+import protobuf from 'protobufjs';
+import { ONNX_SCHEMA } from '../../src/model/formats/onnxSchema';
 import { EngineError } from '../../src/engine/errors';
 import { openNpz, writeNpz } from '../../src/model/datasets';
 import type { EngineClient } from '../../src/engine/client';
@@ -127,6 +129,41 @@ describe('engine', () => {
 
   it('reports an unknown tap with the closest names', async () => {
     await rejectsWith(engine.run({ kind: 'capture', model: mlp, data: fmnist, taps: ['/relu9/Relu_output_0'] }), 'TapError', /closest: .*'\/relu2\/Relu_output_0'/);
+  });
+
+  it('names unsupported ops before a gradient job runs, and stays usable', async () => {
+    // x → Gemm → Mish → Gemm → y: onnxruntime runs Mish (opset 18), the tfjs translator has no Mish
+    const M = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
+    const w = (name: string, dims: number[]): object => ({ name, data_type: 1, dims, float_data: Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i + 1)) });
+    const vi = (name: string, dims: (number | string)[]): object => ({
+      name,
+      type: { tensor_type: { elem_type: 1, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
+    });
+    const model = path.join(tmp, 'mish.onnx');
+    fs.writeFileSync(
+      model,
+      M.encode(
+        M.fromObject({
+          ir_version: 8,
+          opset_import: [{ domain: '', version: 18 }],
+          graph: {
+            name: 'mish',
+            node: [
+              { name: 'fc1', op_type: 'Gemm', input: ['x', 'W1', 'b1'], output: ['h'] },
+              { name: 'act', op_type: 'Mish', input: ['h'], output: ['a'] },
+              { name: 'fc2', op_type: 'Gemm', input: ['a', 'W2', 'b2'], output: ['y'] },
+            ],
+            initializer: [w('W1', [4, 5]), w('b1', [5]), w('W2', [5, 3]), w('b2', [3])],
+            input: [vi('x', ['batch', 4])],
+            output: [vi('y', ['batch', 3])],
+          },
+        }),
+      ).finish(),
+    );
+    const data = path.join(tmp, 'mish.npz');
+    await writeNpz(data, { x: { dtype: 'float32', shape: [16, 4], data: new Float32Array(64).map((_, i) => Math.cos(i)) } });
+    await rejectsWith(engine.run({ kind: 'analysis', analysis: 'lib', model, data, options: { jacobians: 'autodiff' } }), 'TranslatorError', /Mish ×1/);
+    assert.deepEqual(await engine.run({ kind: 'selfTest', mode: 'echo' }), { echoed: 'ok' });
   });
 
   it('cancels a running job and stays usable', async () => {

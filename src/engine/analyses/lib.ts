@@ -49,6 +49,7 @@ import { loadCached } from '../modelCache';
 import { registerAnalysis, resolveOptions } from './registry';
 import { LibKernels } from './libKernels';
 import { autoNodeLayers, planSections, userNodeLayers, type ClosedSection, type Section } from './libModel';
+import * as tfjsModule from '../../model/runtime/tfjs';
 
 export const LIB_OPTIONS: OptionSpec[] = [
   { name: 'threshold', type: 'number', default: 1e-7, description: 'first truncation, relative: keep covariance eigenvalues > threshold · the largest' },
@@ -131,12 +132,12 @@ interface LayerState {
 
 const now = (): number => performance.now();
 
-type TfjsModule = typeof import('../../model/runtime/tfjs');
-let tfjsModule: Promise<TfjsModule> | undefined;
-/** The translator and tfjs, loaded on first use: closed-form runs never pay for importing them. */
-function tfjs(): Promise<TfjsModule> {
-  tfjsModule ??= import('../../model/runtime/tfjs');
-  return tfjsModule;
+/**
+ * The translator and tfjs. (Imported statically: the worker loads them anyway for the circuit analysis, and a
+ * dynamic import of a folder does not resolve under the test runner's loader.)
+ */
+function tfjs(): Promise<typeof tfjsModule> {
+  return Promise.resolve(tfjsModule);
 }
 
 /** Jacobian rows of an M′ pass up to this size are kept and replayed for the LIB edges instead of new VJPs. */
