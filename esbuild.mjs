@@ -36,6 +36,33 @@ const builds = [
     external: nodeExternal,
   },
 ];
+/**
+ * `import src from 'inline-worker:<name>'` bundles src/webview/<name>Worker.ts on its own and inlines it as
+ * a string: the webview starts it from a blob: URL, because webview resources are served from another
+ * origin than the webview document and a Worker cannot be created from a cross-origin URL.
+ */
+const inlineWorker = {
+  name: 'inline-worker',
+  setup(b) {
+    b.onResolve({ filter: /^inline-worker:/ }, (args) => ({ path: args.path.slice('inline-worker:'.length), namespace: 'inline-worker' }));
+    b.onLoad({ filter: /.*/, namespace: 'inline-worker' }, async (args) => {
+      const entry = `src/webview/${args.path}Worker.ts`;
+      const r = await esbuild.build({
+        entryPoints: [entry],
+        bundle: true,
+        write: false,
+        format: 'iife',
+        platform: 'browser',
+        target: 'es2022',
+        minify: true,
+        metafile: true,
+        legalComments: 'none',
+      });
+      return { contents: r.outputFiles[0].text, loader: 'text', watchFiles: Object.keys(r.metafile.inputs) };
+    });
+  },
+};
+
 if (webEntries.length) {
   builds.push({
     ...common,
@@ -45,6 +72,7 @@ if (webEntries.length) {
     format: 'iife',
     target: 'es2022',
     loader: { '.css': 'text' },
+    plugins: [inlineWorker],
   });
 }
 

@@ -11,3 +11,5 @@ echo "== typecheck"; npx --no-install tsc -b
 echo "== lint"; npx --no-install eslint src test scripts
 echo "== unit + integration tests"
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts test/integration/*.test.ts
+echo "== e2e: the extension in a real VS Code (code-server) driven by Playwright in Debian's Chromium"
+bash scripts/e2e/run.sh

@@ -17,6 +17,10 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
   switch (job.kind) {
     case 'loadGraph':
       return loadGraph(job.model);
+    case 'loadGraphBytes': {
+      const graph = await loadGraph(job.model);
+      return { bytes: new TextEncoder().encode(JSON.stringify(graph)), nodes: graph.nodes.length };
+    }
     case 'readTensor':
       return readTensor(job.model, job.tensor, job.maxElements ?? 256);
     case 'capture':

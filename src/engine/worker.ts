@@ -8,8 +8,8 @@ import { releaseSessions } from './capture';
 import { toPayload } from './errors';
 import { runJob } from './jobs';
 
+if (!parentPort) throw new Error('the engine worker must run in a worker thread');
 const port = parentPort;
-if (!port) throw new Error('the engine worker must run in a worker thread');
 
 const running = new Map<number, AbortController>();
 const post = (m: WorkerToHost): void => port.postMessage(m);
@@ -34,7 +34,10 @@ async function start(id: number, job: Extract<HostToWorker, { type: 'run' }>['jo
       progress: throttled(id),
       log: (message) => post({ type: 'log', level: 'info', message }),
     });
-    post({ type: 'result', id, ok: true, value });
+    // Large byte payloads (the graph as JSON) move to the host without a copy.
+    const bytes = (value as { bytes?: unknown }).bytes;
+    if (bytes instanceof Uint8Array) port.postMessage({ type: 'result', id, ok: true, value } satisfies WorkerToHost, [bytes.buffer as ArrayBuffer]);
+    else post({ type: 'result', id, ok: true, value });
   } catch (e) {
     if (ac.signal.aborted) await releaseSessions();
     post({ type: 'result', id, ok: false, error: ac.signal.aborted ? { name: 'Cancelled', message: 'the job was cancelled' } : toPayload(e) });

@@ -8,6 +8,8 @@
 /** A job the engine can run; each member names its result type in {@link JobResult}. */
 export type JobRequest =
   | { kind: 'loadGraph'; model: string }
+  /** The graph as UTF-8 JSON bytes in a transferred buffer: the host forwards them without (de)serializing. */
+  | { kind: 'loadGraphBytes'; model: string }
   | { kind: 'readTensor'; model: string; tensor: string; maxElements?: number }
   | { kind: 'capture'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; out?: string; limit?: number }
   | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; limit?: number }
@@ -58,6 +60,7 @@ export interface CostEstimate {
 
 export interface JobResultMap {
   loadGraph: import('./ir').ModelGraph;
+  loadGraphBytes: { bytes: Uint8Array; nodes: number };
   readTensor: TensorPreview;
   capture: CaptureSummary;
   estimate: CostEstimate;

@@ -1,78 +1,837 @@
 /**
- * The model editor's webview: says `ready`, then renders what the host posts (a model summary or a load
- * error). Colours come only from --vscode-* variables (media/webview.css).
+ * The model editor's webview: says `ready`, then shows what the host posts — the operator graph, a
+ * confirmation prompt for large files, or the loader's typed error. Layout runs in a Web Worker
+ * (layoutClient.ts); drawing uses cytoscape's WebGL renderer where WebGL2 exists, else its canvas renderer.
+ * View state (expanded groups, selection, zoom, pan) survives reloads through getState/setState.
  */
-import { assertNever, type HostToWebview, type WebviewToHost } from '../shared/protocol';
-import type { ModelSummaryView } from '../shared/views';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-collapsible/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '@vscode-elements/elements/dist/vscode-split-layout/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import type { Core, EventObject, NodeCollection, NodeSingular } from 'cytoscape';
+import type { TensorPreview } from '../shared/engineProtocol';
+import type { ModelGraph } from '../shared/ir';
+import { assertNever, type HostToWebview, type WebviewError, type WebviewToHost } from '../shared/protocol';
+import { BEND_LIMIT, BIG_GRAPH_NODES, EDGE_LABEL_LIMIT, buildElements, createCy, detectWebgl, recolor, stylesheet, type RendererKind } from './graphView';
+import { formatBytes, h, Inspector, type Selection } from './inspector';
+import type { LayoutRequest, LayoutResult } from './layout';
+import { LayoutClient } from './layoutClient';
+import { Minimap } from './minimap';
+import { nextInDirection, type NavDirection, type NavPoint } from './nav';
+import { initialViewportFor, ProgressiveMount, regionOf, splitByRegion, type Split, type Viewport } from './progressive';
+import { readPalette, type Palette } from './theme';
+import {
+  buildIndex,
+  collapseGroup,
+  groupElementId,
+  groupsToReveal,
+  initialExpanded,
+  isCollapsible,
+  nodeElementId,
+  search,
+  visibleGraph,
+  type GraphIndex,
+  type OpCategory,
+  type SearchHit,
+  type VisibleGraph,
+} from './viewModel';
 
-declare function acquireVsCodeApi(): { postMessage(msg: WebviewToHost): void; getState(): unknown; setState(s: unknown): void };
+interface VsCodeApi {
+  postMessage(msg: WebviewToHost): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+interface ViewState {
+  file: string;
+  expanded: string[];
+  selected?: string;
+  zoom?: number;
+  pan?: { x: number; y: number };
+}
+
+interface Metrics {
+  graphReceived?: number;
+  indexed?: number;
+  layoutDone?: number;
+  cyCreated?: number;
+  viewportSet?: number;
+  firstRender?: number;
+  interactive?: number;
+  complete?: number;
+  layoutMs?: number;
+  layoutMode?: string;
+  renderer?: RendererKind;
+  glRenderer?: string;
+  nodes?: number;
+  edges?: number;
+  renders: number;
+}
 
 const vscode = acquireVsCodeApi();
 const app = document.getElementById('app')!;
+const metrics: Metrics = { renders: 0 };
+const params = new URLSearchParams(location.search);
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  Object.assign(e, props);
-  for (const c of children) e.append(c);
-  return e;
+let palette: Palette = readPalette();
+let index: GraphIndex | undefined;
+let expanded = new Set<string>();
+let view: VisibleGraph | undefined;
+let layout: LayoutResult | undefined;
+let cy: Core | undefined;
+let renderer: RendererKind = 'canvas';
+let minimap: Minimap | undefined;
+let inspector: Inspector | undefined;
+let layoutClient: LayoutClient | undefined;
+let renderSeq = 0;
+let mount: ProgressiveMount | undefined;
+/** When the user last panned or zoomed (progressive mounting yields to interaction). */
+let lastViewportChange = -Infinity;
+/** Above this many elements the view mounts progressively (see progressive.ts). */
+const PROGRESSIVE_MIN = 1500;
+let tensorSeq = 0;
+const tensorWaiters = new Map<number, { resolve: (t: TensorPreview) => void; reject: (e: Error) => void }>();
+const saved = vscode.getState() as ViewState | undefined;
+
+// Exposed for the e2e test and the benchmark (they read timings and find nodes' screen positions).
+(window as unknown as { __circuitscope: unknown }).__circuitscope = {
+  metrics,
+  get cy() {
+    return cy;
+  },
+  get expanded() {
+    return [...expanded];
+  },
+  get layoutMode() {
+    return layoutClient?.mode;
+  },
+  get layoutStats() {
+    return layout?.stats;
+  },
+};
+
+function setStatus(state: 'loading' | 'confirm' | 'error' | 'rendering' | 'ready'): void {
+  document.body.dataset.state = state;
 }
 
-const shape = (s?: (number | string | null)[]): string => (s ? `[${s.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '?');
-const num = (n: number): string => n.toLocaleString('en-US');
+// ---------------------------------------------------------------------------------------------- shell
 
-function renderSummary(s: ModelSummaryView): void {
-  const rows: [string, string][] = [
-    ['Format', `${s.format}${s.formatVersion ? ` (${s.formatVersion})` : ''}`],
-    ['Producer', s.producer ?? '—'],
-    ['Opsets', s.opsets.join(', ') || '—'],
-    ['Nodes', num(s.nodes)],
-    ['Parameters', `${num(s.params)} in ${num(s.tensors)} tensors`],
-    ['Hierarchy', `${s.hierarchy.groups} groups, depth ${s.hierarchy.depth}`],
-  ];
-  const table = el('table', { className: 'kv' });
-  for (const [k, v] of rows) table.append(el('tr', {}, el('th', {}, k), el('td', {}, v)));
-  const io = el('table', { className: 'io' }, el('tr', {}, el('th', {}, ''), el('th', {}, 'name'), el('th', {}, 'dtype'), el('th', {}, 'shape')));
-  for (const v of s.inputs) io.append(el('tr', {}, el('td', {}, 'input'), el('td', {}, v.name), el('td', {}, v.dtype ?? '?'), el('td', {}, shape(v.shape))));
-  for (const v of s.outputs) io.append(el('tr', {}, el('td', {}, 'output'), el('td', {}, v.name), el('td', {}, v.dtype ?? '?'), el('td', {}, shape(v.shape))));
-  const ops = el('table', { className: 'ops' });
-  for (const [op, n] of Object.entries(s.opCounts)) ops.append(el('tr', {}, el('td', {}, op), el('td', {}, String(n))));
-  const notes = el('ul', { className: 'notes' });
-  for (const w of s.warnings) notes.append(el('li', {}, w));
-  app.replaceChildren(
-    el('h1', { id: 'model-title' }, s.file.split(/[\\/]/).pop() ?? s.file),
-    el('p', { className: 'path' }, s.file),
-    table,
-    el('h2', {}, 'Inputs and outputs'),
-    io,
-    el('h2', {}, 'Operators'),
-    ops,
-    ...(s.warnings.length ? [el('h2', {}, 'Notes'), notes] : []),
+const searchField = h('vscode-textfield' as 'input', { id: 'search', placeholder: 'Search operators by name or type  ( / )', 'aria-label': 'Search operators' });
+const searchCount = h('span', { id: 'search-count', className: 'muted' });
+const searchResults = h('div', { id: 'search-results', role: 'listbox', hidden: true });
+const statusText = h('span', { id: 'graph-status', className: 'muted' });
+const cyBox = h('div', { id: 'cy', tabindex: '0', role: 'application', 'aria-label': 'Operator graph. Arrow keys move between operators, Enter expands or collapses a block.' });
+const minimapCanvas = h('canvas', { id: 'minimap', 'aria-label': 'Overview: click to move the view' });
+const overlay = h('div', { id: 'overlay' });
+const inspectorBox = h('aside', { id: 'inspector', 'aria-label': 'Inspector' });
+
+function button(label: string, title: string, onClick: () => void, id?: string): HTMLElement {
+  const b = h('vscode-button' as 'button', { secondary: true, title, 'aria-label': title, id });
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function buildShell(): void {
+  const toolbar = h(
+    'header',
+    { id: 'toolbar' },
+    searchField,
+    searchCount,
+    h('span', { className: 'spacer' }),
+    button('Fit', 'Fit the graph to the view (F)', () => fit(), 'btn-fit'),
+    button('−', 'Zoom out (−)', () => zoomBy(1 / 1.3), 'btn-zoom-out'),
+    button('+', 'Zoom in (+)', () => zoomBy(1.3), 'btn-zoom-in'),
+    button('Expand all', 'Expand every block', () => void setAllExpanded(true), 'btn-expand-all'),
+    button('Collapse all', 'Collapse every block', () => void setAllExpanded(false), 'btn-collapse-all'),
+    statusText,
   );
+  const graphPane = h('div', { id: 'graph-pane', slot: 'start' }, cyBox, minimapCanvas, searchResults);
+  inspectorBox.setAttribute('slot', 'end');
+  const split = document.createElement('vscode-split-layout');
+  split.id = 'split';
+  split.setAttribute('split', 'vertical');
+  split.setAttribute('initial-handle-position', '70%');
+  split.setAttribute('min-start', '200px');
+  split.setAttribute('min-end', '220px');
+  split.append(graphPane, inspectorBox);
+  app.replaceChildren(toolbar, split, overlay);
+  wireSearch();
+}
+
+function showOverlay(...content: (Node | string)[]): void {
+  overlay.replaceChildren(...content);
+  overlay.hidden = false;
+}
+
+function hideOverlay(): void {
+  overlay.hidden = true;
+  overlay.replaceChildren();
+}
+
+function showError(e: WebviewError): void {
+  setStatus('error');
+  const box = h('div', { className: 'error', id: 'load-error', role: 'alert' }, h('h1', {}, 'This model could not be loaded'));
+  if ('code' in e) {
+    box.append(h('p', { id: 'load-error-detail' }, h('strong', {}, `[${e.code}] `), e.detail), h('p', { className: 'path' }, e.file));
+  } else {
+    box.append(h('p', { id: 'load-error-detail' }, e.message));
+  }
+  const reopen = h('vscode-button' as 'button', { secondary: true });
+  reopen.textContent = 'Open the file in the default editor';
+  reopen.addEventListener('click', () => vscode.postMessage({ type: 'openSource' }));
+  box.append(reopen);
+  if (!app.querySelector('#toolbar')) buildShell();
+  showOverlay(box);
+}
+
+// --------------------------------------------------------------------------------------------- render
+
+let measureCtx: CanvasRenderingContext2D | null = null;
+const widthCache = new Map<string, number>();
+function textWidth(text: string, font: string): number {
+  const key = `${font}\u0000${text}`;
+  let w = widthCache.get(key);
+  if (w === undefined) {
+    measureCtx ??= document.createElement('canvas').getContext('2d');
+    if (measureCtx) {
+      measureCtx.font = font;
+      w = measureCtx.measureText(text).width;
+    } else w = text.length * 7;
+    widthCache.set(key, w);
+  }
+  return w;
+}
+
+function buildLayoutRequest(v: VisibleGraph): { req: LayoutRequest; itemIndex: Map<string, number> } {
+  const n = v.compounds.length + v.items.length;
+  const itemIndex = new Map<string, number>();
+  v.compounds.forEach((c, i) => itemIndex.set(c.id, i));
+  v.items.forEach((it, i) => itemIndex.set(it.id, v.compounds.length + i));
+  const parent = new Int32Array(n).fill(-1);
+  const isCompound = new Uint8Array(n);
+  const width = new Float64Array(n);
+  const height = new Float64Array(n);
+  const family = palette.fontFamily;
+  v.compounds.forEach((c, i) => {
+    isCompound[i] = 1;
+    parent[i] = c.parent ? itemIndex.get(c.parent)! : -1;
+    const label = c.repeat ? `${c.label}   ⟳ ${c.repeat.index}/${c.repeat.count}` : c.label;
+    width[i] = textWidth(label, `bold 11px ${family}`) + 24;
+  });
+  v.items.forEach((it, j) => {
+    const i = v.compounds.length + j;
+    parent[i] = it.parent ? itemIndex.get(it.parent)! : -1;
+    const font = it.kind === 'group' ? `bold 12px ${family}` : `12px ${family}`;
+    const lines = [it.label];
+    if (it.kind === 'group') lines.push(`${it.repeat ? `⟳ ${it.repeat.index}/${it.repeat.count} · ` : ''}${it.detail ?? ''}`);
+    else if (it.detail) lines.push(it.detail);
+    let w = 0;
+    for (const l of lines) w = Math.max(w, textWidth(l, font));
+    width[i] = Math.max(it.kind === 'op' ? 56 : 72, Math.ceil(w) + (it.kind === 'group' ? 28 : 20));
+    height[i] = lines.length > 1 ? 42 : 28;
+  });
+  const m = v.edges.length;
+  const edgeSource = new Int32Array(m);
+  const edgeTarget = new Int32Array(m);
+  v.edges.forEach((e, k) => {
+    edgeSource[k] = itemIndex.get(e.source)!;
+    edgeTarget[k] = itemIndex.get(e.target)!;
+  });
+  return { req: { n, parent, isCompound, width, height, edgeSource, edgeTarget }, itemIndex };
+}
+
+/** An element whose top centre should stay at `rendered` (screen px) across a re-layout. */
+interface Anchor {
+  after: string;
+  rendered: { x: number; y: number };
+}
+
+function topCenter(id: string): { x: number; y: number } | undefined {
+  const e = cy?.getElementById(id);
+  if (!e || e.empty()) return undefined;
+  const bb = e.renderedBoundingBox({ includeLabels: false });
+  return { x: (bb.x1 + bb.x2) / 2, y: bb.y1 };
+}
+
+/**
+ * Recomputes the visible graph and its layout, then redraws. The viewport is restored (`restore`), kept
+ * with an element pinned on screen (`anchor`), fitted (`fit`, and the first render), or else left alone.
+ */
+async function render(anchor?: Anchor, restore?: ViewState, fitAfter = false): Promise<void> {
+  if (!index) return;
+  const seq = ++renderSeq;
+  setStatus('rendering');
+  const v = visibleGraph(index, expanded);
+  const { req, itemIndex } = buildLayoutRequest(v);
+  layoutClient ??= new LayoutClient(params.get('layout') === 'main');
+  const t0 = performance.now();
+  const result = await layoutClient.layout(req);
+  if (!result || seq !== renderSeq) return;
+  metrics.layoutMs = performance.now() - t0;
+  metrics.layoutMode = layoutClient.mode;
+  metrics.layoutDone ??= performance.now();
+  view = v;
+  layout = result;
+  const nodeCount = v.items.length;
+  const edgeLabels = v.edges.length <= EDGE_LABEL_LIMIT;
+  const elements = buildElements(v, result, { itemIndex }, palette, { edgeLabels, bends: v.edges.length <= BEND_LIMIT });
+  const selectedBefore = inspector?.current;
+  mount?.cancel();
+  mount = undefined;
+  // Big graphs mount progressively: what the viewport shows first, the rest in time slices.
+  const W = cyBox.clientWidth || 800;
+  const H = cyBox.clientHeight || 600;
+  const bounds = { x1: 0, y1: 0, x2: result.totalWidth, y2: result.totalHeight };
+  const target: Viewport | undefined =
+    restore?.zoom !== undefined && restore.pan
+      ? { zoom: restore.zoom, pan: restore.pan }
+      : !anchor && (fitAfter || metrics.renders === 0)
+        ? initialViewportFor(bounds, W, H)
+        : undefined;
+  const split: Split =
+    elements.length > PROGRESSIVE_MIN && params.get('progressive') !== '0'
+      ? splitByRegion(elements, regionOf(target ?? (cy ? { zoom: cy.zoom(), pan: cy.pan() } : initialViewportFor(bounds, W, H)), W, H, 1))
+      : { first: elements, restNodes: [], restEdges: [] };
+  if (!cy) {
+    // WebGL pays off for big graphs only; `?renderer=` forces one (benchmarks, tests).
+    const forced = params.get('renderer');
+    const gl = detectWebgl();
+    metrics.glRenderer = gl.renderer;
+    renderer = forced === 'canvas' || forced === 'webgl' ? forced : nodeCount > 300 && gl.ok ? 'webgl' : 'canvas';
+    metrics.renderer = renderer;
+    cy = createCy({ container: cyBox, palette, elements: split.first, webgl: renderer === 'webgl', nodeCount, edgeCount: v.edges.length });
+    metrics.cyCreated = performance.now();
+    wireCy(cy);
+    minimap = new Minimap(minimapCanvas, cy, palette);
+    minimap.attach(cy);
+  } else {
+    const c = cy;
+    c.batch(() => {
+      c.elements().remove();
+      c.add(split.first);
+    });
+    c.style(stylesheet(palette, nodeCount > BIG_GRAPH_NODES));
+  }
+  const c = cy;
+  if (target) {
+    c.viewport(target);
+  } else if (anchor) {
+    const after = c.getElementById(anchor.after);
+    if (after.nonempty()) {
+      const tc = topCenter(anchor.after)!;
+      c.panBy({ x: anchor.rendered.x - tc.x, y: anchor.rendered.y - tc.y });
+    }
+  }
+  cyBox.dataset.complete = split.restNodes.length || split.restEdges.length ? 'false' : 'true';
+  if (split.restNodes.length || split.restEdges.length) {
+    const m = new ProgressiveMount(
+      c,
+      split,
+      (done, total) => {
+        statusText.textContent = `${baseStatus} · drawing ${Math.round((100 * done) / total)}%`;
+      },
+      () => {
+        metrics.complete = performance.now();
+        cyBox.dataset.complete = 'true';
+        statusText.textContent = baseStatus;
+        if (mount === m) mount = undefined;
+      },
+      () => performance.now() - lastViewportChange < 250,
+    );
+    mount = m;
+    // Start after the first frame is drawn, so the first view appears before any slice runs.
+    requestAnimationFrame(() => requestAnimationFrame(() => m.start()));
+  }
+  const progressive = !!mount;
+  metrics.viewportSet = performance.now();
+  const baseStatus: string = `${nodeCount.toLocaleString('en-US')} nodes · ${v.edges.length.toLocaleString('en-US')} edges · ${renderer}${layoutClient.mode === 'main' ? ' · layout on main thread' : ''}`;
+  // Selection: keep what was selected if it is still drawn.
+  const selId = restore?.selected ?? (selectedBefore ? elementIdOf(selectedBefore) : undefined);
+  if (selId) {
+    const el = c.getElementById(selId);
+    if (el.nonempty()) el.select();
+  }
+  metrics.nodes = nodeCount;
+  metrics.edges = v.edges.length;
+  metrics.renders++;
+  statusText.textContent = baseStatus;
+  // The first frame drawn after this update: cytoscape's canvas renderer emits `render`, its WebGL renderer
+  // does not, so whichever comes first of `render` and three animation frames marks the view interactive.
+  let done = false;
+  const onDrawn = (): void => {
+    if (done || seq !== renderSeq) return;
+    done = true;
+    metrics.firstRender ??= performance.now();
+    metrics.interactive = performance.now();
+    if (!progressive) metrics.complete = metrics.interactive;
+    if (layout) {
+      const cats = new Array<OpCategory | undefined>(req.n);
+      v.items.forEach((it, j) => (cats[v.compounds.length + j] = it.category));
+      minimap?.setItems({ layout, isCompound: req.isCompound, category: cats });
+    }
+    cyBox.dataset.nodes = String(nodeCount);
+    cyBox.dataset.edges = String(v.edges.length);
+    cyBox.dataset.renderer = renderer;
+    cyBox.dataset.expanded = [...expanded].join('|');
+    setStatus('ready');
+    if (metrics.renders === 1 && metrics.graphReceived !== undefined) {
+      vscode.postMessage({
+        type: 'rendered',
+        nodes: nodeCount,
+        edges: v.edges.length,
+        renderer,
+        layoutMs: Math.round(metrics.layoutMs ?? 0),
+        totalMs: Math.round(performance.now() - metrics.graphReceived),
+      });
+    }
+  };
+  c.one('render', () => requestAnimationFrame(onDrawn));
+  requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(onDrawn)));
+  c.resize();
+  saveState();
+}
+
+/** The drawing's bounds from the layout (cytoscape's own bounding box would measure every element). */
+function layoutBounds(): { x1: number; y1: number; x2: number; y2: number } {
+  return { x1: 0, y1: 0, x2: layout?.totalWidth ?? 0, y2: layout?.totalHeight ?? 0 };
+}
+
+function fitBounds(padding = 24, maxZoom = 1.25): void {
+  if (!cy) return;
+  const b = layoutBounds();
+  const w = Math.max(1, b.x2 - b.x1);
+  const h = Math.max(1, b.y2 - b.y1);
+  const zoom = Math.min(maxZoom, (cy.width() - 2 * padding) / w, (cy.height() - 2 * padding) / h);
+  cy.viewport({ zoom, pan: { x: cy.width() / 2 - ((b.x1 + b.x2) / 2) * zoom, y: cy.height() / 2 - ((b.y1 + b.y2) / 2) * zoom } });
+}
+
+function elementIdOf(sel: Selection): string | undefined {
+  if (!sel) return undefined;
+  if (sel.kind === 'node') return nodeElementId(sel.id);
+  if (sel.kind === 'group') return groupElementId(sel.id);
+  return cy?.getElementById(`i:${sel.id}`).nonempty() ? `i:${sel.id}` : `o:${sel.id}`;
+}
+
+function selectionOf(el: NodeSingular): Selection {
+  const kind = el.data('kind') as string;
+  const ref = el.data('ref') as string;
+  if (kind === 'op') return { kind: 'node', id: ref };
+  if (kind === 'group' || kind === 'compound') return { kind: 'group', id: ref };
+  return { kind: 'value', id: ref };
+}
+
+function wireCy(c: Core): void {
+  c.on('tap', 'node', (ev: EventObject) => {
+    const el = ev.target as NodeSingular;
+    const kind = el.data('kind') as string;
+    if (kind === 'group') {
+      void expandGroup(el.data('ref') as string);
+      return;
+    }
+    select(el);
+  });
+  c.on('dbltap', 'node:parent', (ev: EventObject) => {
+    void collapse((ev.target as NodeSingular).data('ref') as string);
+  });
+  c.on('tap', (ev: EventObject) => {
+    if (ev.target === c) select(undefined);
+  });
+  c.on('select', 'node', (ev: EventObject) => {
+    (ev.target as NodeSingular).connectedEdges().addClass('adjacent');
+  });
+  c.on('unselect', 'node', (ev: EventObject) => {
+    (ev.target as NodeSingular).connectedEdges().removeClass('adjacent');
+  });
+  let t: ReturnType<typeof setTimeout> | undefined;
+  c.on('viewport', () => {
+    lastViewportChange = performance.now();
+    clearTimeout(t);
+    t = setTimeout(saveState, 300);
+  });
+}
+
+function select(el: NodeSingular | undefined, center = false): void {
+  if (!cy) return;
+  cy.$(':selected').unselect();
+  if (el) {
+    el.select();
+    if (center) {
+      const bb = cy.extent();
+      const p = el.position();
+      if (p.x < bb.x1 || p.x > bb.x2 || p.y < bb.y1 || p.y > bb.y2 || cy.zoom() < 0.75) {
+        cy.zoom(Math.max(cy.zoom(), 1));
+        cy.center(el);
+      }
+    }
+  }
+  inspector?.show(el ? selectionOf(el) : undefined);
+  saveState();
+}
+
+async function expandGroup(gid: string): Promise<void> {
+  if (!cy || expanded.has(gid)) return;
+  const before = groupElementId(gid);
+  const rendered = topCenter(before);
+  expanded.add(gid);
+  inspector?.show({ kind: 'group', id: gid });
+  await render(rendered ? { after: before, rendered } : undefined);
+  const el = cy.getElementById(before);
+  if (el.nonempty()) {
+    cy.$(':selected').unselect();
+    el.select();
+  }
+}
+
+async function collapse(gid: string): Promise<void> {
+  if (!cy || !expanded.has(gid) || !index) return;
+  const id = groupElementId(gid);
+  const rendered = topCenter(id);
+  collapseGroup(index, expanded, gid);
+  inspector?.show({ kind: 'group', id: gid });
+  await render(rendered ? { after: id, rendered } : undefined);
+  cy.getElementById(id).select();
+}
+
+async function setAllExpanded(open: boolean): Promise<void> {
+  if (!index) return;
+  if (open) {
+    for (const g of index.graph.hierarchy) if (isCollapsible(g)) expanded.add(g.id);
+  } else {
+    expanded = initialExpanded(index, 0);
+  }
+  await render(undefined, undefined, true);
+}
+
+async function revealNode(nodeId: string): Promise<void> {
+  if (!index || !cy) return;
+  let changed = false;
+  for (const g of groupsToReveal(index, nodeId)) {
+    if (!expanded.has(g)) {
+      expanded.add(g);
+      changed = true;
+    }
+  }
+  if (changed) await render();
+  mount?.ensure([nodeElementId(nodeId)]);
+  const el = cy.getElementById(nodeElementId(nodeId));
+  if (el.nonempty()) select(el, true);
+}
+
+async function revealGroup(gid: string): Promise<void> {
+  if (!index || !cy) return;
+  let changed = false;
+  const g = index.groups.get(gid);
+  let p = g?.parent;
+  while (p) {
+    const pg = index.groups.get(p);
+    if (pg && isCollapsible(pg) && !expanded.has(p)) {
+      expanded.add(p);
+      changed = true;
+    }
+    p = pg?.parent;
+  }
+  if (changed) await render();
+  mount?.ensure([groupElementId(gid)]);
+  const el = cy.getElementById(groupElementId(gid));
+  if (el.nonempty()) select(el, true);
+}
+
+function fit(): void {
+  fitBounds(24, 2);
+}
+
+function zoomBy(f: number): void {
+  if (!cy) return;
+  cy.zoom({ level: cy.zoom() * f, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+}
+
+function saveState(): void {
+  if (!index || !cy) return;
+  const sel = inspector?.current;
+  const s: ViewState = { file: index.graph.file, expanded: [...expanded], selected: elementIdOf(sel), zoom: cy.zoom(), pan: cy.pan() };
+  vscode.setState(s);
+}
+
+// --------------------------------------------------------------------------------------------- search
+
+let hits: SearchHit[] = [];
+let hitCursor = 0;
+
+function wireSearch(): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const field = searchField as unknown as HTMLInputElement;
+  field.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => runSearch(field.value), 120);
+  });
+  field.addEventListener('keydown', (ev: KeyboardEvent) => {
+    if (ev.key === 'Enter') {
+      ev.preventDefault();
+      runSearch(field.value);
+      if (hits.length) void goToHit(hits[hitCursor]);
+    } else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      ev.preventDefault();
+      if (!hits.length) return;
+      hitCursor = (hitCursor + (ev.key === 'ArrowDown' ? 1 : hits.length - 1)) % hits.length;
+      paintHits();
+    } else if (ev.key === 'Escape') {
+      field.value = '';
+      runSearch('');
+      cyBox.focus();
+    }
+  });
+}
+
+function runSearch(q: string): void {
+  if (!index || !cy) return;
+  const r = search(index, q, 200);
+  hits = r.hits;
+  hitCursor = 0;
+  searchCount.textContent = q.trim() ? `${r.total} match${r.total === 1 ? '' : 'es'}` : '';
+  // Highlight what is drawn: a hit inside a collapsed block lights the block.
+  cy.nodes('.match').removeClass('match');
+  if (q.trim()) {
+    const ids = new Set<string>();
+    for (const hit of r.hits) {
+      if (hit.kind === 'group') ids.add(groupElementId(hit.id));
+      else {
+        const i = index.nodeIndex.get(hit.id);
+        if (i === undefined) continue;
+        let id = nodeElementId(hit.id);
+        for (const gid of index.chains[i]) {
+          const g = index.groups.get(gid)!;
+          if (isCollapsible(g) && !expanded.has(gid)) {
+            id = groupElementId(gid);
+            break;
+          }
+        }
+        ids.add(id);
+      }
+    }
+    const c = cy;
+    c.batch(() => {
+      for (const id of ids) c.getElementById(id).addClass('match');
+    });
+  }
+  paintHits();
+}
+
+function paintHits(): void {
+  searchResults.replaceChildren();
+  searchResults.hidden = hits.length === 0;
+  hits.slice(0, 50).forEach((hit, i) => {
+    const row = h('div', { className: `hit${i === hitCursor ? ' active' : ''}`, role: 'option', 'aria-selected': i === hitCursor ? 'true' : 'false' }, h('span', { className: 'hit-label' }, hit.label), h('span', { className: 'muted' }, ` ${hit.detail}`));
+    row.addEventListener('click', () => {
+      hitCursor = i;
+      void goToHit(hit);
+    });
+    searchResults.append(row);
+  });
+}
+
+async function goToHit(hit: SearchHit): Promise<void> {
+  searchResults.hidden = true;
+  if (hit.kind === 'node') await revealNode(hit.id);
+  else await revealGroup(hit.id);
+}
+
+// ------------------------------------------------------------------------------------------- keyboard
+
+function navPoints(): NavPoint[] {
+  if (!cy) return [];
+  return cy.nodes(':childless').map((n) => ({ id: n.id(), x: n.position('x'), y: n.position('y') }));
+}
+
+function onKey(ev: KeyboardEvent): void {
+  if (!cy || !index) return;
+  const target = ev.target as HTMLElement | null;
+  const inField = target?.closest('vscode-textfield, input, textarea');
+  if (ev.key === '/' && !inField) {
+    ev.preventDefault();
+    (searchField as unknown as HTMLElement).focus();
+    return;
+  }
+  if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 'f') {
+    ev.preventDefault();
+    (searchField as unknown as HTMLElement).focus();
+    return;
+  }
+  if (inField) return;
+  const sel = cy.$('node:selected').first() as NodeSingular;
+  const dirs: Record<string, NavDirection> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right' };
+  if (dirs[ev.key]) {
+    ev.preventDefault();
+    if (sel.empty()) {
+      const first = cy.nodes(':childless').first();
+      if (first.nonempty()) select(first, true);
+      return;
+    }
+    const p = sel.position();
+    const from = { id: sel.id(), x: p.x, y: p.y };
+    const toPts = (ns: NodeCollection): NavPoint[] => {
+      const out: NavPoint[] = [];
+      ns.forEach((n) => {
+        if (!n.isParent()) out.push({ id: n.id(), x: n.position('x'), y: n.position('y') });
+      });
+      return out;
+    };
+    const next = nextInDirection(from, dirs[ev.key], { up: toPts(sel.incomers('node')), down: toPts(sel.outgoers('node')) }, navPoints());
+    if (next) select(cy.getElementById(next) as NodeSingular, true);
+    return;
+  }
+  switch (ev.key) {
+    case 'Enter':
+    case ' ':
+      if (sel.nonempty()) {
+        ev.preventDefault();
+        const kind = sel.data('kind') as string;
+        if (kind === 'group') void expandGroup(sel.data('ref') as string);
+        else if (kind === 'compound') void collapse(sel.data('ref') as string);
+      }
+      break;
+    case 'Escape':
+      select(undefined);
+      break;
+    case 'f':
+    case 'F':
+    case '0':
+      fit();
+      break;
+    case '+':
+    case '=':
+      zoomBy(1.3);
+      break;
+    case '-':
+    case '_':
+      zoomBy(1 / 1.3);
+      break;
+    default:
+      return;
+  }
+}
+
+// ------------------------------------------------------------------------------------------- messages
+
+function onGraph(graph: ModelGraph): void {
+  metrics.graphReceived = performance.now();
+  index = buildIndex(graph);
+  metrics.indexed = performance.now();
+  const restore = saved && saved.file === graph.file ? saved : undefined;
+  expanded = restore ? new Set(restore.expanded.filter((g) => index!.groups.has(g))) : initialExpanded(index);
+  buildShell();
+  hideOverlay();
+  inspector = new Inspector(inspectorBox, {
+    index,
+    shapes: index.shapes,
+    palette: () => palette,
+    readTensor,
+    isExpanded: (g) => expanded.has(g),
+    toggleGroup: (g) => void (expanded.has(g) ? collapse(g) : expandGroup(g)),
+    revealNode: (id) => void revealNode(id),
+    revealGroup: (id) => void revealGroup(id),
+  });
+  inspector.show(undefined);
+  void render(undefined, restore).then(() => {
+    if (restore?.selected && cy) {
+      const el = cy.getElementById(restore.selected);
+      if (el.nonempty()) inspector?.show(selectionOf(el as NodeSingular));
+    }
+  });
+}
+
+function readTensor(name: string): Promise<TensorPreview> {
+  const id = ++tensorSeq;
+  return new Promise((resolve, reject) => {
+    tensorWaiters.set(id, { resolve, reject });
+    vscode.postMessage({ type: 'readTensor', id, tensor: name, maxElements: 16384 });
+  });
 }
 
 window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
   const msg = ev.data;
   switch (msg.type) {
     case 'loading':
-      app.replaceChildren(el('p', { className: 'status' }, `Loading ${msg.file}…`));
+      setStatus('loading');
+      if (!app.querySelector('#toolbar')) buildShell();
+      showOverlay(
+        h(
+          'div',
+          { className: 'loading', id: 'loading' },
+          document.createElement('vscode-progress-ring'),
+          h('p', {}, `Loading ${msg.file.split(/[\\/]/).pop()}${msg.bytes !== undefined ? ` (${formatBytes(msg.bytes)})` : ''}…`),
+        ),
+      );
       break;
-    case 'summary':
-      renderSummary(msg.summary);
-      break;
-    case 'error': {
-      const e = msg.error;
-      const box = el('div', { className: 'error', id: 'load-error' }, el('h1', {}, 'This model could not be loaded'));
-      if (e.name === 'ModelLoadError') {
-        box.append(el('p', {}, el('strong', {}, `[${e.code}] `), e.detail), el('p', { className: 'path' }, e.file));
-      } else {
-        box.append(el('p', {}, e.message));
-      }
-      app.replaceChildren(box);
+    case 'confirmLarge': {
+      setStatus('confirm');
+      if (!app.querySelector('#toolbar')) buildShell();
+      const go = h('vscode-button' as 'button', { id: 'confirm-load' });
+      go.textContent = 'Load anyway';
+      go.addEventListener('click', () => vscode.postMessage({ type: 'confirmLoad' }));
+      showOverlay(
+        h(
+          'div',
+          { className: 'confirm', id: 'confirm-large', role: 'alertdialog' },
+          h('h1', {}, 'This is a large model'),
+          h(
+            'p',
+            {},
+            `${msg.file.split(/[\\/]/).pop()} is ${formatBytes(msg.bytes)}, above the ${formatBytes(msg.limit)} set in circuitscope.largeModelBytes. Loading parses the whole graph; weights stay on disk until you inspect them.`,
+          ),
+          go,
+        ),
+      );
       break;
     }
+    case 'graph':
+      onGraph(msg.graph);
+      break;
+    case 'graphBytes':
+      // The IR as UTF-8 JSON in a transferred buffer: the host forwards bytes without serializing.
+      onGraph(JSON.parse(new TextDecoder().decode(msg.bytes)) as ModelGraph);
+      break;
+    case 'summary':
+      // The graph view shows the model overview in its inspector; the summary message is for older hosts.
+      break;
+    case 'tensor': {
+      const w = tensorWaiters.get(msg.id);
+      if (!w) break;
+      tensorWaiters.delete(msg.id);
+      if (msg.ok) w.resolve(msg.value);
+      else w.reject(new Error('code' in msg.error ? `[${msg.error.code}] ${msg.error.detail}` : msg.error.message));
+      break;
+    }
+    case 'error':
+      showError(msg.error);
+      break;
     default:
       assertNever(msg);
   }
 });
 
+document.addEventListener('keydown', onKey);
+
+// Theme changes: VS Code swaps the body classes; re-read the colours and restyle.
+new MutationObserver(() => {
+  const next = readPalette();
+  if (JSON.stringify(next) === JSON.stringify(palette)) return;
+  palette = next;
+  if (cy) {
+    cy.style(stylesheet(palette, (view?.items.length ?? 0) > BIG_GRAPH_NODES));
+    recolor(cy, palette);
+    minimap?.setPalette(palette);
+  }
+  inspector?.refresh();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+
+window.addEventListener('resize', () => {
+  cy?.resize();
+  minimap?.rebuild();
+});
+
+
+setStatus('loading');
 vscode.postMessage({ type: 'ready' });

@@ -46,6 +46,14 @@ describe('engine', () => {
     assert.equal(g.nodes.length, 6);
   });
 
+  it('hands the graph over as JSON bytes in a transferred buffer', async () => {
+    const r = await engine.run({ kind: 'loadGraphBytes', model: mlp });
+    assert.ok(r.bytes instanceof Uint8Array);
+    const g = JSON.parse(new TextDecoder().decode(r.bytes)) as { nodes: unknown[]; format: string };
+    assert.equal(g.format, 'onnx');
+    assert.equal(g.nodes.length, r.nodes);
+  });
+
   it('previews a weight tensor with stats and a histogram', async () => {
     const t = await engine.run({ kind: 'readTensor', model: mlp, tensor: 'fc1.weight', maxElements: 10 });
     assert.deepEqual(t.shape, [128, 784]);

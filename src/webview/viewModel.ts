@@ -1,0 +1,399 @@
+/**
+ * What the graph view shows for a given set of expanded groups: pure functions over the IR, no DOM.
+ *
+ * Every operator is represented by its outermost collapsed enclosing group, or by itself when all its groups
+ * are expanded. Edges join representatives (deduplicated, counted); edges inside a collapsed group vanish.
+ * Graph inputs and outputs are small terminal nodes; initializers (weights) are not drawn as nodes — they
+ * belong to the operator that reads them and appear in the inspector.
+ */
+import type { Dim, GraphNode, HierarchyGroup, ModelGraph } from '../shared/ir';
+import { inferShapes, type InferredShapes } from './shapes';
+
+export type ItemKind = 'op' | 'group' | 'input' | 'output';
+
+export interface ViewItem {
+  /** Element id in the view: `n:<node id>`, `g:<group id>`, `i:<value id>`, `o:<value id>`. */
+  id: string;
+  kind: ItemKind;
+  /** The IR object: node id, group id or value id. */
+  ref: string;
+  /** Element id of the enclosing expanded group box, if any. */
+  parent?: string;
+  label: string;
+  /** Second label line (collapsed groups: size; terminals: shape). */
+  detail?: string;
+  category: OpCategory;
+  /** For repeated blocks: the shared key, this block's 1-based position and the number of repeats. */
+  repeat?: { key: string; index: number; count: number };
+}
+
+export interface ViewCompound {
+  id: string;
+  ref: string;
+  parent?: string;
+  label: string;
+  repeat?: { key: string; index: number; count: number };
+}
+
+export interface ViewEdge {
+  id: string;
+  source: string;
+  target: string;
+  /** The first value carried (its id), and how many distinct values the edge stands for. */
+  value: string;
+  count: number;
+  /** Short shape label, e.g. `1×64×28×28`. */
+  label: string;
+}
+
+export interface VisibleGraph {
+  items: ViewItem[];
+  compounds: ViewCompound[];
+  edges: ViewEdge[];
+}
+
+export type OpCategory =
+  | 'conv'
+  | 'linear'
+  | 'activation'
+  | 'norm'
+  | 'pool'
+  | 'shape'
+  | 'elementwise'
+  | 'attention'
+  | 'reduce'
+  | 'control'
+  | 'other'
+  | 'group'
+  | 'terminal';
+
+const CATEGORY_OPS: [OpCategory, RegExp][] = [
+  ['conv', /^(_?Fused)?(Depthwise)?Conv|^ConvTranspose|^QLinearConv|^ConvInteger/i],
+  ['linear', /^(Gemm|MatMul|_?FusedMatMul|MatMulInteger|QLinearMatMul|Einsum|BatchMatMul(V2)?|Dense|Embedding)$/i],
+  ['attention', /Attention|^Softmax$|^LogSoftmax$/i],
+  ['norm', /Norm|^Dropout$/i],
+  ['activation', /^(Relu|Relu6|LeakyRelu|PRelu|Elu|Selu|Celu|Gelu|FastGelu|BiasGelu|Sigmoid|HardSigmoid|HardSwish|Swish|Silu|Tanh|Softplus|Softsign|Mish|Erf|Activation|Clip)$/i],
+  ['pool', /Pool|^Resize$|^Upsample$|^ResizeBilinear$|^ResizeNearestNeighbor$/i],
+  ['reduce', /^(Reduce|ArgMax|ArgMin|Mean$|Sum$|Max$|Min$|Prod$|TopK|CumSum)/i],
+  ['control', /^(If|Loop|Scan|Where|NonZero|Range|TensorList|While|Switch|Merge|Enter|Exit|NextIteration)/i],
+  [
+    'shape',
+    /^(Reshape|Flatten|Transpose|Squeeze|Unsqueeze|Concat|ConcatV2|Split|SplitV|Slice|StridedSlice|Gather|GatherV2|GatherND|GatherElements|Shape|Expand|Tile|Pad|PadV2|MirrorPad|Identity|Cast|Constant|ConstantOfShape|ExpandDims|Pack|Unpack|Fill|ZerosLike|OnesLike|DepthToSpace|SpaceToDepth|Size|ScatterND|ScatterElements|OneHot|Const|Placeholder)$/i,
+  ],
+  ['elementwise', /^(Add|AddV2|Sub|Mul|Div|Pow|Sqrt|Rsqrt|Exp|Log|Neg|Abs|Reciprocal|Floor|Ceil|Round|Equal|Less|Greater|LessOrEqual|GreaterOrEqual|And|Or|Not|Xor|Mod|Sign|Sin|Cos|BiasAdd|Maximum|Minimum|RealDiv|Square|SquaredDifference|FloorDiv|AddN|Sum|Max|Min)$/i],
+];
+
+export function opCategory(opType: string): OpCategory {
+  for (const [c, re] of CATEGORY_OPS) if (re.test(opType)) return c;
+  return 'other';
+}
+
+/** Index over one graph, built once; view computations reuse it. */
+export interface GraphIndex {
+  graph: ModelGraph;
+  groups: Map<string, HierarchyGroup>;
+  nodeById: Map<string, GraphNode>;
+  /** For each node (by position in graph.nodes): its enclosing groups, outermost first. */
+  chains: string[][];
+  nodeIndex: Map<string, number>;
+  /** Repeat position per group with a repeatKey. */
+  repeats: Map<string, { key: string; index: number; count: number }>;
+  /** Consumers of each value (node positions). */
+  consumers: Map<string, number[]>;
+  /** Stored shapes plus those inferred by the viewer (see shapes.ts). */
+  shapes: InferredShapes;
+}
+
+export function buildIndex(graph: ModelGraph): GraphIndex {
+  const groups = new Map<string, HierarchyGroup>();
+  for (const g of graph.hierarchy) groups.set(g.id, g);
+  const nodeById = new Map<string, GraphNode>();
+  const nodeIndex = new Map<string, number>();
+  const chains: string[][] = [];
+  graph.nodes.forEach((n, i) => {
+    nodeById.set(n.id, n);
+    nodeIndex.set(n.id, i);
+  });
+  // A node's groups: every group listing it directly, plus that group's ancestors.
+  const direct = new Map<string, string>();
+  for (const g of graph.hierarchy) for (const id of g.nodes) direct.set(id, g.id);
+  const chainOfGroup = new Map<string, string[]>();
+  const groupChain = (gid: string): string[] => {
+    let c = chainOfGroup.get(gid);
+    if (c) return c;
+    const g = groups.get(gid);
+    c = g?.parent && groups.has(g.parent) ? [...groupChain(g.parent), gid] : [gid];
+    chainOfGroup.set(gid, c);
+    return c;
+  };
+  for (const n of graph.nodes) {
+    const gid = direct.get(n.id);
+    chains.push(gid ? groupChain(gid) : []);
+  }
+  const byKey = new Map<string, string[]>();
+  for (const g of graph.hierarchy) {
+    if (!g.repeatKey) continue;
+    const list = byKey.get(g.repeatKey) ?? [];
+    list.push(g.id);
+    byKey.set(g.repeatKey, list);
+  }
+  const repeats = new Map<string, { key: string; index: number; count: number }>();
+  for (const [key, ids] of byKey) {
+    if (ids.length < 2) continue;
+    ids.forEach((id, i) => repeats.set(id, { key, index: i + 1, count: ids.length }));
+  }
+  const consumers = new Map<string, number[]>();
+  graph.nodes.forEach((n, i) => {
+    for (const v of n.inputs) {
+      if (!v) continue;
+      const list = consumers.get(v);
+      if (list) {
+        if (list[list.length - 1] !== i) list.push(i);
+      } else consumers.set(v, [i]);
+    }
+  });
+  return { graph, groups, nodeById, chains, nodeIndex, repeats, consumers, shapes: inferShapes(graph) };
+}
+
+/** A group with at most one operator is never drawn as a box: its operator stands for it. */
+export function isTransparent(g: HierarchyGroup): boolean {
+  return g.nodeCount <= 1;
+}
+
+/** A wrapper holds exactly one child group and nothing else (e.g. TF's `StatefulPartitionedCall/model`). */
+export function isWrapper(g: HierarchyGroup): boolean {
+  return g.nodes.length === 0 && g.children.length === 1;
+}
+
+/** Whether a group can be expanded or collapsed by the user. */
+export function isCollapsible(g: HierarchyGroup): boolean {
+  return !isTransparent(g);
+}
+
+/**
+ * The initial expansion: wrappers open (they would only hide their single child); a block holding most of
+ * the model opens (a collapsed box standing for 90% of the graph says nothing); and while the view would
+ * show almost nothing (a handful of boxes), the visible blocks open one level more.
+ */
+export function initialExpanded(index: GraphIndex, minVisible = 6): Set<string> {
+  const expanded = new Set<string>();
+  for (const g of index.graph.hierarchy) if (isWrapper(g) && !isTransparent(g)) expanded.add(g.id);
+  const total = Math.max(1, index.graph.nodes.length);
+  for (let round = 0; round < 16; round++) {
+    const view = visibleGraph(index, expanded);
+    const closed = view.items.filter((i) => i.kind === 'group');
+    if (!closed.length) break;
+    const dominant = closed.filter((i) => (index.groups.get(i.ref)?.nodeCount ?? 0) > total / 2);
+    if (dominant.length) {
+      for (const i of dominant) expanded.add(i.ref);
+      continue;
+    }
+    const shown = view.items.filter((i) => i.kind !== 'input' && i.kind !== 'output');
+    if (shown.length >= minVisible) break;
+    for (const i of closed) expanded.add(i.ref);
+  }
+  return expanded;
+}
+
+/** Symbolic dimensions longer than a word (`p2o.DynamicDimension.0`, `unk__123`) are shown as `?` in labels. */
+function fmtDim(d: Dim): string {
+  if (d === null) return '?';
+  if (typeof d === 'string' && (d.length > 8 || /[^A-Za-z0-9_]/.test(d))) return '?';
+  return String(d);
+}
+
+export function shapeLabel(shape: readonly Dim[] | undefined): string {
+  if (!shape) return '';
+  if (shape.length === 0) return 'scalar';
+  return shape.map(fmtDim).join('×');
+}
+
+export function formatCount(n: number): string {
+  if (n < 1000) return String(n);
+  const units = ['k', 'M', 'G', 'T'];
+  let v = n;
+  let u = -1;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)}${units[u]}`;
+}
+
+/** Element id helpers. */
+export const nodeElementId = (id: string): string => `n:${id}`;
+export const groupElementId = (id: string): string => `g:${id}`;
+
+/**
+ * The visible graph for a set of expanded group ids (ids of groups that are not collapsible are ignored:
+ * they are always open).
+ */
+export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): VisibleGraph {
+  const { graph, groups, chains, repeats } = index;
+  const items: ViewItem[] = [];
+  const compounds: ViewCompound[] = [];
+  const compoundSeen = new Set<string>();
+  const itemSeen = new Set<string>();
+  const open = (g: HierarchyGroup): boolean => isTransparent(g) || expanded.has(g.id);
+  // A box is drawn for an open group unless it is transparent or a wrapper.
+  const boxed = (g: HierarchyGroup): boolean => !isTransparent(g) && !isWrapper(g);
+
+  const addCompound = (gid: string, parent: string | undefined): string => {
+    const id = groupElementId(gid);
+    if (!compoundSeen.has(id)) {
+      compoundSeen.add(id);
+      const g = groups.get(gid)!;
+      compounds.push({ id, ref: gid, parent, label: g.id, repeat: repeats.get(gid) });
+    }
+    return id;
+  };
+
+  const rep = new Array<string>(graph.nodes.length);
+  graph.nodes.forEach((n, i) => {
+    let parent: string | undefined;
+    let repId: string | undefined;
+    for (const gid of chains[i]) {
+      const g = groups.get(gid)!;
+      if (!open(g)) {
+        repId = groupElementId(gid);
+        if (!itemSeen.has(repId)) {
+          itemSeen.add(repId);
+          const r = repeats.get(gid);
+          items.push({
+            id: repId,
+            kind: 'group',
+            ref: gid,
+            parent,
+            label: g.label,
+            detail: `${g.nodeCount} ops${g.params ? ` · ${formatCount(g.params)} params` : ''}`,
+            category: 'group',
+            repeat: r,
+          });
+        }
+        break;
+      }
+      if (boxed(g)) parent = addCompound(gid, parent);
+    }
+    if (!repId) {
+      repId = nodeElementId(n.id);
+      items.push({ id: repId, kind: 'op', ref: n.id, parent, label: n.opType, category: opCategory(n.opType) });
+    }
+    rep[i] = repId;
+  });
+
+  const edges: ViewEdge[] = [];
+  const edgeAt = new Map<string, ViewEdge>();
+  const addEdge = (source: string, target: string, value: string): void => {
+    if (source === target) return;
+    const key = `${source}\u0000${target}`;
+    const e = edgeAt.get(key);
+    if (e) {
+      if (e.value !== value) e.count++;
+      return;
+    }
+    const ne: ViewEdge = { id: `e${edges.length}`, source, target, value, count: 1, label: shapeLabel(index.shapes.get(value)?.shape) };
+    edgeAt.set(key, ne);
+    edges.push(ne);
+  };
+
+  const inputIds = new Set(graph.inputs);
+  for (const vid of graph.inputs) {
+    const v = graph.values[vid];
+    items.push({ id: `i:${vid}`, kind: 'input', ref: vid, label: v?.name ?? vid, detail: shapeLabel(v?.shape), category: 'terminal' });
+  }
+  graph.nodes.forEach((n, i) => {
+    for (const vid of n.inputs) {
+      if (!vid) continue;
+      const v = graph.values[vid];
+      if (v?.producer !== undefined) {
+        const pi = index.nodeIndex.get(v.producer);
+        if (pi !== undefined) addEdge(rep[pi], rep[i], vid);
+      } else if (inputIds.has(vid)) {
+        addEdge(`i:${vid}`, rep[i], vid);
+      }
+    }
+  });
+  for (const vid of graph.outputs) {
+    const v = graph.values[vid];
+    const id = `o:${vid}`;
+    items.push({ id, kind: 'output', ref: vid, label: v?.name ?? vid, detail: shapeLabel(v?.shape), category: 'terminal' });
+    if (v?.producer !== undefined) {
+      const pi = index.nodeIndex.get(v.producer);
+      if (pi !== undefined) addEdge(rep[pi], id, vid);
+    } else if (inputIds.has(vid)) addEdge(`i:${vid}`, id, vid);
+  }
+  return { items, compounds, edges };
+}
+
+/** Groups to open so that a node is visible (its collapsible enclosing groups). */
+export function groupsToReveal(index: GraphIndex, nodeId: string): string[] {
+  const i = index.nodeIndex.get(nodeId);
+  if (i === undefined) return [];
+  return index.chains[i].filter((gid) => isCollapsible(index.groups.get(gid)!));
+}
+
+/** Collapsing a group also forgets its expanded descendants, so reopening it starts collapsed inside. */
+export function collapseGroup(index: GraphIndex, expanded: Set<string>, gid: string): void {
+  expanded.delete(gid);
+  const g = index.groups.get(gid);
+  if (!g) return;
+  const stack = [...g.children];
+  while (stack.length) {
+    const c = stack.pop()!;
+    expanded.delete(c);
+    const cg = index.groups.get(c);
+    if (cg) stack.push(...cg.children);
+  }
+}
+
+/** The collapsible group an element stands for or sits in (for "collapse" on an operator). */
+export function enclosingCollapsible(index: GraphIndex, nodeId: string): string | undefined {
+  const i = index.nodeIndex.get(nodeId);
+  if (i === undefined) return undefined;
+  const chain = index.chains[i];
+  for (let j = chain.length - 1; j >= 0; j--) {
+    const g = index.groups.get(chain[j])!;
+    if (isCollapsible(g) && !isWrapper(g)) return g.id;
+  }
+  return undefined;
+}
+
+export interface SearchHit {
+  kind: 'node' | 'group';
+  id: string;
+  label: string;
+  detail: string;
+}
+
+/**
+ * Case-insensitive search over operator names, op types and group ids. Exact op-type matches first, then
+ * name prefixes (last path component), then substrings; at most `limit` hits.
+ */
+export function search(index: GraphIndex, query: string, limit = 200): { hits: SearchHit[]; total: number } {
+  const q = query.trim().toLowerCase();
+  if (!q) return { hits: [], total: 0 };
+  const scored: { s: number; h: SearchHit; order: number }[] = [];
+  let order = 0;
+  for (const n of index.graph.nodes) {
+    const name = n.name || n.id;
+    const op = n.opType.toLowerCase();
+    const lname = name.toLowerCase();
+    const tail = lname.slice(lname.lastIndexOf('/') + 1);
+    let s = -1;
+    if (op === q) s = 0;
+    else if (tail.startsWith(q)) s = 1;
+    else if (op.startsWith(q)) s = 2;
+    else if (lname.includes(q)) s = 3;
+    else if (op.includes(q)) s = 4;
+    if (s >= 0) scored.push({ s, order: order++, h: { kind: 'node', id: n.id, label: name, detail: n.opType } });
+  }
+  for (const g of index.graph.hierarchy) {
+    if (!isCollapsible(g)) continue;
+    const lid = g.id.toLowerCase();
+    if (lid.includes(q)) {
+      scored.push({ s: g.label.toLowerCase().startsWith(q) ? 1 : 3, order: order++, h: { kind: 'group', id: g.id, label: g.id, detail: `${g.nodeCount} ops` } });
+    }
+  }
+  scored.sort((a, b) => a.s - b.s || a.order - b.order);
+  return { hits: scored.slice(0, limit).map((x) => x.h), total: scored.length };
+}

@@ -1,0 +1,91 @@
+/**
+ * The extension host's event loop while a large model loads: the host-like process below loads models the
+ * way the custom editor does — `loadGraph` through the engine worker (EngineClient, dist/worker.js), then
+ * the IR serialized for postMessage — while
+ * `perf_hooks.monitorEventLoopDelay` samples the delay; then, as the baseline that shows what the worker
+ * saves, the same files parsed on the main thread with `loadModel`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { EngineClient } from '../../src/engine/client';
+import { loadModel } from '../../src/model/load';
+
+const repo = path.join(__dirname, '..', '..');
+
+export interface LagRow {
+  model: string;
+  mode: 'engine worker' | 'engine worker + postMessage' | 'main thread + postMessage';
+  ms: number;
+  nodes: number;
+  lagP50: number;
+  lagP99: number;
+  lagMax: number;
+}
+
+async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; p50: number; p99: number; max: number }> {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  // A host also has timers of its own; keep one ticking so the histogram sees every stall.
+  const tick = setInterval(() => {}, 5);
+  h.enable();
+  const t0 = performance.now();
+  const value = await fn();
+  const ms = performance.now() - t0;
+  // Let the histogram's timer fire once more: a stall is recorded when the loop gets back to it.
+  await new Promise((r) => setTimeout(r, 20));
+  h.disable();
+  clearInterval(tick);
+  const toMs = (ns: number): number => Math.round(ns / 1e5) / 10;
+  return { value, ms, p50: toMs(h.percentile(50)), p99: toMs(h.percentile(99)), max: toMs(h.max) };
+}
+
+export async function hostLag(models: string[]): Promise<LagRow[]> {
+  const workerPath = path.join(repo, 'dist', 'worker.js');
+  if (!fs.existsSync(workerPath)) throw new Error(`${workerPath} is missing: run npm run build first`);
+  const rows: LagRow[] = [];
+  for (const model of models) {
+    // A fresh worker per model, so no model cache is hit.
+    for (const post of [false, true]) {
+      const engine = new EngineClient({ workerPath });
+      await engine.run({ kind: 'selfTest', mode: 'echo' }).catch(() => undefined);
+      // What the custom editor does: loadGraph in the worker (the IR is structured-cloned back to the
+      // host), then webview.postMessage, which JSON-serializes the IR on the host thread.
+      const w = await measure(async () => {
+        const g = await engine.run({ kind: 'loadGraph', model });
+        if (post) JSON.stringify({ type: 'graph', graph: g });
+        return g;
+      });
+      engine.dispose();
+      rows.push({
+        model: path.basename(model),
+        mode: post ? 'engine worker + postMessage' : 'engine worker',
+        ms: w.ms,
+        nodes: w.value.nodes.length,
+        lagP50: w.p50,
+        lagP99: w.p99,
+        lagMax: w.max,
+      });
+    }
+    const m = await measure(async () => {
+      const lm = await loadModel(model);
+      JSON.stringify({ type: 'graph', graph: lm.graph });
+      return lm;
+    });
+    rows.push({ model: path.basename(model), mode: 'main thread + postMessage', ms: m.ms, nodes: m.value.graph.nodes.length, lagP50: m.p50, lagP99: m.p99, lagMax: m.max });
+  }
+  return rows;
+}
+
+export function lagTable(rows: LagRow[]): string {
+  const lines = ['| model | nodes | how | load ms | loop delay p50 / p99 / max (ms) |', '|---|---:|---|---:|---|'];
+  for (const r of rows) lines.push(`| ${r.model} | ${r.nodes} | ${r.mode} | ${r.ms.toFixed(0)} | ${r.lagP50} / ${r.lagP99} / ${r.lagMax} |`);
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  const models = process.argv.slice(2);
+  void hostLag(models).then((rows) => {
+    console.log(lagTable(rows));
+    process.exit(0);
+  });
+}
