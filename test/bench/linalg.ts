@@ -1,20 +1,28 @@
 /**
  * Benchmark (not a test) of the float64 linear-algebra core against numpy/LAPACK measured in the same run.
  *
- *   node --import tsx test/bench/linalg.ts            # eigh n = 256, 512, 1024 (+ 2048 if predicted < 60 s)
+ *   node --import tsx test/bench/linalg.ts            # eigh n = 256, 512, 785, 1024, 2048
  *   LINALG_BENCH_SIZES=128,256 node --import tsx test/bench/linalg.ts
  *
- * numpy runs in a child `/usr/bin/python3` when it exists (skipped with a message otherwise). Ratios are
- * ours / numpy (higher = slower than numpy).
+ * eigh is timed through both of its paths: "wasm" (the WebAssembly kernel, what `eigh` uses from n = 16 where
+ * WebAssembly exists) and "js" (the TypeScript fallback; skipped where its predicted time exceeds the limit).
+ * numpy runs in a child `/usr/bin/python3` when it exists (skipped with a message otherwise), single-threaded
+ * (OMP/OPENBLAS/MKL threads = 1) like our kernels. Ratios are ours (wasm for eigh) / numpy (higher = slower).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { eigh, syrkAccumulate } from '../../src/analysis/linalg/index';
+import { eighWasmAvailable, eighWith } from '../../src/analysis/linalg/eigh';
+import { syrkAccumulate } from '../../src/analysis/linalg/index';
 
 export interface LinalgBenchRow {
   name: string;
+  /** What `eigh` / `syrkAccumulate` use by default (for eigh: the wasm kernel when available). */
   oursMs: number;
+  /** eigh only: the TypeScript path, or null when skipped. */
+  jsMs?: number | null;
+  /** eigh only: the WebAssembly kernel, or null when unavailable. */
+  wasmMs?: number | null;
   numpyMs: number | null;
   /** oursMs / numpyMs, or null when numpy did not run. */
   ratio: number | null;
@@ -71,7 +79,8 @@ def syrk():
 out['syrk'] = best(syrk, 3)
 print(json.dumps(out))
 `;
-  const r = spawnSync(PYTHON, ['-c', script, JSON.stringify(sizes)], { encoding: 'utf8', timeout: 600_000 });
+  const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const r = spawnSync(PYTHON, ['-c', script, JSON.stringify(sizes)], { encoding: 'utf8', timeout: 600_000, env });
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || '').trim().split('\n').pop();
     log(`numpy baseline skipped: python exited with ${r.status ?? r.signal}: ${why}`);
@@ -85,22 +94,31 @@ export async function runLinalgBench(
   options: { sizes?: number[]; log?: (line: string) => void; maxPredictedMs?: number } = {},
 ): Promise<LinalgBenchRow[]> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const requested = options.sizes ?? [256, 512, 1024, 2048];
+  const requested = options.sizes ?? [256, 512, 785, 1024, 2048];
   const maxPredicted = options.maxPredictedMs ?? 60_000;
   const ours = new Map<string, number>();
+  const js = new Map<string, number | null>(), wasm = new Map<string, number | null>();
+  const wasmOk = eighWasmAvailable();
+  if (!wasmOk) log('eigh wasm kernel unavailable: timing the TypeScript path only');
   const sizes: number[] = [];
-  let last: { n: number; ms: number } | null = null;
+  let lastJs: { n: number; ms: number } | null = null;
   for (const n of requested) {
-    const predicted = last === null ? 0 : last.ms * (n / last.n) ** 3;
-    if (predicted > maxPredicted) {
-      log(`eigh n=${n} skipped: predicted ${(predicted / 1000).toFixed(0)} s > ${(maxPredicted / 1000).toFixed(0)} s`);
-      continue;
-    }
     const a = randomSymmetric(n, n);
-    const ms = timeMs(() => eigh(a, n), n < 1024 ? 3 : 1);
-    ours.set(`eigh ${n}`, ms);
+    const reps = n < 1024 ? 3 : n < 2048 ? 2 : 1;
+    if (wasmOk) eighWith('wasm', a, n); // untimed warm-up, as numpy's: compilation and tier-up of the kernel
+    const wasmMs = wasmOk ? timeMs(() => eighWith('wasm', a, n), reps) : null;
+    const predicted = lastJs === null ? 0 : lastJs.ms * (n / lastJs.n) ** 3;
+    let jsMs: number | null = null;
+    if (predicted > maxPredicted) {
+      log(`eigh js n=${n} skipped: predicted ${(predicted / 1000).toFixed(0)} s > ${(maxPredicted / 1000).toFixed(0)} s`);
+    } else {
+      jsMs = timeMs(() => eighWith('js', a, n), n < 1024 ? 3 : 1);
+      lastJs = { n, ms: jsMs };
+    }
+    js.set(`eigh ${n}`, jsMs);
+    wasm.set(`eigh ${n}`, wasmMs);
+    ours.set(`eigh ${n}`, wasmMs ?? jsMs ?? NaN);
     sizes.push(n);
-    last = { n, ms };
     await Promise.resolve();
   }
   const x = new Float32Array(SYRK_ROWS * SYRK_D);
@@ -112,14 +130,20 @@ export async function runLinalgBench(
   const rows: LinalgBenchRow[] = [...ours].map(([key, oursMs]) => {
     const numpyMs = numpy?.get(key) ?? null;
     const name = key === 'syrk' ? `syrkAccumulate ${SYRK_ROWS}×${SYRK_D} f32` : `eigh n=${key.split(' ')[1]}`;
-    return { name, oursMs, numpyMs, ratio: numpyMs === null ? null : oursMs / numpyMs };
+    const row: LinalgBenchRow = { name, oursMs, numpyMs, ratio: numpyMs === null ? null : oursMs / numpyMs };
+    if (key !== 'syrk') {
+      row.jsMs = js.get(key) ?? null;
+      row.wasmMs = wasm.get(key) ?? null;
+    }
+    return row;
   });
-  log('\n## linalg: float64 core vs numpy/LAPACK (same run; best of 3, one run where n ≥ 1024)\n');
-  log('| case | ours ms | numpy ms | ours / numpy |\n|---|---:|---:|---:|');
+  const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v.toFixed(1));
+  log('\n## linalg: float64 core vs numpy/LAPACK (same run, numpy single-threaded; best of 3, of 2 at n = 1024, one run at 2048)\n');
+  log('| case | ours js ms | ours wasm ms | numpy ms | ours / numpy |\n|---|---:|---:|---:|---:|');
   for (const r of rows) {
-    const numpyCell = r.numpyMs === null ? '—' : r.numpyMs.toFixed(1);
-    const ratioCell = r.ratio === null ? '—' : `${r.ratio.toFixed(1)}×`;
-    log(`| ${r.name} | ${r.oursMs.toFixed(1)} | ${numpyCell} | ${ratioCell} |`);
+    const ratioCell = r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`;
+    const jsCell = r.name.startsWith('eigh') ? ms(r.jsMs) : ms(r.oursMs);
+    log(`| ${r.name} | ${jsCell} | ${r.name.startsWith('eigh') ? ms(r.wasmMs) : '—'} | ${ms(r.numpyMs)} | ${ratioCell} |`);
   }
   return rows;
 }
