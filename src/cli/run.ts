@@ -89,6 +89,14 @@ async function checkBudget(engine: EngineClient, job: Parameters<EngineClient['r
   return true;
 }
 
+/** A job's typed error: JSON on stdout with --json, else one line on stderr. Exit 130 when cancelled, else 1. */
+function reportEngineError(e: unknown, json: boolean): number {
+  if (!(e instanceof EngineError)) throw e;
+  if (json) process.stdout.write(`${JSON.stringify({ error: e.payload }, null, 2)}\n`);
+  else process.stderr.write(`error [${e.payload.code ?? e.name}]: ${e.message}\n`);
+  return e.name === 'Cancelled' ? 130 : 1;
+}
+
 const int = (s: string | undefined, name: string): number | undefined => {
   if (s === undefined) return undefined;
   const n = Number(s);
@@ -146,12 +154,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof EngineError) {
-      if (values.json) process.stdout.write(`${JSON.stringify({ error: e.payload }, null, 2)}\n`);
-      else process.stderr.write(`error [${e.payload.code ?? e.name}]: ${e.message}\n`);
-      return e.name === 'Cancelled' ? 130 : 1;
-    }
-    throw e;
+    return reportEngineError(e, values.json as boolean);
   } finally {
     engine.dispose();
   }
@@ -247,12 +250,7 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
     }
     return 0;
   } catch (e) {
-    if (e instanceof EngineError) {
-      if (values.json) process.stdout.write(`${JSON.stringify({ error: e.payload }, null, 2)}\n`);
-      else process.stderr.write(`error [${e.payload.code ?? e.name}]: ${e.message}\n`);
-      return e.name === 'Cancelled' ? 130 : 1;
-    }
-    throw e;
+    return reportEngineError(e, values.json as boolean);
   } finally {
     engine.dispose();
   }
