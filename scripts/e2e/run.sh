@@ -37,7 +37,7 @@ if [[ ! -f $VSIX ]]; then
   rm -rf "$E2E_DIR/vsix"
   mkdir -p "$E2E_DIR/vsix"
   # --allow-missing-repository/--skip-license: otherwise vsce stops and prompts.
-  (cd "$REPO" && node node_modules/@vscode/vsce/vsce package --allow-missing-repository --skip-license \
+  (cd "$REPO" && node node_modules/@vscode/vsce/vsce package --allow-missing-repository --skip-license --no-rewrite-relative-links \
     --ignoreFile scripts/e2e/vscodeignore -o "$VSIX") >"$E2E_DIR/vsce.log" 2>&1 ||
     { tail -30 "$E2E_DIR/vsce.log"; die "vsce package failed"; }
 else
