@@ -7,6 +7,7 @@ import type { Pointwise } from '../../analysis/lib';
 import type { GraphNode, LoadedModel, ModelGraph } from '../../model/ir';
 import { resolveTaps } from '../../model/runtime/onnxRewrite';
 import { JobInputError } from '../errors';
+import { topologicalOrder } from '../../model/graphOrder';
 
 /** A section with a closed form: f^{l+1} = σ(f W̃ᵀ) (or no σ), per row. */
 export interface ClosedSection {
@@ -50,27 +51,8 @@ interface Topo {
 }
 
 function topo(graph: ModelGraph): Topo {
-  const producerOf = new Map<string, number>();
-  graph.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producerOf.set(o, i)));
-  const indeg = graph.nodes.map(() => 0);
-  const consumers = graph.nodes.map(() => [] as number[]);
-  graph.nodes.forEach((n, i) => {
-    for (const v of new Set(n.inputs)) {
-      const p = v ? producerOf.get(v) : undefined;
-      if (p === undefined || p === i) continue;
-      indeg[i]++;
-      consumers[p].push(i);
-    }
-  });
-  const ready = indeg.map((d, i) => (d === 0 ? i : -1)).filter((i) => i >= 0);
-  const order: GraphNode[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => b - a);
-    const i = ready.pop()!;
-    order.push(graph.nodes[i]);
-    for (const c of consumers[i]) if (--indeg[c] === 0) ready.push(c);
-  }
-  if (order.length !== graph.nodes.length) throw new JobInputError('the graph has a cycle; LIB needs a feed-forward graph', graph.file);
+  const { order, stuck } = topologicalOrder(graph);
+  if (stuck.length) throw new JobInputError('the graph has a cycle; LIB needs a feed-forward graph', graph.file);
   const index = new Map(order.map((n, i) => [n.id, i]));
   const producer = new Map<string, number>();
   order.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));

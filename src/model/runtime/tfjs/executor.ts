@@ -14,6 +14,7 @@ import { TranslatorError, UnsupportedOpsError } from './errors';
 import { isDefaultDomain, lookupOp, opKey } from './ops';
 import { tensorFromLoaded } from './tensors';
 import { tf } from './tf';
+import { topologicalOrder } from '../../graphOrder';
 
 export interface UnsupportedOp {
   /** `Conv`, or `domain.Op` outside the default domain. */
@@ -287,32 +288,11 @@ function asNodeError(e: unknown, node: GraphNode): TranslatorError {
   return new TranslatorError('invalid-node', `tfjs failed: ${msg}`, node);
 }
 
-/** Kahn's algorithm over value edges, stable in file order (ONNX files are usually sorted already). */
+/** The executor's node order. @throws TranslatorError on a cycle. */
 function topoSort(graph: ModelGraph): GraphNode[] {
-  const producerOf = new Map<string, number>();
-  graph.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producerOf.set(o, i)));
-  const indeg = graph.nodes.map(() => 0);
-  const consumers = graph.nodes.map(() => [] as number[]);
-  graph.nodes.forEach((n, i) => {
-    for (const v of new Set(n.inputs)) {
-      const p = v ? producerOf.get(v) : undefined;
-      if (p === undefined || p === i) continue;
-      indeg[i]++;
-      consumers[p].push(i);
-    }
-  });
-  const ready = indeg.map((d, i) => (d === 0 ? i : -1)).filter((i) => i >= 0);
-  const out: GraphNode[] = [];
-  // A min-heap is unnecessary: ready nodes are taken in ascending index order by re-sorting small batches.
-  while (ready.length) {
-    ready.sort((a, b) => b - a);
-    const i = ready.pop() as number;
-    out.push(graph.nodes[i]);
-    for (const c of consumers[i]) if (--indeg[c] === 0) ready.push(c);
+  const { order, stuck } = topologicalOrder(graph);
+  if (stuck.length) {
+    throw new TranslatorError('invalid-node', `the graph has a cycle (nodes ${stuck.slice(0, 5).map((n) => n.id).join(', ')} never become ready)`);
   }
-  if (out.length !== graph.nodes.length) {
-    const stuck = graph.nodes.filter((_, i) => indeg[i] > 0).slice(0, 5).map((n) => n.id);
-    throw new TranslatorError('invalid-node', `the graph has a cycle (nodes ${stuck.join(', ')} never become ready)`);
-  }
-  return out;
+  return order;
 }

@@ -1,0 +1,32 @@
+/** Topological order of an IR graph, shared by the executor and the analyses that walk a graph. */
+import type { GraphNode, ModelGraph } from './ir';
+
+/**
+ * Kahn's algorithm over value edges, stable in file order (ONNX files are usually sorted already). Nodes on
+ * a cycle never become ready: they are returned in `stuck` (empty for a feed-forward graph), and `order`
+ * then holds only the others; callers raise their own error.
+ */
+export function topologicalOrder(graph: Pick<ModelGraph, 'nodes'>): { order: GraphNode[]; stuck: GraphNode[] } {
+  const producerOf = new Map<string, number>();
+  graph.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producerOf.set(o, i)));
+  const indeg = graph.nodes.map(() => 0);
+  const consumers = graph.nodes.map(() => [] as number[]);
+  graph.nodes.forEach((n, i) => {
+    for (const v of new Set(n.inputs)) {
+      const p = v ? producerOf.get(v) : undefined;
+      if (p === undefined || p === i) continue;
+      indeg[i]++;
+      consumers[p].push(i);
+    }
+  });
+  const ready = indeg.map((d, i) => (d === 0 ? i : -1)).filter((i) => i >= 0);
+  const order: GraphNode[] = [];
+  // A min-heap is unnecessary: ready nodes are taken in ascending index order by re-sorting small batches.
+  while (ready.length) {
+    ready.sort((a, b) => b - a);
+    const i = ready.pop() as number;
+    order.push(graph.nodes[i]);
+    for (const c of consumers[i]) if (--indeg[c] === 0) ready.push(c);
+  }
+  return { order, stuck: graph.nodes.filter((_, i) => indeg[i] > 0) };
+}
