@@ -8,50 +8,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eigh, eighWasmAvailable, eighWith, eigvalsh, WASM_MIN_ORDER, type EighResult } from '../../src/analysis/linalg/eigh';
 import { gram, LinalgError, matmul, matmulAtB } from '../../src/analysis/linalg/index';
+import { prng, randomMatrix, randomOrthogonal, randomSymmetric } from '../helpers/matrices';
 
 const EPS = 2 ** -52;
-
-/** Deterministic PRNG (mulberry32): uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomMatrix(rows: number, cols: number, seed: number): Float64Array {
-  const r = prng(seed);
-  return Float64Array.from({ length: rows * cols }, () => 2 * r() - 1);
-}
-
-function randomSymmetric(n: number, seed: number): Float64Array {
-  const a = randomMatrix(n, n, seed);
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[j * n + i] = a[i * n + j];
-  return a;
-}
-
-/** Random orthogonal n×n (modified Gram–Schmidt, twice). */
-function randomOrthogonal(n: number, seed: number): Float64Array {
-  const q = randomMatrix(n, n, seed);
-  for (let pass = 0; pass < 2; pass++) {
-    for (let j = 0; j < n; j++) {
-      for (let k = 0; k < j; k++) {
-        let dot = 0;
-        for (let i = 0; i < n; i++) dot += q[i * n + j] * q[i * n + k];
-        for (let i = 0; i < n; i++) q[i * n + j] -= dot * q[i * n + k];
-      }
-      let norm = 0;
-      for (let i = 0; i < n; i++) norm += q[i * n + j] ** 2;
-      norm = Math.sqrt(norm);
-      for (let i = 0; i < n; i++) q[i * n + j] /= norm;
-    }
-  }
-  return q;
-}
 
 /** Q·diag(spectrum)·Qᵀ for a random orthogonal Q, exactly symmetric. */
 function withSpectrum(spectrum: number[], seed: number): Float64Array {
