@@ -21,7 +21,12 @@ const nodeEntries = [
   { in: 'src/cli/main.ts', out: 'cli' },
 ].filter((e) => fs.existsSync(e.in));
 
-const webEntries = [{ in: 'src/webview/main.ts', out: 'webview' }].filter((e) => fs.existsSync(e.in));
+const webEntries = [
+  { in: 'src/webview/main.ts', out: 'webview' },
+  { in: 'src/webview/results/main.ts', out: 'results' },
+  { in: 'src/webview/circuits/main.ts', out: 'circuits' },
+  { in: 'src/webview/report/main.ts', out: 'report' },
+].filter((e) => fs.existsSync(e.in));
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', legalComments: 'none' };
 

@@ -6,6 +6,7 @@
 import type { TensorPreview } from './engineProtocol';
 import type { SerializedModelLoadError } from './errors';
 import type { ModelGraph } from './ir';
+import type { RevealTarget, RunRecord } from './results';
 import type { ModelSummaryView } from './views';
 
 /** An error as it crosses to the webview: the loader's typed error, or a plain message. */
@@ -34,7 +35,55 @@ export type HostToWebview =
   | { type: 'summary'; summary: ModelSummaryView }
   | { type: 'tensor'; id: number; ok: true; value: TensorPreview }
   | { type: 'tensor'; id: number; ok: false; error: WebviewError }
-  | { type: 'error'; error: WebviewError };
+  | { type: 'error'; error: WebviewError }
+  /**
+   * Analysis runs on this model, for "colour by metric" and the circuit drawn over the graph (overlay.ts);
+   * `active` picks the run and metric to show now (absent: keep the user's choice). Sent again when runs change.
+   */
+  | { type: 'overlay'; runs: RunRecord[]; active?: { runId: string; metric?: string } }
+  /** Select, reveal (expanding its blocks) and centre an operator-graph element. */
+  | { type: 'reveal'; target: RevealTarget };
+
+// ------------------------------------------------------------------------------------------ results panel
+
+/** An export the host writes to a file the user picks (text for json/csv/svg, bytes for png). */
+export interface ExportRequest {
+  type: 'export';
+  format: 'json' | 'csv' | 'svg' | 'png';
+  /** Suggested file name, e.g. `collapse-mlp-nc-over-layers.svg`. */
+  fileName: string;
+  content: string | Uint8Array;
+}
+
+export type ResultsToHost =
+  | { type: 'ready' }
+  | ExportRequest
+  /** Colour the model's operator graph by `metric` of run `runId` (opens the model if needed). */
+  | { type: 'showOnModel'; runId: string; metric?: string }
+  /** Draw the run's circuit / interaction graph in the side panel. */
+  | { type: 'showCircuit'; runId: string }
+  | { type: 'reveal'; model: string; target: RevealTarget };
+
+export type HostToResults =
+  /** Every run shown by this panel (the newest last); `focus` is the run to show first. */
+  | { type: 'runs'; runs: RunRecord[]; focus?: string }
+  /** An analysis in progress for this panel (shown until its run arrives, or the error). */
+  | { type: 'progress'; analysis: string; model: string; message: string; fraction?: number }
+  | { type: 'runError'; analysis: string; model: string; message: string; cancelled: boolean }
+  | { type: 'exported'; file: string };
+
+// ------------------------------------------------------------------------------------------ circuits side panel
+
+export type CircuitsToHost =
+  | { type: 'ready' }
+  | ExportRequest
+  /** Click-through: show this element in the model's operator graph. */
+  | { type: 'reveal'; model: string; target: RevealTarget };
+
+export type HostToCircuits =
+  /** The runs that have a graph to draw (lib, circuit, redundancy with groups); `show` is the one to draw. */
+  | { type: 'runs'; runs: RunRecord[]; show?: string }
+  | { type: 'clear' };
 
 export function assertNever(x: never, what = 'message'): never {
   throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);

@@ -88,7 +88,8 @@ export interface CircuitResult {
   pairs: number;
   seqLen: number;
   layout: string;
-  nodes: ComponentGraph['nodes'];
+  /** Components; `graph` names the operator-graph node/value each one corresponds to (click-through, overlay). */
+  nodes: (ComponentGraph['nodes'][number] & { graph?: { node?: string; value?: string } })[];
   edges: { id: string; from: string; to: string; port?: string; score: number; inCircuit: boolean }[];
   totalEdges: number;
   listedEdges: number;
@@ -119,6 +120,25 @@ export interface CircuitResult {
     exactMs: number;
     ms: number;
   };
+}
+
+/** Where a component lives in the operator graph: a head → its layer's Softmax, an MLP → its output value. */
+function graphTargetOf(n: ComponentGraph['nodes'][number], cm: CircuitModel): { node?: string; value?: string } | undefined {
+  const comps = cm.stream.components;
+  switch (n.kind) {
+    case 'input':
+      return comps.length ? { value: comps[0].input } : undefined;
+    case 'logits':
+      return { value: cm.stream.logits };
+    case 'head': {
+      const c = comps.find((x) => x.kind === 'attn' && x.layer === n.layer);
+      return c?.kind === 'attn' ? { node: c.block.softmax, value: c.block.softmaxOutput } : undefined;
+    }
+    case 'mlp': {
+      const c = comps.find((x) => x.kind === 'mlp' && x.layer === n.layer);
+      return c ? { value: c.output } : undefined;
+    }
+  }
 }
 
 /** Token ids against the vocabulary (the last axis of the logits, when the graph declares it). */
@@ -245,7 +265,7 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
       pairs: pairs.count,
       seqLen: pairs.seqLen,
       layout: cm.describe(),
-      nodes: g.nodes,
+      nodes: g.nodes.map((n) => ({ ...n, graph: graphTargetOf(n, cm) })),
       edges: g.edges
         .map((e, i) => ({ i, e }))
         .filter(({ i }) => listed.has(i))
