@@ -13,10 +13,9 @@
 //
 // Usage: node flow.mjs --url http://127.0.0.1:PORT/?folder=… --out test-output/e2e/dark --theme dark
 // Exit 0 on success; on failure a failure screenshot is written to --out.
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { openWorkbench } from './harness.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -31,82 +30,9 @@ if (!opt.url) {
   process.exit(2);
 }
 const TIMEOUT = Number(opt.timeout);
-fs.mkdirSync(opt.out, { recursive: true });
-
-const t = { start: Date.now() };
-const mark = (k) => {
-  t[k] = Date.now() - t.start;
-  console.log(`[e2e ${opt.theme}] +${t[k]}ms ${k}`);
-};
-let shotNo = 0;
-const shot = async (page, name) => {
-  const file = path.join(opt.out, `${String(++shotNo).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`[e2e ${opt.theme}] screenshot ${file}`);
-};
-
-// Fresh Chromium profile per run (Playwright wants it as launchPersistentContext's first argument).
-const tmpRoot = process.env.TMPDIR || '/tmp';
-const profile = fs.mkdtempSync(path.join(tmpRoot, 'e2e-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: path.join(profile, '.config'), XDG_CACHE_HOME: path.join(profile, '.cache') },
-  viewport: { width: 1500, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = ctx.pages()[0] ?? (await ctx.newPage());
-const problems = [];
-page.on('pageerror', (e) => problems.push(`pageerror: ${e}`));
-page.on('console', (m) => {
-  const text = m.text();
-  // Content-Security-Policy violations or errors from our webview fail the run.
-  if (/Refused to|Content Security Policy/i.test(text) && /webview|vscode-resource|blob:|circuitscope/i.test(text + m.location()?.url)) problems.push(`csp: ${text}`);
-  if (m.type() === 'error' && /circuitscope|webview\.js/i.test(`${text} ${m.location()?.url ?? ''}`)) problems.push(`console: ${text}`);
-});
-
-/** The inner frame of the visible webview (outer iframe.webview → inner iframe#active-frame). */
-async function webviewFrame(expectState) {
-  const deadline = Date.now() + TIMEOUT;
-  while (Date.now() < deadline) {
-    for (const outer of await page.locator('iframe.webview.ready').all()) {
-      const box = await outer.boundingBox().catch(() => null);
-      if (!box || box.width < 50 || box.height < 50) continue;
-      const of = await (await outer.elementHandle())?.contentFrame();
-      const innerEl = of && (await of.$('iframe#active-frame'));
-      const inner = innerEl && (await innerEl.contentFrame());
-      if (!inner) continue;
-      const state = await inner.evaluate(() => document.body?.dataset.state).catch(() => undefined);
-      if (expectState.includes(state)) return inner;
-    }
-    await page.waitForTimeout(150);
-  }
-  throw new Error(`no visible webview reached state ${expectState.join('|')} within ${TIMEOUT} ms`);
-}
-
-/** Right-click a file in the explorer and run a context-menu command, retrying the known flakiness. */
-async function contextCommand(fileLabel, command, tabLabel) {
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: fileLabel }).first();
-  await row.waitFor({ state: 'visible', timeout: TIMEOUT });
-  const item = page.locator('.context-view .monaco-menu .action-item', { hasText: command }).first();
-  const menu = page.locator('.context-view .monaco-menu').first();
-  const tab = page.locator('.tabs-container .tab.active', { hasText: tabLabel });
-  for (let attempt = 1; ; attempt++) {
-    if (attempt > 15) throw new Error(`could not run "${command}" on ${fileLabel} from the explorer context menu`);
-    await row.click({ button: 'right' });
-    await menu.waitFor({ state: 'visible', timeout: 5000 }).catch(() => {});
-    // The first menu after load often lacks the extension's entries (contributions not registered yet).
-    const shown = await item.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false);
-    if (shown) {
-      await item.hover();
-      await item.click();
-      const opened = await tab.first().waitFor({ state: 'visible', timeout: 4000 }).then(() => true, () => false);
-      if (opened) return attempt;
-    }
-    await page.keyboard.press('Escape');
-    await page.waitForTimeout(500);
-  }
-}
+const wb = await openWorkbench({ url: opt.url, out: opt.out, theme: opt.theme, timeout: TIMEOUT, name: 'graph' });
+const { page, mark, problems, webviewFrame, contextCommand } = wb;
+const shot = (_page, label) => wb.shot(label);
 
 /** Screen position (relative to #cy) of a graph element; pans it into view first. */
 async function elementPoint(frame, id, where = 'center') {
@@ -132,9 +58,7 @@ async function waitGraph(frame, predicate, arg) {
 let ok = false;
 const result = { theme: opt.theme };
 try {
-  await page.goto(opt.url, { waitUntil: 'domcontentloaded', timeout: TIMEOUT });
-  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: TIMEOUT });
-  mark('workbench');
+  await wb.goto();
 
   // 1. Inspect Model on a real checkpoint.
   result.menuAttempts = await contextCommand('transformer.onnx', 'Inspect Model', 'transformer.onnx');
@@ -231,15 +155,6 @@ try {
   if (problems.length) throw new Error(`webview problems:\n${problems.join('\n')}`);
   ok = true;
 } catch (e) {
-  result.failure = String(e?.stack || e);
-  const failShot = path.join(opt.out, 'failure.png');
-  await page.screenshot({ path: failShot }).catch(() => {});
-  console.error(`[e2e ${opt.theme}] FAILED: ${e?.message || e}\n[e2e ${opt.theme}] failure screenshot: ${failShot}`);
-} finally {
-  await ctx.close().catch(() => {});
-  fs.rmSync(profile, { recursive: true, force: true });
+  await wb.finish(false, result, e);
 }
-result.problems = problems.slice(0, 20);
-console.log(JSON.stringify({ ok, timingsMs: t, result }, null, 2));
-fs.writeFileSync(path.join(opt.out, 'result.json'), JSON.stringify({ ok, timingsMs: t, result }, null, 2));
-process.exit(ok ? 0 : 1);
+await wb.finish(ok, result);

@@ -7,6 +7,7 @@ import { loadModel } from '../model/load';
 import { formatSummary, summarize } from '../model/summary';
 import { listAnalyses } from '../engine/analyses';
 import { JobInputError } from '../engine/errors';
+import { runReport } from './report';
 import { runAnalysisCli, runCapture, UsageError } from './run';
 
 const USAGE = `usage: circuitscope <command> [options]
@@ -20,6 +21,12 @@ commands:
   run <analysis> <model…|folder> --data <data> [--layer names] [--<option> value…] [--json] [--out result.json]
                             an analysis (see 'circuitscope help analyses'); several models or a folder of
                             checkpoints run it over a series
+
+  report <model> --data <data> [--analyses a,b] [--set lib.graphMass=0.8] [--out report.html]
+          [--from run.json…]
+                            run the analyses that fit the data (x,y → collapse, hash, redundancy, lib; tokens →
+                            attention; clean/corrupt/answer/wrong → circuit) and write one standalone HTML file
+                            (results, circuit graphs, the operator graph coloured by the results; no network)
 
 job flags: --budget-mb N (default 4096; the cost estimate is checked against it), --yes (run anyway),
   --backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu (tfjs), --ort-provider auto|cpu|cuda (onnxruntime)
@@ -82,6 +89,13 @@ export async function main(argv: string[]): Promise<number> {
           throw e;
         }
       }
+      case 'report':
+        try {
+          return await runReport(rest);
+        } catch (e) {
+          if (e instanceof JobInputError) throw new UsageError(`${e.message}`);
+          throw e;
+        }
       case 'help':
         if (rest[0] === 'analyses') {
           const list = listAnalyses();

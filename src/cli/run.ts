@@ -90,7 +90,7 @@ async function checkBudget(engine: EngineClient, job: Parameters<EngineClient['r
 }
 
 /** A job's typed error: JSON on stdout with --json, else one line on stderr. Exit 130 when cancelled, else 1. */
-function reportEngineError(e: unknown, json: boolean): number {
+export function reportEngineError(e: unknown, json: boolean): number {
   if (!(e instanceof EngineError)) throw e;
   if (json) process.stdout.write(`${JSON.stringify({ error: e.payload }, null, 2)}\n`);
   else process.stderr.write(`error [${e.payload.code ?? e.name}]: ${e.message}\n`);

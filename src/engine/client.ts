@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { EngineErrorPayload, HostToWorker, JobKind, JobRequest, JobResult, WorkerToHost } from '../shared/engineProtocol';
-import { EngineError } from './errors';
+import { EngineError } from './engineError';
 
 export interface Progress {
   done: number;

@@ -8,15 +8,7 @@ import { TapError } from '../model/runtime/onnxRewrite';
 import { TranslatorError } from '../model/runtime/tfjs/errors';
 import type { EngineErrorPayload } from '../shared/engineProtocol';
 
-export class EngineError extends Error {
-  constructor(readonly payload: EngineErrorPayload) {
-    super(payload.message);
-    this.name = payload.name;
-  }
-  get code(): string | undefined {
-    return this.payload.code;
-  }
-}
+export { EngineError } from './engineError';
 
 /** Thrown when a job was cancelled (by the user or because its worker was stopped). */
 export class CancelledError extends Error {

@@ -7,7 +7,8 @@ import type { ModelGraph } from '../model/ir';
 import type { OrtOutput } from '../model/runtime/ort';
 import { forEachBatch, checkOutPath, prepareTaps, type JobContext } from './capture';
 import { CancelledError, JobInputError, throwIfAborted } from './errors';
-import { analysisRunner } from './analyses';
+import { analysisInfos, analysisRunner } from './analyses';
+import { layerCandidates } from '../model/layerCandidates';
 import { loadCached } from './modelCache';
 import { NpzStreamWriter } from './npzStream';
 
@@ -41,6 +42,10 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
     }
     case 'selfTest':
       return selfTest(job, ctx);
+    case 'listAnalyses':
+      return analysisInfos();
+    case 'layerCandidates':
+      return layerCandidates((await loadCached(job.model)).graph);
   }
 }
 

@@ -1,21 +1,85 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { assertNever, type CircuitsToHost, type HostToCircuits } from '../shared/protocol';
+import { hasCircuitGraph } from '../shared/runs';
+import { graphWebviewOptions, webviewHtml } from './graphHtml';
+import { saveExport, type Services } from './services';
 
 /**
- * The side-panel circuits view. Circuit graphs come from the analyses (LIB, attention circuits), which are
- * not part of this build yet; until then the view says so plainly.
+ * The side-panel circuits view (own activity-bar container): draws the LIB interaction graph, the attention
+ * circuit or redundant-neuron groups of a run. Follows the newest drawable run unless a run was asked for;
+ * clicks reveal elements in the model's operator graph.
  */
 export class CircuitsViewProvider implements vscode.WebviewViewProvider {
   static readonly viewId = 'circuitscope.circuits';
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private shown: string | undefined;
 
-  static register(context: vscode.ExtensionContext): void {
-    context.subscriptions.push(vscode.window.registerWebviewViewProvider(CircuitsViewProvider.viewId, new CircuitsViewProvider()));
+  static register(s: Services): CircuitsViewProvider {
+    const p = new CircuitsViewProvider(s);
+    s.context.subscriptions.push(
+      vscode.window.registerWebviewViewProvider(CircuitsViewProvider.viewId, p, { webviewOptions: { retainContextWhenHidden: true } }),
+      s.store.onDidChange(({ added }) => {
+        if (added && hasCircuitGraph(added)) p.shown = added.id;
+        p.push();
+      }),
+    );
+    return p;
+  }
+
+  private constructor(private readonly s: Services) {}
+
+  /** Draws `runId` and brings the view forward. */
+  async show(runId: string): Promise<void> {
+    this.shown = runId;
+    await vscode.commands.executeCommand(`${CircuitsViewProvider.viewId}.focus`);
+    this.push();
+  }
+
+  private push(): void {
+    if (!this.view || !this.ready) return;
+    const runs = this.s.store.all().filter(hasCircuitGraph);
+    const msg: HostToCircuits = runs.length ? { type: 'runs', runs, show: this.shown ?? runs.at(-1)!.id } : { type: 'clear' };
+    void this.view.webview.postMessage(msg);
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    view.webview.options = { enableScripts: false, localResourceRoots: [] };
-    view.webview.html = `<!DOCTYPE html><html><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline';">
-<style>body{color:var(--vscode-foreground);font-family:var(--vscode-font-family);font-size:var(--vscode-font-size)}</style></head>
-<body><p>No circuit to show. Circuit graphs (LIB interaction graphs, attention circuits) appear here once an analysis has produced one; analyses are not part of this build yet.</p></body></html>`;
+    const uri = this.s.context.extensionUri;
+    this.view = view;
+    this.ready = false;
+    view.webview.options = graphWebviewOptions(uri);
+    view.webview.html = webviewHtml(view.webview, uri, { script: 'circuits.js', style: 'circuits.css', title: 'Circuits' });
+    const sub = view.webview.onDidReceiveMessage((m: CircuitsToHost) => void this.onMessage(m));
+    view.onDidDispose(() => {
+      sub.dispose();
+      if (this.view === view) this.view = undefined;
+    });
+  }
+
+  private async onMessage(m: CircuitsToHost): Promise<void> {
+    try {
+      switch (m.type) {
+        case 'ready':
+          this.ready = true;
+          this.push();
+          break;
+        case 'export': {
+          const run = this.shown ? this.s.store.get(this.shown) : undefined;
+          const folder = run?.savedTo ? vscode.Uri.file(path.dirname(run.savedTo)) : this.s.store.folders()[0];
+          await saveExport(this.s, m, folder);
+          break;
+        }
+        case 'reveal':
+          await this.s.reveal(m.model, m.target);
+          break;
+        default:
+          assertNever(m);
+      }
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.s.output.error(`circuits view: ${msg}`);
+      void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
+    }
   }
 }

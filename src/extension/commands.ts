@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import { ModelLoadError } from '../model/errors';
-import { loadModel } from '../model/load';
+import { EngineError } from '../engine/engineError';
 import { formatSummary, summarize } from '../model/summary';
+import { getEngine } from './engine';
 
 function targetUri(uri: unknown): vscode.Uri | undefined {
   if (uri instanceof vscode.Uri) return uri;
@@ -31,11 +31,12 @@ export function registerCommands(context: vscode.ExtensionContext, output: vscod
         return;
       }
       try {
-        const model = await loadModel(uri.fsPath);
-        output.info(`\n${formatSummary(summarize(model.graph))}`);
+        // Parsed in the engine worker, never on the extension host thread.
+        const graph = await getEngine(context, output).run({ kind: 'loadGraph', model: uri.fsPath });
+        output.info(`\n${formatSummary(summarize(graph))}`);
         output.show(true);
       } catch (e) {
-        const msg = e instanceof ModelLoadError ? `[${e.code}] ${e.message}` : String(e);
+        const msg = e instanceof EngineError && e.payload.code ? `[${e.payload.code}] ${e.message}` : e instanceof Error ? e.message : String(e);
         output.error(msg);
         void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
       }

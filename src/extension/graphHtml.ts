@@ -2,18 +2,18 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 
 /**
- * The model graph webview's HTML: a nonce CSP (`default-src 'none'`), scripts and styles only from dist/
- * and media/, and `worker-src blob:` for the layout Web Worker (it starts from a blob: URL, because a
- * Worker cannot be created from the webview resource origin).
+ * A Circuitscope webview's HTML: a nonce CSP (`default-src 'none'`), scripts and styles only from dist/ and
+ * media/, images from there or data:/blob: (chart exports), and `worker-src blob:` for the graph's layout Web
+ * Worker (a Worker cannot be created from the webview resource origin, so it starts from a blob: URL).
  */
-export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, page: { script: string; style: string; title: string }): string {
   const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'webview.css'));
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', page.script));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', page.style));
   const csp = [
     "default-src 'none'",
     `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
+    `img-src ${webview.cspSource} data: blob:`,
     `script-src 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
     'worker-src blob:',
@@ -23,9 +23,14 @@ export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="${style.toString()}">
-<title>Circuitscope</title></head>
+<title>${page.title}</title></head>
 <body><main id="app" aria-live="polite"></main>
 <script nonce="${nonce}" src="${script.toString()}"></script></body></html>`;
+}
+
+/** The model graph editor's page. */
+export function graphHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  return webviewHtml(webview, extensionUri, { script: 'webview.js', style: 'webview.css', title: 'Circuitscope' });
 }
 
 export function graphWebviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {

@@ -1,9 +1,20 @@
 import * as vscode from 'vscode';
-import { EngineError } from '../engine/errors';
+import { EngineError } from '../engine/engineError';
 import type { EngineClient } from '../engine/client';
 import { assertNever, type HostToWebview, type WebviewError, type WebviewToHost } from '../shared/protocol';
+import * as path from 'node:path';
+import type { RevealTarget } from '../shared/results';
 import { getEngine } from './engine';
 import { graphHtml, graphWebviewOptions } from './graphHtml';
+import type { RunStore } from './runStore';
+
+/** A live graph editor: messages wait until its webview has the graph. */
+interface LivePanel {
+  panel: vscode.WebviewPanel;
+  post: (msg: HostToWebview) => void;
+  graphSent: boolean;
+  queue: HostToWebview[];
+}
 
 /**
  * One document per model file: it owns the parsed IR (or the load error). Parsing runs in the engine
@@ -44,19 +55,81 @@ export function toWebviewError(e: unknown): WebviewError {
 export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
   static readonly viewTypes = ['circuitscope.modelGraph', 'circuitscope.modelGraphJson'] as const;
 
-  static register(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): void {
-    const provider = new ModelEditorProvider(context, output);
+  private readonly live = new Map<string, Set<LivePanel>>();
+  /** Models whose overlay the user cleared: runs are still sent, none is made active. */
+  private readonly cleared = new Set<string>();
+
+  static register(context: vscode.ExtensionContext, output: vscode.LogOutputChannel, store: RunStore): ModelEditorProvider {
+    const provider = new ModelEditorProvider(context, output, store);
     for (const viewType of ModelEditorProvider.viewTypes) {
       context.subscriptions.push(
-        vscode.window.registerCustomEditorProvider(viewType, provider, { supportsMultipleEditorsPerDocument: true }),
+        vscode.window.registerCustomEditorProvider(viewType, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { retainContextWhenHidden: true } }),
       );
     }
+    context.subscriptions.push(store.onDidChange(() => provider.refreshOverlays()));
+    return provider;
   }
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.LogOutputChannel,
+    private readonly store: RunStore,
   ) {}
+
+  /** Opens (or focuses) the model's graph editor and colours it by `metric` of run `runId`. */
+  async showOverlay(model: string, runId: string, metric?: string): Promise<void> {
+    this.cleared.delete(path.resolve(model));
+    const panel = await this.open(model);
+    this.send(panel, { type: 'overlay', runs: this.store.forModel(model), active: { runId, metric } });
+  }
+
+  /** Opens (or focuses) the model's graph editor and reveals an element. */
+  async reveal(model: string, target: RevealTarget): Promise<void> {
+    const panel = await this.open(model);
+    this.send(panel, { type: 'reveal', target });
+  }
+
+  /** Removes every run's colours from the open graph editors (the runs stay in the "Colour by" list). */
+  clearOverlays(): void {
+    for (const [file, panels] of this.live) {
+      this.cleared.add(file);
+      for (const p of panels) this.send(p, { type: 'overlay', runs: this.store.forModel(file), active: { runId: '' } });
+    }
+  }
+
+  private refreshOverlays(): void {
+    for (const [file, panels] of this.live) for (const p of panels) this.send(p, { type: 'overlay', runs: this.store.forModel(file) });
+  }
+
+  private send(p: LivePanel, msg: HostToWebview): void {
+    if (p.graphSent) p.post(msg);
+    else p.queue.push(msg);
+  }
+
+  private async open(model: string): Promise<LivePanel> {
+    const file = path.resolve(model);
+    const existing = this.live.get(file);
+    if (existing?.size) {
+      const p = [...existing][0];
+      p.panel.reveal(undefined, false);
+      return p;
+    }
+    const viewType = file.endsWith('.json') ? 'circuitscope.modelGraphJson' : 'circuitscope.modelGraph';
+    const appeared = new Promise<LivePanel>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(file);
+        reject(new Error(`the graph editor of ${file} did not open within 30 s`));
+      }, 30_000);
+      this.waiters.set(file, (p) => {
+        clearTimeout(timer);
+        resolve(p);
+      });
+    });
+    await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), viewType);
+    return appeared;
+  }
+
+  private readonly waiters = new Map<string, (p: LivePanel) => void>();
 
   openCustomDocument(uri: vscode.Uri): ModelDocument {
     return new ModelDocument(uri, getEngine(this.context, this.output));
@@ -71,6 +144,11 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const post = (msg: HostToWebview): void => {
       void webview.postMessage(msg);
     };
+    const live: LivePanel = { panel, post, graphSent: false, queue: [] };
+    const set = this.live.get(file) ?? this.live.set(file, new Set()).get(file)!;
+    set.add(live);
+    this.waiters.get(file)?.(live);
+    this.waiters.delete(file);
     const sendGraph = (): void => {
       const t0 = Date.now();
       document.load().then(
@@ -78,6 +156,11 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           this.output.info(`${file}: ${graph.nodes} operators parsed in the engine worker (${Date.now() - t0} ms)`);
           // A copy per post: the document's bytes stay valid for other editors of the same file.
           post({ type: 'graphBytes', bytes: graph.bytes.slice() });
+          live.graphSent = true;
+          const runs = this.store.forModel(file);
+          const queued = live.queue.splice(0);
+          if (runs.length && !queued.some((m) => m.type === 'overlay')) post({ type: 'overlay', runs, ...(this.cleared.has(file) ? { active: { runId: '' } } : {}) });
+          for (const m of queued) post(m);
         },
         (e: unknown) => {
           this.output.error(`${file}: ${e instanceof Error ? e.message : String(e)}`);
@@ -127,6 +210,10 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           assertNever(msg);
       }
     });
-    panel.onDidDispose(() => sub.dispose());
+    panel.onDidDispose(() => {
+      sub.dispose();
+      set.delete(live);
+      if (!set.size) this.live.delete(file);
+    });
   }
 }

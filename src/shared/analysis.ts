@@ -15,6 +15,26 @@ export interface OptionSpec {
   choices?: string[];
 }
 
+/** An analysis as a UI offers it (the engine's registry, as plain data). */
+export interface AnalysisInfo {
+  name: AnalysisName;
+  description: string;
+  needsData: boolean;
+  layers: { mode: 'none' | 'one' | 'many'; description: string };
+  dataHint: string;
+  options: OptionSpec[];
+}
+
+/** A value the user may pick as an analysis layer (from {@link AnalysisInfo.layers}). */
+export interface LayerCandidate {
+  /** The value (tensor) name, as `--layer` takes it. */
+  value: string;
+  /** The producing node's name (or id) and op. */
+  node: string;
+  op: string;
+  shape?: (number | string | null)[];
+}
+
 /** `{ analysis, model, backend, layer?, options, result, timings }` — field names are the contract. */
 export interface AnalysisEnvelope<R = unknown> {
   analysis: AnalysisName;

@@ -15,7 +15,11 @@ export type JobRequest =
   | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; limit?: number }
   | ({ kind: 'analysis' } & import('./analysis').AnalysisRequest)
   | ({ kind: 'estimateAnalysis' } & import('./analysis').AnalysisRequest)
-  | { kind: 'selfTest'; mode: 'crash' | 'oom' | 'sleep' | 'echo'; ms?: number };
+  | { kind: 'selfTest'; mode: 'crash' | 'oom' | 'sleep' | 'echo'; ms?: number }
+  /** The registry as plain data (names, descriptions, option specs) for quick picks. */
+  | { kind: 'listAnalyses' }
+  /** Values of a model an analysis layer can be (activations and linear outputs, in graph order). */
+  | { kind: 'layerCandidates'; model: string };
 
 /** A dataset: a path (npz/npy/csv/jsonl/image folder or a dataset-spec .json) or an inline spec object. */
 export type DatasetRef = string | { [key: string]: unknown };
@@ -67,6 +71,8 @@ export interface JobResultMap {
   analysis: import('./analysis').AnalysisEnvelope;
   estimateAnalysis: CostEstimate;
   selfTest: { echoed: string };
+  listAnalyses: import('./analysis').AnalysisInfo[];
+  layerCandidates: import('./analysis').LayerCandidate[];
 }
 
 export type JobKind = JobRequest['kind'];

@@ -89,6 +89,50 @@ export async function hostLag(models: string[]): Promise<LagRow[]> {
   return rows;
 }
 
+export interface AnalysisLagRow {
+  analysis: string;
+  model: string;
+  ms: number;
+  lagP50: number;
+  lagP99: number;
+  lagMax: number;
+  /** The same analysis with its result serialized for the results panel (what the extension posts). */
+  postMs: number;
+}
+
+/**
+ * The host's event loop while analyses run the way "Run Analysis…" runs them: the job in the engine worker,
+ * progress messages arriving, the envelope structured-cloned back, then posted (JSON) to the results panel.
+ */
+export async function analysisHostLag(jobs: { analysis: 'collapse' | 'hash' | 'redundancy' | 'lib' | 'attention' | 'circuit'; model: string; data: string }[]): Promise<AnalysisLagRow[]> {
+  const workerPath = path.join(repo, 'dist', 'worker.js');
+  if (!fs.existsSync(workerPath)) throw new Error(`${workerPath} is missing: run npm run build first`);
+  const rows: AnalysisLagRow[] = [];
+  const engine = new EngineClient({ workerPath });
+  try {
+    await engine.run({ kind: 'selfTest', mode: 'echo' });
+    for (const j of jobs) {
+      let progress = 0;
+      const r = await measure(async () => {
+        const env = await engine.run({ kind: 'analysis', analysis: j.analysis, model: j.model, data: j.data }, { onProgress: () => progress++ });
+        const t0 = performance.now();
+        JSON.stringify({ type: 'runs', runs: [{ id: 'x', envelope: env, finishedAt: '' }] });
+        return performance.now() - t0;
+      });
+      rows.push({ analysis: `${j.analysis} (${progress} progress messages)`, model: path.basename(j.model), ms: r.ms, lagP50: r.p50, lagP99: r.p99, lagMax: r.max, postMs: r.value });
+    }
+  } finally {
+    engine.dispose();
+  }
+  return rows;
+}
+
+export function analysisLagTable(rows: AnalysisLagRow[]): string {
+  const lines = ['| analysis | model | run ms | host loop delay p50 / p99 / max (ms) | result JSON for the panel (ms) |', '|---|---|---:|---|---:|'];
+  for (const r of rows) lines.push(`| ${r.analysis} | ${r.model} | ${r.ms.toFixed(0)} | ${r.lagP50} / ${r.lagP99} / ${r.lagMax} | ${r.postMs.toFixed(1)} |`);
+  return lines.join('\n');
+}
+
 export function lagTable(rows: LagRow[]): string {
   const lines = ['| model | nodes | how | load ms | loop delay p50 / p99 / max (ms) |', '|---|---:|---|---:|---|'];
   for (const r of rows) lines.push(`| ${r.model} | ${r.nodes} | ${r.mode} | ${r.ms.toFixed(0)} | ${r.lagP50} / ${r.lagP99} / ${r.lagMax} |`);

@@ -10,7 +10,7 @@ import { benchAnalysesI } from './analysesI';
 import { benchCircuit } from './circuit';
 import { runLibBench } from './lib';
 import { benchCapture, benchMemory } from './engine';
-import { hostLag, lagTable } from './graphHostLag';
+import { analysisHostLag, analysisLagTable, hostLag, lagTable } from './graphHostLag';
 import { syntheticOnnx } from './graphModels';
 import { runLinalgBench } from './linalg';
 
@@ -80,6 +80,23 @@ async function main(): Promise<void> {
       console.log('\n## Extension-host event loop while a model loads (needs npm run build)\n');
       console.log(lagTable(await hostLag(files)));
       fs.rmSync(dir, { recursive: true, force: true });
+      console.log('\n## Extension-host event loop while analyses run in the engine worker (Run Analysis…)\n');
+      const mlp = path.join(repo, 'examples/mlp/mlp.onnx');
+      const fm = path.join(repo, 'examples/data/fmnist.npz');
+      const tr = path.join(repo, 'examples/transformer/transformer.onnx');
+      const ind = path.join(repo, 'examples/transformer/induction.npz');
+      console.log(
+        analysisLagTable(
+          await analysisHostLag([
+            { analysis: 'collapse', model: mlp, data: fm },
+            { analysis: 'hash', model: mlp, data: fm },
+            { analysis: 'redundancy', model: mlp, data: fm },
+            { analysis: 'lib', model: mlp, data: fm },
+            { analysis: 'attention', model: tr, data: ind },
+            { analysis: 'circuit', model: tr, data: ind },
+          ]),
+        ),
+      );
     },
     analysesI: async () => {
       await benchAnalysesI();

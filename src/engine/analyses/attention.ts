@@ -225,6 +225,8 @@ registerAnalysis({
   estimate: estimateAttention,
   description: 'Attention sparsity: connectivity (gated) or labelled proxies per head/layer, token attention graphs (Draye et al. 2025)',
   needsData: true,
+  layers: { mode: 'none', description: '' },
+  dataHint: 'token prompts: tokens (int64, prompts × positions)',
   options: ATTENTION_OPTIONS,
   run: runAttention,
 });

@@ -366,6 +366,8 @@ registerAnalysis({
   estimate: estimateCircuit,
   description: 'Attention circuits (EAP / EAP-IG edge attribution, measured faithfulness; Draye et al. 2025, Hanna et al. 2024)',
   needsData: true,
+  layers: { mode: 'none', description: '' },
+  dataHint: 'prompt pairs: clean, corrupt (equal length), answer, wrong',
   options: CIRCUIT_OPTIONS,
   run: runCircuit,
 });

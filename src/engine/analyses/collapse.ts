@@ -188,6 +188,8 @@ registerAnalysis({
   name: 'collapse',
   description: 'Neural collapse NC1–NC4 (Papyan, Han & Donoho 2020; Tirer et al. 2023) on the classifier input, layer-wise NC1, trends over checkpoints',
   needsData: true,
+  layers: { mode: 'many', description: "hidden layers for the layer-wise metrics (default: every hidden activation); the headline metrics use the classifier's input" },
+  dataHint: 'labelled inputs: x, y (x_test, y_test for test metrics)',
   options: OPTIONS,
   async run(req, ctx) {
     const opts = resolveOptions(OPTIONS, req.options);

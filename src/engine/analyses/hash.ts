@@ -153,6 +153,8 @@ registerAnalysis({
   name: 'hash',
   description: 'Activation hash codes (He, Lei, Ji & Tao 2021): redundancy ratio and K-means/KNN/logistic probes on ReLU codes; the phase chart over widths or checkpoints',
   needsData: true,
+  layers: { mode: 'many', description: 'ReLU-like activations whose on/off pattern forms the code (default: all of them)' },
+  dataHint: 'labelled inputs: x, y and x_test, y_test (the probes are scored on the test split)',
   options: OPTIONS,
   async run(req, ctx) {
     const opts = resolveOptions(OPTIONS, req.options);

@@ -1,7 +1,7 @@
 /**
  * Imports every analysis module so each registers itself. One line per analysis.
  */
-export { analysisRunner, listAnalyses, registerAnalysis, resolveOptions, type AnalysisRunner } from './registry';
+export { analysisInfos, analysisRunner, listAnalyses, registerAnalysis, resolveOptions, type AnalysisRunner } from './registry';
 import './collapse';
 import './hash';
 import './redundancy';

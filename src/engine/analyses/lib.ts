@@ -782,6 +782,8 @@ registerAnalysis({
   name: 'lib',
   description: 'Local Interaction Basis and its interaction graph (Bushnaq et al. 2024): Λ spectra, edges, PCA baseline, node ablation',
   needsData: true,
+  layers: { mode: 'many', description: 'node layers: complete cuts of the graph, from input to output (default: the input of every Linear layer and the output; the residual stream between blocks for transformers)' },
+  dataHint: 'inputs x (labels y / y_test enable node ablation); token data as tokens',
   options: LIB_OPTIONS,
   run: runLib,
   estimate: estimateLib,

@@ -144,6 +144,8 @@ registerAnalysis({
   name: 'redundancy',
   description: 'Redundant representations / clones (Doimo et al. 2022): chunk accuracy, R², residual correlation, critical width; plus our neuron grouping',
   needsData: true,
+  layers: { mode: 'one', description: "the layer whose units are analysed (default: the classifier's input)" },
+  dataHint: 'labelled inputs: x, y and x_test, y_test (R² on the test split)',
   options: OPTIONS,
   async run(req, ctx) {
     const opts = resolveOptions(OPTIONS, req.options);

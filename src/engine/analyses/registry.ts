@@ -2,7 +2,7 @@
  * The analyses the engine can run. Each analysis module registers one {@link AnalysisRunner}; the worker,
  * the CLI (flags from `options`) and the extension (quick picks) all read this registry.
  */
-import type { AnalysisEnvelope, AnalysisName, AnalysisRequest, OptionSpec } from '../../shared/analysis';
+import type { AnalysisEnvelope, AnalysisInfo, AnalysisName, AnalysisRequest, OptionSpec } from '../../shared/analysis';
 import type { CostEstimate } from '../../shared/engineProtocol';
 import type { JobContext } from '../capture';
 import { JobInputError } from '../errors';
@@ -13,6 +13,10 @@ export interface AnalysisRunner {
   description: string;
   /** Whether `--data` is required. */
   needsData: boolean;
+  /** How `--layer` is used: not at all, one value, or several (the UI's layer pick follows this). */
+  layers: AnalysisInfo['layers'];
+  /** What the dataset must hold, in one line (quick-pick detail, error hints). */
+  dataHint: string;
   options: OptionSpec[];
   run(req: AnalysisRequest, ctx: JobContext): Promise<AnalysisEnvelope>;
   /** Cost before running (memory, time, forward passes and VJPs); absent: the engine's generic capture estimate. */
@@ -36,6 +40,11 @@ export function analysisRunner(name: string): AnalysisRunner {
 
 export function listAnalyses(): AnalysisRunner[] {
   return [...registry.values()];
+}
+
+/** What a UI needs to offer the analyses (plain data: crosses the worker boundary). */
+export function analysisInfos(): AnalysisInfo[] {
+  return listAnalyses().map((r) => ({ name: r.name, description: r.description, needsData: r.needsData, layers: r.layers, dataHint: r.dataHint, options: r.options }));
 }
 
 /**

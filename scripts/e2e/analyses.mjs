@@ -1,0 +1,234 @@
+#!/usr/bin/env node
+// The analyses e2e flow in a real VS Code (code-server): every analysis is run from the command palette
+// ("Circuitscope: Run Analysis…" → model → analysis → dataset → layers → options → Run) on an example
+// checkpoint; the flow waits for the results panel and asserts on its tables and charts against the saved run
+// file, opens the graph-shaped results in the side panel (LIB graph, attention circuit, neuron groups),
+// colours the operator graph by a result, follows a click from the circuit view to the operator graph, and
+// cancels a running analysis before running the next one successfully. Screenshots of every view.
+//
+// Usage: node analyses.mjs --url … --workspace <folder> --out test-output/e2e/dark --theme dark
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openWorkbench } from './harness.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    workspace: { type: 'string' },
+    out: { type: 'string', default: 'test-output/e2e' },
+    theme: { type: 'string', default: 'dark' },
+    timeout: { type: 'string', default: '180000' },
+  },
+});
+if (!opt.url || !opt.workspace) {
+  console.error('--url and --workspace are required');
+  process.exit(2);
+}
+const TIMEOUT = Number(opt.timeout);
+const wb = await openWorkbench({ url: opt.url, out: opt.out, theme: opt.theme, timeout: TIMEOUT, name: 'analyses' });
+const { page, mark, shot, problems, webviewWhere, paletteCommand, quickInput } = wb;
+const runsDir = path.join(opt.workspace, '.circuitscope', 'runs');
+
+/** Waits for the quick input whose title matches `re`; returns its title. */
+async function waitQuickTitle(re) {
+  const h = await page.waitForFunction(
+    (src) => {
+      const w = document.querySelector('.quick-input-widget');
+      if (!w || getComputedStyle(w).display === 'none') return null;
+      const t = w.querySelector('.quick-input-title')?.textContent ?? '';
+      return new RegExp(src).test(t) ? t : null;
+    },
+    re.source,
+    { timeout: TIMEOUT, polling: 100 },
+  );
+  return h.jsonValue();
+}
+
+/** Filters the open quick pick with `text`, waits until the focused row contains `row`, accepts it. */
+async function accept(text, row = text) {
+  if (text) await page.keyboard.type(text);
+  await page.waitForFunction((want) => (document.querySelector('.quick-input-widget .monaco-list-row.focused')?.textContent ?? '').includes(want), row, { timeout: TIMEOUT, polling: 100 });
+  await page.keyboard.press('Enter');
+}
+
+/** "Circuitscope: Run Analysis…" through every quick pick, with the defaults. */
+async function startAnalysis(analysis, model, data) {
+  await paletteCommand('Circuitscope: Run Analysis');
+  const title = await waitQuickTitle(/Run Analysis — model|Run Analysis on /);
+  if (/— model/.test(title)) await accept(model);
+  await waitQuickTitle(new RegExp(`Run Analysis on ${model.replace('.', '\\.')}`));
+  await accept(analysis);
+  await waitQuickTitle(new RegExp(`${analysis} — dataset`));
+  await accept(data);
+  const next = await waitQuickTitle(new RegExp(`${analysis} — (layers?|options)`));
+  if (/— layer/.test(next)) {
+    // Nothing checked / "Automatic": the analysis picks its layers.
+    await page.keyboard.press('Enter');
+    await waitQuickTitle(new RegExp(`${analysis} — options`));
+  }
+  await accept('', 'Run');
+}
+
+/** The results panel's frame once it shows a finished run of `analysis`. */
+async function resultsFor(analysis, notRun) {
+  return webviewWhere(
+    ([a, old]) => {
+      const root = document.querySelector('#results');
+      const shown = root?.querySelector(`[data-run-id][data-analysis="${a}"]`);
+      return !!shown && document.body.dataset.state === 'ready' && shown.getAttribute('data-run-id') !== old;
+    },
+    [analysis, notRun ?? ''],
+    `the results panel shows a new ${analysis} run`,
+  );
+}
+
+function newestRun(analysis) {
+  const files = fs.existsSync(runsDir) ? fs.readdirSync(runsDir).filter((f) => f.endsWith('.json') && f.includes(`-${analysis}-`)) : [];
+  files.sort();
+  const f = files.at(-1);
+  return f ? { id: f.replace(/\.json$/, ''), envelope: JSON.parse(fs.readFileSync(path.join(runsDir, f), 'utf8')) } : undefined;
+}
+
+const result = { theme: opt.theme, runs: {} };
+let ok = false;
+const previous = {};
+
+async function runAndCheck(analysis, model, data, check) {
+  const t0 = Date.now();
+  await startAnalysis(analysis, model, data);
+  const frame = await resultsFor(analysis, previous[analysis]);
+  const shownId = await frame.evaluate((a) => document.querySelector(`#results [data-run-id][data-analysis="${a}"]`).getAttribute('data-run-id'), analysis);
+  previous[analysis] = shownId;
+  const saved = newestRun(analysis);
+  if (!saved) throw new Error(`${analysis}: no saved run file in ${runsDir}`);
+  if (saved.id !== shownId) throw new Error(`${analysis}: the panel shows run ${shownId}, the newest saved file is ${saved.id}`);
+  const counts = await frame.evaluate(() => ({
+    charts: [...document.querySelectorAll('#results figure.chart[data-chart] svg')].length,
+    chartNames: [...document.querySelectorAll('#results figure.chart[data-chart]')].map((f) => f.getAttribute('data-chart')),
+    tables: [...document.querySelectorAll('#results table[data-table]')].map((t) => t.getAttribute('data-table')),
+    text: document.querySelector('#results')?.textContent ?? '',
+  }));
+  if (counts.charts < 1 || counts.tables.length < 1) throw new Error(`${analysis}: expected charts and tables, found ${JSON.stringify({ charts: counts.chartNames, tables: counts.tables })}`);
+  await check?.(frame, saved.envelope, counts);
+  result.runs[analysis] = { id: shownId, seconds: (Date.now() - t0) / 1000, charts: counts.chartNames, tables: counts.tables };
+  mark(`${analysis}Done`);
+  await shot(`results-${analysis}`);
+  return { frame, saved };
+}
+
+/** The text of a number as the panel may print it (any of a few precisions). */
+function printed(text, x) {
+  return [2, 3, 4, 5, 6].some((p) => text.includes(Number(x).toPrecision(p))) || text.includes(String(x)) || text.includes(Number(x).toFixed(3));
+}
+
+/** The side panel's frame once it draws a graph of `kind` for run `id`. */
+async function circuitsFor(kind, id) {
+  return webviewWhere(
+    ([k, i]) => {
+      const root = document.querySelector('#circuits');
+      const drawn = root?.querySelector(`[data-graph-kind="${k}"]`);
+      const run = root?.querySelector('[data-run-id]')?.getAttribute('data-run-id');
+      const c = window.__circuitscopeCircuits;
+      return !!drawn && run === i && !!c?.cy && c.cy.nodes().length > 0 && document.body.dataset.state === 'ready';
+    },
+    [kind, id],
+    `the circuits view draws the ${kind} graph of ${id}`,
+  );
+}
+
+/** The model graph webview of the current editor once it is ready (confirming a large model if asked). */
+async function graphFrame() {
+  const f = await wb.webviewFrame(['ready', 'confirm']);
+  if ((await f.evaluate(() => document.body.dataset.state)) === 'confirm') {
+    await f.locator('#confirm-load').click();
+    return wb.webviewFrame(['ready']);
+  }
+  return f;
+}
+
+try {
+  await wb.goto();
+  // The graph flow left editors open (code-server restores them): start from none, so no model is active.
+  await paletteCommand('View: Close All Editors');
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'mlp.onnx' }).first().waitFor({ state: 'visible', timeout: TIMEOUT });
+
+  // 1. Neural collapse on the MLP; then its NC1 per layer coloured onto the operator graph.
+  const collapse = await runAndCheck('collapse', 'mlp.onnx', 'fmnist.npz', async (_f, env, c) => {
+    if (!printed(c.text, env.result.nc1)) throw new Error(`collapse: the panel does not show nc1 = ${env.result.nc1}`);
+  });
+  await collapse.frame.locator('[data-action="show-on-model"]').first().click();
+  let g = await graphFrame();
+  await g.waitForFunction(() => (window.__circuitscope?.overlay?.coloured ?? 0) > 0, null, { timeout: TIMEOUT, polling: 100 });
+  result.overlay = await g.evaluate(() => ({ ...window.__circuitscope.overlay, legend: document.querySelector('#overlay-legend')?.textContent?.trim() }));
+  mark('overlayShown');
+  await shot('model-coloured-by-collapse');
+
+  // 2. Hash codes and 3. redundancy (with neuron groups in the side panel).
+  await runAndCheck('hash', 'mlp.onnx', 'fmnist.npz', async (_f, env, c) => {
+    if (!c.text.includes(String(env.result.codeBits))) throw new Error(`hash: the panel does not show codeBits = ${env.result.codeBits}`);
+  });
+  const red = await runAndCheck('redundancy', 'mlp.onnx', 'fmnist.npz', async (_f, env, c) => {
+    if (!c.text.includes(String(env.result.criticalWidth))) throw new Error(`redundancy: the panel does not show criticalWidth = ${env.result.criticalWidth}`);
+  });
+  await red.frame.locator('[data-action="show-circuit"]').first().click();
+  await circuitsFor('groups', red.saved.id);
+  mark('groupsDrawn');
+  await shot('side-panel-neuron-groups');
+
+  // 4. LIB: results, then its interaction graph in the side panel.
+  const lib = await runAndCheck('lib', 'mlp.onnx', 'fmnist.npz', async (_f, env, c) => {
+    if (!c.text.includes(String(env.result.edgesFor90))) throw new Error(`lib: the panel does not show edgesFor90 = ${env.result.edgesFor90}`);
+  });
+  await lib.frame.locator('[data-action="show-circuit"]').first().click();
+  const libView = await circuitsFor('lib', lib.saved.id);
+  result.libGraph = await libView.evaluate(() => ({ nodes: window.__circuitscopeCircuits.cy.nodes().length, edges: window.__circuitscopeCircuits.cy.edges().length }));
+  mark('libGraphDrawn');
+  await shot('side-panel-lib');
+
+  // 5. Cancel a running analysis (LIB again), then 6. run attention successfully.
+  await startAnalysis('lib', 'mlp.onnx', 'fmnist.npz');
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'lib on mlp.onnx' }).first();
+  await toast.waitFor({ state: 'visible', timeout: TIMEOUT });
+  await toast.hover();
+  await toast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+  await webviewWhere(() => /cancel/i.test(document.querySelector('#results-error')?.textContent ?? ''), null, 'the results panel reports the cancelled run');
+  mark('cancelled');
+  await shot('cancelled');
+  result.cancelled = true;
+
+  await runAndCheck('attention', 'transformer.onnx', 'induction.npz', async (f, env) => {
+    const heat = await f.locator('#results figure.chart[data-chart] svg').count();
+    if (!heat) throw new Error('attention: no heatmap');
+    if (env.result.heads.length !== 8) throw new Error(`attention: expected 8 heads in the saved run, found ${env.result.heads.length}`);
+  });
+
+  // 7. Circuit discovery: results, the circuit in the side panel, click-through to the operator graph.
+  const circuit = await runAndCheck('circuit', 'transformer.onnx', 'induction.npz', async (_f, env, c) => {
+    if (!printed(c.text, env.result.circuit.faithfulness)) throw new Error(`circuit: the panel does not show faithfulness = ${env.result.circuit.faithfulness}`);
+  });
+  await circuit.frame.locator('[data-action="show-circuit"]').first().click();
+  const cv = await circuitsFor('circuit', circuit.saved.id);
+  result.circuitGraph = await cv.evaluate(() => ({ nodes: window.__circuitscopeCircuits.cy.nodes().length, edges: window.__circuitscopeCircuits.cy.edges().length }));
+  await shot('side-panel-circuit');
+  const head = circuit.saved.envelope.result.circuit.heads[0];
+  const pos = await cv.evaluate((id) => {
+    const cy = window.__circuitscopeCircuits.cy;
+    const n = cy.getElementById(id);
+    if (n.empty()) throw new Error(`no node ${id} in the circuit view`);
+    const bb = n.renderedBoundingBox();
+    const box = cy.container().getBoundingClientRect();
+    return { x: box.left + (bb.x1 + bb.x2) / 2, y: box.top + (bb.y1 + bb.y2) / 2 };
+  }, head);
+  await cv.locator('body').click({ position: pos });
+  g = await wb.webviewWhere(() => !!document.querySelector('#cy') && document.body.dataset.state === 'ready' && !!window.__circuitscope?.cy?.$('node:selected').nonempty(), null, 'the operator graph selects the clicked component');
+  result.revealed = await g.evaluate(() => ({ selected: window.__circuitscope.cy.$('node:selected').id(), status: document.querySelector('#graph-status')?.textContent }));
+  mark('revealed');
+  await shot('reveal-from-circuit');
+
+  if (problems.length) throw new Error(`webview problems:\n${problems.join('\n')}`);
+  ok = true;
+} catch (e) {
+  await wb.finish(false, result, e);
+}
+await wb.finish(ok, result);

@@ -1,0 +1,70 @@
+/**
+ * The standalone HTML report: one file, no network. The page's data (runs, the operator graph) travel as JSON
+ * in a `<script type="application/json">`; the views are the extension's own webview bundles, inlined; the
+ * CSP allows exactly the inline scripts and styles of this file (by hash) and nothing remote.
+ */
+import { createHash } from 'node:crypto';
+import type { ModelGraph } from '../shared/ir';
+import type { RunRecord } from '../shared/results';
+import type { ModelSummaryView } from '../shared/views';
+
+/** What `src/webview/report/main.ts` reads from `#circuitscope-report`. */
+export interface ReportData {
+  title: string;
+  generatedAt: string;
+  tool: string;
+  /** Absolute path of the model, as the runs name it. */
+  model?: string;
+  summary?: ModelSummaryView;
+  /** The operator graph (omitted for very large graphs, with a note). */
+  graph?: ModelGraph;
+  runs: RunRecord[];
+  notes: string[];
+}
+
+export interface ReportAssets {
+  /** dist/report.js */
+  script: string;
+  /** media/*.css in order. */
+  styles: string[];
+}
+
+const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/** JSON safe inside a <script> element: no `</script`, no `<!--`, no U+2028/9 surprises. */
+export function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+export function reportHtml(data: ReportData, assets: ReportAssets): string {
+  // A script's text must not close its element early; bundles from esbuild never contain `</script` except in strings.
+  const script = assets.script.replace(/<\/script/gi, '<\\/script');
+  const style = assets.styles.join('\n');
+  const csp = [
+    "default-src 'none'",
+    `script-src ${sha256(script)}`,
+    `style-src ${sha256(style)}`,
+    'img-src data: blob:',
+    'worker-src blob:',
+    "connect-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="${escapeHtml(data.tool)}">
+<title>${escapeHtml(data.title)}</title>
+<style>${style}</style></head>
+<body class="report"><main id="app" aria-live="polite"></main>
+<script type="application/json" id="circuitscope-report">${scriptSafeJson(data)}</script>
+<script>${script}</script></body></html>
+`;
+}

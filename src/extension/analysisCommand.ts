@@ -1,0 +1,347 @@
+import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import * as vscode from 'vscode';
+import { EngineError } from '../engine/engineError';
+import type { AnalysisInfo, AnalysisRequest, LayerCandidate, OptionSpec } from '../shared/analysis';
+import type { TypedEnvelope } from '../shared/results';
+import { getEngine } from './engine';
+import { ResultsPanel } from './resultsPanel';
+import type { Services } from './services';
+
+/**
+ * "Circuitscope: Run Analysis…": model → analysis → dataset → layer(s) → options (defaults first) → the
+ * engine's cost estimate (confirm above the memory budget) → a cancellable progress notification → the run is
+ * saved and shown in the results panel (and the circuits view, for graph-shaped results).
+ */
+
+const DATA_GLOB = '**/*.{npz,npy,csv,jsonl}';
+const MODEL_GLOB = '**/{*.onnx,model.json}';
+const EXCLUDE = '**/{node_modules,.git,.circuitscope}/**';
+
+/** Settings that override an analysis option's default. */
+const SETTING_DEFAULTS: Record<string, Record<string, string>> = {
+  circuit: { target: 'circuit.target' },
+  lib: { graphMass: 'lib.graphMass' },
+  attention: { epsilon: 'attention.epsilon' },
+  redundancy: { groupThreshold: 'redundancy.groupThreshold' },
+};
+
+interface Pick<T> extends vscode.QuickPickItem {
+  value: T;
+}
+
+class Dismissed extends Error {}
+
+function orDismiss<T>(v: T | undefined): T {
+  if (v === undefined) throw new Dismissed();
+  return v;
+}
+
+let infos: Promise<AnalysisInfo[]> | undefined;
+
+function modelFromArg(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom && /\.(onnx|json)$/i.test(input.uri.path)) return input.uri;
+  const doc = vscode.window.activeTextEditor?.document.uri;
+  if (doc && (/\.onnx$/i.test(doc.path) || doc.path.endsWith('/model.json'))) return doc;
+  return undefined;
+}
+
+async function pickModel(arg: unknown): Promise<vscode.Uri> {
+  const given = modelFromArg(arg);
+  if (given) return given;
+  const files = await vscode.workspace.findFiles(MODEL_GLOB, EXCLUDE, 500);
+  if (!files.length) {
+    const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: 'Circuitscope: choose a checkpoint' });
+    return orDismiss(chosen?.[0]);
+  }
+  const picked = await vscode.window.showQuickPick(
+    files.map((f): Pick<vscode.Uri> => ({ label: path.basename(f.fsPath) === 'model.json' ? path.basename(path.dirname(f.fsPath)) + '/model.json' : path.basename(f.fsPath), description: vscode.workspace.asRelativePath(f), value: f })),
+    { title: 'Circuitscope: Run Analysis — model', placeHolder: 'Which checkpoint?', matchOnDescription: true },
+  );
+  return orDismiss(picked).value;
+}
+
+async function pickAnalysis(s: Services, model: vscode.Uri): Promise<AnalysisInfo> {
+  infos ??= getEngine(s.context, s.output).run({ kind: 'listAnalyses' });
+  const list = await infos.catch((e: unknown) => {
+    infos = undefined;
+    throw e;
+  });
+  const last = s.context.workspaceState.get<string>(`circuitscope.lastAnalysis:${model.fsPath}`);
+  const items = list.map((a): Pick<AnalysisInfo> => ({ label: a.name, description: a.description.split('(')[0].trim(), detail: `Data: ${a.dataHint}`, value: a }));
+  if (last) items.sort((a, b) => Number(b.value.name === last) - Number(a.value.name === last));
+  const picked = await vscode.window.showQuickPick(items, { title: `Circuitscope: Run Analysis on ${path.basename(model.fsPath)}`, placeHolder: 'Which analysis?', matchOnDetail: true });
+  return orDismiss(picked).value;
+}
+
+async function pickDataset(s: Services, info: AnalysisInfo, model: vscode.Uri): Promise<string> {
+  const key = `circuitscope.lastData:${info.name}`;
+  const last = s.context.workspaceState.get<string>(key);
+  const files = await vscode.workspace.findFiles(DATA_GLOB, EXCLUDE, 1000);
+  const specs = await vscode.workspace.findFiles('**/*.dataset.json', EXCLUDE, 200);
+  const items: Pick<string | null>[] = [];
+  const near = (f: vscode.Uri): number => (path.dirname(f.fsPath).startsWith(path.dirname(path.dirname(model.fsPath))) ? 0 : 1);
+  for (const f of [...files, ...specs].sort((a, b) => near(a) - near(b) || a.fsPath.localeCompare(b.fsPath))) {
+    items.push({ label: path.basename(f.fsPath), description: vscode.workspace.asRelativePath(path.dirname(f.fsPath)), value: f.fsPath });
+  }
+  if (last) {
+    const i = items.findIndex((x) => x.value === last);
+    if (i >= 0) items.unshift({ ...items.splice(i, 1)[0], detail: 'last used' });
+  }
+  items.push({ label: '$(folder-opened) Browse…', description: 'an .npz/.npy/.csv/.jsonl file, an image folder (one sub-folder per class) or a dataset spec .json', value: null, alwaysShow: true });
+  const picked = orDismiss(
+    await vscode.window.showQuickPick(items, { title: `Circuitscope: ${info.name} — dataset`, placeHolder: `Data: ${info.dataHint}`, matchOnDescription: true }),
+  );
+  let data = picked.value;
+  if (data === null) {
+    const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, canSelectFiles: true, title: `Dataset for ${info.name} (${info.dataHint})` });
+    data = orDismiss(chosen?.[0]).fsPath;
+  }
+  await s.context.workspaceState.update(key, data);
+  return data;
+}
+
+async function pickLayers(s: Services, info: AnalysisInfo, model: vscode.Uri): Promise<string[] | undefined> {
+  if (info.layers.mode === 'none') return undefined;
+  const candidates: LayerCandidate[] = await getEngine(s.context, s.output).run({ kind: 'layerCandidates', model: model.fsPath });
+  const shape = (c: LayerCandidate): string => (c.shape ? `[${c.shape.map((d) => d ?? '?').join(', ')}]` : '');
+  const auto: Pick<string | null> = { label: '$(sparkle) Automatic', description: 'recommended', detail: info.layers.description, value: null, picked: true };
+  const items = candidates.map((c): Pick<string | null> => ({ label: c.value, description: `${c.op} ${shape(c)}`, detail: c.node !== c.value ? c.node : undefined, value: c.value }));
+  if (info.layers.mode === 'one') {
+    const picked = orDismiss(await vscode.window.showQuickPick([auto, ...items], { title: `Circuitscope: ${info.name} — layer`, placeHolder: info.layers.description, matchOnDescription: true }));
+    return picked.value === null ? undefined : [picked.value];
+  }
+  const picked = orDismiss(
+    await vscode.window.showQuickPick(
+      items.map((i) => ({ ...i, picked: false })),
+      { title: `Circuitscope: ${info.name} — layers (none checked: automatic)`, placeHolder: info.layers.description, canPickMany: true, matchOnDescription: true },
+    ),
+  );
+  return picked.length ? picked.map((p) => p.value as string) : undefined;
+}
+
+function formatValue(v: unknown): string {
+  if (v === undefined) return '(not set)';
+  if (Array.isArray(v)) return v.join(',');
+  return String(v);
+}
+
+function parseOption(spec: OptionSpec, text: string): { value?: unknown; error?: string } {
+  const t = text.trim();
+  if (t === '') return { value: undefined };
+  switch (spec.type) {
+    case 'number':
+    case 'integer': {
+      const n = Number(t);
+      if (!Number.isFinite(n) || (spec.type === 'integer' && !Number.isInteger(n))) return { error: `expected ${spec.type === 'integer' ? 'an integer' : 'a number'}, found '${t}'` };
+      return { value: n };
+    }
+    case 'boolean':
+      if (t !== 'true' && t !== 'false') return { error: `expected true or false, found '${t}'` };
+      return { value: t === 'true' };
+    case 'strings': {
+      const list = t.split(',').map((x) => x.trim()).filter(Boolean);
+      const bad = spec.choices ? list.filter((x) => !spec.choices!.includes(x)) : [];
+      if (bad.length) return { error: `unknown value(s) ${bad.join(', ')}; expected some of ${spec.choices!.join(', ')}` };
+      return { value: list };
+    }
+    case 'string':
+      if (spec.choices && !spec.choices.includes(t)) return { error: `expected one of ${spec.choices.join(', ')}, found '${t}'` };
+      return { value: t };
+  }
+}
+
+async function pickOptions(s: Services, info: AnalysisInfo): Promise<Record<string, unknown>> {
+  const key = `circuitscope.options:${info.name}`;
+  const cfg = vscode.workspace.getConfiguration('circuitscope');
+  const options: Record<string, unknown> = {};
+  for (const [opt, setting] of Object.entries(SETTING_DEFAULTS[info.name] ?? {})) {
+    const inspected = cfg.inspect(setting);
+    const v = inspected?.workspaceFolderValue ?? inspected?.workspaceValue ?? inspected?.globalValue;
+    if (v !== undefined) options[opt] = v;
+  }
+  Object.assign(options, s.context.workspaceState.get<Record<string, unknown>>(key, {}));
+  for (;;) {
+    const run: Pick<string | null> = { label: '$(play) Run', description: Object.keys(options).length ? 'with the options below' : 'with the defaults', value: null };
+    const items = info.options.map((o): Pick<string | null> => {
+      const set = options[o.name] !== undefined;
+      return {
+        label: `${set ? '$(edit) ' : ''}${o.name}`,
+        description: set ? formatValue(options[o.name]) : `${formatValue(o.default)} (default)`,
+        detail: o.description,
+        value: o.name,
+      };
+    });
+    const reset: Pick<string | null>[] = Object.keys(options).length ? [{ label: '$(discard) Reset all options to defaults', value: '__reset' }] : [];
+    const picked = orDismiss(await vscode.window.showQuickPick([run, ...items, ...reset], { title: `Circuitscope: ${info.name} — options`, placeHolder: 'Run now, or pick an option to change it', matchOnDetail: true }));
+    if (picked.value === null) break;
+    if (picked.value === '__reset') {
+      for (const k of Object.keys(options)) delete options[k];
+      continue;
+    }
+    const spec = info.options.find((o) => o.name === picked.value)!;
+    const choices = spec.choices && spec.type === 'string' ? spec.choices : undefined;
+    if (choices || spec.type === 'boolean') {
+      const list = choices ?? ['true', 'false'];
+      const c = await vscode.window.showQuickPick(
+        list.map((x) => ({ label: x, description: formatValue(spec.default) === x ? 'default' : undefined })),
+        { title: `${info.name} — ${spec.name}`, placeHolder: spec.description },
+      );
+      if (c) options[spec.name] = parseOption(spec, c.label).value;
+      continue;
+    }
+    const text = await vscode.window.showInputBox({
+      title: `${info.name} — ${spec.name}`,
+      prompt: `${spec.description}${spec.choices ? ` (one or more of ${spec.choices.join(', ')})` : ''}. Empty: the default (${formatValue(spec.default)}).`,
+      value: options[spec.name] !== undefined ? formatValue(options[spec.name]) : '',
+      validateInput: (t) => parseOption(spec, t).error,
+    });
+    if (text === undefined) continue;
+    const parsed = parseOption(spec, text);
+    if (parsed.value === undefined) delete options[spec.name];
+    else options[spec.name] = parsed.value;
+  }
+  await s.context.workspaceState.update(key, options);
+  return options;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(0)} MB`;
+}
+
+function seconds(ms: number): string {
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/** Runs one analysis with progress and cancel; saves and shows the result. Exported for the CLI-less tests. */
+export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<void> {
+  const engine = getEngine(s.context, s.output);
+  const file = path.basename(req.model);
+  const title = `${req.analysis} on ${file}`;
+  const budgetMb = vscode.workspace.getConfiguration('circuitscope').get<number>('memoryBudgetMB', 4096);
+
+  const est = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Circuitscope: estimating the cost of ${title}…`, cancellable: true }, (_p, token) => {
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort());
+    return engine.run({ kind: 'estimateAnalysis', ...req }, { signal: ac.signal });
+  });
+  const estLine = `estimate for ${title}: peak ≈ ${mb(est.peakBytes)}, ≈ ${seconds(est.expectedMs)}, ${est.forwardPasses} forward passes${est.vjps ? `, ${est.vjps} VJPs` : ''} (budget ${budgetMb} MB)${est.notes.length ? `; ${est.notes.join('; ')}` : ''}`;
+  s.output.info(estLine);
+  if (est.peakBytes / 2 ** 20 > budgetMb) {
+    const go = await vscode.window.showWarningMessage(
+      `Circuitscope: ${title} is estimated to need ${mb(est.peakBytes)} at its peak, above the memory budget of ${budgetMb} MB (circuitscope.memoryBudgetMB). Expected time ≈ ${seconds(est.expectedMs)}.`,
+      { modal: true, detail: 'Lower circuitscope.batchSize, or run on fewer samples, or raise the budget.' },
+      'Run anyway',
+    );
+    if (go !== 'Run anyway') {
+      s.output.info(`${title}: not run (above the memory budget)`);
+      return;
+    }
+  }
+
+  ResultsPanel.progress({ type: 'progress', analysis: req.analysis, model: req.model, message: `starting (≈ ${seconds(est.expectedMs)} expected)` });
+  // The extension host must stay responsive while the worker computes: measure its event-loop delay.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const t0 = Date.now();
+  let envelope: TypedEnvelope | undefined;
+  try {
+    envelope = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Circuitscope: ${title}`, cancellable: true },
+      async (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        progress.report({ message: `≈ ${seconds(est.expectedMs)} expected` });
+        let lastFraction = 0;
+        const env = await engine.run(
+          { kind: 'analysis', ...req },
+          {
+            signal: ac.signal,
+            onProgress: (p) => {
+              const fraction = p.total ? p.done / p.total : 0;
+              const increment = Math.max(0, (fraction - lastFraction) * 100);
+              lastFraction = Math.max(lastFraction, fraction);
+              const message = `${p.stage} ${p.done}/${p.total}`;
+              progress.report({ message, increment });
+              ResultsPanel.progress({ type: 'progress', analysis: req.analysis, model: req.model, message, fraction });
+            },
+          },
+        );
+        return env as TypedEnvelope;
+      },
+    );
+  } catch (e) {
+    const cancelled = e instanceof EngineError && e.name === 'Cancelled';
+    const message = e instanceof Error ? e.message : String(e);
+    ResultsPanel.progress({ type: 'runError', analysis: req.analysis, model: req.model, message, cancelled });
+    if (cancelled) {
+      s.output.info(`${title}: cancelled after ${seconds(Date.now() - t0)}`);
+      void vscode.window.showInformationMessage(`Circuitscope: ${title} was cancelled.`);
+    } else {
+      s.output.error(`${title}: ${message}`);
+      void vscode.window.showErrorMessage(`Circuitscope: ${title} failed: ${message}`, 'Show Log').then((c) => c && s.output.show(true));
+    }
+    return;
+  } finally {
+    lag.disable();
+    const ms = (ns: number): string => (ns / 1e6).toFixed(1);
+    s.output.info(`host event-loop delay during ${title}: max ${ms(lag.max)} ms, p99 ${ms(lag.percentile(99))} ms, mean ${ms(lag.mean)} ms over ${seconds(Date.now() - t0)}`);
+  }
+  s.output.info(`${title}: done in ${seconds(Date.now() - t0)} with ${envelope.backend}`);
+  for (const w of envelope.warnings ?? []) s.output.warn(`${title}: ${w}`);
+  let record;
+  try {
+    record = await s.store.add(envelope, typeof req.data === 'string' ? req.data : undefined);
+  } catch (e) {
+    record = s.store.all().at(-1);
+    void vscode.window.showWarningMessage(`Circuitscope: the run could not be saved (${e instanceof Error ? e.message : String(e)}); it is shown but will be lost when the window closes.`);
+  }
+  if (record?.savedTo) s.output.info(`${title}: saved to ${record.savedTo}`);
+  s.showResults(record?.id);
+}
+
+/** The palette command. `arg` is the explorer/editor URI, or a webview context (the graph's context menu). */
+export async function runAnalysisCommand(s: Services, arg: unknown): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showErrorMessage('Circuitscope: running a model on data needs a trusted workspace (viewing graphs works without).');
+    return;
+  }
+  try {
+    const model = await pickModel(arg);
+    const info = await pickAnalysis(s, model);
+    await s.context.workspaceState.update(`circuitscope.lastAnalysis:${model.fsPath}`, info.name);
+    const data = info.needsData ? await pickDataset(s, info, model) : undefined;
+    const layers = await pickLayers(s, info, model);
+    const options = await pickOptions(s, info);
+    const batchSize = vscode.workspace.getConfiguration('circuitscope').get<number>('batchSize');
+    await runAnalysis(s, { analysis: info.name, model: model.fsPath, data, layers, options, batchSize });
+  } catch (e) {
+    if (e instanceof Dismissed) return;
+    const msg = e instanceof Error ? e.message : String(e);
+    s.output.error(`Run Analysis: ${msg}`);
+    void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
+  }
+}
+
+/** "Open Analysis Results…": saved runs of this workspace, or any envelope file. */
+export async function openResultsCommand(s: Services, arg: unknown): Promise<void> {
+  try {
+    let uri = arg instanceof vscode.Uri && arg.path.endsWith('.json') ? arg : undefined;
+    if (!uri) {
+      const saved = await s.store.savedFiles();
+      const items: Pick<vscode.Uri | null>[] = saved.map((f) => ({ label: path.basename(f.uri.fsPath, '.json'), description: new Date(f.mtime).toLocaleString(), value: f.uri }));
+      items.push({ label: '$(folder-opened) Browse…', description: 'a JSON result written by the UI or by `circuitscope run … --out`', value: null, alwaysShow: true });
+      const picked = orDismiss(await vscode.window.showQuickPick(items, { title: 'Circuitscope: open analysis results', placeHolder: saved.length ? 'A saved run' : 'No saved runs in this workspace yet' }));
+      uri = picked.value ?? orDismiss((await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Circuitscope results': ['json'] } }))?.[0]);
+    }
+    const record = await s.store.open(uri);
+    s.showResults(record.id);
+  } catch (e) {
+    if (e instanceof Dismissed) return;
+    const msg = e instanceof Error ? e.message : String(e);
+    s.output.error(`Open Analysis Results: ${msg}`);
+    void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
+  }
+}

@@ -1,0 +1,104 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { assertNever, type HostToResults, type ResultsToHost } from '../shared/protocol';
+import { graphWebviewOptions, webviewHtml } from './graphHtml';
+import { ensureModel, saveExport, type Services } from './services';
+
+/**
+ * The results panel: one editor-area webview listing this window's runs (tables, charts, exports). Opened on
+ * a run when an analysis finishes or a saved run is opened; messages wait until the webview says `ready`.
+ */
+export class ResultsPanel implements vscode.Disposable {
+  static readonly viewType = 'circuitscope.results';
+  private static current: ResultsPanel | undefined;
+  private ready = false;
+  private readonly queue: HostToResults[] = [];
+  private readonly subs: vscode.Disposable[] = [];
+
+  /** The panel (created on first use), revealed; `focus` is the run to show. */
+  static show(s: Services, focus?: string, preserveFocus = false): ResultsPanel {
+    const p = ResultsPanel.current ?? new ResultsPanel(s);
+    p.panel.reveal(undefined, preserveFocus);
+    p.post({ type: 'runs', runs: [...s.store.all()], focus });
+    return p;
+  }
+
+  /** Progress of a running analysis, when the panel is open. */
+  static progress(msg: HostToResults): void {
+    ResultsPanel.current?.post(msg);
+  }
+
+  private readonly panel: vscode.WebviewPanel;
+
+  private constructor(private readonly s: Services) {
+    const uri = s.context.extensionUri;
+    this.panel = vscode.window.createWebviewPanel(ResultsPanel.viewType, 'Circuitscope Results', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
+      ...graphWebviewOptions(uri),
+      retainContextWhenHidden: true,
+    });
+    this.panel.iconPath = vscode.Uri.joinPath(uri, 'media', 'circuitscope.svg');
+    this.panel.webview.html = webviewHtml(this.panel.webview, uri, { script: 'results.js', style: 'results.css', title: 'Circuitscope Results' });
+    ResultsPanel.current = this;
+    this.subs.push(
+      this.panel.webview.onDidReceiveMessage((m: ResultsToHost) => void this.onMessage(m)),
+      s.store.onDidChange(({ added }) => {
+        if (!added) this.post({ type: 'runs', runs: [...s.store.all()] });
+      }),
+    );
+    this.panel.onDidDispose(() => this.dispose());
+  }
+
+  dispose(): void {
+    if (ResultsPanel.current === this) ResultsPanel.current = undefined;
+    for (const d of this.subs.splice(0)) d.dispose();
+  }
+
+  post(msg: HostToResults): void {
+    if (this.ready) void this.panel.webview.postMessage(msg);
+    else {
+      // Only the latest run list matters while the page loads.
+      if (msg.type === 'runs') {
+        const i = this.queue.findIndex((m) => m.type === 'runs');
+        if (i >= 0) this.queue.splice(i, 1);
+      }
+      this.queue.push(msg);
+    }
+  }
+
+  private async onMessage(m: ResultsToHost): Promise<void> {
+    const s = this.s;
+    try {
+      switch (m.type) {
+        case 'ready':
+          this.ready = true;
+          if (!this.queue.some((q) => q.type === 'runs')) this.queue.unshift({ type: 'runs', runs: [...s.store.all()] });
+          for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
+          break;
+        case 'export': {
+          const run = s.store.all().at(-1);
+          const folder = run?.savedTo ? vscode.Uri.file(path.dirname(run.savedTo)) : s.store.folders()[0];
+          const file = await saveExport(s, m, folder);
+          if (file) this.post({ type: 'exported', file });
+          break;
+        }
+        case 'showOnModel': {
+          const model = await ensureModel(s, m.runId);
+          if (model) await s.showOverlay(model, m.runId, m.metric);
+          break;
+        }
+        case 'showCircuit':
+          await s.showCircuit(m.runId);
+          break;
+        case 'reveal':
+          await s.reveal(m.model, m.target);
+          break;
+        default:
+          assertNever(m);
+      }
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      s.output.error(`results panel: ${msg}`);
+      void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
+    }
+  }
+}

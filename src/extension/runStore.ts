@@ -1,0 +1,124 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunRecord, TypedEnvelope } from '../shared/results';
+import { makeRunRecord, parseRunFile } from '../shared/runs';
+
+/**
+ * The analysis runs of this window. Every run is saved at once as its CLI-compatible JSON envelope in
+ * `circuitscope.resultsFolder` (relative to the model's workspace folder), so closing a panel loses nothing
+ * and "Open Analysis Results…" brings it back; envelopes written by the CLI open the same way.
+ */
+export class RunStore implements vscode.Disposable {
+  private readonly runs: RunRecord[] = [];
+  /** A run's model path when the envelope's path does not exist here (a run from another machine). */
+  private readonly modelOverrides = new Map<string, string>();
+  private readonly changed = new vscode.EventEmitter<{ runs: readonly RunRecord[]; added?: RunRecord }>();
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly context: vscode.ExtensionContext) {}
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+
+  all(): readonly RunRecord[] {
+    return this.runs;
+  }
+
+  get(id: string): RunRecord | undefined {
+    return this.runs.find((r) => r.id === id);
+  }
+
+  /** The checkpoint a run belongs to on this machine. */
+  modelOf(run: RunRecord): string {
+    return this.modelOverrides.get(run.id) ?? path.resolve(run.envelope.model);
+  }
+
+  setModel(run: RunRecord, file: string): void {
+    this.modelOverrides.set(run.id, file);
+    this.changed.fire({ runs: this.runs });
+  }
+
+  /** Runs of one model file (series runs included when the file is one of their checkpoints' folder). */
+  forModel(file: string): RunRecord[] {
+    const f = path.resolve(file);
+    return this.runs.filter((r) => this.modelOf(r) === f);
+  }
+
+  /** Where runs of `model` are saved. */
+  folderFor(model: string): vscode.Uri {
+    const setting = vscode.workspace.getConfiguration('circuitscope').get<string>('resultsFolder', '.circuitscope/runs');
+    if (path.isAbsolute(setting)) return vscode.Uri.file(setting);
+    const ws = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(model)) ?? vscode.workspace.workspaceFolders?.[0];
+    if (ws) return vscode.Uri.joinPath(ws.uri, setting);
+    return vscode.Uri.joinPath(this.context.globalStorageUri, 'runs');
+  }
+
+  /** Every results folder of this window (one per workspace folder, or the global one). */
+  folders(): vscode.Uri[] {
+    const setting = vscode.workspace.getConfiguration('circuitscope').get<string>('resultsFolder', '.circuitscope/runs');
+    if (path.isAbsolute(setting)) return [vscode.Uri.file(setting)];
+    const ws = vscode.workspace.workspaceFolders ?? [];
+    return ws.length ? ws.map((w) => vscode.Uri.joinPath(w.uri, setting)) : [vscode.Uri.joinPath(this.context.globalStorageUri, 'runs')];
+  }
+
+  /** Adds a finished run and saves it. A failed save is reported in the record (no `savedTo`) and thrown after adding. */
+  async add(envelope: TypedEnvelope, data?: string): Promise<RunRecord> {
+    const record = makeRunRecord(envelope, new Date(), new Set(this.runs.map((r) => r.id)), data ? { data } : {});
+    this.runs.push(record);
+    let saveError: unknown;
+    try {
+      const folder = this.folderFor(path.resolve(envelope.model));
+      await vscode.workspace.fs.createDirectory(folder);
+      const file = vscode.Uri.joinPath(folder, `${record.id}.json`);
+      await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`));
+      record.savedTo = file.fsPath;
+    } catch (e) {
+      saveError = e;
+    }
+    this.changed.fire({ runs: this.runs, added: record });
+    if (saveError) throw saveError;
+    return record;
+  }
+
+  /** Opens a saved envelope (any file the CLI or the UI wrote); the same file twice gives the same run. */
+  async open(file: vscode.Uri): Promise<RunRecord> {
+    const existing = this.runs.find((r) => r.savedTo === file.fsPath);
+    if (existing) return existing;
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(file));
+    const envelope = parseRunFile(text, file.fsPath);
+    let when = new Date();
+    try {
+      when = new Date((await vscode.workspace.fs.stat(file)).mtime);
+    } catch {
+      // keep now
+    }
+    const record = makeRunRecord(envelope, when, new Set(this.runs.map((r) => r.id)), { savedTo: file.fsPath });
+    this.runs.push(record);
+    this.changed.fire({ runs: this.runs, added: record });
+    return record;
+  }
+
+  /** Saved run files in the results folders, newest first. */
+  async savedFiles(): Promise<{ uri: vscode.Uri; mtime: number }[]> {
+    const out: { uri: vscode.Uri; mtime: number }[] = [];
+    for (const folder of this.folders()) {
+      let entries: [string, vscode.FileType][] = [];
+      try {
+        entries = await vscode.workspace.fs.readDirectory(folder);
+      } catch {
+        continue;
+      }
+      for (const [name, type] of entries) {
+        if (type !== vscode.FileType.File || !name.endsWith('.json')) continue;
+        const uri = vscode.Uri.joinPath(folder, name);
+        try {
+          out.push({ uri, mtime: (await vscode.workspace.fs.stat(uri)).mtime });
+        } catch {
+          // vanished
+        }
+      }
+    }
+    return out.sort((a, b) => b.mtime - a.mtime);
+  }
+}

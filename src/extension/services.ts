@@ -1,0 +1,58 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExportRequest } from '../shared/protocol';
+import type { RevealTarget } from '../shared/results';
+import type { RunStore } from './runStore';
+
+/** What the extension's parts share (created once in `activate`). */
+export interface Services {
+  context: vscode.ExtensionContext;
+  output: vscode.LogOutputChannel;
+  store: RunStore;
+  /** Colour / reveal in the operator graph (the model editor provider). */
+  showOverlay(model: string, runId: string, metric?: string): Promise<void>;
+  reveal(model: string, target: RevealTarget): Promise<void>;
+  /** Draw a run in the circuits side panel (and focus it). */
+  showCircuit(runId: string): Promise<void>;
+  /** Open the results panel on a run. */
+  showResults(runId?: string): void;
+}
+
+const FILTERS: Record<ExportRequest['format'], Record<string, string[]>> = {
+  json: { JSON: ['json'] },
+  csv: { CSV: ['csv'] },
+  svg: { 'SVG image': ['svg'] },
+  png: { 'PNG image': ['png'] },
+};
+
+/** Asks where to save a view's export (default: beside the saved runs) and writes it. Returns the path, or undefined when dismissed. */
+export async function saveExport(s: Services, req: ExportRequest, folder: vscode.Uri): Promise<string | undefined> {
+  const name = path.basename(req.fileName).replace(/[^A-Za-z0-9._-]+/g, '_') || `export.${req.format}`;
+  const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(folder, name), filters: FILTERS[req.format], title: `Export ${req.format.toUpperCase()}` });
+  if (!target) return undefined;
+  const bytes = typeof req.content === 'string' ? new TextEncoder().encode(req.content) : req.content;
+  await vscode.workspace.fs.writeFile(target, bytes);
+  s.output.info(`exported ${req.format.toUpperCase()} (${bytes.byteLength} bytes) to ${target.fsPath}`);
+  return target.fsPath;
+}
+
+/** Resolves a run's checkpoint on this machine, asking for it when the recorded path does not exist here. */
+export async function ensureModel(s: Services, runId: string): Promise<string | undefined> {
+  const run = s.store.get(runId);
+  if (!run) return undefined;
+  const model = s.store.modelOf(run);
+  try {
+    await vscode.workspace.fs.stat(vscode.Uri.file(model));
+    return model;
+  } catch {
+    const pick = await vscode.window.showWarningMessage(
+      `Circuitscope: the run's model ${model} does not exist on this machine (was the run made elsewhere?).`,
+      'Choose the model file…',
+    );
+    if (!pick) return undefined;
+    const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: `Model for ${run.id}` });
+    if (!chosen?.[0]) return undefined;
+    s.store.setModel(run, chosen[0].fsPath);
+    return chosen[0].fsPath;
+  }
+}
