@@ -10,8 +10,6 @@ import { makeRunRecord, parseRunFile } from '../shared/runs';
  */
 export class RunStore implements vscode.Disposable {
   private readonly runs: RunRecord[] = [];
-  /** A run's model path when the envelope's path does not exist here (a run from another machine). */
-  private readonly modelOverrides = new Map<string, string>();
   private readonly changed = new vscode.EventEmitter<{ runs: readonly RunRecord[]; added?: RunRecord }>();
   readonly onDidChange = this.changed.event;
 
@@ -31,18 +29,21 @@ export class RunStore implements vscode.Disposable {
 
   /** The checkpoint a run belongs to on this machine. */
   modelOf(run: RunRecord): string {
-    return this.modelOverrides.get(run.id) ?? path.resolve(run.envelope.model);
+    return run.modelFile ?? path.resolve(run.envelope.model);
   }
 
   setModel(run: RunRecord, file: string): void {
-    this.modelOverrides.set(run.id, file);
+    run.modelFile = file;
     this.changed.fire({ runs: this.runs });
   }
 
-  /** Runs of one model file (series runs included when the file is one of their checkpoints' folder). */
+  /** Runs of one model file, and series runs (a folder of checkpoints) whose folder holds the file. */
   forModel(file: string): RunRecord[] {
     const f = path.resolve(file);
-    return this.runs.filter((r) => this.modelOf(r) === f);
+    return this.runs.filter((r) => {
+      const m = this.modelOf(r);
+      return m === f || ('series' in r.envelope.result && path.dirname(f) === m);
+    });
   }
 
   /** Where runs of `model` are saved. */

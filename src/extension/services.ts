@@ -42,9 +42,17 @@ export async function ensureModel(s: Services, runId: string): Promise<string | 
   if (!run) return undefined;
   const model = s.store.modelOf(run);
   try {
-    await vscode.workspace.fs.stat(vscode.Uri.file(model));
+    const st = await vscode.workspace.fs.stat(vscode.Uri.file(model));
+    if (st.type & vscode.FileType.Directory) {
+      // A checkpoint series: its rows name the files; the graph shown is the last checkpoint's.
+      const series = (run.envelope.result as { series?: { model: string }[] }).series;
+      const last = series?.at(-1)?.model;
+      if (!last) throw new Error(`${model} is a folder and the run lists no checkpoints`);
+      return path.join(model, last);
+    }
     return model;
-  } catch {
+  } catch (e) {
+    if (e instanceof Error && e.message.includes('is a folder')) throw e;
     const pick = await vscode.window.showWarningMessage(
       `Circuitscope: the run's model ${model} does not exist on this machine (was the run made elsewhere?).`,
       'Choose the model file…',

@@ -263,6 +263,11 @@ export interface RunRecord {
   data?: string;
   /** Absolute path of the saved `.json` envelope, when saved. */
   savedTo?: string;
+  /**
+   * The checkpoint on this machine the user assigned the run to, when the envelope's `model` path does not
+   * exist here (a run made elsewhere). Views trust it before the envelope's path.
+   */
+  modelFile?: string;
 }
 
 /** An operator-graph element to show: a value (tensor) name, resolved to its producer, or a node name/id. */

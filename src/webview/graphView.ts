@@ -166,9 +166,80 @@ export function recolor(cy: Core, p: Palette): void {
   });
 }
 
-export function stylesheet(p: Palette, big: boolean): StylesheetJson {
+/**
+ * The graph's stylesheet. With `overlay` (analysis results shown), operators drop their category colours
+ * for a neutral look, so the results' colours are the only colours on the graph.
+ */
+export function stylesheet(p: Palette, big: boolean, overlay = false): StylesheetJson {
   const font = p.fontFamily;
   const hc = p.kind.startsWith('high-contrast');
+  // Only while results are shown: every selector costs a match per element when styles are applied.
+  const overlayNodes: StylesheetJson = overlay
+    ? [
+        { selector: 'node.op', style: { 'background-color': p.fill.other, 'border-color': p.stroke.shape } },
+        // Results overlay (overlayView.ts): a coloured node keeps its label readable (the fill is a tint chosen
+        // for contrast) and carries the ramp colour as a thick border; undefined values are dotted, marks outlined.
+        {
+          selector: 'node.ov',
+          style: { 'background-color': 'data(ovFill)', 'border-color': 'data(ovStroke)', 'border-width': hc ? 5 : 4, 'border-style': 'solid' },
+        },
+        {
+          selector: 'node.ov-null',
+          style: { 'border-style': 'dotted', 'border-width': 2, 'border-color': p.muted },
+        },
+        {
+          selector: 'node.ov-mark',
+          style: { 'outline-width': 2, 'outline-color': p.foreground, 'outline-style': 'dashed', 'outline-offset': 3 } as cytoscape.Css.Node,
+        },
+      ]
+    : [];
+  const overlayExtras: StylesheetJson = overlay
+    ? [
+        {
+          // Count of coloured elements a collapsed block hides.
+          selector: 'node.ov-badge',
+          style: {
+            shape: 'ellipse',
+            width: 18,
+            height: 18,
+            'background-color': p.foreground,
+            'border-width': 0,
+            color: p.background,
+            'font-size': 10,
+            'font-weight': 'bold',
+            label: 'data(label)',
+            events: 'no',
+            'z-index': 30,
+            'z-compound-depth': 'top',
+            'min-zoomed-font-size': 0,
+          },
+        },
+        {
+          // The circuit over the graph: dashed, arcing beside the data-flow edges, width ∝ |score|.
+          selector: 'edge.ov-edge',
+          style: {
+            'curve-style': 'unbundled-bezier',
+            'control-point-distances': 44,
+            'control-point-weights': 0.5,
+            'line-style': 'dashed',
+            'line-dash-pattern': [8, 4],
+            width: 'data(ovW)',
+            'line-color': 'data(ovColor)',
+            'target-arrow-color': 'data(ovColor)',
+            'target-arrow-shape': 'triangle',
+            'arrow-scale': 0.9,
+            opacity: 0.9,
+            'z-index': 20,
+            'z-compound-depth': 'top',
+            label: '',
+          },
+        },
+        {
+          selector: 'edge.ov-edge.ov-hover',
+          style: { label: 'data(label)', 'font-size': 11, color: p.foreground, 'text-background-opacity': 0.95, opacity: 1 },
+        },
+      ]
+    : [];
   return [
     {
       selector: 'node',
@@ -270,6 +341,7 @@ export function stylesheet(p: Palette, big: boolean): StylesheetJson {
         'segment-distances': (ele: cytoscape.EdgeSingular) => ele.data('sd') as number[],
       } as unknown as cytoscape.Css.Edge,
     },
+    ...overlayNodes,
     {
       selector: 'node:selected',
       style: { 'border-color': p.focus, 'border-width': 3, 'border-style': 'solid' },
@@ -282,6 +354,11 @@ export function stylesheet(p: Palette, big: boolean): StylesheetJson {
       selector: 'node.match',
       style: { 'underlay-color': p.match, 'underlay-opacity': 0.55, 'underlay-padding': 5, 'underlay-shape': 'round-rectangle' },
     },
+    ...overlayExtras,
+    {
+      selector: 'node.flash',
+      style: { 'underlay-color': p.focus, 'underlay-opacity': 0.7, 'underlay-padding': 10, 'underlay-shape': 'round-rectangle' },
+    },
   ] as StylesheetJson;
 }
 
@@ -292,6 +369,8 @@ export interface CreateOptions {
   webgl: boolean;
   nodeCount: number;
   edgeCount: number;
+  /** Analysis results are shown (see {@link stylesheet}). */
+  overlay?: boolean;
 }
 
 /**
@@ -326,7 +405,7 @@ export function createCy(o: CreateOptions): Core {
   const cy = cytoscape({
     container: o.container,
     elements: o.elements,
-    style: stylesheet(o.palette, big),
+    style: stylesheet(o.palette, big, o.overlay),
     layout: { name: 'preset', fit: false },
     minZoom: 0.02,
     maxZoom: 4,

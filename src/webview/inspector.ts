@@ -1,7 +1,8 @@
 /**
  * The inspector pane: what is selected (an operator, a group, a graph input/output, or nothing: the model
  * overview). Weight tensors are fetched from the host on demand and shown as heatmap + histogram + first
- * values.
+ * values; in the HTML report (no host, no weights) a failed read is a plain note. With analysis results on
+ * the graph, the selected element's numbers come first (overlayView.ts renders them).
  */
 import type { TensorPreview } from '../shared/engineProtocol';
 import type { AttributeValue, Dim, GraphNode, ModelGraph } from '../shared/ir';
@@ -20,6 +21,12 @@ export interface InspectorHost {
   /** Select and reveal a node (e.g. the producer of an input). */
   revealNode(nodeId: string): void;
   revealGroup(groupId: string): void;
+  /** True in the HTML report: weights are not there, so a failed read is expected, not an error. */
+  standalone?: boolean;
+  /** The overlay's numbers for a selection (null: none), shown under the title. */
+  overlaySection?(sel: Selection): HTMLElement | null;
+  /** The overlay's coloured elements, for the model overview. */
+  overlaySummary?(): HTMLElement | null;
 }
 
 export type Selection = { kind: 'node'; id: string } | { kind: 'group'; id: string } | { kind: 'value'; id: string } | undefined;
@@ -185,6 +192,7 @@ export class Inspector {
     this.append(
       h('h2', { id: 'inspector-title' }, file),
       h('p', { className: 'muted path' }, g.file),
+      this.host.overlaySummary?.() ?? null,
       kv([
         ['Format', `${g.format}${g.formatVersion ? ` (${g.formatVersion})` : ''}`],
         ['Producer', g.producer ? `${g.producer.name}${g.producer.version ? ` ${g.producer.version}` : ''}` : '—'],
@@ -236,6 +244,7 @@ export class Inspector {
         ...(rep ? ([['Repeat', `${rep.index} of ${rep.count} with the same structure`]] as [string, Child][]) : []),
       ]),
       h('div', { className: 'actions' }, btn),
+      this.host.overlaySection?.({ kind: 'group', id: gid }) ?? null,
       this.section('Operator types', true, kv([...ops].sort((a, b) => b[1] - a[1]).map(([op, n]) => [op, String(n)]))),
     );
   }
@@ -252,6 +261,7 @@ export class Inspector {
         ['Producer', v?.producer ? this.valueLink(vid) : '—'],
         ['Consumers', String(consumers.length)],
       ]),
+      this.host.overlaySection?.({ kind: 'value', id: vid }) ?? null,
     );
   }
 
@@ -280,6 +290,7 @@ export class Inspector {
       h('h2', { id: 'inspector-title', 'data-op': n.opType }, n.opType),
       h('p', { className: 'name' }, n.name || n.id),
       n.scope.length ? scopeLinks : null,
+      this.host.overlaySection?.({ kind: 'node', id }) ?? null,
       kv([
         ['Domain', n.domain || 'ai.onnx'],
         ['Parameters', n.params ? `${formatCount(n.params)} (${formatBytes(n.paramBytes)})` : '0'],
@@ -331,8 +342,15 @@ export class Inspector {
         },
         (e: unknown) => {
           this.tensorCache.delete(name);
-          status.textContent = `Could not read this tensor: ${e instanceof Error ? e.message : String(e)}`;
-          status.className = 'error-text';
+          const why = e instanceof Error ? e.message : String(e);
+          if (this.host.standalone) {
+            // The report has no weights: say so quietly, it is not a failure.
+            status.textContent = `Weight values are not part of this report (${why}).`;
+            status.className = 'muted note';
+          } else {
+            status.textContent = `Could not read this tensor: ${why}`;
+            status.className = 'error-text';
+          }
         },
       );
     };

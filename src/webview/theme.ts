@@ -30,5 +30,6 @@ export function readPalette(root: Element = document.body): Palette {
       : body.contains('vscode-light')
         ? 'light'
         : 'dark';
-  return paletteFromVars((name) => normalise(cs.getPropertyValue(name)), kind);
+  // Only colours go through the canvas parser: a font family would come back as '#000000'.
+  return paletteFromVars((name) => (name.includes('font') ? cs.getPropertyValue(name).trim() : normalise(cs.getPropertyValue(name))), kind);
 }

@@ -325,6 +325,20 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
   return { items, compounds, edges };
 }
 
+/**
+ * The element that draws a node with these groups open: its outermost collapsed enclosing group, or the node
+ * itself (the same rule as {@link visibleGraph}); undefined for an unknown node.
+ */
+export function representativeOf(index: GraphIndex, expanded: ReadonlySet<string>, nodeId: string): string | undefined {
+  const i = index.nodeIndex.get(nodeId);
+  if (i === undefined) return undefined;
+  for (const gid of index.chains[i]) {
+    const g = index.groups.get(gid)!;
+    if (!isTransparent(g) && !expanded.has(gid)) return groupElementId(gid);
+  }
+  return nodeElementId(nodeId);
+}
+
 /** Groups to open so that a node is visible (its collapsible enclosing groups). */
 export function groupsToReveal(index: GraphIndex, nodeId: string): string[] {
   const i = index.nodeIndex.get(nodeId);

@@ -1,0 +1,42 @@
+/**
+ * Reads the chart theme from the page: the --vscode-* variables VS Code sets on the webview and the body
+ * class that names the theme kind (`vscode-light`, `vscode-dark`, `vscode-high-contrast`,
+ * `vscode-high-contrast-light`).
+ */
+import { chartThemeFromVars, THEME_VARS, type ChartTheme, type ThemeKind } from './chartTheme';
+import { parseColor } from '../colors';
+
+let probe: CanvasRenderingContext2D | null = null;
+
+/** Any CSS colour syntax (named colours, hsl()…), normalised by the canvas parser to #rrggbb or rgba(). */
+function normalise(css: string): string {
+  const s = css.trim();
+  if (!s || parseColor(s) || !/^[a-z#(]/i.test(s)) return s;
+  probe ??= document.createElement('canvas').getContext('2d');
+  if (!probe) return s;
+  probe.fillStyle = '#000000';
+  probe.fillStyle = s;
+  return String(probe.fillStyle);
+}
+
+export function themeKind(body: HTMLElement = document.body): ThemeKind {
+  const c = body.classList;
+  if (c.contains('vscode-high-contrast-light')) return 'high-contrast-light';
+  if (c.contains('vscode-high-contrast')) return 'high-contrast';
+  if (c.contains('vscode-light')) return 'light';
+  if (c.contains('vscode-dark')) return 'dark';
+  // No VS Code class (the HTML report outside VS Code): follow the page's own variables, guessing the kind
+  // from the background.
+  const bg = parseColor(normalise(getComputedStyle(body).getPropertyValue('--vscode-editor-background')));
+  return bg && bg[0] + bg[1] + bg[2] > 3 * 150 ? 'light' : 'dark';
+}
+
+export function readChartTheme(body: HTMLElement = document.body): ChartTheme {
+  const cs = getComputedStyle(body);
+  const values = new Map<string, string>();
+  for (const name of THEME_VARS) {
+    const raw = cs.getPropertyValue(name);
+    values.set(name, name === '--vscode-font-family' || name === '--vscode-font-size' ? raw.trim() : normalise(raw));
+  }
+  return chartThemeFromVars((n) => values.get(n) ?? '', themeKind(body));
+}
