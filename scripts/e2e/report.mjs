@@ -65,18 +65,16 @@ try {
         if (tab === 'results') {
           // Every run: its tables and charts.
           const ids = data.runs.map((r) => r.id);
+          const single = ids.length === 1;
           row.tabs.results = [];
           for (const id of ids) {
-            const shown = await page.evaluate((i) => {
-              const sel = document.querySelector('#results select, #results vscode-single-select');
-              const tab = document.querySelector(`#results [data-run-tab="${i}"], #results [data-select-run="${i}"]`);
-              if (tab) tab.click();
-              else if (sel) {
-                sel.value = i;
-                sel.dispatchEvent(new Event('change', { bubbles: true }));
-              }
+            const shown = await page.evaluate(([i, single]) => {
+              const sel = document.querySelector('#results-run-select');
+              if (!sel) return single;
+              sel.value = i;
+              sel.dispatchEvent(new Event('change', { bubbles: true }));
               return true;
-            }, id);
+            }, [id, single]);
             await page.waitForFunction((i) => !!document.querySelector(`#results [data-run-id="${i}"]`), id, { timeout: TIMEOUT });
             const c = await page.evaluate(() => ({ charts: document.querySelectorAll('#results figure.chart[data-chart] svg').length, tables: document.querySelectorAll('#results table[data-table]').length }));
             if (!shown || c.charts < 1 || c.tables < 1) throw new Error(`${stem}: run ${id} shows ${c.charts} charts and ${c.tables} tables`);
@@ -88,7 +86,7 @@ try {
           row.tabs.circuits = await page.evaluate(() => ({ nodes: window.__circuitscopeCircuits.cy.nodes().length, edges: window.__circuitscopeCircuits.cy.edges().length }));
           await page.screenshot({ path: path.join(opt.out, `${stem}-${theme}-circuits.png`) });
         } else if (tab === 'graph') {
-          await page.waitForFunction(() => document.body.dataset.state === 'ready' && (window.__circuitscope?.overlay?.coloured ?? 0) > 0, null, { timeout: TIMEOUT });
+          await page.waitForFunction(() => document.querySelector('#pane-graph')?.dataset.state === 'ready' && (window.__circuitscope?.overlay?.coloured ?? 0) > 0, null, { timeout: TIMEOUT });
           row.tabs.graph = await page.evaluate(() => ({ nodes: Number(document.querySelector('#cy')?.dataset.nodes), overlay: window.__circuitscope.overlay }));
           await page.screenshot({ path: path.join(opt.out, `${stem}-${theme}-graph.png`) });
         } else {

@@ -5,7 +5,9 @@
 #   setup.sh (idempotent) → build → package the .vsix (cached by content) → throwaway profile + extension
 #   install → code-server on 127.0.0.1 → flow.mjs once per colour theme → screenshots in test-output/e2e/.
 #
-# Env: E2E_THEMES="dark light hc" (subset allowed), E2E_OUT=test-output/e2e, E2E_DIR=.e2e, E2E_TIMEOUT_MS.
+# Env: E2E_THEMES="dark light hc" (subset allowed) for the graph flow, E2E_ANALYSES_THEMES="dark light" for the
+# analyses flow (every analysis from the palette, side panel, overlay, cancel), E2E_REPORT=1 (the HTML report
+# in offline Chromium), E2E_OUT=test-output/e2e, E2E_DIR=.e2e, E2E_TIMEOUT_MS.
 # Exit status 0 only when every theme's flow passed; a failure leaves a *failure.png and the logs.
 set -Eeuo pipefail
 shopt -s inherit_errexit
@@ -14,6 +16,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 E2E_DIR=${E2E_DIR:-$REPO/.e2e}
 OUT=${E2E_OUT:-$REPO/test-output/e2e}
 THEMES=${E2E_THEMES:-dark light hc}
+ANALYSES_THEMES=${E2E_ANALYSES_THEMES-dark light}
 CS_VERSION=${CS_VERSION:-4.100.3}
 CS_PKG=$E2E_DIR/code-server-$CS_VERSION/node_modules/code-server
 RUN=$E2E_DIR/run
@@ -29,17 +32,20 @@ export TMPDIR=$E2E_DIR/tmp
 # --- build and package -------------------------------------------------------------------------------
 log "building (esbuild)"
 (cd "$REPO" && node esbuild.mjs --production >/dev/null)
-hash=$(cat "$REPO"/dist/extension.js "$REPO"/dist/worker.js "$REPO"/dist/webview.js "$REPO"/media/* \
-  "$REPO/package.json" "$REPO/scripts/e2e/vscodeignore" | sha256sum | cut -c1-16)
-VSIX=$E2E_DIR/vsix/circuitscope-$hash.vsix
-if [[ ! -f $VSIX ]]; then
-  log "packaging $VSIX (vsce)"
+hash=$(cat "$REPO"/dist/*.js "$REPO"/media/* "$REPO/package.json" "$REPO/scripts/e2e/vscodeignore" \
+  "$REPO/scripts/package-vsix.mjs" "$REPO"/scripts/packaging/*.mjs | sha256sum | cut -c1-16)
+VSIX_DIR=$E2E_DIR/vsix/$hash
+VSIX=$(compgen -G "$VSIX_DIR/circuitscope-*.vsix" | head -1 || true)
+if [[ -z $VSIX ]]; then
+  log "packaging this platform's .vsix into $VSIX_DIR (scripts/package-vsix.mjs)"
   rm -rf "$E2E_DIR/vsix"
-  mkdir -p "$E2E_DIR/vsix"
-  # --allow-missing-repository/--skip-license: otherwise vsce stops and prompts.
-  (cd "$REPO" && node node_modules/@vscode/vsce/vsce package --allow-missing-repository --skip-license --no-rewrite-relative-links \
-    --ignoreFile scripts/e2e/vscodeignore -o "$VSIX") >"$E2E_DIR/vsce.log" 2>&1 ||
-    { tail -30 "$E2E_DIR/vsce.log"; die "vsce package failed"; }
+  mkdir -p "$VSIX_DIR"
+  # The host target's .vsix (only its onnxruntime-node binary) from the production bundles built above; the
+  # script runs vsce without its prompts (--allow-missing-repository, --skip-license) and checks the entries.
+  (cd "$REPO" && node scripts/package-vsix.mjs --no-build --out "$VSIX_DIR") >"$E2E_DIR/vsce.log" 2>&1 ||
+    { tail -30 "$E2E_DIR/vsce.log"; die "packaging the .vsix failed (scripts/package-vsix.mjs)"; }
+  VSIX=$(compgen -G "$VSIX_DIR/circuitscope-*.vsix" | head -1 || true)
+  [[ -n $VSIX ]] || die "scripts/package-vsix.mjs wrote no .vsix into $VSIX_DIR"
 else
   log "reusing $VSIX"
 fi
@@ -71,6 +77,8 @@ cp "$REPO/examples/transformer/transformer.onnx" "$REPO/examples/mlp/mlp.onnx" "
 mkdir -p "$WS/tfjs"
 cp "$REPO/examples/mlp-tfjs/model.json" "$REPO/examples/mlp-tfjs/"*.bin "$WS/tfjs/"
 cp "$REPO/test/fixtures/corpus/onnx/truncated-half.onnx" "$WS/corrupt.onnx"
+# Data for the analyses flow: Fashion-MNIST (labelled images) and the induction prompts / pairs.
+cp "$REPO/examples/data/fmnist.npz" "$REPO/examples/transformer/induction.npz" "$WS/"
 
 log "installing the extension into the throwaway profile"
 "${CS[@]}" --install-extension "$VSIX" --force </dev/null >"$E2E_DIR/install-extension.log" 2>&1 ||
@@ -130,9 +138,40 @@ for t in $THEMES; do
     log "flow $t FAILED (see $OUT/$t/flow.log, $OUT/$t/*failure.png, $RUN/code-server.log)"
   fi
 done
+for t in $ANALYSES_THEMES; do
+  [[ -n ${THEME_NAME[$t]:-} ]] || die "unknown theme $t (dark, light, hc)"
+  write_settings "${THEME_NAME[$t]}"
+  rm -rf "$WS/.circuitscope"
+  mkdir -p "$OUT/$t"
+  log "analyses flow: $t (${THEME_NAME[$t]})"
+  if ! node "$REPO/scripts/e2e/analyses.mjs" --url "http://127.0.0.1:$PORT/?folder=$WS" --workspace "$WS" --out "$OUT/$t/analyses" \
+    --theme "$t" --timeout "${E2E_ANALYSES_TIMEOUT_MS:-240000}" 2>&1 | tee "$OUT/$t/analyses.log"; then
+    rc=1
+    log "analyses flow $t FAILED (see $OUT/$t/analyses.log, $OUT/$t/analyses/failure.png, $RUN/code-server.log)"
+  fi
+done
 cp "$RUN/code-server.log" "$OUT/code-server.log" 2>/dev/null || true
 find "$RUN/user-data/logs" -name '*Circuitscope*' -exec cp {} "$OUT/" \; 2>/dev/null || true
 stop_code_server
 trap - EXIT
+# The extension host's responsiveness while analyses ran (measured by the extension around every run).
+if compgen -G "$OUT/*Circuitscope*" >/dev/null; then
+  log "extension-host event-loop delay during analyses (from the Circuitscope log):"
+  grep -h 'host event-loop delay during' "$OUT"/*Circuitscope* | sed 's/^.*host event-loop/  host event-loop/' || true
+fi
+
+# --- the standalone HTML report: generated by the CLI, opened offline ----------------------------------
+if [[ ${E2E_REPORT:-1} == 1 ]]; then
+  mkdir -p "$OUT/report"
+  log "circuitscope report on the MLP and the transformer"
+  (cd "$REPO" && node dist/cli.js report examples/mlp/mlp.onnx --data examples/data/fmnist.npz --out "$OUT/report/report-mlp.html" &&
+    node dist/cli.js report examples/transformer/transformer.onnx --data examples/transformer/induction.npz --out "$OUT/report/report-transformer.html") \
+    >"$OUT/report/cli.log" 2>&1 || { cat "$OUT/report/cli.log"; rc=1; }
+  if ! node "$REPO/scripts/e2e/report.mjs" --report "$OUT/report/report-mlp.html" --report "$OUT/report/report-transformer.html" \
+    --out "$OUT/report" 2>&1 | tee "$OUT/report/report.log"; then
+    rc=1
+    log "report check FAILED (see $OUT/report/report.log)"
+  fi
+fi
 ((rc == 0)) || die "e2e failed"
 log "e2e passed in $((EPOCHSECONDS - t_start)) s; screenshots in $OUT/{$(echo "$THEMES" | tr ' ' ',')}/"
