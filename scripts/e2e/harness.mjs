@@ -50,6 +50,8 @@ export async function openWorkbench({ url, out, theme, timeout, name }) {
     const deadline = Date.now() + TIMEOUT;
     while (Date.now() < deadline) {
       for (const outer of await page.locator('iframe.webview.ready').all()) {
+        // Retained hidden webviews stay in the DOM with their size: only visible ones count.
+        if (!(await outer.isVisible().catch(() => false))) continue;
         const box = await outer.boundingBox().catch(() => null);
         if (!box || box.width < 50 || box.height < 50) continue;
         const of = await (await outer.elementHandle())?.contentFrame();

@@ -4,23 +4,10 @@
  * CSP allows exactly the inline scripts and styles of this file (by hash) and nothing remote.
  */
 import { createHash } from 'node:crypto';
-import type { ModelGraph } from '../shared/ir';
-import type { RunRecord } from '../shared/results';
-import type { ModelSummaryView } from '../shared/views';
+import type { ReportData } from '../shared/results';
 
-/** What `src/webview/report/main.ts` reads from `#circuitscope-report`. */
-export interface ReportData {
-  title: string;
-  generatedAt: string;
-  tool: string;
-  /** Absolute path of the model, as the runs name it. */
-  model?: string;
-  summary?: ModelSummaryView;
-  /** The operator graph (omitted for very large graphs, with a note). */
-  graph?: ModelGraph;
-  runs: RunRecord[];
-  notes: string[];
-}
+export type { ReportData };
+
 
 export interface ReportAssets {
   /** dist/report.js */

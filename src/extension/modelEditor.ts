@@ -63,7 +63,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const provider = new ModelEditorProvider(context, output, store);
     for (const viewType of ModelEditorProvider.viewTypes) {
       context.subscriptions.push(
-        vscode.window.registerCustomEditorProvider(viewType, provider, { supportsMultipleEditorsPerDocument: true, webviewOptions: { retainContextWhenHidden: true } }),
+        vscode.window.registerCustomEditorProvider(viewType, provider, { supportsMultipleEditorsPerDocument: true }),
       );
     }
     context.subscriptions.push(store.onDidChange(() => provider.refreshOverlays()));
@@ -210,7 +210,13 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           assertNever(msg);
       }
     });
+    // A hidden editor's page is discarded (no retainContextWhenHidden: large graphs stay cheap); when shown
+    // again it reloads and says `ready`, so messages wait in the queue until the graph is there again.
+    const viewState = panel.onDidChangeViewState(() => {
+      if (!panel.visible) live.graphSent = false;
+    });
     panel.onDidDispose(() => {
+      viewState.dispose();
       sub.dispose();
       set.delete(live);
       if (!set.size) this.live.delete(file);

@@ -277,3 +277,17 @@ export interface RevealTarget {
   /** Shown in the graph's status line ("from the circuit view: a1.h0"). */
   label?: string;
 }
+
+/** What a standalone HTML report embeds (`circuitscope report` writes it; `src/webview/report` reads it). */
+export interface ReportData {
+  title: string;
+  generatedAt: string;
+  tool: string;
+  /** Absolute path of the model, as the runs name it. */
+  model?: string;
+  summary?: import('./views').ModelSummaryView;
+  /** The operator graph (omitted for very large graphs, with a note). */
+  graph?: import('./ir').ModelGraph;
+  runs: RunRecord[];
+  notes: string[];
+}

@@ -378,7 +378,7 @@ export interface CreateOptions {
  * with its id exists; the webview's CSP (no 'unsafe-inline' styles) blocks it and logs a violation. A
  * placeholder with that id stops the injection; the rule itself lives in media/webview.css.
  */
-function preventStyleInjection(): void {
+export function preventStyleInjection(): void {
   const id = '__________cytoscape_stylesheet';
   if (document.getElementById(id)) return;
   const marker = document.createElement('meta');

@@ -9,10 +9,10 @@ export * from './colors';
 
 let probe: CanvasRenderingContext2D | null = null;
 
-/** Any CSS colour syntax, normalised by the canvas parser to one parseColor understands. */
-function normalise(css: string): string {
+/** Any CSS colour syntax (named colours, hsl()…), normalised by the canvas parser to one parseColor understands. */
+export function normaliseColor(css: string): string {
   const s = css.trim();
-  if (!s || parseColor(s)) return s;
+  if (!s || parseColor(s) || !/^[a-z#(]/i.test(s)) return s;
   probe ??= document.createElement('canvas').getContext('2d');
   if (!probe) return s;
   probe.fillStyle = '#000000';
@@ -31,5 +31,5 @@ export function readPalette(root: Element = document.body): Palette {
         ? 'light'
         : 'dark';
   // Only colours go through the canvas parser: a font family would come back as '#000000'.
-  return paletteFromVars((name) => (name.includes('font') ? cs.getPropertyValue(name).trim() : normalise(cs.getPropertyValue(name))), kind);
+  return paletteFromVars((name) => (name.includes('font') ? cs.getPropertyValue(name).trim() : normaliseColor(cs.getPropertyValue(name))), kind);
 }

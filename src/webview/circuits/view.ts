@@ -23,6 +23,7 @@
  * - `#circuits-empty` — the empty state (shown on `clear`).
  * - `window.__circuitscopeCircuits = { cy, visible }` — `visible` counts what is drawn (see {@link Visible}).
  */
+import { preventStyleInjection } from '../graphView';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-button-group/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
@@ -87,17 +88,6 @@ function custom(tag: string, attrs: Attrs = {}, ...children: (Node | string)[]):
   return el(tag as 'div', attrs, ...children);
 }
 
-/**
- * cytoscape injects a `<style>` element unless one with its id exists; the CSP forbids inline styles. A
- * placeholder with that id stops the injection (the rule lives in media/circuits.css).
- */
-function preventStyleInjection(): void {
-  const id = '__________cytoscape_stylesheet';
-  if (document.getElementById(id)) return;
-  const marker = document.createElement('meta');
-  marker.id = id;
-  document.head.append(marker);
-}
 
 /**
  * The theme's colours with the real font family: readPalette() passes every variable through the colour

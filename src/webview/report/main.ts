@@ -7,9 +7,8 @@
  * Selectors for tests: `#report-tabs button[data-tab="results|circuits|graph|summary"]`, `#pane-<tab>`,
  * `#report-notes`, `body[data-report-state="ready"]` once the first pane has rendered.
  */
-import type { ModelGraph } from '../../shared/ir';
 import type { CircuitsToHost, ExportRequest, HostToCircuits, HostToResults, HostToWebview, ResultsToHost, WebviewToHost } from '../../shared/protocol';
-import type { RunRecord } from '../../shared/results';
+import type { ReportData, RunRecord } from '../../shared/results';
 import { hasCircuitGraph } from '../../shared/runs';
 import type { ModelSummaryView } from '../../shared/views';
 import { localBridge } from '../bridge';
@@ -17,16 +16,6 @@ import { mountCircuits } from '../circuits/view';
 import { mountGraph } from '../graphMount';
 import { mountResults } from '../results/view';
 
-interface ReportData {
-  title: string;
-  generatedAt: string;
-  tool: string;
-  model?: string;
-  summary?: ModelSummaryView;
-  graph?: ModelGraph;
-  runs: RunRecord[];
-  notes: string[];
-}
 
 type Tab = 'results' | 'circuits' | 'graph' | 'summary';
 

@@ -5,19 +5,8 @@
  */
 import { chartThemeFromVars, THEME_VARS, type ChartTheme, type ThemeKind } from './chartTheme';
 import { parseColor } from '../colors';
+import { normaliseColor as normalise } from '../theme';
 
-let probe: CanvasRenderingContext2D | null = null;
-
-/** Any CSS colour syntax (named colours, hsl()…), normalised by the canvas parser to #rrggbb or rgba(). */
-function normalise(css: string): string {
-  const s = css.trim();
-  if (!s || parseColor(s) || !/^[a-z#(]/i.test(s)) return s;
-  probe ??= document.createElement('canvas').getContext('2d');
-  if (!probe) return s;
-  probe.fillStyle = '#000000';
-  probe.fillStyle = s;
-  return String(probe.fillStyle);
-}
 
 export function themeKind(body: HTMLElement = document.body): ThemeKind {
   const c = body.classList;
