@@ -53,10 +53,10 @@ async function accept(text, row = text) {
 }
 
 /** "Circuitscope: Run Analysis…" through every quick pick, with the defaults. */
-async function startAnalysis(analysis, model, data) {
+async function startAnalysis(analysis, model, data, pick = model) {
   await paletteCommand('Circuitscope: Run Analysis');
   const title = await waitQuickTitle(/Run Analysis — model|Run Analysis on /);
-  if (/— model/.test(title)) await accept(model);
+  if (/— model/.test(title)) await accept(pick);
   await waitQuickTitle(new RegExp(`Run Analysis on ${model.replace('.', '\\.')}`));
   await accept(analysis);
   await waitQuickTitle(new RegExp(`${analysis} — dataset`));
@@ -94,9 +94,9 @@ const result = { theme: opt.theme, runs: {} };
 let ok = false;
 const previous = {};
 
-async function runAndCheck(analysis, model, data, check, minCharts = 1) {
+async function runAndCheck(analysis, model, data, check, minCharts = 1, pick = model) {
   const t0 = Date.now();
-  await startAnalysis(analysis, model, data);
+  await startAnalysis(analysis, model, data, pick);
   const frame = await resultsFor(analysis, previous[analysis]);
   const shownId = await frame.evaluate((a) => document.querySelector(`#results [data-run-id][data-analysis="${a}"]`).getAttribute('data-run-id'), analysis);
   previous[analysis] = shownId;
@@ -164,6 +164,16 @@ try {
   mark('overlayShown');
   await shot('model-coloured-by-collapse');
 
+  // 1b. Neural collapse over a checkpoint series (a folder of epochs): NC metrics over checkpoints, log axis.
+  //     (From the results tab: with a model's graph editor active, Run Analysis takes that model without asking.)
+  await page.locator('.tabs-container .tab', { hasText: 'Circuitscope Results' }).first().click();
+  await runAndCheck('collapse', 'series', 'fmnist.npz', async (f, env) => {
+    if (env.result.series?.length !== 4) throw new Error(`collapse series: expected 4 rows in the saved run, found ${env.result.series?.length}`);
+    const x = await f.evaluate(() => [...document.querySelectorAll('#results figure.chart[data-chart] svg')].map((s) => s.textContent).join(' '));
+    if (!/200/.test(x)) throw new Error('collapse series: the chart has no checkpoint-200 tick');
+  }, 1, 'series of 4');
+  result.runs['collapse-series'] = result.runs.collapse;
+
   // 2. Hash codes and 3. redundancy (with neuron groups in the side panel).
   await runAndCheck('hash', 'mlp.onnx', 'fmnist.npz', async (_f, env, c) => {
     if (!c.text.includes(String(env.result.codeBits))) throw new Error(`hash: the panel does not show codeBits = ${env.result.codeBits}`);
@@ -188,7 +198,8 @@ try {
 
   // 5. Cancel a running analysis (LIB again), then 6. run attention successfully.
   await startAnalysis('lib', 'mlp.onnx', 'fmnist.npz');
-  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'lib on mlp.onnx' }).first();
+  // The run's own notification (not the cost estimate's, which comes first and also has a Cancel).
+  const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'lib on mlp.onnx' }).filter({ hasNotText: 'estimating' }).first();
   await toast.waitFor({ state: 'visible', timeout: TIMEOUT });
   await toast.hover();
   await toast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();

@@ -79,6 +79,9 @@ cp "$REPO/examples/mlp-tfjs/model.json" "$REPO/examples/mlp-tfjs/"*.bin "$WS/tfj
 cp "$REPO/test/fixtures/corpus/onnx/truncated-half.onnx" "$WS/corrupt.onnx"
 # Data for the analyses flow: Fashion-MNIST (labelled images) and the induction prompts / pairs.
 cp "$REPO/examples/data/fmnist.npz" "$REPO/examples/transformer/induction.npz" "$WS/"
+# A checkpoint series (4 of the example MLP's epochs) for NC over training.
+mkdir -p "$WS/series"
+cp "$REPO"/examples/mlp/series/epoch_{001,008,064,200}.onnx "$WS/series/"
 
 log "installing the extension into the throwaway profile"
 "${CS[@]}" --install-extension "$VSIX" --force </dev/null >"$E2E_DIR/install-extension.log" 2>&1 ||

@@ -48,29 +48,56 @@ function modelFromArg(arg: unknown): vscode.Uri | undefined {
   return undefined;
 }
 
-async function pickModel(arg: unknown): Promise<vscode.Uri> {
+/** A checkpoint, or a folder of checkpoints run as a series (epochs, widths). */
+interface ModelPick {
+  uri: vscode.Uri;
+  /** The folder's checkpoints in natural order, for a series. */
+  series?: string[];
+}
+
+/** Analyses that run over a checkpoint series (one result row per model). */
+const SERIES_ANALYSES = new Set(['collapse', 'hash', 'redundancy']);
+
+async function pickModel(arg: unknown): Promise<ModelPick> {
   const given = modelFromArg(arg);
-  if (given) return given;
+  if (given) return { uri: given };
   const files = await vscode.workspace.findFiles(MODEL_GLOB, EXCLUDE, 500);
   if (!files.length) {
     const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: 'Circuitscope: choose a checkpoint' });
-    return orDismiss(chosen?.[0]);
+    return { uri: orDismiss(chosen?.[0]) };
   }
-  const picked = await vscode.window.showQuickPick(
-    files.map((f): Pick<vscode.Uri> => ({ label: path.basename(f.fsPath) === 'model.json' ? path.basename(path.dirname(f.fsPath)) + '/model.json' : path.basename(f.fsPath), description: vscode.workspace.asRelativePath(f), value: f })),
-    { title: 'Circuitscope: Run Analysis — model', placeHolder: 'Which checkpoint?', matchOnDescription: true },
-  );
+  const items: Pick<ModelPick>[] = files.map((f) => ({
+    label: path.basename(f.fsPath) === 'model.json' ? `${path.basename(path.dirname(f.fsPath))}/model.json` : path.basename(f.fsPath),
+    description: vscode.workspace.asRelativePath(f),
+    value: { uri: f },
+  }));
+  // Folders holding several ONNX checkpoints: offered as a series (NC over epochs, the hash phase chart over widths).
+  const byFolder = new Map<string, string[]>();
+  for (const f of files) if (f.fsPath.endsWith('.onnx')) (byFolder.get(path.dirname(f.fsPath)) ?? byFolder.set(path.dirname(f.fsPath), []).get(path.dirname(f.fsPath))!).push(f.fsPath);
+  for (const [dir, list] of byFolder) {
+    if (list.length < 2) continue;
+    const series = list.sort((a, b) => path.basename(a).localeCompare(path.basename(b), 'en', { numeric: true }));
+    items.push({
+      label: `$(versions) ${path.basename(dir)}/ — series of ${series.length} checkpoints`,
+      description: vscode.workspace.asRelativePath(dir),
+      detail: `${path.basename(series[0])} … ${path.basename(series.at(-1)!)}: collapse, hash or redundancy on each (trends over checkpoints or widths)`,
+      value: { uri: vscode.Uri.file(dir), series },
+    });
+  }
+  const picked = await vscode.window.showQuickPick(items, { title: 'Circuitscope: Run Analysis — model', placeHolder: 'Which checkpoint (or series of checkpoints)?', matchOnDescription: true });
   return orDismiss(picked).value;
 }
 
-async function pickAnalysis(s: Services, model: vscode.Uri): Promise<AnalysisInfo> {
+async function pickAnalysis(s: Services, model: vscode.Uri, series: boolean): Promise<AnalysisInfo> {
   infos ??= getEngine(s.context, s.output).run({ kind: 'listAnalyses' });
   const list = await infos.catch((e: unknown) => {
     infos = undefined;
     throw e;
   });
   const last = s.context.workspaceState.get<string>(`circuitscope.lastAnalysis:${model.fsPath}`);
-  const items = list.map((a): Pick<AnalysisInfo> => ({ label: a.name, description: a.description.split('(')[0].trim(), detail: `Data: ${a.dataHint}`, value: a }));
+  const items = list
+    .filter((a) => !series || SERIES_ANALYSES.has(a.name))
+    .map((a): Pick<AnalysisInfo> => ({ label: a.name, description: a.description.split('(')[0].trim(), detail: `Data: ${a.dataHint}`, value: a }));
   if (last) items.sort((a, b) => Number(b.value.name === last) - Number(a.value.name === last));
   const picked = await vscode.window.showQuickPick(items, { title: `Circuitscope: Run Analysis on ${path.basename(model.fsPath)}`, placeHolder: 'Which analysis?', matchOnDetail: true });
   return orDismiss(picked).value;
@@ -218,16 +245,30 @@ function seconds(ms: number): string {
 /** Runs one analysis with progress and cancel; saves and shows the result. Exported for the CLI-less tests. */
 export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<void> {
   const engine = getEngine(s.context, s.output);
-  const file = path.basename(req.model);
+  const file = req.models?.length ? `${path.basename(path.dirname(req.model))}/ (${req.models.length} checkpoints)` : path.basename(req.model);
   const title = `${req.analysis} on ${file}`;
   const budgetMb = vscode.workspace.getConfiguration('circuitscope').get<number>('memoryBudgetMB', 4096);
 
-  const est = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Circuitscope: estimating the cost of ${title}…`, cancellable: true }, (_p, token) => {
-    const ac = new AbortController();
-    token.onCancellationRequested(() => ac.abort());
-    return engine.run({ kind: 'estimateAnalysis', ...req }, { signal: ac.signal });
-  });
-  const estLine = `estimate for ${title}: peak ≈ ${mb(est.peakBytes)}, ≈ ${seconds(est.expectedMs)}, ${est.forwardPasses} forward passes${est.vjps ? `, ${est.vjps} VJPs` : ''} (budget ${budgetMb} MB)${est.notes.length ? `; ${est.notes.join('; ')}` : ''}`;
+  let est;
+  try {
+    est = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Circuitscope: estimating the cost of ${title}…`, cancellable: true }, (_p, token) => {
+      const ac = new AbortController();
+      token.onCancellationRequested(() => ac.abort());
+      return engine.run({ kind: 'estimateAnalysis', ...req }, { signal: ac.signal });
+    });
+  } catch (e) {
+    if (!(e instanceof EngineError && e.name === 'Cancelled')) throw e;
+    s.output.info(`${title}: cancelled while estimating its cost`);
+    ResultsPanel.progress({ type: 'runError', analysis: req.analysis, model: req.model, message: 'cancelled while estimating its cost', cancelled: true });
+    void vscode.window.showInformationMessage(`Circuitscope: ${title} was cancelled.`);
+    return;
+  }
+  // A series runs the same job once per checkpoint: the estimate is for one, the time for all.
+  const n = req.models?.length ?? 1;
+  est.expectedMs *= n;
+  est.forwardPasses *= n;
+  est.vjps *= n;
+  const estLine = `estimate for ${title}: peak ≈ ${mb(est.peakBytes)}, ≈ ${seconds(est.expectedMs)}, ${est.forwardPasses} forward passes${est.vjps ? `, ${est.vjps} VJPs` : ''} (budget ${budgetMb} MB)${n > 1 ? `, ${n} checkpoints` : ''}${est.notes.length ? `; ${est.notes.join('; ')}` : ''}`;
   s.output.info(estLine);
   if (est.peakBytes / 2 ** 20 > budgetMb) {
     const go = await vscode.window.showWarningMessage(
@@ -309,14 +350,17 @@ export async function runAnalysisCommand(s: Services, arg: unknown): Promise<voi
     return;
   }
   try {
-    const model = await pickModel(arg);
-    const info = await pickAnalysis(s, model);
+    const picked = await pickModel(arg);
+    const model = picked.uri;
+    // A series: layers are listed from its first checkpoint (they share the architecture).
+    const first = picked.series ? vscode.Uri.file(picked.series[0]) : model;
+    const info = await pickAnalysis(s, model, picked.series !== undefined);
     await s.context.workspaceState.update(`circuitscope.lastAnalysis:${model.fsPath}`, info.name);
-    const data = info.needsData ? await pickDataset(s, info, model) : undefined;
-    const layers = await pickLayers(s, info, model);
+    const data = info.needsData ? await pickDataset(s, info, first) : undefined;
+    const layers = await pickLayers(s, info, first);
     const options = await pickOptions(s, info);
     const batchSize = vscode.workspace.getConfiguration('circuitscope').get<number>('batchSize');
-    await runAnalysis(s, { analysis: info.name, model: model.fsPath, data, layers, options, batchSize });
+    await runAnalysis(s, { analysis: info.name, model: first.fsPath, models: picked.series, data, layers, options, batchSize });
   } catch (e) {
     if (e instanceof Dismissed) return;
     const msg = e instanceof Error ? e.message : String(e);
