@@ -144,7 +144,7 @@ done
 for t in $ANALYSES_THEMES; do
   [[ -n ${THEME_NAME[$t]:-} ]] || die "unknown theme $t (dark, light, hc)"
   write_settings "${THEME_NAME[$t]}"
-  rm -rf "$WS/.circuitscope"
+  rm -rf "$WS/.circuitscope" "$OUT/$t/analyses"
   mkdir -p "$OUT/$t"
   log "analyses flow: $t (${THEME_NAME[$t]})"
   if ! node "$REPO/scripts/e2e/analyses.mjs" --url "http://127.0.0.1:$PORT/?folder=$WS" --workspace "$WS" --out "$OUT/$t/analyses" \

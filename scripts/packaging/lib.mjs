@@ -304,6 +304,8 @@ export const REQUIRED_ENTRIES = [
   'extension/dist/extension.js',
   'extension/dist/worker.js',
   'extension/dist/webview.js',
+  'extension/dist/results.js',
+  'extension/dist/circuits.js',
   'extension/docs/screenshot-graph-dark.png',
   'extension/node_modules/onnxruntime-node/package.json',
   'extension/node_modules/onnxruntime-node/dist/index.js',
@@ -315,6 +317,7 @@ export const REQUIRED_ENTRIES = [
 export const FORBIDDEN_ENTRIES = [
   [/^extension\/(src|test|examples|scripts|out|test-output|\.e2e|\.ci|\.vscode|bin)\//, 'sources, tests, examples or tooling'],
   [/^extension\/dist\/cli\.js$/, 'the CLI bundle (not used by the extension)'],
+  [/^extension\/dist\/report\.js$/, 'the HTML report page (the CLI inlines it; not used by the extension)'],
   [/\.map$/, 'a source map in a production package'],
   [/\.(d\.[cm]?ts|[cm]?ts|tsx|tsbuildinfo)$/, 'TypeScript sources or declarations'],
   [/^extension\/node_modules\/.*\/(test|tests|__tests__|example|examples)\//, 'tests or examples of a dependency'],

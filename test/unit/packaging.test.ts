@@ -62,6 +62,8 @@ function goodEntries(os: string, arch: string): string[] {
     'extension/dist/extension.js',
     'extension/dist/worker.js',
     'extension/dist/webview.js',
+    'extension/dist/results.js',
+    'extension/dist/circuits.js',
     'extension/media/webview.css',
     'extension/docs/screenshot-graph-dark.png',
     'extension/node_modules/onnxruntime-node/package.json',
@@ -372,7 +374,7 @@ describe('packaging: the entries of a .vsix', () => {
     const v = verifyEntries(goodEntries('linux', 'x64'), 'linux-x64', { manifest: '<Identity TargetPlatform="linux-x64" />' });
     assert.deepEqual(v.errors, []);
     assert.equal(v.counts.native, 2);
-    assert.equal(v.counts.dist, 3);
+    assert.equal(v.counts.dist, 5);
     assert.equal(v.counts.packages, 3);
   });
 
@@ -394,6 +396,7 @@ describe('packaging: the entries of a .vsix', () => {
       'extension/examples/mlp/mlp.onnx',
       'extension/dist/worker.js.map',
       'extension/dist/cli.js',
+      'extension/dist/report.js',
       'extension/node_modules/onnxruntime-node/dist/index.d.ts',
       'extension/node_modules/onnxruntime-node/README.md',
       'extension/node_modules/esbuild/package.json',
@@ -408,6 +411,7 @@ describe('packaging: the entries of a .vsix', () => {
       /sources, tests, examples or tooling: extension\/examples\//,
       /source map .*worker\.js\.map/,
       /the CLI bundle/,
+      /the HTML report page/,
       /TypeScript sources or declarations: .*index\.d\.ts/,
       /README or changelog: .*onnxruntime-node\/README\.md/,
       /a devDependency is packaged: esbuild/,
