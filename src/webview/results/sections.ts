@@ -155,6 +155,24 @@ function yScaleFor(series: readonly LineSeries[]): 'linear' | 'log' {
   return spansDecades(series.filter((s) => !s.hidden).flatMap((s) => s.points.map((p) => p.y))) ? 'log' : 'linear';
 }
 
+/** A line chart of metrics over the models of a series (one line per field; y log when it spans decades unless `y` is given). */
+function seriesChart<R extends object & { model: string }>(
+  rows: readonly R[],
+  x: { xs: number[]; label: string; scale: 'log' | 'category'; categories?: string[] },
+  spec: { slug: string; title: string; fields: readonly string[]; variants: Record<string, string> | undefined; visible?: ReadonlySet<string>; y?: LineChartSpec['y'] },
+): LineChartSpec {
+  const { series, undefinedFields } = metricLines(rows, x.xs, rows.map((r) => r.model), spec.fields, spec.variants, spec.visible);
+  return {
+    kind: 'line',
+    slug: spec.slug,
+    title: spec.title,
+    note: undefinedNote(undefinedFields),
+    x: { label: x.label, scale: x.scale, categories: x.categories },
+    y: spec.y ?? { label: 'value', scale: yScaleFor(series) },
+    series,
+  };
+}
+
 function undefinedNote(fields: string[]): string | undefined {
   return fields.length ? `Not drawn (undefined for every model of this run): ${fields.join(', ')}.` : undefined;
 }
@@ -258,17 +276,7 @@ export function collapseSeriesSections(s: SeriesView<CollapseMetricsView>): Sect
   const v = s.variants;
   const x = seriesX(rows);
   const fields = COLLAPSE_FIELDS.filter((f) => !['classes', 'samples', 'dim'].includes(f));
-  const { series, undefinedFields } = metricLines(rows, x.xs, rows.map((r) => r.model), fields, v, COLLAPSE_SERIES_VISIBLE);
-  const chart: LineChartSpec = {
-    kind: 'line',
-    slug: 'metrics-over-checkpoints',
-    title: 'Collapse metrics over checkpoints',
-    note: undefinedNote(undefinedFields),
-    x: { label: x.label, scale: x.scale, categories: x.categories },
-    y: { label: 'value', scale: 'linear' },
-    series,
-  };
-  chart.y.scale = yScaleFor(series);
+  const chart = seriesChart(rows, x, { slug: 'metrics-over-checkpoints', title: 'Collapse metrics over checkpoints', fields, variants: v, visible: COLLAPSE_SERIES_VISIBLE });
   const cols = COLLAPSE_FIELDS.filter((f) => !COLLAPSE_OPTIONAL.has(f) || rows.some((r) => field(r, f) !== undefined));
   const table: TableSpec = {
     kind: 'table',
@@ -359,17 +367,15 @@ export function hashSeriesSections(s: SeriesView<HashMetricsView>): Section[] {
   const units = rows.map((r) => r.units);
   const distinctUnits = new Set(units).size === units.length && units.every((u) => u > 0);
   const x = distinctUnits ? { xs: units, label: 'units (coded width)', scale: 'log' as const, categories: undefined } : seriesX(rows);
-  const { series, undefinedFields } = metricLines(rows, x.xs, rows.map((r) => r.model), HASH_PHASE_FIELDS, v, new Set(HASH_PHASE_FIELDS.filter((f) => f !== 'networkAccuracyTrain')));
-  const chart: LineChartSpec = {
-    kind: 'line',
+  const chart = seriesChart(rows, x, {
     slug: 'phase',
     title: 'Phase chart',
-    note: undefinedNote(undefinedFields),
-    x: { label: x.label, scale: x.scale, categories: x.categories },
+    fields: HASH_PHASE_FIELDS,
+    variants: v,
+    visible: new Set(HASH_PHASE_FIELDS.filter((f) => f !== 'networkAccuracyTrain')),
     // Ratios and accuracies in [0, 1]: linear, as in the paper's phase plots (the log y toggle is there).
     y: { label: 'ratio / accuracy', scale: 'linear' },
-    series,
-  };
+  });
   const table: TableSpec = {
     kind: 'table',
     slug: 'series',
@@ -474,17 +480,7 @@ export function redundancySeriesSections(s: SeriesView<RedundancyMetricsView>): 
   const rows = sortSeries(s.series);
   const v = s.variants;
   const x = seriesX(rows);
-  const { series, undefinedFields } = metricLines(rows, x.xs, rows.map((r) => r.model), ['clones', 'criticalWidth'], v, undefined);
-  const chart: LineChartSpec = {
-    kind: 'line',
-    slug: 'clones-over-checkpoints',
-    title: 'Clones and critical width over checkpoints',
-    note: undefinedNote(undefinedFields),
-    x: { label: x.label, scale: x.scale, categories: x.categories },
-    y: { label: 'value', scale: 'linear' },
-    series,
-  };
-  chart.y.scale = yScaleFor(series);
+  const chart = seriesChart(rows, x, { slug: 'clones-over-checkpoints', title: 'Clones and critical width over checkpoints', fields: ['clones', 'criticalWidth'], variants: v });
   const fields = ['width', 'droppedConstantUnits', 'criticalWidth', 'clones', 'networkAccuracyTrain', 'networkAccuracyTest'] as const;
   const table: TableSpec = {
     kind: 'table',
