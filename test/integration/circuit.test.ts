@@ -123,9 +123,9 @@ describe('circuit discovery on the induction mechanism', () => {
     assert.ok(c.faithfulness !== null && c.faithfulness >= 0.8);
     for (const h of [...mechanism.previousTokenHeads, ...mechanism.inductionHeads]) assert.ok(c.heads.includes(id(h)), `the circuit lacks ${id(h)}`);
     assert.ok(c.fraction < 0.5);
-    // measured here: EAP-IG 0.85 on the top 50 (EAP 0.62): the floor guards against regressions, the
-    // acceptance target (0.9) is not reached on this model (see examples/README.md)
-    assert.ok(v.spearmanTop.eapIg >= 0.75, `EAP-IG Spearman ${v.spearmanTop.eapIg}`);
+    // measured here: EAP-IG 0.911 on the top 50 (EAP 0.582), the acceptance target being 0.9 (the example
+    // transformer is trained to stay out of saturation for this; examples/README.md)
+    assert.ok(v.spearmanTop.eapIg >= 0.9, `EAP-IG Spearman ${v.spearmanTop.eapIg}`);
     assert.ok(v.spearmanAll.eapIg > v.spearmanAll.eap);
     // every listed edge carries a score; circuit edges are marked
     assert.equal(r.edges.filter((e) => e.inCircuit).length, c.edgeCount);
