@@ -41,26 +41,27 @@ export async function ensureModel(s: Services, runId: string): Promise<string | 
   const run = s.store.get(runId);
   if (!run) return undefined;
   const model = s.store.modelOf(run);
+  let st: vscode.FileStat | undefined;
   try {
-    const st = await vscode.workspace.fs.stat(vscode.Uri.file(model));
-    if (st.type & vscode.FileType.Directory) {
-      // A checkpoint series: its rows name the files; the graph shown is the last checkpoint's.
-      const series = (run.envelope.result as { series?: { model: string }[] }).series;
-      const last = series?.at(-1)?.model;
-      if (!last) throw new Error(`${model} is a folder and the run lists no checkpoints`);
-      return path.join(model, last);
-    }
-    return model;
-  } catch (e) {
-    if (e instanceof Error && e.message.includes('is a folder')) throw e;
-    const pick = await vscode.window.showWarningMessage(
-      `Circuitscope: the run's model ${model} does not exist on this machine (was the run made elsewhere?).`,
-      'Choose the model file…',
-    );
-    if (!pick) return undefined;
-    const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: `Model for ${run.id}` });
-    if (!chosen?.[0]) return undefined;
-    s.store.setModel(run, chosen[0].fsPath);
-    return chosen[0].fsPath;
+    st = await vscode.workspace.fs.stat(vscode.Uri.file(model));
+  } catch {
+    // Not on this machine: asked for below.
   }
+  if (st && st.type & vscode.FileType.Directory) {
+    // A checkpoint series: its rows name the files; the graph shown is the last checkpoint's.
+    const series = (run.envelope.result as { series?: { model: string }[] }).series;
+    const last = series?.at(-1)?.model;
+    if (!last) throw new Error(`${model} is a folder and the run lists no checkpoints`);
+    return path.join(model, last);
+  }
+  if (st) return model;
+  const pick = await vscode.window.showWarningMessage(
+    `Circuitscope: the run's model ${model} does not exist on this machine (was the run made elsewhere?).`,
+    'Choose the model file…',
+  );
+  if (!pick) return undefined;
+  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: `Model for ${run.id}` });
+  if (!chosen?.[0]) return undefined;
+  s.store.setModel(run, chosen[0].fsPath);
+  return chosen[0].fsPath;
 }
