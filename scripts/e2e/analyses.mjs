@@ -54,10 +54,23 @@ async function accept(text, row = text) {
 
 /** "Circuitscope: Run Analysis…" through every quick pick, with the defaults. */
 async function startAnalysis(analysis, model, data, pick = model) {
-  await paletteCommand('Circuitscope: Run Analysis');
-  const title = await waitQuickTitle(/Run Analysis — model|Run Analysis on /);
-  if (/— model/.test(title)) await accept(pick);
-  await waitQuickTitle(new RegExp(`Run Analysis on ${model.replace('.', '\\.')}`));
+  const onModel = new RegExp(`Run Analysis on ${model.replace('.', '\\.')}`);
+  // The command takes the model of the active graph editor without asking. The extension host learns of a tab
+  // switch asynchronously, so right after a click on another tab it may still see the graph editor: then the
+  // pick is dismissed and the command run again (a few times) until it asks for the model we want.
+  for (let attempt = 1; ; attempt++) {
+    await paletteCommand('Circuitscope: Run Analysis');
+    const title = await waitQuickTitle(/Run Analysis — model|Run Analysis on /);
+    if (/— model/.test(title)) {
+      await accept(pick);
+      break;
+    }
+    if (onModel.test(title)) break;
+    if (attempt >= 5) throw new Error(`Run Analysis took the model of the active editor ("${title}") instead of asking for ${model}`);
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(1000 * attempt);
+  }
+  await waitQuickTitle(onModel);
   await accept(analysis);
   await waitQuickTitle(new RegExp(`${analysis} — dataset`));
   await accept(data);
@@ -166,7 +179,9 @@ try {
 
   // 1b. Neural collapse over a checkpoint series (a folder of epochs): NC metrics over checkpoints, log axis.
   //     (From the results tab: with a model's graph editor active, Run Analysis takes that model without asking.)
-  await page.locator('.tabs-container .tab', { hasText: 'Circuitscope Results' }).first().click();
+  const resultsTab = page.locator('.tabs-container .tab', { hasText: 'Circuitscope Results' }).first();
+  await resultsTab.click();
+  await page.waitForFunction(() => [...document.querySelectorAll('.tabs-container .tab.active')].some((t) => t.textContent.includes('Circuitscope Results')), null, { timeout: TIMEOUT, polling: 100 });
   await runAndCheck('collapse', 'series', 'fmnist.npz', async (f, env) => {
     if (env.result.series?.length !== 4) throw new Error(`collapse series: expected 4 rows in the saved run, found ${env.result.series?.length}`);
     const x = await f.evaluate(() => [...document.querySelectorAll('#results figure.chart[data-chart] svg')].map((s) => s.textContent).join(' '));
