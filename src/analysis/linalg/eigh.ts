@@ -1,7 +1,7 @@
 import { LinalgError } from './errors';
 import { assertFinite, assertShape, type RealArray } from './matrix';
-import { EIGH_WASM_BASE64 } from './wasm/eighWasm';
-import type { WasmApi, WasmMemory } from './wasm/webassembly';
+import { newLinalgInstance } from './wasm/instance';
+import type { WasmMemory } from './wasm/webassembly';
 
 /** Result of {@link eigh}. */
 export interface EighResult {
@@ -117,29 +117,22 @@ interface Kernel {
 /** Instances whose memory exceeds this are dropped after use (WebAssembly memory cannot shrink). */
 const KEEP_MEMORY_BYTES = 160 * 2 ** 20;
 
-let wasmModule: object | null | undefined; // undefined: not tried yet; null: unavailable
 let wasmKernel: Kernel | null = null;
 
 function kernel(): Kernel | null {
   if (wasmKernel !== null) return wasmKernel;
-  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  try {
-    if (wasmModule === undefined) wasmModule = api === undefined ? null : new api.Module(decodeBase64(EIGH_WASM_BASE64));
-    if (wasmModule === null || api === undefined) return null;
-    const x = new api.Instance(wasmModule, {}).exports;
-    wasmKernel = {
-      memory: x.memory as WasmMemory,
-      prepare: x.eigh_prepare as (n: number) => number,
-      run: x.eigh_run as (n: number) => number,
-      tridiag: x.eigh_tridiag as (n: number) => number,
-      values: x.eigh_values as () => number,
-      diag: x.eigh_diag as () => number,
-      offdiag: x.eigh_offdiag as () => number,
-    };
-  } catch {
-    wasmModule = null; // e.g. a browser main thread that refuses synchronous compilation
-    wasmKernel = null;
-  }
+  const instance = newLinalgInstance();
+  if (instance === null) return null;
+  const x = instance.exports;
+  wasmKernel = {
+    memory: x.memory as WasmMemory,
+    prepare: x.eigh_prepare as (n: number) => number,
+    run: x.eigh_run as (n: number) => number,
+    tridiag: x.eigh_tridiag as (n: number) => number,
+    values: x.eigh_values as () => number,
+    diag: x.eigh_diag as () => number,
+    offdiag: x.eigh_offdiag as () => number,
+  };
   return wasmKernel;
 }
 
@@ -203,26 +196,6 @@ function tridiagonalizeByWasm(a: RealArray, n: number, exponent: number): { d: F
   } finally {
     release(k);
   }
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-
-function decodeBase64(text: string): Uint8Array {
-  const map = new Uint8Array(128);
-  for (let i = 0; i < 64; i++) map[B64.charCodeAt(i)] = i;
-  let len = text.length;
-  while (len > 0 && text[len - 1] === '=') len--;
-  const out = new Uint8Array((len * 3) >> 2);
-  let o = 0, acc = 0, bits = 0;
-  for (let i = 0; i < len; i++) {
-    acc = (acc << 6) | map[text.charCodeAt(i)];
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 255;
-    }
-  }
-  return out;
 }
 
 // ---- TypeScript path ------------------------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 import { LinalgError } from './errors';
 import { assertShape, type RealArray } from './matrix';
+import { newLinalgInstance } from './wasm/instance';
+import type { WasmMemory } from './wasm/webassembly';
 
-// All products go through one engine: C[i][j] += Σ_p Â(i, p) · B̂(j, p), where Â and B̂ are "k-contiguous" views
+// Large products run in WebAssembly (see "WebAssembly path" below); the TypeScript engine here is the fallback and
+// the reference. All TypeScript products go through one engine: C[i][j] += Σ_p Â(i, p) · B̂(j, p), where Â and B̂ are "k-contiguous" views
 // of the operands. Each operand is copied block by block into a float64 panel whose rows are contiguous in p
 // (rows of A for A·…, columns of A for Aᵀ·…), zero-padded to a multiple of 4 rows. A 4×4 register-blocked
 // micro-kernel then computes 16 dot products at once (8 loads per 16 multiply-adds), which measured ≈ 3 GFLOP/s
@@ -138,6 +141,154 @@ function syrkNT(n: number, k: number, pack: Packer, g: Float64Array): void {
   }
 }
 
+// ---- WebAssembly path ----------------------------------------------------------------------------------------------
+// From WASM_MIN_WORK multiply-adds up, the products run in the SIMD WebAssembly kernel of wasm/eigh.c (its GEMM:
+// packed panels, 4×4 f64x2 register tiles; measured ≈ 16 GFLOP/s on this class of machine against ≈ 3 for the
+// TypeScript micro-kernel above). The operands are copied into the instance's memory in blocks of the shared
+// dimension so that it stays under WASM_MAX_BYTES; the sums are the same float64 multiplies and adds (no fused
+// multiply-add), in a different order, so results agree with the TypeScript path to round-off. Where WebAssembly is
+// unavailable, or an output alone would not fit, the TypeScript path runs.
+
+/** From this many multiply-adds (m·n·k) up, products use the WebAssembly kernel when it is available. */
+export const WASM_MIN_WORK = 1 << 15;
+/** The most memory one product may lay out in the WebAssembly instance. */
+const WASM_MAX_BYTES = 256 * 2 ** 20;
+/** Instances whose memory exceeds this are dropped after use (WebAssembly memory cannot shrink). */
+const KEEP_MEMORY_BYTES = 128 * 2 ** 20;
+
+interface GemmKernel {
+  memory: WasmMemory;
+  prepare(na: number, nb: number, nc: number): number;
+  b(): number;
+  c(): number;
+  run(m: number, n: number, k: number, ars: number, acs: number, brs: number, bcs: number, lower: number): number;
+}
+
+let gemmKernel: GemmKernel | null | undefined; // undefined: not tried yet; null: unavailable
+
+function wasmGemmKernel(): GemmKernel | null {
+  if (gemmKernel !== undefined) return gemmKernel;
+  const instance = newLinalgInstance();
+  if (instance === null) return (gemmKernel = null);
+  const x = instance.exports;
+  gemmKernel = {
+    memory: x.memory as WasmMemory,
+    prepare: x.gemm_prepare as GemmKernel['prepare'],
+    b: x.gemm_b as GemmKernel['b'],
+    c: x.gemm_c as GemmKernel['c'],
+    run: x.gemm_run as GemmKernel['run'],
+  };
+  return gemmKernel;
+}
+
+/** Whether the WebAssembly products can run here. */
+export function gemmWasmAvailable(): boolean {
+  return wasmGemmKernel() !== null;
+}
+
+/** One product C = op(A)·op(B) (+ C when accumulating), op(A) m×k, op(B) k×n. */
+interface Product {
+  m: number;
+  n: number;
+  k: number;
+  /** A as stored: m×k, or k×m when `at` (op(A) = Aᵀ). */
+  a: RealArray;
+  at: boolean;
+  /** B as stored: k×n, or n×k when `bt` (op(B) = Bᵀ). */
+  b: RealArray;
+  bt: boolean;
+  /** m×n output; added into when `accumulate`, else overwritten. */
+  c: Float64Array;
+  accumulate: boolean;
+  /** m = n and C symmetric: compute the lower triangle only and mirror it (exactly symmetric output). */
+  symmetric: boolean;
+}
+
+/** Copies rows [p0, p1) of the `cols`-wide row-major `src` (contiguous) or its columns [p0, p1) into `dst`. */
+function copyBlock(dst: Float64Array, src: RealArray, rows: number, cols: number, p0: number, p1: number, byRows: boolean): void {
+  if (byRows || p1 - p0 === cols) {
+    dst.set(byRows ? src.subarray(p0 * cols, p1 * cols) : src.subarray(0, rows * cols));
+    return;
+  }
+  const kb = p1 - p0;
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * cols + p0, r * cols + p1), r * kb);
+}
+
+/**
+ * Runs a product in the WebAssembly kernel; false when it cannot (no WebAssembly, the output alone too large, the
+ * memory cannot grow, a trap), and then nothing was written to `c`. `maxBytes` is for tests of the blocking.
+ */
+function productByWasm(p: Product, maxBytes = WASM_MAX_BYTES): boolean {
+  const { m, n, k, a, b, c } = p;
+  const kern = wasmGemmKernel();
+  if (kern === null) return false;
+  const budget = Math.floor(maxBytes / 8) - m * n;
+  const kb = Math.min(k, Math.floor(budget / Math.max(1, m + n)));
+  if (kb < Math.min(k, 16)) return false;
+  try {
+    const ptrA = kern.prepare(m * kb, kb * n, m * n) >>> 0;
+    if (ptrA === 0) return false;
+    const buf = kern.memory.buffer;
+    const A = new Float64Array(buf, ptrA, m * kb), B = new Float64Array(buf, kern.b() >>> 0, kb * n), C = new Float64Array(buf, kern.c() >>> 0, m * n);
+    if (p.accumulate) C.set(c);
+    else C.fill(0);
+    for (let p0 = 0; p0 < k; p0 += kb) {
+      const p1 = Math.min(k, p0 + kb), w = p1 - p0;
+      // op(A) block (m × w): Aᵀ's rows p0..p1 are contiguous (ars = 1, acs = m); A's are row segments (ars = w).
+      copyBlock(A, a, p.at ? k : m, p.at ? m : k, p0, p1, p.at);
+      // op(B) block (w × n): B's rows are contiguous (brs = n, bcs = 1); Bᵀ's are row segments (brs = 1, bcs = w).
+      copyBlock(B, b, p.bt ? n : k, p.bt ? k : n, p0, p1, !p.bt);
+      const rc = kern.run(m, n, w, p.at ? 1 : w, p.at ? m : 1, p.bt ? 1 : n, p.bt ? w : 1, p.symmetric ? 1 : 0);
+      if (rc !== 0) return false;
+    }
+    if (!p.symmetric) c.set(C);
+    else {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j <= i; j++) {
+          const v = C[i * n + j];
+          c[i * n + j] = v;
+          c[j * n + i] = v;
+        }
+      }
+    }
+    return true;
+  } catch {
+    gemmKernel = null; // a trap: start from a fresh instance next time
+    return false;
+  } finally {
+    if (gemmKernel && gemmKernel.memory.buffer.byteLength > KEEP_MEMORY_BYTES) gemmKernel = undefined;
+  }
+}
+
+/** The TypeScript path of a product (the reference the WebAssembly path is tested against). */
+function productByJs(p: Product): void {
+  const { m, n, k, a, b, c } = p;
+  if (!p.accumulate) c.fill(0);
+  const packA = p.at ? colPacker(a, m) : rowPacker(a, k);
+  if (p.symmetric) syrkNT(m, k, packA, c);
+  else gemmNT(m, n, k, packA, p.bt ? rowPacker(b, k) : colPacker(b, n), c);
+}
+
+function product(p: Product): void {
+  if (p.m * p.n * p.k >= WASM_MIN_WORK && productByWasm(p)) return;
+  productByJs(p);
+}
+
+/**
+ * For tests: C = op(A)·op(B) by one path ('js', or 'wasm' with an optional memory cap that forces blocking of the
+ * shared dimension). Throws when the WebAssembly path cannot run.
+ */
+export function gemmWith(
+  path: 'js' | 'wasm', a: RealArray, at: boolean, b: RealArray, bt: boolean, m: number, k: number, n: number,
+  opts: { c?: Float64Array; symmetric?: boolean; maxBytes?: number } = {},
+): Float64Array {
+  const c = opts.c ?? new Float64Array(m * n);
+  const p: Product = { m, n, k, a, at, b, bt, c, accumulate: opts.c !== undefined, symmetric: opts.symmetric ?? false };
+  if (path === 'js') productByJs(p);
+  else if (!productByWasm(p, opts.maxBytes)) throw new LinalgError('gemm', 'the WebAssembly kernel is unavailable or could not lay out the product');
+  return c;
+}
+
 function checkOut(op: string, out: Float64Array, rows: number, cols: number): void {
   if (!(out instanceof Float64Array)) throw new LinalgError(op, 'expected a Float64Array accumulator', 'out');
   assertShape(op, 'out', out, rows, cols);
@@ -151,7 +302,7 @@ export function matmul(a: RealArray, b: RealArray, m: number, k: number, n: numb
   assertShape('matmul', 'a', a, m, k);
   assertShape('matmul', 'b', b, k, n);
   const c = new Float64Array(m * n);
-  gemmNT(m, n, k, rowPacker(a, k), colPacker(b, n), c);
+  product({ m, n, k, a, at: false, b, bt: false, c, accumulate: false, symmetric: false });
   return c;
 }
 
@@ -163,7 +314,7 @@ export function matmulABt(a: RealArray, b: RealArray, m: number, k: number, n: n
   assertShape('matmulABt', 'a', a, m, k);
   assertShape('matmulABt', 'b', b, n, k);
   const c = new Float64Array(m * n);
-  gemmNT(m, n, k, rowPacker(a, k), rowPacker(b, k), c);
+  product({ m, n, k, a, at: false, b, bt: true, c, accumulate: false, symmetric: false });
   return c;
 }
 
@@ -175,7 +326,7 @@ export function matmulAtB(a: RealArray, b: RealArray, k: number, m: number, n: n
   assertShape('matmulAtB', 'a', a, k, m);
   assertShape('matmulAtB', 'b', b, k, n);
   const c = new Float64Array(m * n);
-  gemmNT(m, n, k, colPacker(a, m), colPacker(b, n), c);
+  product({ m, n, k, a, at: true, b, bt: false, c, accumulate: false, symmetric: false });
   return c;
 }
 
@@ -187,7 +338,7 @@ export function matmulAtB(a: RealArray, b: RealArray, k: number, m: number, n: n
 export function gram(a: RealArray, rows: number, d: number): Float64Array {
   assertShape('gram', 'a', a, rows, d);
   const g = new Float64Array(d * d);
-  syrkNT(d, rows, colPacker(a, d), g);
+  product({ m: d, n: d, k: rows, a, at: true, b: a, bt: false, c: g, accumulate: false, symmetric: true });
   return g;
 }
 
@@ -202,7 +353,7 @@ export function gram(a: RealArray, rows: number, d: number): Float64Array {
 export function syrkAccumulate(g: Float64Array, x: RealArray, rows: number, d: number): void {
   checkOut('syrkAccumulate', g, d, d);
   assertShape('syrkAccumulate', 'x', x, rows, d);
-  syrkNT(d, rows, colPacker(x, d), g);
+  product({ m: d, n: d, k: rows, a: x, at: true, b: x, bt: false, c: g, accumulate: true, symmetric: true });
 }
 
 /**
@@ -216,7 +367,7 @@ export function crossAccumulate(
   checkOut('crossAccumulate', c, dx, dy);
   assertShape('crossAccumulate', 'x', x, rows, dx);
   assertShape('crossAccumulate', 'y', y, rows, dy);
-  gemmNT(dx, dy, rows, colPacker(x, dx), colPacker(y, dy), c);
+  product({ m: dx, n: dy, k: rows, a: x, at: true, b: y, bt: false, c, accumulate: true, symmetric: false });
 }
 
 /**

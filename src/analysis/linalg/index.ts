@@ -1,5 +1,7 @@
 /**
- * Float64 dense linear algebra for the analyses: pure TypeScript on typed arrays, no runtime imports.
+ * Float64 dense linear algebra for the analyses: TypeScript on typed arrays, with the eigensolver and large products
+ * in an embedded SIMD WebAssembly module (wasm/eigh.c; the TypeScript paths run where WebAssembly is unavailable).
+ * No runtime imports.
  * Matrices are row-major typed arrays with their dimensions passed alongside (see `matrix.ts`).
  */
 export { LinalgError } from './errors';

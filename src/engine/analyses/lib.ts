@@ -142,6 +142,37 @@ function tfjs(): Promise<typeof tfjsModule> {
 
 /** Jacobian rows of an M′ pass up to this size are kept and replayed for the LIB edges instead of new VJPs. */
 const CACHE_BYTES = 256 * 2 ** 20;
+/**
+ * Float32 activations staged per node layer before one onnxruntime moments call: a few large calls instead of one
+ * per batch (each call returns a d×d partial Gram that is added in JS; per 256-row batch that addition cost as much
+ * as a third of the kernel's time on the 785-wide MLP input). onnxruntime's float64 copies of a full stage need ≈ 6×
+ * this transiently.
+ */
+const MOMENT_STAGE_BYTES = 8 * 2 ** 20;
+
+/** Rows of one node layer's activations waiting for a moments call. */
+class MomentStage {
+  rows = 0;
+  private readonly buf: Float32Array;
+
+  constructor(readonly width: number, batchRows: number) {
+    const cap = Math.max(batchRows, Math.floor(MOMENT_STAGE_BYTES / (4 * width)));
+    this.buf = new Float32Array(cap * width);
+  }
+
+  fits(rows: number): boolean {
+    return (this.rows + rows) * this.width <= this.buf.length;
+  }
+
+  push(x: Float32Array, rows: number): void {
+    this.buf.set(x.subarray(0, rows * this.width), this.rows * this.width);
+    this.rows += rows;
+  }
+
+  staged(): Float32Array {
+    return this.buf.subarray(0, this.rows * this.width);
+  }
+}
 
 /** Mulberry32: deterministic ±1 sources. */
 function signs(seed: number): () => number {
@@ -209,6 +240,7 @@ class LibRun {
   /** Pass 1: moments of every node layer (float64) and E[ggᵀ] of every closed-form section's gates. */
   async moments(): Promise<void> {
     const useOrt = this.opts.kernels === 'ort';
+    const stages: MomentStage[] = [];
     this.samples = await this.pass('moments', async (b) => {
       for (let l = 0; l < this.names.length; l++) {
         const { x, T, w } = activations(b.tensors[this.names[l]], this.names[l], b.count);
@@ -220,9 +252,14 @@ class LibRun {
         const rows = b.count * T;
         const m = this.layers[l].moments;
         if (useOrt) {
-          const shift = m.ensureShift(x, rows);
-          const { sum, gram } = await this.kernels.moments(x, rows, w, shift);
-          m.addPartial(sum, gram, rows);
+          m.ensureShift(x, rows);
+          stages[l] ??= new MomentStage(w, rows);
+          if (!stages[l].fits(rows)) await this.flushMoments(l, stages[l]);
+          if (stages[l].fits(rows)) stages[l].push(x, rows);
+          else {
+            const { sum, gram } = await this.kernels.moments(x, rows, w, m.shift!);
+            m.addPartial(sum, gram, rows);
+          }
         } else m.add(x, rows);
       }
       this.sections.forEach((s, l) => {
@@ -237,6 +274,7 @@ class LibRun {
       });
       throwIfAborted(this.ctx.signal);
     });
+    for (let l = 0; l < stages.length; l++) if (stages[l]) await this.flushMoments(l, stages[l]);
     if (!this.samples) throw new JobInputError('the dataset has no samples in the requested range');
     const rows = this.samples * this.positions;
     for (const e of this.egg) if (e) for (let i = 0; i < e.length; i++) e[i] /= rows;
@@ -245,6 +283,15 @@ class LibRun {
         throw new JobInputError(`section '${s.from}' → '${s.to}': weights are ${s.h}×${s.w} but the activations have widths ${this.layers[l].w} → ${this.layers[l + 1].w}`);
       }
     });
+  }
+
+  /** One onnxruntime moments call on the rows staged for node layer l, added to its accumulator. */
+  private async flushMoments(l: number, stage: MomentStage): Promise<void> {
+    if (!stage.rows) return;
+    const m = this.layers[l].moments;
+    const { sum, gram } = await this.kernels.moments(stage.staged(), stage.rows, stage.width, m.shift!);
+    m.addPartial(sum, gram, stage.rows);
+    stage.rows = 0;
   }
 
   /** Directions of the next layer that carry a Jacobian (the constant direction of a folded basis has none). */
@@ -754,7 +801,10 @@ async function estimateLib(req: AnalysisRequest, ctx: JobContext): Promise<CostE
   const rowsPerBatch = batchSize * T;
   const d2 = widths.reduce((a, w) => a + (w + 1) * (w + 1), 0);
   const pcaEdgeBytes = widths.slice(1).reduce((a, w, i) => a + (w + 1) * (widths[i] + 1) * 8, 0);
-  const peakBytes = 2 * model.graph.fileBytes + 3 * d2 * 8 + 2 * pcaEdgeBytes + rowsPerBatch * widths.reduce((a, w) => a + w, 0) * 12 + (32 << 20);
+  // Moment stages (one per node layer) plus onnxruntime's float64 copies of the largest during its call.
+  const stages = widths.map((w) => Math.max(rowsPerBatch * w * 4, MOMENT_STAGE_BYTES));
+  const stageBytes = opts.kernels === 'ort' ? stages.reduce((a, b) => a + b, 0) + 6 * Math.max(...stages) : 0;
+  const peakBytes = 2 * model.graph.fileBytes + 3 * d2 * 8 + 2 * pcaEdgeBytes + rowsPerBatch * widths.reduce((a, w) => a + w, 0) * 12 + stageBytes + (32 << 20);
   // Rough rates measured on a shared 2-core machine: JS eigh ≈ 9n³ flops at 1.5 GFLOP/s; ORT float64 GEMM ≈ 5 GFLOP/s.
   const eighMs = widths.slice(0, -1).reduce((a, w) => a + (9 * w ** 3) / 1.5e6, 0);
   let edgeFlops = 0;

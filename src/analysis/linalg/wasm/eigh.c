@@ -279,6 +279,45 @@ static void gemm(int m, int n, int k, double alpha, const double *A, long ars, l
 }
 
 /* ------------------------------------------------------------------------------------------------------------ */
+/* GEMM entry points for ../gemm.ts. That file runs them in an instance of its own (this layout replaces the      */
+/* eigensolver's; gemm_prepare marks it gone so an eigh_run on the same instance refuses instead of misreading).  */
+
+static double *g_ga, *g_gb, *g_gc;
+
+/*
+ * Lays out A (na doubles), B (nb), C (nc) and the packing buffers, growing the memory as needed. Returns A's byte
+ * offset (B and C at gemm_b(), gemm_c()), or 0 when the memory cannot grow.
+ */
+__attribute__((export_name("gemm_prepare"))) size_t gemm_prepare(int na, int nb, int nc) {
+  size_t top = (size_t)&__heap_base;
+  g_ga = (double *)bump(&top, (size_t)na * 8);
+  g_gb = (double *)bump(&top, (size_t)nb * 8);
+  g_gc = (double *)bump(&top, (size_t)nc * 8);
+  g_pack_a = (double *)bump(&top, (size_t)MC * KC * 8);
+  g_pack_b = (double *)bump(&top, (size_t)KC * NC * 8);
+  g_n = -1;
+  size_t have = __builtin_wasm_memory_size(0) * 65536ul;
+  if (top > have) {
+    size_t pages = (top - have + 65535) / 65536;
+    if (__builtin_wasm_memory_grow(0, pages) == (size_t)-1) return 0;
+  }
+  return (size_t)g_ga;
+}
+__attribute__((export_name("gemm_b"))) size_t gemm_b(void) { return (size_t)g_gb; }
+__attribute__((export_name("gemm_c"))) size_t gemm_c(void) { return (size_t)g_gc; }
+
+/*
+ * C (m x n, row-major) += A B with A(i,p) = A[i*ars + p*acs], B(p,j) = B[p*brs + j*bcs], on the buffers laid out by
+ * gemm_prepare. lower != 0 (m == n): only the tiles that meet the lower triangle j <= i are computed; the caller
+ * reads that triangle. Products and sums are float64 multiplies and adds (no fused multiply-add), as in gemm.ts.
+ */
+__attribute__((export_name("gemm_run"))) int gemm_run(int m, int n, int k, int ars, int acs, int brs, int bcs, int lower) {
+  if (m < 0 || n < 0 || k < 0 || (lower && m != n)) return -2;
+  gemm(m, n, k, 1.0, g_ga, ars, acs, g_gb, brs, bcs, g_gc, n, lower);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------------ */
 /* 1. Tridiagonalisation                                                                                         */
 
 /* out[0..i) = A[0..i, 0..i] v for the symmetric leading block stored in the lower triangle (row stride lda). Rows
