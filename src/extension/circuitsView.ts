@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { assertNever, type CircuitsToHost, type HostToCircuits } from '../shared/protocol';
 import { hasCircuitGraph } from '../shared/runs';
@@ -65,9 +64,7 @@ export class CircuitsViewProvider implements vscode.WebviewViewProvider {
           this.push();
           break;
         case 'export': {
-          const run = this.shown ? this.s.store.get(this.shown) : undefined;
-          const folder = run?.savedTo ? vscode.Uri.file(path.dirname(run.savedTo)) : this.s.store.folders()[0];
-          await saveExport(this.s, m, folder);
+          await saveExport(this.s, m, m.runId ?? this.shown);
           break;
         }
         case 'reveal':

@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { assertNever, type HostToResults, type ResultsToHost } from '../shared/protocol';
 import { graphWebviewOptions, webviewHtml } from './graphHtml';
@@ -75,9 +74,7 @@ export class ResultsPanel implements vscode.Disposable {
           for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
           break;
         case 'export': {
-          const run = s.store.all().at(-1);
-          const folder = run?.savedTo ? vscode.Uri.file(path.dirname(run.savedTo)) : s.store.folders()[0];
-          const file = await saveExport(s, m, folder);
+          const file = await saveExport(s, m, m.runId ?? s.store.all().at(-1)?.id);
           if (file) this.post({ type: 'exported', file });
           break;
         }

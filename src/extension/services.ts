@@ -25,8 +25,13 @@ const FILTERS: Record<ExportRequest['format'], Record<string, string[]>> = {
   png: { 'PNG image': ['png'] },
 };
 
-/** Asks where to save a view's export (default: beside the saved runs) and writes it. Returns the path, or undefined when dismissed. */
-export async function saveExport(s: Services, req: ExportRequest, folder: vscode.Uri): Promise<string | undefined> {
+/**
+ * Asks where to save a view's export and writes it. The dialog opens in the folder run `runId` was saved to (the run
+ * the view shows), else the first results folder. Returns the path, or undefined when dismissed.
+ */
+export async function saveExport(s: Services, req: ExportRequest, runId: string | undefined): Promise<string | undefined> {
+  const run = runId ? s.store.get(runId) : undefined;
+  const folder = run?.savedTo ? vscode.Uri.file(path.dirname(run.savedTo)) : s.store.folders()[0];
   const name = path.basename(req.fileName).replace(/[^A-Za-z0-9._-]+/g, '_') || `export.${req.format}`;
   const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(folder, name), filters: FILTERS[req.format], title: `Export ${req.format.toUpperCase()}` });
   if (!target) return undefined;

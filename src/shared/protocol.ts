@@ -53,6 +53,8 @@ export interface ExportRequest {
   /** Suggested file name, e.g. `collapse-mlp-nc-over-layers.svg`. */
   fileName: string;
   content: string | Uint8Array;
+  /** The run the content comes from: the save dialog opens in the folder that run was saved to. */
+  runId?: string;
 }
 
 export type ResultsToHost =

@@ -810,7 +810,7 @@ export function mountCircuits(root: HTMLElement, bridge: Bridge<CircuitsToHost, 
       content = new Uint8Array(await blob.arrayBuffer());
     } else if (format === 'svg') content = svgScene();
     else content = jsonExport();
-    bridge.post({ type: 'export', format, fileName, content });
+    bridge.post({ type: 'export', format, fileName, content, runId: current.run.id });
   }
 
   // ------------------------------------------------------------------------------------------ page events

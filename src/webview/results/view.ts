@@ -91,7 +91,7 @@ export function mountResults(root: HTMLElement, bridge: Bridge<ResultsToHost, Ho
   function exportFile(format: ExportRequest['format'], what: string, content: string | Uint8Array): void {
     if (!shownRun) return;
     const e = shownRun.envelope;
-    post({ type: 'export', format, fileName: exportFileName(e.analysis, e.model, what, format), content });
+    post({ type: 'export', format, fileName: exportFileName(e.analysis, e.model, what, format), content, runId: shownRun.id });
   }
 
   // ---------------------------------------------------------------------------------------- switcher
