@@ -192,7 +192,8 @@ try {
   // 2. Hash codes and 3. redundancy (with neuron groups in the side panel).
   await runAndCheck('hash', 'mlp.onnx', 'fmnist.npz', async (_f, env, c) => {
     if (!c.text.includes(String(env.result.codeBits))) throw new Error(`hash: the panel does not show codeBits = ${env.result.codeBits}`);
-  }, 0); // one model: tables only (the phase chart needs a width sweep or a checkpoint series)
+    if (!c.chartNames.includes('redundancy-by-sample-size')) throw new Error(`hash: no sample-size chart (sampleSizes defaults to 'auto'), found ${JSON.stringify(c.chartNames)}`);
+  }); // one model: the phase chart's sample-size axis (the width axis needs a sweep or a checkpoint series)
   const red = await runAndCheck('redundancy', 'mlp.onnx', 'fmnist.npz', async (_f, env, c) => {
     if (!c.text.includes(String(env.result.criticalWidth))) throw new Error(`redundancy: the panel does not show criticalWidth = ${env.result.criticalWidth}`);
   });

@@ -143,6 +143,20 @@ function checkLabels(labels: Int32Array, rows: number, classes: number, split: s
  * Redundancy ratios and probe accuracies of activation codes.
  * @throws RangeError on mismatched labels, labels out of range, or train/test codes of different widths.
  */
+/** The smallest sample size {@link autoSampleSizes} goes down to. */
+export const AUTO_SAMPLE_SIZE_MIN = 100;
+
+/**
+ * The sample-size axis of the phase chart when none is given: n, n/2, n/4, … (rounded down) while at least
+ * {@link AUTO_SAMPLE_SIZE_MIN}, at most 8 sizes, ascending. Fewer than that many samples: just [n] (n ≥ 1).
+ */
+export function autoSampleSizes(n: number): number[] {
+  if (!(n >= 1)) return [];
+  const out = [Math.floor(n)];
+  while (out.length < 8 && Math.floor(out[0] / 2) >= AUTO_SAMPLE_SIZE_MIN) out.unshift(Math.floor(out[0] / 2));
+  return out;
+}
+
 export function hashCodeAnalysis(input: HashInput, opts: HashOptions = {}): HashMetrics {
   const { classes } = input;
   const warnings: string[] = [];

@@ -139,6 +139,11 @@ describe('analyses I against the independent reference', () => {
     const r = env.result as Row;
     compareHash(r, ref.hash['mlp/mlp.onnx'], 'mlp.onnx');
     assert.deepEqual((r.activations as Row[]).map((a) => [a.op, a.units, a.piecewiseLinear]), [['Relu', 128, true], ['Relu', 128, true]]);
+    // sampleSizes defaults to 'auto': 5000 training samples halved down to 100; the full size repeats the headline.
+    const bySize = r.bySampleSize as Row[];
+    assert.deepEqual(bySize.map((b) => b.samples), [156, 312, 625, 1250, 2500, 5000]);
+    assert.equal(bySize.at(-1)!.redundancyRatio, r.redundancyRatioTrain);
+    for (let i = 1; i < bySize.length; i++) assert.ok((bySize[i].distinct as number) >= (bySize[i - 1].distinct as number), 'distinct codes cannot fall as samples are added');
   });
 
   it('hash phase chart over the width sweep: ratio ≈ 1 → ≈ 0 while the probes rise', async () => {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CodeBuilder, hashCodeAnalysis } from '../../src/analysis/hashCodes';
+import { autoSampleSizes, CodeBuilder, hashCodeAnalysis } from '../../src/analysis/hashCodes';
 import { getBit } from '../../src/analysis/stats/bits';
 import { mulberry32 } from '../../src/analysis/stats/random';
 
@@ -59,6 +59,15 @@ describe('hash codes', () => {
     ]);
     assert.equal(m.kmeansAccuracyTrain, null);
     assert.equal(typeof m.knnAccuracy, 'number');
+  });
+
+  it("'auto' sample sizes halve from n down to 100, at most 8, ascending", () => {
+    assert.deepEqual(autoSampleSizes(5000), [156, 312, 625, 1250, 2500, 5000]);
+    assert.deepEqual(autoSampleSizes(200), [100, 200]);
+    assert.deepEqual(autoSampleSizes(199), [199]);
+    assert.deepEqual(autoSampleSizes(60), [60]);
+    assert.deepEqual(autoSampleSizes(60000), [468, 937, 1875, 3750, 7500, 15000, 30000, 60000]);
+    assert.deepEqual(autoSampleSizes(0), []);
   });
 
   it('informative codes give high probe accuracies; noise gives chance', () => {

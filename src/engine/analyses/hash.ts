@@ -3,7 +3,7 @@
  * ratios and probe accuracies; over several models (a width sweep or a checkpoint series) one row per model —
  * the data of the activation hash phase chart. See src/analysis/hashCodes.ts.
  */
-import { CodeBuilder, HASH_VARIANTS, hashCodeAnalysis, type HashMetrics } from '../../analysis/hashCodes';
+import { AUTO_SAMPLE_SIZE_MIN, autoSampleSizes, CodeBuilder, HASH_VARIANTS, hashCodeAnalysis, type HashMetrics } from '../../analysis/hashCodes';
 import type { AnalysisRequest } from '../../shared/analysis';
 import type { JobContext } from '../capture';
 import { JobInputError, throwIfAborted } from '../errors';
@@ -45,7 +45,7 @@ const OPTIONS = [
   { name: 'kmeansInit', type: 'integer' as const, default: 10, description: 'K-means restarts (k-means++), the lowest inertia is kept' },
   { name: 'knnK', type: 'integer' as const, default: 9, description: 'neighbours of the Hamming KNN probe' },
   { name: 'logisticC', type: 'number' as const, default: 1, description: 'inverse L2 strength of the one-vs-one logistic probe' },
-  { name: 'sampleSizes', type: 'strings' as const, description: 'also report the train redundancy ratio on the first n samples, for each n (e.g. 500,1000,2000)' },
+  { name: 'sampleSizes', type: 'strings' as const, default: ['auto'], description: `the train redundancy ratio on the first n samples, for each n (e.g. 500,1000,2000); 'auto': n, n/2, n/4, … down to ${AUTO_SAMPLE_SIZE_MIN} (the phase chart's sample-size axis); 'none'` },
 ];
 
 interface Coded {
@@ -91,11 +91,15 @@ async function hashOne(model: string, req: AnalysisRequest, opts: Record<string,
   if (!req.layers?.length && !piecewiseLinear) {
     warnings.push(`the network has no piecewise-linear activation; coding the smooth ones (${[...new Set(activations.map((a) => a.op))].join(', ')}) by sign: the code still exists but no longer names a linear region`);
   }
-  const sizes = ((opts.sampleSizes as string[] | undefined) ?? []).map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) throw new JobInputError(`option 'sampleSizes' expects positive integers, found '${s}'`);
-    return n;
-  });
+  const sizeSpec = ((opts.sampleSizes as string[] | undefined) ?? []).map((s) => s.trim()).filter((s) => s !== '');
+  const special = sizeSpec.length === 1 && (sizeSpec[0] === 'auto' || sizeSpec[0] === 'none') ? sizeSpec[0] : null;
+  const given = special
+    ? []
+    : sizeSpec.map((s) => {
+        const n = Number(s);
+        if (!Number.isInteger(n) || n < 1) throw new JobInputError(`option 'sampleSizes' expects positive integers, 'auto' or 'none', found '${s}'`);
+        return n;
+      });
   const output = graph.outputs[0];
   const taps = [...new Set([...coded.map((c) => c.value), output])];
   const { train, test, backend } = await prepareSplits(model, req.data, taps, ctx, req.limit);
@@ -106,6 +110,7 @@ async function hashOne(model: string, req: AnalysisRequest, opts: Record<string,
   const runMs = tr.runMs + (te?.runMs ?? 0);
   const classes = labelRange(train.labels, test?.labels);
   if (classes < 2) throw new JobInputError(`expected at least 2 classes, found labels 0..${classes - 1}`);
+  const sizes = special === 'auto' ? autoSampleSizes(train.count) : given;
   const tooBig = sizes.filter((n) => n > train.count);
   if (tooBig.length) warnings.push(`sampleSizes ${tooBig.join(', ')} exceed the ${train.count} training samples and were skipped`);
   const probes = new Set(opts.probes as string[]);
