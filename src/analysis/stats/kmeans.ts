@@ -193,6 +193,27 @@ function setCenterToPoint(ctx: Ctx, centers: Float64Array, c: number, point: num
 }
 
 /**
+ * dots[c] = x·μ_c for every centre c < k4 (k4 = k padded to a multiple of 4) of the point whose code bytes start at
+ * bytes[o], from the per-byte tables (tables[(b·256 + byte)·k4 + c]); four partial sums stay in registers.
+ */
+function centreDots(bytes: Uint8Array, o: number, nb: number, tables: Float64Array, k4: number, dots: Float64Array): void {
+  for (let c0 = 0; c0 < k4; c0 += 4) {
+    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    for (let b = 0; b < nb; b++) {
+      const to = (b * 256 + bytes[o + b]) * k4 + c0;
+      d0 += tables[to];
+      d1 += tables[to + 1];
+      d2 += tables[to + 2];
+      d3 += tables[to + 3];
+    }
+    dots[c0] = d0;
+    dots[c0 + 1] = d1;
+    dots[c0 + 2] = d2;
+    dots[c0 + 3] = d3;
+  }
+}
+
+/**
  * Assigns every point to its nearest centre (first on ties, as scikit-learn's argmin), writing labels and the
  * squared distances; returns the weighted inertia. Tables are laid out [byte position][byte value][centre], so
  * each byte of a point adds one contiguous run of k partial dot products.
@@ -215,21 +236,7 @@ function assign(ctx: Ctx, centers: Float64Array, tables: Float64Array, labels: I
   let inertia = 0;
   const dots = new Float64Array(k4);
   for (let i = 0; i < n; i++) {
-    const o = i * stride;
-    for (let c0 = 0; c0 < k4; c0 += 4) {
-      let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-      for (let b = 0; b < nb; b++) {
-        const to = (b * 256 + bytes[o + b]) * k4 + c0;
-        d0 += tables[to];
-        d1 += tables[to + 1];
-        d2 += tables[to + 2];
-        d3 += tables[to + 3];
-      }
-      dots[c0] = d0;
-      dots[c0 + 1] = d1;
-      dots[c0 + 2] = d2;
-      dots[c0 + 3] = d3;
-    }
+    centreDots(bytes, i * stride, nb, tables, k4, dots);
     let best = Infinity, bestC = 0;
     const xn = norms[i];
     for (let c = 0; c < k; c++) {
@@ -339,21 +346,7 @@ function lloyd(
         if (upper[i] < m) continue;
       }
       // Full assignment of point i (same arithmetic as assign()).
-      const o = i * stride;
-      for (let c0 = 0; c0 < k4; c0 += 4) {
-        let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-        for (let b = 0; b < nb; b++) {
-          const to = (b * 256 + bytes[o + b]) * k4 + c0;
-          d0 += tables[to];
-          d1 += tables[to + 1];
-          d2 += tables[to + 2];
-          d3 += tables[to + 3];
-        }
-        dots[c0] = d0;
-        dots[c0 + 1] = d1;
-        dots[c0 + 2] = d2;
-        dots[c0 + 3] = d3;
-      }
+      centreDots(bytes, i * stride, nb, tables, k4, dots);
       let best = Infinity, second = Infinity, bestC = 0;
       const xn = norms[i];
       for (let c = 0; c < k; c++) {
