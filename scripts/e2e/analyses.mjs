@@ -31,7 +31,7 @@ const { page, mark, shot, problems, webviewWhere, paletteCommand, quickInput } =
 const runsDir = path.join(opt.workspace, '.circuitscope', 'runs');
 
 /** Waits for the quick input whose title matches `re`; returns its title. */
-async function waitQuickTitle(re) {
+async function waitQuickTitle(re, timeout = TIMEOUT) {
   const h = await page.waitForFunction(
     (src) => {
       const w = document.querySelector('.quick-input-widget');
@@ -40,29 +40,59 @@ async function waitQuickTitle(re) {
       return new RegExp(src).test(t) ? t : null;
     },
     re.source,
-    { timeout: TIMEOUT, polling: 100 },
+    { timeout, polling: 100 },
   );
   return h.jsonValue();
 }
 
 /** Filters the open quick pick with `text`, waits until the focused row contains `row`, accepts it. */
-async function accept(text, row = text) {
+async function accept(text, row = text, timeout = TIMEOUT) {
   if (text) await page.keyboard.type(text);
-  await page.waitForFunction((want) => (document.querySelector('.quick-input-widget .monaco-list-row.focused')?.textContent ?? '').includes(want), row, { timeout: TIMEOUT, polling: 100 });
+  await page.waitForFunction((want) => (document.querySelector('.quick-input-widget .monaco-list-row.focused')?.textContent ?? '').includes(want), row, { timeout, polling: 100 });
   await page.keyboard.press('Enter');
 }
 
-/** "Circuitscope: Run Analysis…" through every quick pick, with the defaults. */
+/** How long one quick pick of Run Analysis may take to appear (each is a few hundred ms at most when healthy). */
+const STEP_MS = 60_000;
+/** Run Analysis attempts whose quick picks went away part-way, with what was seen (reported in the result). */
+const retries = [];
+
+/**
+ * "Circuitscope: Run Analysis…" through every quick pick, with the defaults. Should a pick not appear within
+ * STEP_MS (a quick pick closes when something takes the focus; CI once saw the dataset pick accepted and no options
+ * pick follow), the attempt is recorded with a screenshot and the command run again from the start, twice at most.
+ */
 async function startAnalysis(analysis, model, data, pick = model) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startAnalysisOnce(analysis, model, data, pick);
+      return;
+    } catch (e) {
+      if (attempt >= 3 || !/Timeout/.test(String(e))) throw e;
+      const seen = await page.evaluate(() => {
+        const w = document.querySelector('.quick-input-widget');
+        const open = !!w && getComputedStyle(w).display !== 'none';
+        return { quickInput: open ? w.querySelector('.quick-input-title')?.textContent ?? '(untitled)' : null, focus: document.activeElement?.className ?? '' };
+      });
+      retries.push({ analysis, attempt, error: String(e).split('\n')[0], ...seen });
+      console.error(`[e2e analyses ${opt.theme}] Run Analysis for ${analysis}: attempt ${attempt} stalled (${JSON.stringify(seen)}); running the command again`);
+      await shot(`stalled-${analysis}-${attempt}`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+  }
+}
+
+async function startAnalysisOnce(analysis, model, data, pick) {
   const onModel = new RegExp(`Run Analysis on ${model.replace('.', '\\.')}`);
   // The command takes the model of the active graph editor without asking. The extension host learns of a tab
   // switch asynchronously, so right after a click on another tab it may still see the graph editor: then the
   // pick is dismissed and the command run again (a few times) until it asks for the model we want.
   for (let attempt = 1; ; attempt++) {
     await paletteCommand('Circuitscope: Run Analysis');
-    const title = await waitQuickTitle(/Run Analysis — model|Run Analysis on /);
+    const title = await waitQuickTitle(/Run Analysis — model|Run Analysis on /, STEP_MS);
     if (/— model/.test(title)) {
-      await accept(pick);
+      await accept(pick, pick, STEP_MS);
       break;
     }
     if (onModel.test(title)) break;
@@ -70,17 +100,17 @@ async function startAnalysis(analysis, model, data, pick = model) {
     await page.keyboard.press('Escape');
     await page.waitForTimeout(1000 * attempt);
   }
-  await waitQuickTitle(onModel);
-  await accept(analysis);
-  await waitQuickTitle(new RegExp(`${analysis} — dataset`));
-  await accept(data);
-  const next = await waitQuickTitle(new RegExp(`${analysis} — (layers?|options)`));
+  await waitQuickTitle(onModel, STEP_MS);
+  await accept(analysis, analysis, STEP_MS);
+  await waitQuickTitle(new RegExp(`${analysis} — dataset`), STEP_MS);
+  await accept(data, data, STEP_MS);
+  const next = await waitQuickTitle(new RegExp(`${analysis} — (layers?|options)`), STEP_MS);
   if (/— layer/.test(next)) {
     // Nothing checked / "Automatic": the analysis picks its layers.
     await page.keyboard.press('Enter');
-    await waitQuickTitle(new RegExp(`${analysis} — options`));
+    await waitQuickTitle(new RegExp(`${analysis} — options`), STEP_MS);
   }
-  await accept('', 'Run');
+  await accept('', 'Run', STEP_MS);
 }
 
 /** The results panel's frame once it shows a finished run of `analysis`. */
@@ -254,8 +284,10 @@ try {
   await shot('reveal-from-circuit');
 
   if (problems.length) throw new Error(`webview problems:\n${problems.join('\n')}`);
+  if (retries.length) result.runAnalysisRetries = retries;
   ok = true;
 } catch (e) {
+  if (retries.length) result.runAnalysisRetries = retries;
   await wb.finish(false, result, e);
 }
 await wb.finish(ok, result);

@@ -349,20 +349,30 @@ export async function runAnalysisCommand(s: Services, arg: unknown): Promise<voi
     void vscode.window.showErrorMessage('Circuitscope: running a model on data needs a trusted workspace (viewing graphs works without).');
     return;
   }
+  // The pick in progress, for the log when one is closed (Escape, or the focus moving away closes a quick pick).
+  let step = 'model';
   try {
     const picked = await pickModel(arg);
     const model = picked.uri;
     // A series: layers are listed from its first checkpoint (they share the architecture).
     const first = picked.series ? vscode.Uri.file(picked.series[0]) : model;
+    step = 'analysis';
     const info = await pickAnalysis(s, model, picked.series !== undefined);
     await s.context.workspaceState.update(`circuitscope.lastAnalysis:${model.fsPath}`, info.name);
+    step = 'dataset';
     const data = info.needsData ? await pickDataset(s, info, first) : undefined;
+    step = 'layers';
     const layers = await pickLayers(s, info, first);
+    step = 'options';
     const options = await pickOptions(s, info);
     const batchSize = vscode.workspace.getConfiguration('circuitscope').get<number>('batchSize');
+    step = 'run';
     await runAnalysis(s, { analysis: info.name, model: first.fsPath, models: picked.series, data, layers, options, batchSize });
   } catch (e) {
-    if (e instanceof Dismissed) return;
+    if (e instanceof Dismissed) {
+      s.output.info(`Run Analysis: the ${step} pick was closed; nothing ran`);
+      return;
+    }
     const msg = e instanceof Error ? e.message : String(e);
     s.output.error(`Run Analysis: ${msg}`);
     void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
