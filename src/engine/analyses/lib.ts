@@ -155,8 +155,9 @@ class MomentStage {
   rows = 0;
   private readonly buf: Float32Array;
 
-  constructor(readonly width: number, batchRows: number) {
-    const cap = Math.max(batchRows, Math.floor(MOMENT_STAGE_BYTES / (4 * width)));
+  /** `totalRows`: all the rows the pass will bring (no need to stage more). */
+  constructor(readonly width: number, batchRows: number, totalRows: number) {
+    const cap = Math.max(batchRows, Math.min(totalRows, Math.floor(MOMENT_STAGE_BYTES / (4 * width))));
     this.buf = new Float32Array(cap * width);
   }
 
@@ -253,7 +254,7 @@ class LibRun {
         const m = this.layers[l].moments;
         if (useOrt) {
           m.ensureShift(x, rows);
-          stages[l] ??= new MomentStage(w, rows);
+          stages[l] ??= new MomentStage(w, rows, this.end * T);
           if (!stages[l].fits(rows)) await this.flushMoments(l, stages[l]);
           if (stages[l].fits(rows)) stages[l].push(x, rows);
           else {
