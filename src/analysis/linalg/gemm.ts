@@ -253,7 +253,7 @@ function productByWasm(p: Product, maxBytes = WASM_MAX_BYTES): boolean {
     }
     return true;
   } catch {
-    gemmKernel = null; // a trap: start from a fresh instance next time
+    gemmKernel = undefined; // a trap: start from a fresh instance next time
     return false;
   } finally {
     if (gemmKernel && gemmKernel.memory.buffer.byteLength > KEEP_MEMORY_BYTES) gemmKernel = undefined;
