@@ -36,6 +36,11 @@ export function groupOrder(r: GroupsResult): number[] {
   return [...r.groups.sizes.keys()].sort((a, b) => r.groups.sizes[b] - r.groups.sizes[a] || a - b);
 }
 
+/** The node of unit u, the i-th member of its group box `parent` (group -1: the constant units). */
+function unitNode(u: number, i: number, parent: string, group: number, info: string): VNode {
+  return { id: `u:${u}`, kind: 'unit', column: -1, order: i, label: String(u), w: UNIT_SIZE, h: UNIT_SIZE, parent, group, unit: u, info: [info] };
+}
+
 export function groupsGraph(r: GroupsResult, c: Controls): VGraph {
   const g = r.groups;
   const folded = new Set(c.folded);
@@ -81,21 +86,7 @@ export function groupsGraph(r: GroupsResult, c: Controls): VGraph {
       cohesion: g.cohesion[k] ?? null,
       info: [`group ${k} · ${size} unit${size === 1 ? '' : 's'} · ${cohesionText(k)}`],
     });
-    units.forEach((u, i) =>
-      nodes.push({
-        id: `u:${u}`,
-        kind: 'unit',
-        column: -1,
-        order: i,
-        label: String(u),
-        w: UNIT_SIZE,
-        h: UNIT_SIZE,
-        parent: `grp:${k}`,
-        group: k,
-        unit: u,
-        info: [`unit ${u} · group ${k} (${size} unit${size === 1 ? '' : 's'}, ${cohesionText(k)})`],
-      }),
-    );
+    units.forEach((u, i) => nodes.push(unitNode(u, i, `grp:${k}`, k, `unit ${u} · group ${k} (${size} unit${size === 1 ? '' : 's'}, ${cohesionText(k)})`)));
   });
   const constant = unitsOf.get(-1) ?? [];
   if (constant.length) {
@@ -111,21 +102,7 @@ export function groupsGraph(r: GroupsResult, c: Controls): VGraph {
       size: constant.length,
       info: [`${constant.length} constant unit${constant.length === 1 ? '' : 's'} (constant over train ∪ test, dropped before grouping)`],
     });
-    constant.forEach((u, i) =>
-      nodes.push({
-        id: `u:${u}`,
-        kind: 'unit',
-        column: -1,
-        order: i,
-        label: String(u),
-        w: UNIT_SIZE,
-        h: UNIT_SIZE,
-        parent: 'grp:const',
-        group: -1,
-        unit: u,
-        info: [`unit ${u} · constant over train ∪ test (not grouped)`],
-      }),
-    );
+    constant.forEach((u, i) => nodes.push(unitNode(u, i, 'grp:const', -1, `unit ${u} · constant over train ∪ test (not grouped)`)));
   }
   const live = g.assignment.filter((a) => a >= 0).length;
   const summary = [

@@ -185,6 +185,11 @@ export function libColumnOrder(r: LibResultView): number[] {
   return order;
 }
 
+/** One drawn LIB edge (E = `weight`) from node `source` to node `target`; `constant` marks a constant direction's. */
+function edge(source: string, target: string, weight: number, constant: boolean, info: string[]): VEdge {
+  return { id: `${source}->${target}`, source, target, weight, ...(constant ? { constant: true } : {}), count: 1, info };
+}
+
 /** The visible LIB graph for the controls (before user folds; fold.ts applies those). */
 export function libGraph(r: LibResultView, c: Controls): VGraph {
   const sel = selectLib(r, c);
@@ -283,32 +288,15 @@ export function libGraph(r: LibResultView, c: Controls): VGraph {
   const lamOf = (li: number, i: number): number => r.layers[li].lambdas[i];
   for (const p of sel.pairs) {
     for (const x of p.picked) {
-      const from = `${p.from}:${x.j}`;
-      const to = `${p.to}:${x.i}`;
-      edges.push({
-        id: `${from}->${to}`,
-        source: from,
-        target: to,
-        weight: x.v,
-        count: 1,
-        info: [
+      edges.push(
+        edge(`${p.from}:${x.j}`, `${p.to}:${x.i}`, x.v, false, [
           `E = ${fmt(x.v)} · ${pct(p.total > 0 ? x.v / p.total : null)} of the pair's mass`,
           `${short[p.from]} ${x.j} (Λ ${fmt(lamOf(p.from, x.j))}) → ${short[p.to]} ${x.i} (Λ ${fmt(lamOf(p.to, x.i))})`,
-        ],
-      });
+        ]),
+      );
     }
     for (const x of p.constant) {
-      const from = `${p.from}:0`;
-      const to = `${p.to}:${x.i}`;
-      edges.push({
-        id: `${from}->${to}`,
-        source: from,
-        target: to,
-        weight: x.v,
-        constant: true,
-        count: 1,
-        info: [`E = ${fmt(x.v)} · from the constant direction (outside the mass statistics)`, `${short[p.from]} c → ${short[p.to]} ${x.i}`],
-      });
+      edges.push(edge(`${p.from}:0`, `${p.to}:${x.i}`, x.v, true, [`E = ${fmt(x.v)} · from the constant direction (outside the mass statistics)`, `${short[p.from]} c → ${short[p.to]} ${x.i}`]));
     }
   }
   let total = 0;
