@@ -257,10 +257,7 @@ class LibRun {
           stages[l] ??= new MomentStage(w, rows, this.end * T);
           if (!stages[l].fits(rows)) await this.flushMoments(l, stages[l]);
           if (stages[l].fits(rows)) stages[l].push(x, rows);
-          else {
-            const { sum, gram } = await this.kernels.moments(x, rows, w, m.shift!);
-            m.addPartial(sum, gram, rows);
-          }
+          else await this.addMoments(l, x, rows);
         } else m.add(x, rows);
       }
       this.sections.forEach((s, l) => {
@@ -286,12 +283,17 @@ class LibRun {
     });
   }
 
-  /** One onnxruntime moments call on the rows staged for node layer l, added to its accumulator. */
+  /** One onnxruntime moments call on `rows` activations of node layer l, added to its accumulator (shift set). */
+  private async addMoments(l: number, x: Float32Array, rows: number): Promise<void> {
+    const m = this.layers[l].moments;
+    const { sum, gram } = await this.kernels.moments(x, rows, m.width, m.shift!);
+    m.addPartial(sum, gram, rows);
+  }
+
+  /** The rows staged for node layer l, in one moments call. */
   private async flushMoments(l: number, stage: MomentStage): Promise<void> {
     if (!stage.rows) return;
-    const m = this.layers[l].moments;
-    const { sum, gram } = await this.kernels.moments(stage.staged(), stage.rows, stage.width, m.shift!);
-    m.addPartial(sum, gram, stage.rows);
+    await this.addMoments(l, stage.staged(), stage.rows);
     stage.rows = 0;
   }
 
