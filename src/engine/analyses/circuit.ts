@@ -4,7 +4,7 @@
  * reaching a target faithfulness, and (on request) exact activation patching to validate the scores.
  */
 import { circuitNodes, type ComponentGraph } from '../../analysis/circuits';
-import { AttentionStructureError, findResidualStream } from '../../model/attentionFinder';
+import { AttentionStructureError, findResidualStream, type ResidualStream } from '../../model/attentionFinder';
 import { openNpz } from '../../model/datasets';
 import type { ModelGraph } from '../../model/ir';
 import { TranslatorError, tf } from '../../model/runtime/tfjs';
@@ -14,7 +14,8 @@ import type { JobContext } from '../capture';
 import { JobInputError, throwIfAborted } from '../errors';
 import { loadCached } from '../modelCache';
 import { CircuitModel } from './circuitModel';
-import { CircuitSession, compareScores, measureCircuit, searchCircuit, type PromptPairs, type ScoreMethod } from './circuitDiscovery';
+import { compareScores, measureCircuit, searchCircuit, type PromptPairs, type ScoreMethod } from './circuitDiscovery';
+import { estimateOrt, openRoute, plannedPasses } from './circuitRoute';
 import { registerAnalysis, resolveOptions } from './registry';
 
 export const CIRCUIT_OPTIONS: OptionSpec[] = [
@@ -25,6 +26,7 @@ export const CIRCUIT_OPTIONS: OptionSpec[] = [
   { name: 'edges', type: 'integer', description: 'fixed circuit size n (0: the smallest n reaching --target)', default: 0 },
   { name: 'validate', type: 'boolean', description: 'exact activation patching of every edge (one forward each) and Spearman correlation with EAP and EAP-IG', default: false },
   { name: 'position', type: 'integer', description: 'token position the metric reads (negative: from the end)', default: -1 },
+  { name: 'route', type: 'string', description: 'where gradients and patched runs execute: auto (onnxruntime, with the tfjs translator as the fallback when the model does not decompose), onnxruntime or tfjs', default: 'auto', choices: ['auto', 'onnxruntime', 'tfjs'] },
   { name: 'maxEdges', type: 'integer', description: 'at most this many edges (largest |score|) are listed in the result; circuit edges always are', default: 5000 },
 ];
 
@@ -123,7 +125,7 @@ export interface CircuitResult {
 }
 
 /** Where a component lives in the operator graph: a head → its layer's Softmax, an MLP → its output value. */
-function graphTargetOf(n: ComponentGraph['nodes'][number], cm: CircuitModel): { node?: string; value?: string } | undefined {
+function graphTargetOf(n: ComponentGraph['nodes'][number], cm: { stream: ResidualStream }): { node?: string; value?: string } | undefined {
   const comps = cm.stream.components;
   switch (n.kind) {
     case 'input':
@@ -170,7 +172,7 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
   if (fixedN < 0) throw new JobInputError(`option 'edges' must be ≥ 0, found ${fixedN}`);
   if (!req.data) throw new JobInputError('the circuit analysis needs --data: an .npz with clean, corrupt, answer and wrong');
   const model = await loadCached(req.model);
-  if (model.graph.format !== 'onnx') throw new JobInputError(`circuits run on ONNX graphs (through the tfjs translator); this is a ${model.graph.format} model`, model.graph.file);
+  if (model.graph.format !== 'onnx') throw new JobInputError(`circuits run on ONNX graphs; this is a ${model.graph.format} model`, model.graph.file);
   const pairs = await readPromptPairs(req.data, req.limit);
   try {
     findResidualStream(model.graph); // the structure first: its errors say more than a vocabulary mismatch
@@ -178,27 +180,24 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
     throw toJobError(e, model.graph.file);
   }
   checkVocabulary(pairs, model.graph, String(req.data));
-  const probe = tf.tensor2d(pairs.clean.subarray(0, pairs.seqLen), [1, pairs.seqLen], 'int32');
-  let cm: CircuitModel;
+  let route;
   try {
-    cm = await CircuitModel.create(model, probe);
+    route = await openRoute(model, pairs, o, req.batchSize, ctx.signal);
   } catch (e) {
     throw toJobError(e, model.graph.file);
-  } finally {
-    probe.dispose();
   }
+  const { cm, session } = route;
   const timings: Record<string, number> = { loadMs: performance.now() - t0 };
-  const warnings: string[] = [];
-  const session = new CircuitSession(cm, pairs, req.batchSize ?? 64, o.position as number, ctx.signal);
+  const warnings: string[] = [...route.warnings];
   try {
     const g = cm.graph;
     ctx.progress?.(0, 3, 'clean and corrupted runs');
     const t1 = performance.now();
-    session.prepare();
+    await session.prepare();
     if (!Number.isFinite(session.metricClean) || !Number.isFinite(session.metricCorrupt)) throw new JobInputError(`the metric is not finite (clean ${session.metricClean}, corrupt ${session.metricCorrupt})`);
     if (session.metricClean === session.metricCorrupt) warnings.push('the metric is equal on clean and corrupted prompts: faithfulness is undefined');
     ctx.progress?.(1, 3, `${method} scores`);
-    const scores = session.scores(method, steps);
+    const scores = await session.scores(method, steps);
     const scoring = { forward: cm.passes.forward, backward: cm.passes.backward };
     timings.scoresMs = performance.now() - t1;
     throwIfAborted(ctx.signal);
@@ -209,14 +208,14 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
     let curve: CircuitResult['sizeSearch'] = [];
     if (fixedN > 0) {
       if (fixedN > g.edges.length) throw new JobInputError(`option 'edges' is ${fixedN}, but the graph has ${g.edges.length} edges`);
-      best = measureCircuit(session, scores, fixedN, selection);
+      best = await measureCircuit(session, scores, fixedN, selection);
     } else {
       const r = await searchCircuit(session, scores, target, selection);
       curve = r.curve;
       best = r.best;
       if (!best) {
         warnings.push(`no circuit reached faithfulness ${target} (the full graph scores ${curve.at(-1)?.faithfulness}); reporting the full graph`);
-        best = measureCircuit(session, scores, g.edges.length, selection);
+        best = await measureCircuit(session, scores, g.edges.length, selection);
       }
     }
     timings.searchMs = performance.now() - t2;
@@ -227,9 +226,9 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
     if (o.validate) {
       const t3 = performance.now();
       const fv = cm.passes.forward;
-      const exact = session.exactScores((d, n) => ctx.progress?.(d, n, 'exact patching'));
+      const exact = await session.exactScores((d, n) => ctx.progress?.(d, n, 'exact patching'));
       const exactMs = performance.now() - t3;
-      const other = session.scores(method === 'eap' ? 'eap-ig' : 'eap', steps);
+      const other = await session.scores(method === 'eap' ? 'eap-ig' : 'eap', steps);
       const eap = method === 'eap' ? scores : other;
       const ig = method === 'eap' ? other : scores;
       const ce = compareScores(eap, exact, 50);
@@ -296,7 +295,7 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
     return {
       analysis: 'circuit',
       model: model.graph.file,
-      backend: `tfjs ${cm.backend} (translator)`,
+      backend: route.backend,
       options: o,
       result,
       timings,
@@ -306,7 +305,7 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
     throw toJobError(e, model.graph.file);
   } finally {
     session.dispose();
-    cm.dispose();
+    await cm.dispose();
   }
 }
 
@@ -320,6 +319,12 @@ export async function estimateCircuit(req: AnalysisRequest): Promise<CostEstimat
   const model = await loadCached(req.model);
   const pairs = await readPromptPairs(req.data, req.limit);
   checkVocabulary(pairs, model.graph, String(req.data));
+  try {
+    const viaOrt = await estimateOrt(model, pairs, o, req.batchSize);
+    if (viaOrt) return viaOrt;
+  } catch (e) {
+    throw toJobError(e, model.graph.file);
+  }
   const batchSize = Math.min(req.batchSize ?? 64, pairs.count);
   const probe = tf.tensor2d(pairs.clean.subarray(0, batchSize * pairs.seqLen), [batchSize, pairs.seqLen], 'int32');
   let cm: CircuitModel | undefined;
@@ -335,10 +340,9 @@ export async function estimateCircuit(req: AnalysisRequest): Promise<CostEstimat
     const fwdMs = performance.now() - t0;
     const batches = Math.ceil(pairs.count / batchSize);
     const E = cm.graph.edges.length;
-    const m = o.method === 'eap' ? 1 : (o.steps as number);
-    const search = (o.edges as number) > 0 ? 1 : 2 * Math.ceil(Math.log2(E + 1)) + 8;
-    const forwardPasses = batches * (2 + m + search + (o.validate ? E + 1 : 0));
-    const vjps = batches * (m + (o.validate ? (o.method === 'eap' ? (o.steps as number) : 1) : 0));
+    const p = plannedPasses(o, E, batches);
+    const forwardPasses = p.forward + p.vjps;
+    const vjps = p.vjps;
     const maxHeads = Math.max(1, ...cm.layout.map((c) => (c.kind === 'attn' ? c.heads : 1)));
     const perStream = batchSize * pairs.seqLen * D * 4;
     return {

@@ -3,6 +3,7 @@
  * measured faithfulness of selected circuits, the smallest circuit reaching a target, and exact activation
  * patching (one forward per edge) to validate the scores. The `circuit` analysis and the bench call this.
  */
+import type { ComponentGraph } from '../../analysis/circuits';
 import {
   circuitNodes,
   faithfulness,
@@ -30,6 +31,20 @@ export interface PromptPairs {
 
 export type ScoreMethod = 'eap' | 'eap-ig';
 
+/** What circuit discovery needs from a route (tfjs: {@link CircuitSession}; onnxruntime: OrtCircuitSession). */
+export interface CircuitScoring {
+  readonly model: { readonly graph: ComponentGraph };
+  metricClean: number;
+  metricCorrupt: number;
+  /** Runs the clean and corrupted prompts once (2 forward passes per batch). */
+  prepare(): Promise<void>;
+  scores(method: ScoreMethod, steps?: number): Promise<Float64Array>;
+  /** The metric with only the edges in `keep` carrying this run's values (others patched to corrupted). */
+  metricWith(keep: ArrayLike<number>): Promise<number>;
+  exactScores(onProgress?: (done: number, total: number) => void): Promise<Float64Array>;
+  dispose(): void;
+}
+
 interface Batch {
   clean: tf.Tensor;
   corrupt: tf.Tensor;
@@ -46,7 +61,7 @@ interface Batch {
  * Holds the prompt batches and the clean/corrupted runs, and answers metric, score and patching queries.
  * Metric: logit difference answer − wrong at `position` (default the last), averaged over all pairs.
  */
-export class CircuitSession {
+export class CircuitSession implements CircuitScoring {
   readonly batches: Batch[] = [];
   metricClean = NaN;
   metricCorrupt = NaN;
@@ -96,8 +111,12 @@ export class CircuitSession {
     return v;
   }
 
+  async prepare(): Promise<void> {
+    this.prepareSync();
+  }
+
   /** Runs the clean and corrupted prompts once (2 forward passes per batch); caches sender outputs. */
-  prepare(): void {
+  private prepareSync(): void {
     let clean = 0;
     let corrupt = 0;
     for (const b of this.batches) {
@@ -127,8 +146,12 @@ export class CircuitSession {
    *   `EAP-IG-inputs`; the rest of the model runs unpatched from the interpolated embeddings).
    * Passes: EAP 2 forward + 1 backward per batch; EAP-IG 2 + steps forward and steps backward.
    */
-  scores(method: ScoreMethod, steps = 5): Float64Array {
-    if (!this.batches[0]?.corruptSenders) this.prepare();
+  async scores(method: ScoreMethod, steps = 5): Promise<Float64Array> {
+    return this.scoresSync(method, steps);
+  }
+
+  private scoresSync(method: ScoreMethod, steps: number): Float64Array {
+    if (!this.batches[0]?.corruptSenders) this.prepareSync();
     const g = this.model.graph;
     const out = new Float64Array(g.edges.length);
     for (const b of this.batches) {
@@ -181,9 +204,13 @@ export class CircuitSession {
     return out;
   }
 
+  async metricWith(keep: ArrayLike<number>): Promise<number> {
+    return this.metricWithSync(keep);
+  }
+
   /** The metric with only the edges in `keep` carrying this run's values (others patched to corrupted). */
-  metricWith(keep: ArrayLike<number>, fromGroup = 0): number {
-    if (!this.batches[0]?.corruptSenders) this.prepare();
+  private metricWithSync(keep: ArrayLike<number>, fromGroup = 0): number {
+    if (!this.batches[0]?.corruptSenders) this.prepareSync();
     let total = 0;
     for (const b of this.batches) {
       throwIfAborted(this.signal);
@@ -202,8 +229,8 @@ export class CircuitSession {
    * value, minus the clean metric (one forward per edge and batch; upstream of the edge's receiver the
    * clean run's outputs are reused).
    */
-  exactScores(onProgress?: (done: number, total: number) => void): Float64Array {
-    if (!this.batches[0]?.corruptSenders) this.prepare();
+  async exactScores(onProgress?: (done: number, total: number) => void): Promise<Float64Array> {
+    if (!this.batches[0]?.corruptSenders) this.prepareSync();
     const g = this.model.graph;
     const out = new Float64Array(g.edges.length);
     const keep = new Float32Array(g.edges.length).fill(1);
@@ -215,7 +242,7 @@ export class CircuitSession {
       keep[e] = 0;
       const fromGroup = groupOf(g.edges[e].receiver);
       // the logits group starts after every component: its senders are all clean
-      out[e] = this.metricWith(keep, Math.min(fromGroup, g.groups.length - 1)) - this.metricClean;
+      out[e] = this.metricWithSync(keep, Math.min(fromGroup, g.groups.length - 1)) - this.metricClean;
       keep[e] = 1;
       onProgress?.(e + 1, g.edges.length);
     }
@@ -232,24 +259,24 @@ export interface CircuitSelection {
 }
 
 /** Selects (top-n or greedy) and prunes n edges, then measures the patched metric. */
-export function measureCircuit(session: CircuitSession, scores: Float64Array, n: number, selection: 'topn' | 'greedy'): CircuitSelection {
+export async function measureCircuit(session: CircuitScoring, scores: Float64Array, n: number, selection: 'topn' | 'greedy'): Promise<CircuitSelection> {
   const g = session.model.graph;
   const raw = selection === 'greedy' ? selectGreedy(g, scores, n) : selectTopN(g, scores, n);
   const mask = pruneCircuit(g, raw);
-  const metricCircuit = session.metricWith(mask);
+  const metricCircuit = await session.metricWith(mask);
   return { mask, n, metricCircuit, faithfulness: faithfulness(session.metricClean, session.metricCorrupt, metricCircuit) };
 }
 
 /** The smallest n (by selection rule) whose measured faithfulness reaches `target`. */
 export async function searchCircuit(
-  session: CircuitSession,
+  session: CircuitScoring,
   scores: Float64Array,
   target: number,
   selection: 'topn' | 'greedy',
 ): Promise<{ best?: CircuitSelection; curve: SizeSearchPoint[] }> {
   const cache = new Map<number, CircuitSelection>();
   const res = await smallestCircuit(session.model.graph.edges.length, target, async (n) => {
-    const c = measureCircuit(session, scores, n, selection);
+    const c = await measureCircuit(session, scores, n, selection);
     cache.set(n, c);
     let edges = 0;
     for (const v of c.mask) edges += v;

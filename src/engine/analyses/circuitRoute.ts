@@ -1,0 +1,165 @@
+/**
+ * Which route runs a circuit analysis: onnxruntime (gradients as ONNX graphs, circuitOrt.ts) by default, the
+ * tfjs translator (circuitModel.ts) when the model does not decompose for onnxruntime or when asked. Also the
+ * cost estimate, from shape arithmetic and one timed forward of one batch on the chosen route.
+ */
+import * as fs from 'node:fs';
+import type { ComponentGraph, ComponentLayout } from '../../analysis/circuits';
+import { findAttention, findResidualStream, type ResidualStream } from '../../model/attentionFinder';
+import type { LoadedModel } from '../../model/ir';
+import { tf } from '../../model/runtime/tfjs';
+import type { CostEstimate } from '../../shared/engineProtocol';
+import { JobInputError } from '../errors';
+import { CircuitModel } from './circuitModel';
+import { CircuitSession, type CircuitScoring, type PromptPairs } from './circuitDiscovery';
+import { OrtCircuitModel, OrtCircuitUnsupported } from './circuitOrt';
+import { OrtCircuitSession } from './circuitOrtSession';
+
+export interface CircuitRoute {
+  cm: { readonly graph: ComponentGraph; readonly stream: ResidualStream; readonly layout: ComponentLayout[]; readonly passes: { forward: number; backward: number }; describe(): string; dispose(): void | Promise<void> };
+  session: CircuitScoring;
+  backend: string;
+  warnings: string[];
+  batchSize: number;
+}
+
+type RouteChoice = 'auto' | 'onnxruntime' | 'tfjs';
+
+let cached: { key: string; model: Promise<OrtCircuitModel> } | undefined;
+
+function cacheKey(model: LoadedModel, T: number, position: number): string {
+  const st = fs.statSync(model.graph.file);
+  return `${model.graph.file}\u0000${st.mtimeMs}\u0000${T}\u0000${position}`;
+}
+
+/** The onnxruntime model for (file, T, position), shared by the estimate and the run that follows it. */
+async function ortModel(model: LoadedModel, stream: ResidualStream, pairs: PromptPairs, position: number): Promise<OrtCircuitModel> {
+  const key = cacheKey(model, pairs.seqLen, position);
+  if (cached?.key === key) return cached.model;
+  const threads = Number(process.env.CIRCUITSCOPE_THREADS) || undefined;
+  const p = OrtCircuitModel.create(model, stream, pairs.clean.subarray(0, pairs.seqLen), { seqLen: pairs.seqLen, position, threads });
+  cached = { key, model: p };
+  p.catch(() => {
+    if (cached?.model === p) cached = undefined;
+  });
+  return p;
+}
+
+/** Drops the cached onnxruntime model (after a run). */
+export async function releaseOrtCircuit(): Promise<void> {
+  const c = cached;
+  cached = undefined;
+  if (c) await (await c.model.catch(() => undefined))?.dispose();
+}
+
+function resolvePosition(position: number, T: number): number {
+  const p = position < 0 ? T + position : position;
+  if (p < 0 || p >= T) throw new JobInputError(`option 'position' is ${position}, outside the ${T} token positions`);
+  return p;
+}
+
+/** Bytes per prompt pair held by the onnxruntime gradient pass (activations of the 3H receiver copies, senders). */
+export function ortBytesPerPair(layout: readonly ComponentLayout[], T: number, D: number): number {
+  const stream = T * D * 4;
+  let units = 0;
+  let senders = 1;
+  for (const c of layout) {
+    if (c.kind === 'attn') {
+      units += 3 * c.heads * 8;
+      senders += c.heads;
+    } else {
+      units += 16;
+      senders += 1;
+    }
+  }
+  return stream * (units + 3 * senders);
+}
+
+const ORT_BATCH_BYTES = 2e9;
+
+/**
+ * Opens the route for `o.route` (see the module header).
+ * @throws JobInputError when `route: onnxruntime` was asked for and the model does not decompose
+ */
+export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Record<string, unknown>, batchSize: number | undefined, signal?: AbortSignal): Promise<CircuitRoute> {
+  const choice = (o.route ?? 'auto') as RouteChoice;
+  const position = resolvePosition(o.position as number, pairs.seqLen);
+  const warnings: string[] = [];
+  if (choice !== 'tfjs') {
+    const stream = findResidualStream(model.graph, findAttention(model.graph));
+    try {
+      const m = await ortModel(model, stream, pairs, position);
+      const B = batchSize ?? Math.max(1, Math.min(pairs.count, Math.floor(ORT_BATCH_BYTES / ortBytesPerPair(m.layout, pairs.seqLen, m.D))));
+      const cm = Object.assign(m, { dispose: () => releaseOrtCircuit() });
+      return { cm, session: new OrtCircuitSession(m, pairs, B, signal), backend: m.backend, warnings, batchSize: B };
+    } catch (e) {
+      if (!(e instanceof OrtCircuitUnsupported)) throw e;
+      if (choice === 'onnxruntime') throw new JobInputError(`the onnxruntime route cannot decompose this model: ${e.message}`, model.graph.file);
+      warnings.push(`onnxruntime route unavailable (${e.message}); gradients run on the tfjs translator`);
+    }
+  }
+  const probe = tf.tensor2d(pairs.clean.subarray(0, pairs.seqLen), [1, pairs.seqLen], 'int32');
+  let cm: CircuitModel;
+  try {
+    cm = await CircuitModel.create(model, probe);
+  } finally {
+    probe.dispose();
+  }
+  const B = batchSize ?? 64;
+  return { cm, session: new CircuitSession(cm, pairs, B, o.position as number, signal), backend: `tfjs ${cm.backend} (translator)`, warnings, batchSize: B };
+}
+
+/** Passes a run makes (EAP: 2 forward + 1 backward per batch; EAP-IG: 2 forward + m backward; search; validation). */
+export function plannedPasses(o: Record<string, unknown>, E: number, batches: number): { forward: number; vjps: number; search: number } {
+  const m = o.method === 'eap' ? 1 : (o.steps as number);
+  const search = (o.edges as number) > 0 ? 1 : 2 * Math.ceil(Math.log2(E + 1)) + 8;
+  const validate = o.validate ? E + 1 : 0;
+  return {
+    forward: batches * (2 + search + validate),
+    vjps: batches * (m + (o.validate ? (o.method === 'eap' ? (o.steps as number) : 1) : 0)),
+    search: batches * (search + validate),
+  };
+}
+
+/**
+ * The onnxruntime route's estimate: the model's probes and one timed forward of one batch (its session
+ * creation too); a gradient pass is taken as 3 forwards, a patched forward as 1.5, and each of the three
+ * graphs' session creation as the forward graph's.
+ */
+export async function estimateOrt(model: LoadedModel, pairs: PromptPairs, o: Record<string, unknown>, batchSize: number | undefined): Promise<CostEstimate | undefined> {
+  if (o.route === 'tfjs') return undefined;
+  const position = resolvePosition(o.position as number, pairs.seqLen);
+  let m: OrtCircuitModel;
+  try {
+    m = await ortModel(model, findResidualStream(model.graph, findAttention(model.graph)), pairs, position);
+  } catch (e) {
+    if (e instanceof OrtCircuitUnsupported && o.route !== 'onnxruntime') return undefined;
+    throw e;
+  }
+  const perPair = ortBytesPerPair(m.layout, pairs.seqLen, m.D);
+  const B = batchSize ?? Math.max(1, Math.min(pairs.count, Math.floor(ORT_BATCH_BYTES / perPair)));
+  const t0 = performance.now();
+  const tok = m.tokens(pairs.clean.subarray(0, B * pairs.seqLen), B);
+  await m.forward(tok);
+  const firstMs = performance.now() - t0;
+  const t1 = performance.now();
+  await m.forward(tok);
+  const fwdMs = performance.now() - t1;
+  m.passes.forward -= 2;
+  await m.release('fwd');
+  const createMs = Math.max(0, firstMs - fwdMs);
+  const batches = Math.ceil(pairs.count / B);
+  const E = m.graph.edges.length;
+  const p = plannedPasses(o, E, batches);
+  const sendersBytes = pairs.count * (m.graph.senders.length * pairs.seqLen * m.D * 4) * 2;
+  return {
+    samples: pairs.count,
+    batchSize: B,
+    activationBytesPerBatch: B * perPair,
+    peakBytes: Math.round(2.2 * model.graph.fileBytes + B * perPair + sendersBytes),
+    expectedMs: Math.round(3 * createMs + fwdMs * (2 * batches + 1.5 * p.search + 3 * p.vjps)),
+    forwardPasses: p.forward,
+    vjps: p.vjps,
+    notes: [`onnxruntime route: one forward of ${B} pairs took ${fwdMs.toFixed(0)} ms (session ${createMs.toFixed(0)} ms); ${E} edges`],
+  };
+}
