@@ -248,6 +248,15 @@ function inferStructural(
       const ax = axes.length ? axes.map((a) => normAxis(a, r)) : x.map((_, i) => i);
       return setShape(facts, outs[0], keep ? x.map((d, i) => (ax.includes(i) ? 1 : d)) : x.filter((_, i) => !ax.includes(i)));
     }
+    case 'Split': {
+      const ax = normAxis(attrInt(n, 'axis', 0), r);
+      const sizes = attrInts(n, 'split') ?? K(1)?.values;
+      const d = x[ax];
+      const parts = sizes ?? (typeof d === 'number' && d % outs.length === 0 ? new Array<number>(outs.length).fill(d / outs.length) : undefined);
+      if (!parts) return;
+      outs.forEach((o, i) => setShape(facts, o, x.map((dd, j) => (j === ax ? parts[i] : dd))));
+      return;
+    }
     case 'Gather': {
       const idx = S(1);
       if (!idx) return;

@@ -142,6 +142,8 @@ export const MATH_RULES: Record<string, VjpRule> = {
     if (!FLOAT_ELEMS.has(attrInt(c.node, 'to', 0))) c.b.fail('a gradient through a Cast to a non-float type');
     return castTo(c.b, g, c.b.dtype(x), c.b.dtype(c.y[0]));
   }),
+  /** y = castlike(x, t) between float types: ḡx = cast(g) back to x's type (t only lends its type). */
+  CastLike: unary((c, g, x) => castTo(c.b, g, c.b.dtype(x), c.b.dtype(c.y[0]))),
 };
 
 function castTo(b: GradBuilder, g: string, to: number, from: number): string {

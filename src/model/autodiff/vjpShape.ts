@@ -199,9 +199,18 @@ function gatherBack(c: VjpContext): string {
     const idxFull = b.op('Expand', [b.reshape(norm, col), b.op('Shape', [g])]);
     return b.op('ScatterElements', [b.fill(x, 0), idxFull, g], { axis, reduction: 'add' });
   }
-  b.need(9, 'the one-hot Gather gradient');
-  const values = b.op('Constant', [], { value: { tensor: makeTensor(b.dtype(x), [2], [0, 1]) } });
-  const onehot = b.op('OneHot', [flatIdx, dim, values], { axis: -1 });
+  let onehot: string;
+  if (c.opset >= 11) {
+    // onehot[k, j] = (idx_k mod⁺ dim = j), from a ramp (OneHot has no double kernel in onnxruntime).
+    const dimI = b.op('Cast', [dim], { to: b.dtype(idx) });
+    const norm = b.op('Where', [b.op('Less', [flatIdx, b.op('Cast', [b.ints([0], [])], { to: b.dtype(idx) })]), b.op('Add', [flatIdx, dimI]), flatIdx]);
+    const ramp = b.op('Range', [b.op('Cast', [b.ints([0], [])], { to: b.dtype(idx) }), dimI, b.op('Cast', [b.ints([1], [])], { to: b.dtype(idx) })]);
+    onehot = b.op('Cast', [b.op('Equal', [b.unsqueeze(norm, [1]), ramp])], { to: b.dtype(x) });
+  } else {
+    b.need(9, 'the one-hot Gather gradient');
+    const values = b.op('Constant', [], { value: { tensor: makeTensor(b.dtype(x), [2], [0, 1]) } });
+    onehot = b.op('OneHot', [flatIdx, dim, values], { axis: -1 });
+  }
   // [pre, K, post] so that onehotᵀ [N, K] · g3 → [pre, N, post]
   const g3 = b.reshape(b.op('Flatten', [g], { axis }), b.op('Concat', [b.ints([0]), b.reshape(b.op('Size', [idx]), b.ints([1])), b.ints([-1])], { axis: 0 }));
   return b.reshapeLike(b.op('MatMul', [b.transpose(onehot, [1, 0]), g3]), x);
