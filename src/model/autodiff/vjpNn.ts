@@ -1,0 +1,175 @@
+/**
+ * VJP rules of convolution and pooling (NCHW and its 1-D/3-D kin): Conv, MaxPool, AveragePool,
+ * GlobalAveragePool; the product/normalisation rules are in vjpLinalg.ts and merged here.
+ */
+import type { GradBuilder } from './builder';
+import { attrInt, attrInts, attrStr, copyAttrs, makeTensor } from './protoUtil';
+import type { VjpContext, VjpRule } from './rule';
+import { LINALG_RULES } from './vjpLinalg';
+
+interface Window {
+  sp: number;
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** [begin…, end…] as the forward pass used them (auto_pad resolved). */
+  pads: number[];
+}
+
+/** Kernel, strides, dilations and explicit pads of a Conv/pool node (SAME_* needs static spatial input dims). */
+function windowOf(b: GradBuilder, c: VjpContext, kernelFromW?: string): Window {
+  const x = c.x[0];
+  const k = attrInts(c.node, 'kernel_shape') ?? (kernelFromW ? b.numShape(kernelFromW)?.slice(2) : undefined);
+  if (!k) b.fail('a kernel shape that is neither an attribute nor the static shape of the weight');
+  const sp = k.length;
+  const strides = attrInts(c.node, 'strides') ?? new Array<number>(sp).fill(1);
+  const dilations = attrInts(c.node, 'dilations') ?? new Array<number>(sp).fill(1);
+  const auto = attrStr(c.node, 'auto_pad', 'NOTSET');
+  let pads = attrInts(c.node, 'pads') ?? new Array<number>(2 * sp).fill(0);
+  if (auto === 'VALID') pads = new Array<number>(2 * sp).fill(0);
+  else if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
+    const s = b.numShape(x);
+    if (!s) b.fail(`auto_pad ${auto} on an input whose spatial shape is not known statically`);
+    pads = new Array<number>(2 * sp).fill(0);
+    for (let i = 0; i < sp; i++) {
+      const n = s[i + 2];
+      const out = Math.ceil(n / strides[i]);
+      const total = Math.max(0, (out - 1) * strides[i] + (k[i] - 1) * dilations[i] + 1 - n);
+      const small = Math.floor(total / 2);
+      pads[i] = auto === 'SAME_UPPER' ? small : total - small;
+      pads[i + sp] = total - pads[i];
+    }
+  }
+  return { sp, kernel: k, strides, dilations, pads };
+}
+
+/**
+ * ConvTranspose of `g` with `w` that lands exactly on x's spatial shape: the transpose of a strided
+ * convolution is short by (n + pads − extent) mod stride at the end, added as output_padding when x's
+ * shape is static, else as zero padding computed at run time.
+ */
+function convTransposeTo(b: GradBuilder, g: string, w: string, win: Window, group: number, x: string, s = b.numShape(x)): string {
+  const attrs = { strides: win.strides, dilations: win.dilations, pads: win.pads, group };
+  if (s) {
+    const outPad = win.kernel.map((k, i) => (s[i + 2] + win.pads[i] + win.pads[i + win.sp] - ((k - 1) * win.dilations[i] + 1)) % win.strides[i]);
+    return b.op('ConvTranspose', [g, w], { ...attrs, output_padding: outPad.some((p) => p) ? outPad : undefined });
+  }
+  b.need(11, 'the gradient of a strided window on an input whose spatial shape is not known statically');
+  const ct = b.op('ConvTranspose', [g, w], attrs);
+  const short = b.op('Sub', [b.slice1d(b.op('Shape', [x]), 2, 2 + win.sp), b.slice1d(b.op('Shape', [ct]), 2, 2 + win.sp)]);
+  const pads = b.op('Concat', [b.ints(new Array<number>(win.sp + 4).fill(0)), short], { axis: 0 });
+  return b.op('Pad', [ct, pads]);
+}
+
+/**
+ * y = conv(x, w) + bias (groups G, strides s, dilations d, pads p).
+ * ḡx = convTranspose(g, w) with the same s, d, p, G (the adjoint of the convolution).
+ * ḡw[o, i, κ] = Σ_{n, t} g[n, o, t]·x_pad[n, i, t·s + κ·d]: a convolution of x (batch and channel swapped,
+ * groups kept) with g as the kernel, stride d and dilation s, cropped to the kernel size.
+ * ḡbias = Σ_{n, t} g[n, o, t].
+ */
+function convBack(c: VjpContext): (string | undefined)[] {
+  const b: GradBuilder = c.b;
+  const [x, w, bias] = c.x;
+  const win = windowOf(b, c, w);
+  const G = attrInt(c.node, 'group', 1);
+  const g = c.g();
+  const spatial = Array.from({ length: win.sp }, (_, i) => i + 2);
+  const gx = c.needs[0] ? convTransposeTo(b, g, w, win, G, x) : undefined;
+  let gw: string | undefined;
+  if (c.needs[1]) {
+    const perm01 = [1, 0, ...spatial];
+    let xt: string;
+    if (G === 1) xt = b.transpose(x, perm01);
+    else {
+      const sx = b.shapeOf(x);
+      const rest = b.slice(sx, [2], [Number.MAX_SAFE_INTEGER], [0]);
+      const x5 = b.reshape(x, b.op('Concat', [b.slice1d(sx, 0, 1), b.ints([G, -1]), rest], { axis: 0 }));
+      const t = b.transpose(x5, [2, 1, 0, ...spatial.map((a) => a + 1)]);
+      xt = b.reshape(t, b.op('Concat', [b.ints([0, -1]), rest], { axis: 0 }));
+    }
+    const gt = b.transpose(g, perm01);
+    const full = b.op('Conv', [xt, gt], { strides: win.dilations, dilations: win.strides, pads: win.pads, group: G });
+    const cropped = b.slice(full, new Array<number>(win.sp).fill(0), win.kernel, spatial);
+    gw = b.transpose(cropped, perm01);
+  }
+  const gb = bias && c.needs[2] ? b.reduceSum(g, [0, ...spatial], 0) : undefined;
+  return [gx, gw, gb];
+}
+
+/**
+ * y = maxpool(x): ḡx[j] = Σ_{t: argmax of window t = j} g[t]. The argmax comes from MaxPool's Indices output
+ * (flat over N·C·spatial; a second MaxPool computes it when the node does not), and g is scattered there:
+ * ScatterElements with reduction = add from opset 16; before, only non-overlapping windows (an element is
+ * the max of at most one window), with a plain scatter.
+ */
+function maxPoolBack(c: VjpContext): string {
+  const b: GradBuilder = c.b;
+  const x = c.x[0];
+  if (attrInt(c.node, 'storage_order', 0) !== 0) b.fail('MaxPool with storage_order = 1');
+  if (c.opset < 8) b.fail('MaxPool before opset 8 (no Indices output)');
+  const idx = c.y[1] || b.node('MaxPool', [x], {}, 2)[1];
+  if (!c.y[1]) {
+    const last = b.nodes[b.nodes.length - 1];
+    last.attribute = copyAttrs(c.node);
+  }
+  const flatIdx = b.reshape(idx, b.ints([-1]));
+  const flatG = b.reshape(c.g(), b.ints([-1]));
+  const zeros = b.op('ConstantOfShape', [b.reshape(b.op('Size', [x]), b.ints([1]))], { value: { tensor: makeTensor(b.dtype(x), [1], [0]) } });
+  let flat: string;
+  if (c.opset >= 16) flat = b.op('ScatterElements', [zeros, flatIdx, flatG], { axis: 0, reduction: 'add' });
+  else {
+    const win = windowOf(b, c);
+    if (win.kernel.some((k, i) => win.strides[i] < (k - 1) * win.dilations[i] + 1)) {
+      b.fail('an overlapping MaxPool before opset 16 (accumulating a scatter needs ScatterElements reduction = add)');
+    }
+    flat = b.op(c.opset >= 11 ? 'ScatterElements' : 'Scatter', [zeros, flatIdx, flatG], { axis: 0 });
+  }
+  return b.reshapeLike(flat, x);
+}
+
+/**
+ * y = averagepool(x): ḡx = convTranspose(g/D, 1ₖ) per channel, D the element count each window averaged:
+ * ∏k when count_include_pad = 1 or nothing is padded, else conv(1_x, 1ₖ) with the same pads (the number of
+ * real elements under each window). ceil_mode = 1 is refused (its last windows' counts differ by runtime).
+ */
+function averagePoolBack(c: VjpContext): string {
+  const b: GradBuilder = c.b;
+  const x = c.x[0];
+  if (attrInt(c.node, 'ceil_mode', 0)) b.fail('AveragePool with ceil_mode = 1');
+  const win = windowOf(b, c);
+  const elem = b.dtype(x);
+  const ones = b.op('Constant', [], { value: { tensor: makeTensor(elem, [1, 1, ...win.kernel], new Array<number>(win.kernel.reduce((p, q) => p * q, 1)).fill(1)) } });
+  let g = c.g();
+  const padded = win.pads.some((p) => p);
+  if (padded && !attrInt(c.node, 'count_include_pad', 0)) {
+    const inShape = b.op('Concat', [b.ints([1, 1]), b.slice(b.shapeOf(x), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 });
+    const onesX = b.op('ConstantOfShape', [inShape], { value: { tensor: makeTensor(elem, [1], [1]) } });
+    g = b.op('Div', [g, b.op('Conv', [onesX, ones], { strides: win.strides, dilations: win.dilations, pads: win.pads })]);
+  } else {
+    g = b.op('Div', [g, b.scalar(win.kernel.reduce((p, q) => p * q, 1), elem)]);
+  }
+  const perChannel = b.reshape(g, b.op('Concat', [b.ints([-1, 1]), b.slice(b.op('Shape', [g]), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 }));
+  const s = b.numShape(x);
+  const xPerChannel = s ? x : b.reshape(x, b.op('Concat', [b.ints([-1, 1]), b.slice(b.shapeOf(x), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 }));
+  const gx = convTransposeTo(b, perChannel, ones, win, 1, xPerChannel, s);
+  return b.reshapeLike(gx, x);
+}
+
+/** y = mean over the spatial axes of x: ḡx = broadcast(g)/(number of spatial elements). */
+function globalAveragePoolBack(c: VjpContext): string {
+  const b: GradBuilder = c.b;
+  const [x] = c.x;
+  const s = b.numShape(x);
+  const count = s ? b.scalar(s.slice(2).reduce((p, q) => p * q, 1), b.dtype(x)) : b.toFloat(b.op('Div', [b.op('Size', [x]), b.op('Size', [c.y[0]])]), b.dtype(x));
+  return b.op('Div', [b.op('Expand', [c.g(), b.shapeOf(x)]), count]);
+}
+
+export const NN_RULES: Record<string, VjpRule> = {
+  ...LINALG_RULES,
+  Conv: { diff: [0, 1, 2], vjp: convBack },
+  MaxPool: { diff: [0], vjp: (c) => [maxPoolBack(c)] },
+  AveragePool: { diff: [0], vjp: (c) => [averagePoolBack(c)] },
+  GlobalAveragePool: { diff: [0], vjp: (c) => [globalAveragePoolBack(c)] },
+};
+
