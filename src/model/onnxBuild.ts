@@ -146,7 +146,7 @@ export function withGraph(model: OnnxModelProto, graph: OnnxGraphProto): OnnxMod
 export function prune(graph: OnnxGraphProto): OnnxGraphProto {
   const ix = new GraphIndexProto(graph);
   const outs = (graph.output ?? []).map((o) => o.name ?? '');
-  const nodes = ix.nodesFor(outs, new Set());
+  const nodes = topoSort(ix.nodesFor(outs, new Set()));
   const read = new Set(ix.inputsRead(nodes));
   for (const o of outs) read.add(o);
   const used = new Set(nodes.flatMap((n) => n.input ?? []));
@@ -184,4 +184,36 @@ export function redirect(nodes: readonly OnnxNodeProto[], from: string, to: stri
     });
   }
   return count;
+}
+
+/**
+ * Nodes in topological order (ONNX requires producers before consumers), stable for nodes already in order.
+ * @throws Error on a cycle
+ */
+export function topoSort(nodes: readonly OnnxNodeProto[]): OnnxNodeProto[] {
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => n.output?.forEach((o) => o && producer.set(o, i)));
+  const state = new Uint8Array(nodes.length); // 0 new, 1 on stack, 2 done
+  const out: OnnxNodeProto[] = [];
+  for (let s = 0; s < nodes.length; s++) {
+    if (state[s]) continue;
+    const stack: [number, number][] = [[s, 0]];
+    state[s] = 1;
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const ins = nodes[top[0]].input ?? [];
+      if (top[1] < ins.length) {
+        const p = producer.get(ins[top[1]++]);
+        if (p === undefined || state[p] === 2) continue;
+        if (state[p] === 1) throw new Error(`the graph has a cycle through node ${nodes[p].name ?? nodes[p].op_type}`);
+        state[p] = 1;
+        stack.push([p, 0]);
+      } else {
+        state[top[0]] = 2;
+        out.push(nodes[top[0]]);
+        stack.pop();
+      }
+    }
+  }
+  return out;
 }

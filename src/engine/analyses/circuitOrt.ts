@@ -372,7 +372,8 @@ export class OrtCircuitModel {
     const receiverCounts: number[] = [];
     for (const p of this.parts) {
       if (p.kind === 'attn') {
-        const X = b.op('Expand', [b.op('Unsqueeze', [p.c.input, b.ints([0], 'axes')]), b.ints([3 * p.heads, 1, 1, 1])], {}, `l${p.c.layer}_X`);
+        // x broadcast to its 3H receiver copies (an Add of zeros rather than Expand: shape inference knows Add)
+        const X = b.op('Add', [b.op('Unsqueeze', [p.c.input, b.ints([0], 'axes')]), b.floats(new Float32Array(3 * p.heads), [3 * p.heads, 1, 1, 1], 'zeros')], {}, `l${p.c.layer}_X`);
         const h = this.headInputs(b, p, X);
         const blk = p.c.block;
         const coreSet = new Set(p.core);
