@@ -31,7 +31,7 @@ import type { ResidualComponent, ResidualStream } from '../../model/attentionFin
 import { buildGradientModel } from '../../model/autodiff';
 import { decodeModelProto, encodeModelProto, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto } from '../../model/formats/onnx';
 import type { LoadedModel } from '../../model/ir';
-import { ELEM, GraphIndexProto, Names, cloneNodes, floatTensor, int64Tensor, node, prune, redirect, submodel, valueInfo, withGraph } from '../../model/onnxBuild';
+import { ELEM, GraphIndexProto, Names, type Dim, cloneNodes, floatTensor, int64Tensor, node, prune, redirect, submodel, valueInfo, withGraph } from '../../model/onnxBuild';
 import { createOrtSession, type OrtInput, type OrtOutput, type OrtSession } from '../../model/runtime/ort';
 
 /** Why the onnxruntime route cannot decompose this model (the caller falls back to the tfjs route). */
@@ -182,6 +182,7 @@ export class OrtCircuitModel {
     readonly D: number,
     private readonly opts: OrtCircuitOptions,
     private readonly tokensElem: number,
+    private readonly values: ValueShapes,
   ) {
     this.graph = buildComponentGraph(layout);
     this.backend = 'onnxruntime cpu (gradients as ONNX graphs)';
@@ -234,7 +235,7 @@ export class OrtCircuitModel {
       layout[parts.indexOf(p)] = { kind: 'attn', layer: p.c.layer, heads: s.H };
     }
     await probeAffine(proto, parts.filter((p): p is AttnPart => p.kind === 'attn'), D, T, tokensElem, opts.threads);
-    const m = new OrtCircuitModel(proto, stream, parts, layout, D, opts, tokensElem);
+    const m = new OrtCircuitModel(proto, stream, parts, layout, D, opts, tokensElem, shapes.values);
     await m.checkLogitsSlice(probeTokens, shapes.logitsAtPos);
     return m;
   }
@@ -398,6 +399,11 @@ export class OrtCircuitModel {
     for (const n of nodes) if (n.output?.includes(this.stream.embed)) n.output = n.output.map((o) => (o === this.stream.embed ? `${o}__unused` : o));
     const inputs = [valueInfo(this.stream.embed, ELEM.FLOAT, ['batch', this.T, this.D]), this.tokensInfo(), valueInfo('dir', ELEM.FLOAT, ['batch', 'vocab'])];
     const fwd = this.finish(b, inputs, [metric, ...sources], nodes);
+    const declared = new Set((fwd.graph!.input ?? []).map((v) => v.name));
+    const present = new Set((fwd.graph!.node ?? []).flatMap((n) => n.output ?? []));
+    fwd.graph!.value_info = [...this.values]
+      .filter(([n]) => present.has(n) && !declared.has(n))
+      .map(([n, v]) => valueInfo(n, v.elem, v.dims) as NonNullable<OnnxGraphProto['value_info']>[number]);
     const gm = buildGradientModel(fwd, { objective: { scalar: metric }, sources, outputs: [metric] });
     // scores per receiver group: Σ_j Gemm(diff_j, grad) over the sender blocks upstream
     const gg = gm.model.graph!;
@@ -549,6 +555,16 @@ export class OrtCircuitModel {
 }
 
 /** One plain run with taps: D, heads, d_head per layer and the logits at the position. */
+const ORT_ELEM: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
+
+/** Declared shapes of the graph's values, read off two runs (batch 1 and 2): dims that differ are symbolic. */
+export type ValueShapes = Map<string, { elem: number; dims: Dim[] }>;
+
+/**
+ * Plain runs with every value as an output, on the probe prompt (batch 1) and twice it (batch 2): D, heads
+ * and d_head per layer, the logits at the position, and every value's shape (given to the gradient graph as
+ * value_info, so the autodiff knows ranks wherever its own inference stops).
+ */
 async function probeShapes(
   proto: OnnxModelProto,
   stream: ResidualStream,
@@ -556,14 +572,25 @@ async function probeShapes(
   tokens: OrtInput,
   position: number,
   threads?: number,
-): Promise<{ D: number; attn: Map<number, { H: number; dh: number }>; logitsAtPos: Float32Array }> {
+): Promise<{ D: number; attn: Map<number, { H: number; dh: number }>; logitsAtPos: Float32Array; values: ValueShapes }> {
   const attn = parts.filter((p): p is AttnPart => p.kind === 'attn');
-  const taps = [stream.logits, stream.embed, ...attn.map((p) => p.c.block.q)];
   const g = proto.graph!;
-  const probe = withGraph(proto, { ...g, output: taps.map((t) => ({ name: t })) });
+  const all = [...new Set([stream.logits, stream.embed, ...attn.map((p) => p.c.block.q), ...(g.node ?? []).flatMap((n) => n.output ?? []).filter((o) => o)])];
+  const probe = withGraph(proto, { ...g, output: all.map((t) => ({ name: t })) });
   const s = await createOrtSession(encodeModelProto(probe), { provider: 'cpu', threads });
   try {
     const out = await s.run({ [stream.tokens]: tokens });
+    const T = tokens.dims[1];
+    const twice = (tokens.data instanceof BigInt64Array ? BigInt64Array.from([...tokens.data, ...tokens.data]) : Int32Array.from([...(tokens.data as Int32Array), ...(tokens.data as Int32Array)])) as never;
+    const out2 = await s.run({ [stream.tokens]: { dtype: tokens.dtype, data: twice, dims: [2, T] } as OrtInput });
+    const values: ValueShapes = new Map();
+    for (const name of all) {
+      const a = out[name];
+      const b = out2[name];
+      const elem = a && ORT_ELEM[a.dtype];
+      if (!a || !b || !elem || a.dims.length !== b.dims.length) continue;
+      values.set(name, { elem, dims: a.dims.map((d, i) => (d === b.dims[i] ? d : `d_${i}`)) });
+    }
     const e = out[stream.embed];
     if (e.dims.length !== 3) throw new OrtCircuitUnsupported(`the embedding '${stream.embed}' has shape [${e.dims.join(', ')}], expected (batch, T, D)`);
     const map = new Map<number, { H: number; dh: number }>();
@@ -575,7 +602,7 @@ async function probeShapes(
     const L = out[stream.logits];
     if (L.dims.length !== 3) throw new OrtCircuitUnsupported(`the logits have shape [${L.dims.join(', ')}], expected (batch, T, vocab)`);
     const V = L.dims[2];
-    return { D: e.dims[2], attn: map, logitsAtPos: f32(L, 'logits').slice(position * V, (position + 1) * V) };
+    return { D: e.dims[2], attn: map, logitsAtPos: f32(L, 'logits').slice(position * V, (position + 1) * V), values };
   } finally {
     await s.release();
   }
