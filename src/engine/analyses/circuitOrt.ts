@@ -28,7 +28,7 @@ import type { ComponentGraph, ComponentLayout } from '../../analysis/circuits';
 import { mulberry32 } from '../../analysis/stats/random';
 import { buildComponentGraph } from '../../analysis/circuits';
 import type { ResidualComponent, ResidualStream } from '../../model/attentionFinder';
-import { buildGradientModel } from '../../model/autodiff';
+import { AutodiffError, buildGradientModel } from '../../model/autodiff';
 import { decodeModelProto, encodeModelProto, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto } from '../../model/formats/onnx';
 import type { LoadedModel } from '../../model/ir';
 import { ELEM, GraphIndexProto, Names, type Dim, cloneNodes, floatTensor, int64Tensor, node, prune, redirect, submodel, valueInfo, withGraph } from '../../model/onnxBuild';
@@ -58,6 +58,14 @@ interface AttnPart {
   bo?: Float32Array;
   /** Nodes from Q, Kᵀ, V to z (the attention core). */
   core: OnnxNodeProto[];
+  /** The norm is a LayerNorm over the last axis (checked numerically): its backward is written by hand. */
+  ln?: LayerNormInfo;
+}
+
+/** u = x̂ (decomposed LayerNorm: γ, β belong to the affine map) or u = γ·x̂ + β (the LayerNormalization op). */
+interface LayerNormInfo {
+  eps: number;
+  gamma?: string;
 }
 
 interface MlpPart {
@@ -172,6 +180,9 @@ export class OrtCircuitModel {
   readonly passes = { forward: 0, backward: 0 };
   readonly backend: string;
   private sessions: { fwd?: OrtSession; grad?: OrtSession; patch?: OrtSession } = {};
+  /** Every value's shape (read off runs), for the gradient graph when the autodiff's own inference stops short. */
+  private values?: ValueShapes;
+  private readonly opset: number;
   private slicedLogits = true;
 
   private constructor(
@@ -182,10 +193,10 @@ export class OrtCircuitModel {
     readonly D: number,
     private readonly opts: OrtCircuitOptions,
     private readonly tokensElem: number,
-    private readonly values: ValueShapes,
   ) {
     this.graph = buildComponentGraph(layout);
     this.backend = 'onnxruntime cpu (gradients as ONNX graphs)';
+    this.opset = Number(proto.opset_import?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 13);
   }
 
   get T(): number {
@@ -223,21 +234,19 @@ export class OrtCircuitModel {
     }
     const tokensElem = elemOf(proto, stream.tokens);
     const T = opts.seqLen;
-    // shapes from one plain run on a probe prompt
-    const shapes = await probeShapes(proto, stream, parts, tokensInput(tokensElem, Array.from(probeTokens).slice(0, T), [1, T]), opts.position, opts.threads);
-    const D = shapes.D;
+    const D = await probeEmbed(proto, stream, tokensInput(tokensElem, Array.from(probeTokens).slice(0, T), [1, T]), opts.threads);
+    const attnParts = parts.filter((p): p is AttnPart => p.kind === 'attn');
+    await probeAffine(proto, attnParts, D, T, tokensElem, opts.threads);
+    await detectLayerNorms(proto, ix, attnParts, D, T, opts.threads);
     const layout: ComponentLayout[] = parts.map((p) => (p.kind === 'attn' ? { kind: 'attn', layer: p.c.layer, heads: p.heads } : { kind: 'mlp', layer: p.c.layer }));
-    for (const p of parts) {
-      if (p.kind !== 'attn') continue;
-      const s = shapes.attn.get(p.c.layer)!;
-      p.heads = s.H;
-      p.dh = s.dh;
-      layout[parts.indexOf(p)] = { kind: 'attn', layer: p.c.layer, heads: s.H };
-    }
-    await probeAffine(proto, parts.filter((p): p is AttnPart => p.kind === 'attn'), D, T, tokensElem, opts.threads);
-    const m = new OrtCircuitModel(proto, stream, parts, layout, D, opts, tokensElem, shapes.values);
-    await m.checkLogitsSlice(probeTokens, shapes.logitsAtPos);
+    const m = new OrtCircuitModel(proto, stream, parts, layout, D, opts, tokensElem);
+    await m.checkLogitsSlice();
     return m;
+  }
+
+  /** Attention layers whose norm's backward runs once for all receiver copies (a LayerNorm, see detectLayerNorms). */
+  get layerNormLayers(): number {
+    return this.parts.filter((p) => p.kind === 'attn' && p.ln).length;
   }
 
   describe(): string {
@@ -260,7 +269,16 @@ export class OrtCircuitModel {
   private async session(which: 'fwd' | 'grad' | 'patch'): Promise<OrtSession> {
     const have = this.sessions[which];
     if (have) return have;
-    const model = which === 'fwd' ? this.forwardModel() : which === 'grad' ? this.gradientModel() : this.patchModel();
+    let model: OnnxModelProto;
+    if (which === 'grad') {
+      try {
+        model = this.gradientModel();
+      } catch (e) {
+        if (!(e instanceof AutodiffError) || e.code !== 'unsupported-case' || this.values) throw e;
+        this.values = await probeValueShapes(this.proto, this.stream, this.tokens(new Array(this.T).fill(0), 1), this.opts.threads);
+        model = this.gradientModel();
+      }
+    } else model = which === 'fwd' ? this.forwardModel() : this.patchModel();
     const s = await createOrtSession(encodeModelProto(model), { provider: 'cpu', threads: this.opts.threads });
     this.sessions[which] = s;
     return s;
@@ -270,15 +288,20 @@ export class OrtCircuitModel {
 
   /** The 3H receiver copies X [3H, B, T, D] of an attention layer → its head-split Q, Kᵀ, V. */
   private headInputs(b: Builder, p: AttnPart, X: string): { q: string; kT: string; v: string } {
-    const { D, T } = this;
-    const H = p.heads;
-    const xf = b.op('Reshape', [X, b.ints([-1, T, D])]);
+    const xf = b.op('Reshape', [X, b.ints([-1, this.T, this.D])]);
     let u = xf;
     if (p.norm.length) {
       const cl = cloneNodes(p.norm, b.names, new Map([[p.c.input, xf]]), `l${p.c.layer}_norm`);
       b.nodes.push(...cl.nodes);
       u = cl.renamed.get(p.u)!;
     }
+    return this.project(b, p, u);
+  }
+
+  /** Normalised copies U [3H·B, T, D] (or [3H, B, T, D]) → the per-head projections, head-split Q, Kᵀ, V. */
+  private project(b: Builder, p: AttnPart, u: string): { q: string; kT: string; v: string } {
+    const { D, T } = this;
+    const H = p.heads;
     const u4 = b.op('Reshape', [u, b.ints([3, H, -1, D])]);
     const proj = b.op('Add', [b.op('MatMul', [u4, b.floats(p.A!, [3, H, D, p.dh], 'A')]), b.floats(p.bA!, [3, H, 1, p.dh], 'bA')]);
     const port = (i: number, perm: number[]): string => {
@@ -286,6 +309,27 @@ export class OrtCircuitModel {
       return b.op('Transpose', [b.op('Reshape', [g, b.ints([H, -1, T, p.dh])])], { perm: { ints: perm } });
     };
     return { q: port(0, [1, 0, 2, 3]), kT: port(1, [1, 0, 3, 2]), v: port(2, [1, 0, 2, 3]) };
+  }
+
+  private reduceMeanLast(b: Builder, v: string): string {
+    return this.opset >= 18 ? b.op('ReduceMean', [v, b.ints([-1], 'axes')], { keepdims: { int: 1 } }) : b.op('ReduceMean', [v], { axes: { ints: [-1] }, keepdims: { int: 1 } });
+  }
+
+  /**
+   * LayerNorm's backward for the 3H copies at once: with x̂ = (x − μ)/σ over the last axis and g the cotangent
+   * of x̂ (γ·g_u for the op form), ∂/∂x = (g − mean(g) − x̂·mean(g·x̂))/σ. x̂ and 1/σ are computed once from x.
+   */
+  private layerNormBack(b: Builder, p: AttnPart, x: string, gU: string): string {
+    const ln = p.ln!;
+    const mu = this.reduceMeanLast(b, x);
+    const d = b.op('Sub', [x, mu]);
+    const v = this.reduceMeanLast(b, b.op('Mul', [d, d]));
+    const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [v, b.floats(Float32Array.of(ln.eps), [], 'eps')])])]);
+    const xh = b.op('Mul', [d, inv]);
+    const g = ln.gamma ? b.op('Mul', [gU, ln.gamma]) : gU;
+    const m1 = this.reduceMeanLast(b, g);
+    const m2 = this.reduceMeanLast(b, b.op('Mul', [g, xh]));
+    return b.op('Mul', [b.op('Sub', [b.op('Sub', [g, m1]), b.op('Mul', [xh, m2])]), inv]);
   }
 
   /** z [B, H, T, dh] → each head's write without the bias, [H, B, T, D]. */
@@ -373,9 +417,11 @@ export class OrtCircuitModel {
     const receiverCounts: number[] = [];
     for (const p of this.parts) {
       if (p.kind === 'attn') {
-        // x broadcast to its 3H receiver copies (an Add of zeros rather than Expand: shape inference knows Add)
-        const X = b.op('Add', [b.op('Unsqueeze', [p.c.input, b.ints([0], 'axes')]), b.floats(new Float32Array(3 * p.heads), [3 * p.heads, 1, 1, 1], 'zeros')], {}, `l${p.c.layer}_X`);
-        const h = this.headInputs(b, p, X);
+        // x (or, for a LayerNorm, its output u) broadcast to the 3H receiver copies (an Add of zeros rather than
+        // Expand: shape inference knows Add); for a LayerNorm the norm's backward is applied to the copies' gradients below
+        const zeros = b.floats(new Float32Array(3 * p.heads), [3 * p.heads, 1, 1, 1], 'zeros');
+        const X = b.op('Add', [b.op('Unsqueeze', [p.ln ? p.u : p.c.input, b.ints([0], 'axes')]), zeros], {}, `l${p.c.layer}_X`);
+        const h = p.ln ? this.project(b, p, X) : this.headInputs(b, p, X);
         const blk = p.c.block;
         const coreSet = new Set(p.core);
         for (const [from, to] of [[blk.q, h.q], [blk.kT, h.kT], [blk.v, h.v]]) redirect(nodes, from, to, within(coreSet));
@@ -401,7 +447,7 @@ export class OrtCircuitModel {
     const fwd = this.finish(b, inputs, [metric, ...sources], nodes);
     const declared = new Set((fwd.graph!.input ?? []).map((v) => v.name));
     const present = new Set((fwd.graph!.node ?? []).flatMap((n) => n.output ?? []));
-    fwd.graph!.value_info = [...this.values]
+    fwd.graph!.value_info = [...(this.values ?? [])]
       .filter(([n]) => present.has(n) && !declared.has(n))
       .map(([n, v]) => valueInfo(n, v.elem, v.dims) as NonNullable<OnnxGraphProto['value_info']>[number]);
     const gm = buildGradientModel(fwd, { objective: { scalar: metric }, sources, outputs: [metric] });
@@ -412,8 +458,11 @@ export class OrtCircuitModel {
     const diffs = blocks.map((_, j) => `diff_${j}`);
     const scoreOuts: string[] = [];
     let upBlocks = 1;
+    const attnParts = this.parts;
     sources.forEach((src, k) => {
-      const gradFlat = s.op('Reshape', [gm.grads[src], s.ints([receiverCounts[k], -1])]);
+      const part = attnParts[k];
+      const gX = part?.kind === 'attn' && part.ln ? this.layerNormBack(s, part, part.c.input, gm.grads[src]) : gm.grads[src];
+      const gradFlat = s.op('Reshape', [gX, s.ints([receiverCounts[k], -1])]);
       const parts = diffs.slice(0, upBlocks).map((d, j) => s.op('Gemm', [s.op('Reshape', [d, s.ints([blocks[j].n, -1])]), gradFlat], { transB: { int: 1 } }));
       scoreOuts.push(parts.length === 1 ? s.op('Identity', parts) : s.op('Concat', parts, { axis: { int: 0 } }, `scores_${k}`));
       upBlocks++;
@@ -533,51 +582,136 @@ export class OrtCircuitModel {
     return f32(out[s.outputNames[0]], 'logits');
   }
 
-  /** Uses the unembedding on the metric's position alone when that gives the model's own logits. */
-  private async checkLogitsSlice(probeTokens: ArrayLike<number>, expected: Float32Array): Promise<void> {
-    const tok = this.tokens(Array.from(probeTokens).slice(0, this.T), 1);
-    for (const sliced of [true, false]) {
-      this.slicedLogits = sliced;
-      try {
-        const r = await this.forward(tok);
-        this.passes.forward--;
-        const scale = Math.max(1, ...Array.from(expected, Math.abs));
-        let err = 0;
-        for (let i = 0; i < expected.length; i++) err = Math.max(err, Math.abs(r.logits[i] - expected[i]));
-        if (r.logits.length === expected.length && err <= 1e-3 * scale) return;
-      } catch {
-        // a position-specific logits path (e.g. a Reshape with T fixed): use the full path
-      }
-      await this.release('fwd');
+  /**
+   * Uses the unembedding on the metric's position alone when that gives the model's own logits (one run of
+   * the logits path, sliced and whole, on a random final stream value).
+   */
+  private async checkLogitsSlice(): Promise<void> {
+    const b = new Builder(this.proto.graph!);
+    const x = b.names.next('final');
+    this.slicedLogits = true;
+    let sliced: string | undefined;
+    try {
+      sliced = this.lastLogits(b, x);
+    } catch {
+      sliced = undefined;
     }
-    throw new OrtCircuitUnsupported('the decomposed forward does not reproduce the model\'s logits');
+    this.slicedLogits = false;
+    const whole = this.lastLogits(b, x);
+    const model = this.finish(b, [valueInfo(x, ELEM.FLOAT, [1, this.T, this.D])], sliced ? [whole, sliced] : [whole]);
+    const rng = mulberry32(5);
+    const feed: OrtInput = { dtype: 'float32', data: Float32Array.from({ length: this.T * this.D }, () => rng() * 2 - 1), dims: [1, this.T, this.D] };
+    let s: OrtSession | undefined;
+    try {
+      s = await createOrtSession(encodeModelProto(model), { provider: 'cpu', threads: this.opts.threads });
+      const out = await s.run({ [x]: feed });
+      if (!sliced) return;
+      const [w, v] = [f32(out[whole], 'logits'), f32(out[sliced], 'sliced logits')];
+      let err = 0;
+      let scale = 1;
+      for (let i = 0; i < w.length; i++) {
+        err = Math.max(err, Math.abs(w[i] - v[i]));
+        scale = Math.max(scale, Math.abs(w[i]));
+      }
+      this.slicedLogits = w.length === v.length && err <= 1e-4 * scale;
+    } catch (e) {
+      if (!sliced) throw new OrtCircuitUnsupported(`the logits path does not run on its own: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+      // a position-specific logits path (e.g. a Reshape with T fixed): the whole path it is
+      this.slicedLogits = false;
+    } finally {
+      await s?.release();
+    }
   }
+
 }
 
 /** One plain run with taps: D, heads, d_head per layer and the logits at the position. */
+/** A float scalar held by an initializer or a Constant node, if `name` is one. */
+function constScalar(ix: GraphIndexProto, name: string): number | undefined {
+  const t = ix.graph.initializer?.find((i) => i.name === name) ?? ix.producer.get(name)?.attribute?.find((a) => a.name === 'value')?.t;
+  if (!t || (t.dims ?? []).some((d) => Number(d) !== 1)) return undefined;
+  if (t.float_data?.length) return t.float_data[0];
+  if (t.double_data?.length) return t.double_data[0];
+  const raw = t.raw_data;
+  if (raw && t.data_type === ELEM.FLOAT && raw.byteLength === 4) return new DataView(raw.buffer, raw.byteOffset, 4).getFloat32(0, true);
+  if (raw && t.data_type === ELEM.DOUBLE && raw.byteLength === 8) return new DataView(raw.buffer, raw.byteOffset, 8).getFloat64(0, true);
+  return undefined;
+}
+
+/**
+ * Marks the attention layers whose norm is a LayerNorm over the last axis: the LayerNormalization op reading
+ * x (epsilon from its attribute), or a decomposed one whose output u equals (x − μ)/√(σ² + ε) for the scalar
+ * ε added inside it — checked numerically on random inputs.
+ */
+async function detectLayerNorms(proto: OnnxModelProto, ix: GraphIndexProto, attn: AttnPart[], D: number, T: number, threads?: number): Promise<void> {
+  const decomposed: { p: AttnPart; eps: number }[] = [];
+  for (const p of attn) {
+    const n = p.norm;
+    if (n.length === 1 && n[0].op_type === 'LayerNormalization' && n[0].input?.[0] === p.c.input) {
+      const axis = Number(n[0].attribute?.find((a) => a.name === 'axis')?.i ?? -1);
+      const eps = n[0].attribute?.find((a) => a.name === 'epsilon')?.f ?? 1e-5;
+      if (axis === -1 || axis === 2) p.ln = { eps, gamma: n[0].input?.[1] };
+      continue;
+    }
+    if (ix.producer.get(p.u)?.op_type !== 'Div') continue;
+    const eps = n.filter((x) => x.op_type === 'Add').map((x) => (x.input ?? []).map((i) => constScalar(ix, i)).find((v) => v !== undefined)).find((v) => v !== undefined);
+    if (eps !== undefined && eps > 0) decomposed.push({ p, eps });
+  }
+  if (!decomposed.length) return;
+  const cuts = decomposed.map((d) => d.p.c.input);
+  const sub = submodel(proto, [...new Set(cuts)], decomposed.map((d) => d.p.u));
+  const s = await createOrtSession(encodeModelProto(sub), { provider: 'cpu', threads });
+  try {
+    const rng = mulberry32(99);
+    const x = Float32Array.from({ length: T * D }, (_, i) => (rng() * 2 - 1) * (1 + (i % 7)) + (Math.floor(i / D) % 3));
+    const feeds: Record<string, OrtInput> = {};
+    for (const c of cuts) feeds[c] = { dtype: 'float32', data: x, dims: [1, T, D] };
+    const out = await s.run(feeds);
+    for (const { p, eps } of decomposed) {
+      const u = f32(out[p.u], 'norm output');
+      let err = 0;
+      for (let t = 0; t < T; t++) {
+        const row = x.subarray(t * D, (t + 1) * D);
+        let mu = 0;
+        for (const v of row) mu += v / D;
+        let va = 0;
+        for (const v of row) va += (v - mu) ** 2 / D;
+        const inv = 1 / Math.sqrt(va + eps);
+        for (let i = 0; i < D; i++) err = Math.max(err, Math.abs((row[i] - mu) * inv - u[t * D + i]));
+      }
+      if (err < 1e-4) p.ln = { eps };
+    }
+  } finally {
+    await s.release();
+  }
+}
+
 const ORT_ELEM: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11 };
 
 /** Declared shapes of the graph's values, read off two runs (batch 1 and 2): dims that differ are symbolic. */
 export type ValueShapes = Map<string, { elem: number; dims: Dim[] }>;
 
+/** The embedding's width D, from the embedding alone run on the probe prompt. */
+async function probeEmbed(proto: OnnxModelProto, stream: ResidualStream, tokens: OrtInput, threads?: number): Promise<number> {
+  const s = await createOrtSession(encodeModelProto(submodel(proto, [], [stream.embed])), { provider: 'cpu', threads });
+  try {
+    const e = (await s.run({ [stream.tokens]: tokens }))[stream.embed];
+    if (e?.dims.length !== 3) throw new OrtCircuitUnsupported(`the embedding '${stream.embed}' has shape [${e?.dims.join(', ')}], expected (batch, T, D)`);
+    return e.dims[2];
+  } finally {
+    await s.release();
+  }
+}
+
 /**
- * Plain runs with every value as an output, on the probe prompt (batch 1) and twice it (batch 2): D, heads
- * and d_head per layer, the logits at the position, and every value's shape (given to the gradient graph as
- * value_info, so the autodiff knows ranks wherever its own inference stops).
+ * Plain runs with every value as an output, on a prompt (batch 1) and twice it (batch 2): every value's
+ * shape, dims that differ being symbolic. Given to the gradient graph as value_info when the autodiff's own
+ * shape inference stops short of a rank it needs.
  */
-async function probeShapes(
-  proto: OnnxModelProto,
-  stream: ResidualStream,
-  parts: Part[],
-  tokens: OrtInput,
-  position: number,
-  threads?: number,
-): Promise<{ D: number; attn: Map<number, { H: number; dh: number }>; logitsAtPos: Float32Array; values: ValueShapes }> {
-  const attn = parts.filter((p): p is AttnPart => p.kind === 'attn');
+async function probeValueShapes(proto: OnnxModelProto, stream: ResidualStream, tokens: OrtInput, threads?: number): Promise<ValueShapes> {
   const g = proto.graph!;
-  const all = [...new Set([stream.logits, stream.embed, ...attn.map((p) => p.c.block.q), ...(g.node ?? []).flatMap((n) => n.output ?? []).filter((o) => o)])];
-  const probe = withGraph(proto, { ...g, output: all.map((t) => ({ name: t })) });
-  const s = await createOrtSession(encodeModelProto(probe), { provider: 'cpu', threads });
+  const all = [...new Set((g.node ?? []).flatMap((n) => n.output ?? []).filter((o) => o))];
+  const s = await createOrtSession(encodeModelProto(withGraph(proto, { ...g, output: all.map((t) => ({ name: t })) })), { provider: 'cpu', threads });
   try {
     const out = await s.run({ [stream.tokens]: tokens });
     const T = tokens.dims[1];
@@ -591,130 +725,136 @@ async function probeShapes(
       if (!a || !b || !elem || a.dims.length !== b.dims.length) continue;
       values.set(name, { elem, dims: a.dims.map((d, i) => (d === b.dims[i] ? d : `d_${i}`)) });
     }
-    const e = out[stream.embed];
-    if (e.dims.length !== 3) throw new OrtCircuitUnsupported(`the embedding '${stream.embed}' has shape [${e.dims.join(', ')}], expected (batch, T, D)`);
-    const map = new Map<number, { H: number; dh: number }>();
-    for (const p of attn) {
-      const q = out[p.c.block.q];
-      if (q.dims.length !== 4) throw new OrtCircuitUnsupported(`attention layer ${p.c.layer}: queries of shape [${q.dims.join(', ')}], expected (batch, heads, T, d_head)`);
-      map.set(p.c.layer, { H: q.dims[1], dh: q.dims[3] });
-    }
-    const L = out[stream.logits];
-    if (L.dims.length !== 3) throw new OrtCircuitUnsupported(`the logits have shape [${L.dims.join(', ')}], expected (batch, T, vocab)`);
-    const V = L.dims[2];
-    return { D: e.dims[2], attn: map, logitsAtPos: f32(L, 'logits').slice(position * V, (position + 1) * V), values };
+    return values;
+  } finally {
+    await s.release();
+  }
+}
+
+/** Basis probes: position k = b·T + t holds e_k (k < n), position n is zero (the bias), then one random row. */
+function basisProbe(n: number, T: number, width: number, rng: () => number): { data: Float32Array; B: number; Bb: number } {
+  const Bb = Math.ceil((n + 1) / T);
+  const B = Bb + 1;
+  const data = new Float32Array(B * T * width);
+  for (let k = 0; k < n; k++) data[k * width + (k % width)] = 1;
+  const r = data.subarray(Bb * T * width);
+  for (let i = 0; i < r.length; i++) r[i] = rng() * 2 - 1;
+  return { data, B, Bb };
+}
+
+/** Runs the sub-model between `cuts` and `outputs` once on `feeds` (tokens of the probe's batch added). */
+async function runSub(proto: OnnxModelProto, cuts: string[], outputs: string[], feeds: Record<string, OrtInput>, B: number, T: number, tokensElem: number, threads?: number): Promise<Record<string, OrtOutput>> {
+  const sub = submodel(proto, cuts, outputs);
+  const s = await createOrtSession(encodeModelProto(sub), { provider: 'cpu', threads });
+  try {
+    const tok = sub.graph!.input!.find((i) => !cuts.includes(i.name ?? ''));
+    if (tok?.name) feeds[tok.name] = tokensInput(tokensElem, new Array(B * T).fill(0), [B, T]);
+    return await s.run(feeds);
   } finally {
     await s.release();
   }
 }
 
 /**
- * Reads each attention layer's affine maps u → (Q, Kᵀ, V) and z → block output off the graph: one run of the
- * sub-model between the cuts on basis inputs (position k holds e_k; a zero position gives the bias), plus
- * random positions to check the maps are affine and position-wise.
+ * Reads each attention layer's affine maps off the graph: u → (Q, Kᵀ, V) (which also gives the head count
+ * and d_head) and z → block output, each by one run of the sub-model between the cuts on basis inputs, with
+ * a random row checking that the maps are affine and position-wise.
  */
 async function probeAffine(proto: OnnxModelProto, attn: AttnPart[], D: number, T: number, tokensElem: number, threads?: number): Promise<void> {
   if (!attn.length) return;
-  const HD = Math.max(...attn.map((p) => p.heads * p.dh));
-  const nBasis = Math.max(D, HD) + 1;
-  const Bb = Math.ceil(nBasis / T);
-  const Br = 1;
-  const B = Bb + Br;
-  const cuts = [...new Set(attn.flatMap((p) => [p.u, p.c.block.z]))];
-  const outputs = attn.flatMap((p) => [p.c.block.q, p.c.block.kT, p.c.block.v, p.c.output]);
-  const sub = submodel(proto, cuts, outputs);
-  const s = await createOrtSession(encodeModelProto(sub), { provider: 'cpu', threads });
   const rng = mulberry32(12345);
-  try {
-    const feeds: Record<string, OrtInput> = {};
-    const tok = sub.graph!.input!.find((i) => !cuts.includes(i.name ?? ''));
-    if (tok?.name) feeds[tok.name] = tokensInput(tokensElem, new Array(B * T).fill(0), [B, T]);
-    const rand: Record<string, Float32Array> = {};
-    for (const p of attn) {
-      const u = new Float32Array(B * T * D);
-      for (let k = 0; k < D; k++) u[k * D + k] = 1;
-      const ru = u.subarray(Bb * T * D);
-      for (let i = 0; i < ru.length; i++) ru[i] = rng() * 2 - 1;
-      rand[p.u] = u;
-      feeds[p.u] = { dtype: 'float32', data: u, dims: [B, T, D] };
-      const H = p.heads, dh = p.dh;
-      const z = new Float32Array(B * H * T * dh);
-      // position k = b·T + t holds e_k over the (h, j) entries
-      for (let k = 0; k < H * dh; k++) {
-        const bb = Math.floor(k / T), t = k % T, h = Math.floor(k / dh), j = k % dh;
-        z[((bb * H + h) * T + t) * dh + j] = 1;
-      }
-      const rz = z.subarray(Bb * H * T * dh);
-      for (let i = 0; i < rz.length; i++) rz[i] = rng() * 2 - 1;
-      rand[p.c.block.z] = z;
-      feeds[p.c.block.z] = { dtype: 'float32', data: z, dims: [B, H, T, dh] };
-    }
-    const out = await s.run(feeds);
-    for (const p of attn) readMaps(p, out, D, T, Bb, rand[p.u], rand[p.c.block.z]);
-  } finally {
-    await s.release();
+  const u = basisProbe(D, T, D, rng);
+  const cutsU = [...new Set(attn.map((p) => p.u))];
+  const feedsU: Record<string, OrtInput> = {};
+  for (const c of cutsU) feedsU[c] = { dtype: 'float32', data: u.data, dims: [u.B, T, D] };
+  const outU = await runSub(proto, cutsU, attn.flatMap((p) => [p.c.block.q, p.c.block.kT, p.c.block.v]), feedsU, u.B, T, tokensElem, threads);
+  for (const p of attn) {
+    const q = outU[p.c.block.q];
+    if (q?.dims.length !== 4) throw new OrtCircuitUnsupported(`attention layer ${p.c.layer}: queries of shape [${q?.dims.join(', ')}], expected (batch, heads, T, d_head)`);
+    p.heads = q.dims[1];
+    p.dh = q.dims[3];
+    readProjections(p, outU, D, T, u.Bb, u.data);
   }
+  const HD = Math.max(...attn.map((p) => p.heads * p.dh));
+  const zp = basisProbe(HD, T, HD, rng);
+  const feedsZ: Record<string, OrtInput> = {};
+  for (const p of attn) {
+    // the (B, T, H·dh) probe as z (B, H, T, dh)
+    const H = p.heads, dh = p.dh;
+    const z = new Float32Array(zp.B * H * T * dh);
+    for (let b = 0; b < zp.B; b++) for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let j = 0; j < dh; j++) z[((b * H + h) * T + t) * dh + j] = zp.data[(b * T + t) * HD + h * dh + j];
+    feedsZ[p.c.block.z] = { dtype: 'float32', data: z, dims: [zp.B, H, T, dh] };
+  }
+  const outZ = await runSub(proto, attn.map((p) => p.c.block.z), attn.map((p) => p.c.output), feedsZ, zp.B, T, tokensElem, threads);
+  for (const p of attn) readOutputMap(p, outZ, D, T, zp.Bb, zp.data, HD);
 }
 
-/** Extracts A, bA, Wo, bo of one layer from the probe outputs and checks them on the random positions. */
-function readMaps(p: AttnPart, out: Record<string, OrtOutput>, D: number, T: number, Bb: number, u: Float32Array, z: Float32Array): void {
+function checkAffine(p: AttnPart, err: number, scale: number): void {
+  if (!(err <= 1e-3 * scale)) throw new OrtCircuitUnsupported(`attention layer ${p.c.layer}: the projections are not affine and position-wise (error ${err.toExponential(2)})`);
+}
+
+/** A, bA of one layer from the u-probe outputs, checked on the random row. */
+function readProjections(p: AttnPart, out: Record<string, OrtOutput>, D: number, T: number, Bb: number, u: Float32Array): void {
   const H = p.heads, dh = p.dh;
   const blk = p.c.block;
-  const at = (k: number): [number, number] => [Math.floor(k / T), k % T];
   const A = new Float32Array(3 * H * D * dh);
   const bA = new Float32Array(3 * H * dh);
   const vals = [f32(out[blk.q], 'q'), f32(out[blk.kT], 'kT'), f32(out[blk.v], 'v')];
-  // value of port `port`, batch b, head h, position t, channel j
-  const get = (port: number, b: number, h: number, t: number, j: number): number =>
-    port === 1 ? vals[1][((b * H + h) * dh + j) * T + t] : vals[port][((b * H + h) * T + t) * dh + j];
-  const [zb, zt] = at(D);
+  // port's value at flat position k = b·T + t, head h, channel j
+  const get = (port: number, k: number, h: number, j: number): number => {
+    const b = Math.floor(k / T), t = k % T;
+    return port === 1 ? vals[1][((b * H + h) * dh + j) * T + t] : vals[port][((b * H + h) * T + t) * dh + j];
+  };
   for (let port = 0; port < 3; port++) {
     for (let h = 0; h < H; h++) {
       for (let j = 0; j < dh; j++) {
-        const bias = get(port, zb, h, zt, j);
+        const bias = get(port, D, h, j);
         bA[(port * H + h) * dh + j] = bias;
-        for (let i = 0; i < D; i++) {
-          const [b, t] = at(i);
-          A[((port * H + h) * D + i) * dh + j] = get(port, b, h, t, j) - bias;
-        }
+        for (let i = 0; i < D; i++) A[((port * H + h) * D + i) * dh + j] = get(port, i, h, j) - bias;
       }
     }
   }
-  const o = f32(out[p.c.output], 'block output');
-  const Wo = new Float32Array(H * dh * D);
-  const bo = new Float32Array(D);
-  const [ob, ot] = at(H * dh);
-  for (let e = 0; e < D; e++) bo[e] = o[(ob * T + ot) * D + e];
-  for (let i = 0; i < H * dh; i++) {
-    const [b, t] = at(i);
-    for (let e = 0; e < D; e++) Wo[i * D + e] = o[(b * T + t) * D + e] - bo[e];
-  }
-  // check on the random positions (a few per layer)
   let err = 0;
   let scale = 1;
   for (let t = 0; t < Math.min(T, 4); t++) {
-    const uo = (Bb * T + t) * D;
+    const k = Bb * T + t;
     for (let port = 0; port < 3; port++) {
       for (let h = 0; h < H; h++) {
         for (let j = 0; j < dh; j++) {
           let s = bA[(port * H + h) * dh + j];
-          for (let i = 0; i < D; i++) s += u[uo + i] * A[((port * H + h) * D + i) * dh + j];
-          const y = get(port, Bb, h, t, j);
+          for (let i = 0; i < D; i++) s += u[k * D + i] * A[((port * H + h) * D + i) * dh + j];
+          const y = get(port, k, h, j);
           err = Math.max(err, Math.abs(s - y));
           scale = Math.max(scale, Math.abs(y));
         }
       }
     }
+  }
+  checkAffine(p, err, scale);
+  Object.assign(p, { A, bA });
+}
+
+/** Wo, bo of one layer from the z-probe outputs (probe rows over the H·dh entries), checked on the random row. */
+function readOutputMap(p: AttnPart, out: Record<string, OrtOutput>, D: number, T: number, Bb: number, zRows: Float32Array, HD: number): void {
+  const n = p.heads * p.dh;
+  const o = f32(out[p.c.output], 'block output');
+  const Wo = new Float32Array(n * D);
+  const bo = o.slice(HD * D, HD * D + D);
+  for (let i = 0; i < n; i++) for (let e = 0; e < D; e++) Wo[i * D + e] = o[i * D + e] - bo[e];
+  let err = 0;
+  let scale = 1;
+  for (let t = 0; t < Math.min(T, 4); t++) {
+    const k = Bb * T + t;
     for (let e = 0; e < D; e++) {
       let s = bo[e];
-      for (let h = 0; h < H; h++) for (let j = 0; j < dh; j++) s += z[((Bb * H + h) * T + t) * dh + j] * Wo[(h * dh + j) * D + e];
-      const y = o[(Bb * T + t) * D + e];
+      for (let i = 0; i < n; i++) s += zRows[k * HD + i] * Wo[i * D + e];
+      const y = o[k * D + e];
       err = Math.max(err, Math.abs(s - y));
       scale = Math.max(scale, Math.abs(y));
     }
   }
-  if (!(err <= 1e-3 * scale)) throw new OrtCircuitUnsupported(`attention layer ${p.c.layer}: the projections are not affine and position-wise (error ${err.toExponential(2)})`);
-  Object.assign(p, { A, bA, Wo, bo });
+  checkAffine(p, err, scale);
+  Object.assign(p, { Wo, bo });
 }
 
 export type { OnnxNodeProto };

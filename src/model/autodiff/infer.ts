@@ -207,7 +207,9 @@ function inferStructural(
     }
     case 'Reshape': {
       const k = K(1);
-      if (!k) return;
+      const len = S(1)?.[0];
+      // a computed target shape (e.g. the batch read at run time): the rank is still its length
+      if (!k) return typeof len === 'number' ? setShape(facts, outs[0], new Array<Dim>(len).fill(null)) : undefined;
       const allowzero = attrInt(n, 'allowzero', 0);
       const s: Shape = k.values.map((v, i) => (v === 0 && !allowzero ? (x[i] ?? null) : v === -1 ? null : v));
       const known = x.every((d) => typeof d === 'number') ? (x as number[]).reduce((a, b) => a * b, 1) : undefined;
@@ -256,6 +258,32 @@ function inferStructural(
       if (!parts) return;
       outs.forEach((o, i) => setShape(facts, o, x.map((dd, j) => (j === ax ? parts[i] : dd))));
       return;
+    }
+    case 'Slice': {
+      // opset ≥ 10: starts, ends, axes, steps as inputs (constant here); earlier: attributes
+      const starts = attrInts(n, 'starts') ?? K(1)?.values;
+      const ends = attrInts(n, 'ends') ?? K(2)?.values;
+      if (!starts || !ends) return setShape(facts, outs[0], x.map(() => null));
+      const axes = attrInts(n, 'axes') ?? K(3)?.values ?? starts.map((_, i) => i);
+      const steps = K(4)?.values ?? starts.map(() => 1);
+      const out: Shape = [...x];
+      axes.forEach((a, i) => {
+        const ax = normAxis(a, r);
+        const d = x[ax];
+        if (typeof d !== 'number') return void (out[ax] = null);
+        const st = steps[i];
+        const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v < 0 ? v + d : v, lo), hi);
+        const b = st > 0 ? clamp(starts[i], 0, d) : clamp(starts[i], 0, d - 1);
+        const e = st > 0 ? clamp(ends[i], 0, d) : clamp(ends[i], -1, d - 1);
+        out[ax] = Math.max(0, Math.ceil((e - b) / st));
+      });
+      return setShape(facts, outs[0], out);
+    }
+    case 'Expand': {
+      const k = K(1);
+      const len = S(1)?.[0];
+      if (!k) return typeof len === 'number' ? setShape(facts, outs[0], new Array<Dim>(Math.max(len, r)).fill(null)) : undefined;
+      return setShape(facts, outs[0], broadcastShapes([x, k.values]));
     }
     case 'Gather': {
       const idx = S(1);
