@@ -58,14 +58,19 @@ function resolvePosition(position: number, T: number): number {
   return p;
 }
 
-/** Bytes per prompt pair held by the onnxruntime gradient pass (activations of the 3H receiver copies, senders). */
+/**
+ * Bytes per prompt pair held by the onnxruntime route: the gradient pass's receiver copies (3H per attention
+ * layer, ≈ 3 stream-sized tensors each with LayerNorm's backward written once) and the clean, corrupted and
+ * difference sender outputs. Measured on the GPT-2-small export (T = 32): 180 MB per pair (peak RSS 4.88 /
+ * 5.24 / 5.95 GB at batch 2 / 4 / 8); this gives 192 MB.
+ */
 export function ortBytesPerPair(layout: readonly ComponentLayout[], T: number, D: number): number {
   const stream = T * D * 4;
   let units = 0;
   let senders = 1;
   for (const c of layout) {
     if (c.kind === 'attn') {
-      units += 3 * c.heads * 8;
+      units += 3 * c.heads * 3;
       senders += c.heads;
     } else {
       units += 16;
@@ -75,7 +80,10 @@ export function ortBytesPerPair(layout: readonly ComponentLayout[], T: number, D
   return stream * (units + 3 * senders);
 }
 
-const ORT_BATCH_BYTES = 2e9;
+/** Activation memory the automatic batch size aims at. */
+const ORT_BATCH_BYTES = 1e9;
+/** Weights and graph copies held while the route runs, in file sizes (the IR's bytes, the decoded proto, one or two onnxruntime sessions, the encoded graph in flight): 6.9 measured on the GPT-2-small export. */
+const ORT_MODEL_COPIES = 6.9;
 
 /**
  * Opens the route for `o.route` (see the module header).
@@ -145,8 +153,7 @@ export async function estimateOrt(model: LoadedModel, pairs: PromptPairs, o: Rec
   const t1 = performance.now();
   await m.forward(tok);
   const fwdMs = performance.now() - t1;
-  m.passes.forward -= 2;
-  await m.release('fwd');
+  m.passes.forward -= 2; // the run reuses this model and its forward session (cached)
   const createMs = Math.max(0, firstMs - fwdMs);
   const batches = Math.ceil(pairs.count / B);
   const E = m.graph.edges.length;
@@ -156,7 +163,7 @@ export async function estimateOrt(model: LoadedModel, pairs: PromptPairs, o: Rec
     samples: pairs.count,
     batchSize: B,
     activationBytesPerBatch: B * perPair,
-    peakBytes: Math.round(2.2 * model.graph.fileBytes + B * perPair + sendersBytes),
+    peakBytes: Math.round(ORT_MODEL_COPIES * model.graph.fileBytes + B * perPair + sendersBytes),
     expectedMs: Math.round(3 * createMs + fwdMs * (2 * batches + 1.5 * p.search + 3 * p.vjps)),
     forwardPasses: p.forward,
     vjps: p.vjps,
