@@ -2,7 +2,7 @@
 // Fails when a function in the given folders is longer than the limit (lines from its first to its last
 // line, the signature and closing brace included), and lists the longest functions found.
 //
-//   node scripts/check-function-length.mjs [--max 300] [--top 15] [--report-only] [dir ...]   (default: src)
+//   node scripts/check-function-length.mjs [--max 300] [--top 15] [--report-only] [dir or file ...]   (default: src)
 //
 // Every function-like node counts on its own (declarations, methods, accessors, constructors, arrow
 // functions and function expressions), so an inner function's lines count for it and for the function
@@ -34,6 +34,10 @@ if (!Number.isInteger(max) || max < 1 || !Number.isInteger(top) || top < 0) {
 if (!dirs.length) dirs.push('src');
 
 function* tsFiles(dir) {
+  if (!statSync(dir).isDirectory()) {
+    yield dir;
+    return;
+  }
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) yield* tsFiles(p);
