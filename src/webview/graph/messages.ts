@@ -1,0 +1,178 @@
+/**
+ * The host's messages: loading and the large-file prompt (on the cover), the graph (indexed, then the
+ * inspector is built and the first render runs; a `reveal` that came earlier runs after it), tensor
+ * previews answering the inspector's requests, the loader's error, the overlay's runs and `reveal`.
+ */
+import type { NodeSingular } from 'cytoscape';
+import type { TensorPreview } from '../../shared/engineProtocol';
+import type { ModelGraph } from '../../shared/ir';
+import { assertNever, type HostToWebview } from '../../shared/protocol';
+import { formatBytes, h, Inspector } from '../inspector';
+import { groupElementId, nodeElementId } from '../viewModel';
+import { setStatus, type GraphContext } from './context';
+import { collapse, expandGroup, flash, reveal, revealGroup, revealKey, revealNode } from './navigate';
+import { onOverlayMessage, updateOverlay } from './overlayLayer';
+import { render } from './render';
+import { buildShell, ensureShell, hideCover, showCover, showError } from './shell';
+import { setGraph } from './state';
+import { selectionOf } from './viewport';
+
+/** Tensor previews asked of the host, answered by `tensor` messages with the same id. */
+class TensorRequests {
+  private seq = 0;
+  private readonly waiters = new Map<number, { resolve: (t: TensorPreview) => void; reject: (e: Error) => void }>();
+
+  constructor(private readonly ctx: GraphContext) {}
+
+  read(name: string): Promise<TensorPreview> {
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.waiters.set(id, { resolve, reject });
+      this.ctx.bridge.post({ type: 'readTensor', id, tensor: name, maxElements: 16384 });
+    });
+  }
+
+  answer(msg: Extract<HostToWebview, { type: 'tensor' }>): void {
+    const w = this.waiters.get(msg.id);
+    if (!w) return;
+    this.waiters.delete(msg.id);
+    if (msg.ok) w.resolve(msg.value);
+    else w.reject(new Error('code' in msg.error ? `[${msg.error.code}] ${msg.error.detail}` : msg.error.message));
+  }
+}
+
+/** Whether an overlay key lies inside a group (for the inspector's block view). */
+function keyUnder(ctx: GraphContext, gid: string): (key: string) => boolean {
+  return (key) => {
+    const index = ctx.state.index;
+    if (!index || !key.startsWith('n:')) return false;
+    const i = index.nodeIndex.get(key.slice(2));
+    return i !== undefined && index.chains[i].includes(gid);
+  };
+}
+
+function createInspector(ctx: GraphContext, tensors: TensorRequests): Inspector {
+  const s = ctx.state;
+  const { overlayView } = ctx;
+  const index = s.index!;
+  return new Inspector(ctx.dom.inspectorBox, {
+    index,
+    shapes: index.shapes,
+    palette: () => s.palette,
+    readTensor: (name) => tensors.read(name),
+    isExpanded: (g) => s.expanded.has(g),
+    toggleGroup: (g) => void (s.expanded.has(g) ? collapse(ctx, g) : expandGroup(ctx, g)),
+    revealNode: (id) => void revealNode(ctx, id),
+    revealGroup: (id) => void revealGroup(ctx, id),
+    standalone: ctx.bridge.standalone,
+    overlaySection: (sel) => {
+      if (!sel) return null;
+      if (sel.kind === 'node') return overlayView.section(nodeElementId(sel.id));
+      if (sel.kind === 'group') return overlayView.section(groupElementId(sel.id), keyUnder(ctx, sel.id));
+      return overlayView.section(`i:${sel.id}`);
+    },
+    overlaySummary: () => overlayView.summary((key) => void revealKey(ctx, key).then((el) => el && flash(el))),
+  });
+}
+
+function onGraph(ctx: GraphContext, tensors: TensorRequests, graph: ModelGraph): void {
+  const s = ctx.state;
+  const { metrics } = ctx;
+  metrics.graphReceived = performance.now();
+  const restore = setGraph(s, graph, ctx.saved, () => {
+    metrics.indexed = performance.now();
+  });
+  buildShell(ctx);
+  hideCover(ctx);
+  // Runs may have arrived before the graph: compute the overlay now (the first render paints it).
+  s.inspector = undefined;
+  updateOverlay(ctx);
+  s.inspector = createInspector(ctx, tensors);
+  s.inspector.show(undefined);
+  s.firstRenderDone = false;
+  void render(ctx, undefined, restore).then(() => {
+    if (restore?.selected && s.cy) {
+      const el = s.cy.getElementById(restore.selected);
+      if (el.nonempty()) s.inspector?.show(selectionOf(el as NodeSingular));
+    }
+    s.firstRenderDone = true;
+    const t = s.pendingReveal;
+    s.pendingReveal = undefined;
+    if (t) void reveal(ctx, t);
+  });
+}
+
+function showLoading(ctx: GraphContext, msg: Extract<HostToWebview, { type: 'loading' }>): void {
+  setStatus(ctx, 'loading');
+  ensureShell(ctx);
+  showCover(
+    ctx,
+    h(
+      'div',
+      { className: 'loading', id: 'loading' },
+      document.createElement('vscode-progress-ring'),
+      h('p', {}, `Loading ${msg.file.split(/[\\/]/).pop()}${msg.bytes !== undefined ? ` (${formatBytes(msg.bytes)})` : ''}…`),
+    ),
+  );
+}
+
+function showConfirmLarge(ctx: GraphContext, msg: Extract<HostToWebview, { type: 'confirmLarge' }>): void {
+  setStatus(ctx, 'confirm');
+  ensureShell(ctx);
+  const go = h('vscode-button' as 'button', { id: 'confirm-load' });
+  go.textContent = 'Load anyway';
+  go.addEventListener('click', () => ctx.bridge.post({ type: 'confirmLoad' }));
+  showCover(
+    ctx,
+    h(
+      'div',
+      { className: 'confirm', id: 'confirm-large', role: 'alertdialog' },
+      h('h1', {}, 'This is a large model'),
+      h(
+        'p',
+        {},
+        `${msg.file.split(/[\\/]/).pop()} is ${formatBytes(msg.bytes)}, above the ${formatBytes(msg.limit)} set in circuitscope.largeModelBytes. Loading parses the whole graph; weights stay on disk until you inspect them.`,
+      ),
+      go,
+    ),
+  );
+}
+
+/** Handles the host's messages from now on. */
+export function listen(ctx: GraphContext): void {
+  const tensors = new TensorRequests(ctx);
+  ctx.bridge.onMessage((msg) => {
+    switch (msg.type) {
+      case 'loading':
+        showLoading(ctx, msg);
+        break;
+      case 'confirmLarge':
+        showConfirmLarge(ctx, msg);
+        break;
+      case 'graph':
+        onGraph(ctx, tensors, msg.graph);
+        break;
+      case 'graphBytes':
+        // The IR as UTF-8 JSON in a transferred buffer: the host forwards bytes without serializing.
+        onGraph(ctx, tensors, JSON.parse(new TextDecoder().decode(msg.bytes)) as ModelGraph);
+        break;
+      case 'summary':
+        // The graph view shows the model overview in its inspector; the summary message is for older hosts.
+        break;
+      case 'tensor':
+        tensors.answer(msg);
+        break;
+      case 'error':
+        showError(ctx, msg.error);
+        break;
+      case 'overlay':
+        onOverlayMessage(ctx, msg);
+        break;
+      case 'reveal':
+        void reveal(ctx, msg.target);
+        break;
+      default:
+        assertNever(msg);
+    }
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * Rendering: the visible graph (viewModel.ts) → a layout request measured with the theme's font → the
+ * layout (layoutClient.ts, a Web Worker) → cytoscape elements, mounted at once or progressively for big
+ * graphs, with the viewport restored, kept around an anchor, or fitted.
+ */
+import type { Core } from 'cytoscape';
+import { BEND_LIMIT, BIG_GRAPH_NODES, EDGE_LABEL_LIMIT, buildElements, createCy, detectWebgl, stylesheet } from '../graphView';
+import type { LayoutRequest } from '../layout';
+import { LayoutClient } from '../layoutClient';
+import { Minimap } from '../minimap';
+import { initialViewportFor, ProgressiveMount, regionOf, splitByRegion, type Split, type Viewport } from '../progressive';
+import type { Palette } from '../theme';
+import { visibleGraph, type OpCategory, type VisibleGraph } from '../viewModel';
+import { setStatus, type GraphContext } from './context';
+import { drawOverlayExtras, paintOverlay } from './overlayLayer';
+import { setDrawn, type ViewState } from './state';
+import { elementIdOf, saveState, topCenter } from './viewport';
+
+/** Above this many elements the view mounts progressively (see progressive.ts). */
+const PROGRESSIVE_MIN = 1500;
+
+/** An element whose top centre should stay at `rendered` (screen px) across a re-layout. */
+export interface Anchor {
+  after: string;
+  rendered: { x: number; y: number };
+}
+
+let measureCtx: CanvasRenderingContext2D | null = null;
+const widthCache = new Map<string, number>();
+
+function textWidth(text: string, font: string): number {
+  const key = `${font}\u0000${text}`;
+  let w = widthCache.get(key);
+  if (w === undefined) {
+    measureCtx ??= document.createElement('canvas').getContext('2d');
+    if (measureCtx) {
+      measureCtx.font = font;
+      w = measureCtx.measureText(text).width;
+    } else w = text.length * 7;
+    widthCache.set(key, w);
+  }
+  return w;
+}
+
+/** The layout problem of a visible graph: compounds first, then items; sizes from their labels. */
+function buildLayoutRequest(v: VisibleGraph, palette: Palette): { req: LayoutRequest; itemIndex: Map<string, number> } {
+  const n = v.compounds.length + v.items.length;
+  const itemIndex = new Map<string, number>();
+  v.compounds.forEach((c, i) => itemIndex.set(c.id, i));
+  v.items.forEach((it, i) => itemIndex.set(it.id, v.compounds.length + i));
+  const parent = new Int32Array(n).fill(-1);
+  const isCompound = new Uint8Array(n);
+  const width = new Float64Array(n);
+  const height = new Float64Array(n);
+  const family = palette.fontFamily;
+  v.compounds.forEach((c, i) => {
+    isCompound[i] = 1;
+    parent[i] = c.parent ? itemIndex.get(c.parent)! : -1;
+    const label = c.repeat ? `${c.label}   ⟳ ${c.repeat.index}/${c.repeat.count}` : c.label;
+    width[i] = textWidth(label, `bold 11px ${family}`) + 24;
+  });
+  v.items.forEach((it, j) => {
+    const i = v.compounds.length + j;
+    parent[i] = it.parent ? itemIndex.get(it.parent)! : -1;
+    const font = it.kind === 'group' ? `bold 12px ${family}` : `12px ${family}`;
+    const lines = [it.label];
+    if (it.kind === 'group') lines.push(`${it.repeat ? `⟳ ${it.repeat.index}/${it.repeat.count} · ` : ''}${it.detail ?? ''}`);
+    else if (it.detail) lines.push(it.detail);
+    let w = 0;
+    for (const l of lines) w = Math.max(w, textWidth(l, font));
+    width[i] = Math.max(it.kind === 'op' ? 56 : 72, Math.ceil(w) + (it.kind === 'group' ? 28 : 20));
+    height[i] = lines.length > 1 ? 42 : 28;
+  });
+  const m = v.edges.length;
+  const edgeSource = new Int32Array(m);
+  const edgeTarget = new Int32Array(m);
+  v.edges.forEach((e, k) => {
+    edgeSource[k] = itemIndex.get(e.source)!;
+    edgeTarget[k] = itemIndex.get(e.target)!;
+  });
+  return { req: { n, parent, isCompound, width, height, edgeSource, edgeTarget }, itemIndex };
+}
+
+/** Creates the cytoscape instance (renderer chosen by size and WebGL2) with its minimap and events. */
+function createView(ctx: GraphContext, elements: Parameters<typeof createCy>[0]['elements'], nodeCount: number, edgeCount: number): Core {
+  const s = ctx.state;
+  const { metrics, params, dom } = ctx;
+  // WebGL pays off for big graphs only; `?renderer=` forces one (benchmarks, tests).
+  const forced = params.get('renderer');
+  const gl = detectWebgl();
+  metrics.glRenderer = gl.renderer;
+  s.renderer = forced === 'canvas' || forced === 'webgl' ? forced : nodeCount > 300 && gl.ok ? 'webgl' : 'canvas';
+  metrics.renderer = s.renderer;
+  const cy = createCy({ container: dom.cyBox, palette: s.palette, elements, webgl: s.renderer === 'webgl', nodeCount, edgeCount, overlay: !!ctx.overlayView.active });
+  s.cy = cy;
+  metrics.cyCreated = performance.now();
+  ctx.wireCy(cy);
+  ctx.overlayView.wire(cy, dom.cyBox);
+  s.minimap = new Minimap(dom.minimapCanvas, cy, s.palette);
+  s.minimap.attach(cy);
+  return cy;
+}
+
+/**
+ * Recomputes the visible graph and its layout, then redraws. The viewport is restored (`restore`), kept
+ * with an element pinned on screen (`anchor`), fitted (`fit`, and the first render), or else left alone.
+ */
+export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewState, fitAfter = false): Promise<void> {
+  const s = ctx.state;
+  const { metrics, params, dom } = ctx;
+  const { cyBox, statusText } = dom;
+  if (!s.index) return;
+  const seq = ++s.renderSeq;
+  setStatus(ctx, 'rendering');
+  const v = visibleGraph(s.index, s.expanded);
+  const { req, itemIndex: order } = buildLayoutRequest(v, s.palette);
+  const layoutClient = (s.layoutClient ??= new LayoutClient(params.get('layout') === 'main'));
+  const t0 = performance.now();
+  const result = await layoutClient.layout(req);
+  if (!result || seq !== s.renderSeq) return;
+  metrics.layoutMs = performance.now() - t0;
+  metrics.layoutMode = layoutClient.mode;
+  metrics.layoutDone ??= performance.now();
+  const nodeCount = v.items.length;
+  const edgeLabels = v.edges.length <= EDGE_LABEL_LIMIT;
+  const elements = buildElements(v, result, { itemIndex: order }, s.palette, { edgeLabels, bends: v.edges.length <= BEND_LIMIT });
+  setDrawn(s, v, result, order, elements);
+  // The overlay's colours go on the definitions before anything is mounted.
+  paintOverlay(ctx, false);
+  const selectedBefore = s.inspector?.current;
+  s.mount?.cancel();
+  s.mount = undefined;
+  // Big graphs mount progressively: what the viewport shows first, the rest in time slices.
+  const W = cyBox.clientWidth || 800;
+  const H = cyBox.clientHeight || 600;
+  const bounds = { x1: 0, y1: 0, x2: result.totalWidth, y2: result.totalHeight };
+  const target: Viewport | undefined =
+    restore?.zoom !== undefined && restore.pan
+      ? { zoom: restore.zoom, pan: restore.pan }
+      : !anchor && (fitAfter || metrics.renders === 0)
+        ? initialViewportFor(bounds, W, H)
+        : undefined;
+  const split: Split =
+    elements.length > PROGRESSIVE_MIN && params.get('progressive') !== '0'
+      ? splitByRegion(elements, regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : initialViewportFor(bounds, W, H)), W, H, 1))
+      : { first: elements, restNodes: [], restEdges: [] };
+  let c: Core;
+  if (!s.cy) c = createView(ctx, split.first, nodeCount, v.edges.length);
+  else {
+    c = s.cy;
+    c.batch(() => {
+      c.elements().remove();
+      c.add(split.first);
+    });
+    c.style(stylesheet(s.palette, nodeCount > BIG_GRAPH_NODES, !!ctx.overlayView.active));
+  }
+  if (target) {
+    c.viewport(target);
+  } else if (anchor) {
+    const after = c.getElementById(anchor.after);
+    if (after.nonempty()) {
+      const tc = topCenter(ctx, anchor.after)!;
+      c.panBy({ x: anchor.rendered.x - tc.x, y: anchor.rendered.y - tc.y });
+    }
+  }
+  const baseStatus = `${nodeCount.toLocaleString('en-US')} nodes · ${v.edges.length.toLocaleString('en-US')} edges · ${s.renderer}${layoutClient.mode === 'main' ? ' · layout on main thread' : ''}`;
+  cyBox.dataset.complete = split.restNodes.length || split.restEdges.length ? 'false' : 'true';
+  if (split.restNodes.length || split.restEdges.length) {
+    const m = new ProgressiveMount(
+      c,
+      split,
+      (done, total) => {
+        statusText.textContent = `${baseStatus} · drawing ${Math.round((100 * done) / total)}%`;
+      },
+      () => {
+        metrics.complete = performance.now();
+        cyBox.dataset.complete = 'true';
+        statusText.textContent = baseStatus;
+        if (s.mount === m) s.mount = undefined;
+      },
+      () => performance.now() - s.lastViewportChange < 250,
+    );
+    s.mount = m;
+    // Start after the first frame is drawn, so the first view appears before any slice runs.
+    requestAnimationFrame(() => requestAnimationFrame(() => m.start()));
+  }
+  drawOverlayExtras(ctx);
+  const progressive = !!s.mount;
+  metrics.viewportSet = performance.now();
+  // Selection: keep what was selected if it is still drawn.
+  const selId = restore?.selected ?? (selectedBefore ? elementIdOf(ctx, selectedBefore) : undefined);
+  if (selId) {
+    const el = c.getElementById(selId);
+    if (el.nonempty()) el.select();
+  }
+  metrics.nodes = nodeCount;
+  metrics.edges = v.edges.length;
+  metrics.renders++;
+  statusText.textContent = baseStatus;
+  whenDrawn(ctx, c, seq, () => {
+    if (!progressive) metrics.complete = metrics.interactive;
+    if (s.layout) {
+      const cats = new Array<OpCategory | undefined>(req.n);
+      v.items.forEach((it, j) => (cats[v.compounds.length + j] = it.category));
+      s.minimap?.setItems({ layout: s.layout, isCompound: req.isCompound, category: cats });
+    }
+    cyBox.dataset.nodes = String(nodeCount);
+    cyBox.dataset.edges = String(v.edges.length);
+    cyBox.dataset.renderer = s.renderer;
+    cyBox.dataset.expanded = [...s.expanded].join('|');
+    setStatus(ctx, 'ready');
+    if (metrics.renders === 1 && metrics.graphReceived !== undefined) {
+      ctx.bridge.post({
+        type: 'rendered',
+        nodes: nodeCount,
+        edges: v.edges.length,
+        renderer: s.renderer,
+        layoutMs: Math.round(metrics.layoutMs ?? 0),
+        totalMs: Math.round(performance.now() - metrics.graphReceived),
+      });
+    }
+  });
+  c.resize();
+  saveState(ctx);
+}
+
+/**
+ * Runs `then` once, on the first frame drawn after this update (unless a newer render started): cytoscape's
+ * canvas renderer emits `render`, its WebGL renderer does not, so whichever comes first of `render` and
+ * three animation frames marks the view interactive.
+ */
+function whenDrawn(ctx: GraphContext, c: Core, seq: number, then: () => void): void {
+  const { metrics } = ctx;
+  let done = false;
+  const onDrawn = (): void => {
+    if (done || seq !== ctx.state.renderSeq) return;
+    done = true;
+    metrics.firstRender ??= performance.now();
+    metrics.interactive = performance.now();
+    then();
+  };
+  c.one('render', () => requestAnimationFrame(onDrawn));
+  requestAnimationFrame(() => requestAnimationFrame(() => requestAnimationFrame(onDrawn)));
+}
