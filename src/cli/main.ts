@@ -125,12 +125,36 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+/** Resolves once everything written to `stream` so far has reached the OS (or the reader has gone). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableFinished || !stream.writable) return resolve();
+    // A stream writes its chunks in order: the callback of an empty write runs after every earlier chunk is
+    // flushed. A reader that closed early (`| head`) makes it fail with EPIPE: nothing more can arrive anyway.
+    stream.once('error', () => resolve());
+    stream.write('', () => resolve());
+  });
+}
+
+/**
+ * Exits with `code` once stdout and stderr have drained. `process.exit` right after a large write drops what
+ * is still queued for a pipe (`--json | jq` got the first 64 KB); a file or a terminal is written at once, a
+ * pipe whenever its reader takes it.
+ */
+export async function exitAfterDrain(code: number): Promise<never> {
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
+
+/** Runs the CLI as a program: the exit code once output has drained; 70 and the stack for a bug. */
+export function runAsProgram(argv: string[]): void {
+  void main(argv).then(
+    (code) => exitAfterDrain(code),
     (e: unknown) => {
       process.stderr.write(`circuitscope: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(70);
+      return exitAfterDrain(70);
     },
   );
 }
+
+if (require.main === module) runAsProgram(process.argv.slice(2));

@@ -13,6 +13,7 @@ import { summarize } from '../model/summary';
 import { ANALYSIS_NAMES, type AnalysisName } from '../shared/analysis';
 import type { RunRecord, TypedEnvelope } from '../shared/results';
 import { makeRunRecord, parseRunFile, RunFileError } from '../shared/runs';
+import { checkWritableFolder, writeFileAtomicSync } from '../engine/atomicWrite';
 import { reportHtml, type ReportData } from './reportHtml';
 import { engineForCli, progressPrinter, reportEngineError, UsageError, withInterrupt } from './run';
 
@@ -102,6 +103,12 @@ export async function runReport(argv: string[]): Promise<number> {
     }
   }
 
+  const out = path.resolve(values.out);
+  try {
+    checkWritableFolder(out);
+  } catch (e) {
+    return reportEngineError(e, false);
+  }
   const engine = engineForCli(values);
   try {
     let names: AnalysisName[] = [];
@@ -156,8 +163,11 @@ export async function runReport(argv: string[]): Promise<number> {
       script: fs.readFileSync(path.join(root, 'dist', 'report.js'), 'utf8'),
       styles: ['webview.css', 'results.css', 'circuits.css', 'report.css'].map((f) => fs.readFileSync(path.join(root, 'media', f), 'utf8')),
     });
-    const out = path.resolve(values.out);
-    fs.writeFileSync(out, html);
+    try {
+      writeFileAtomicSync(out, html);
+    } catch (e) {
+      return reportEngineError(e, false);
+    }
     process.stdout.write(`report: ${runs.length} run(s)${names.length ? ` (${runs.map((r) => r.envelope.analysis).join(', ')})` : ''} → ${out} (${(html.length / 2 ** 20).toFixed(1)} MB)\n`);
     for (const n of notes) process.stdout.write(`  note: ${n}\n`);
     return runs.length ? 0 : 1;

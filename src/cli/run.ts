@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { analysisRunner } from '../engine/analyses';
 import { EngineClient } from '../engine/client';
 import { EngineError } from '../engine/errors';
+import { checkWritableFolder, OutputWriteError, writeFileAtomicSync } from '../engine/atomicWrite';
 import type { CaptureSummary } from '../shared/engineProtocol';
 
 export class UsageError extends Error {}
@@ -91,6 +92,11 @@ async function checkBudget(engine: EngineClient, job: Parameters<EngineClient['r
 
 /** A job's typed error: JSON on stdout with --json, else one line on stderr. Exit 130 when cancelled, else 1. */
 export function reportEngineError(e: unknown, json: boolean): number {
+  if (e instanceof OutputWriteError) {
+    if (json) process.stdout.write(`${JSON.stringify({ error: { name: e.name, code: 'io', message: e.message, file: e.file } }, null, 2)}\n`);
+    else process.stderr.write(`error [io]: ${e.message}\n`);
+    return 1;
+  }
   if (!(e instanceof EngineError)) throw e;
   if (json) process.stdout.write(`${JSON.stringify({ error: e.payload }, null, 2)}\n`);
   else process.stderr.write(`error [${e.payload.code ?? e.name}]: ${e.message}\n`);
@@ -223,8 +229,10 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
   const options: Record<string, unknown> = {};
   const all = values as Record<string, unknown>;
   for (const o of runner.options) if (all[o.name] !== undefined) options[o.name] = all[o.name];
+  const out = values.out ? path.resolve(values.out as string) : undefined;
   const engine = engineForCli(values);
   try {
+    if (out) checkWritableFolder(out);
     const request = {
       analysis: runner.name,
       model: models[0],
@@ -238,7 +246,7 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
     if (request.data && !(await checkBudget(engine, { kind: 'estimateAnalysis', ...request }, values['budget-mb'] as string | undefined, values.yes as boolean))) return 1;
     const env = await withInterrupt((signal) => engine.run({ kind: 'analysis', ...request }, { signal, onProgress: progressPrinter(name) }));
     const json = `${JSON.stringify(env, null, 2)}\n`;
-    if (values.out) fs.writeFileSync(path.resolve(values.out as string), json);
+    if (out) writeFileAtomicSync(out, json);
     if (values.json) process.stdout.write(json);
     else {
       process.stdout.write(`${env.analysis} on ${env.model}\n  backend: ${env.backend}\n`);
@@ -246,7 +254,7 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
       process.stdout.write(`  result:${formatResult(env.result)}\n`);
       for (const w of env.warnings ?? []) process.stdout.write(`  note: ${w}\n`);
       process.stdout.write(`  timings: ${Object.entries(env.timings).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}\n`);
-      if (values.out) process.stdout.write(`  written to ${path.resolve(values.out as string)}\n`);
+      if (out) process.stdout.write(`  written to ${out}\n`);
     }
     return 0;
   } catch (e) {
