@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analysisRunner } from '../engine/analyses';
+import { EngineError } from '../engine/errors';
 import { openNpz } from '../model/datasets';
 import { summarize } from '../model/summary';
 import { ANALYSIS_NAMES, type AnalysisName } from '../shared/analysis';
@@ -15,7 +16,7 @@ import type { RunRecord, TypedEnvelope } from '../shared/results';
 import { makeRunRecord, parseRunFile, RunFileError } from '../shared/runs';
 import { checkWritableFolder, writeFileAtomicSync } from '../engine/atomicWrite';
 import { reportHtml, type ReportData } from './reportHtml';
-import { engineForCli, progressPrinter, reportEngineError, UsageError, withInterrupt } from './run';
+import { BUDGET_FLAGS, checkBudget, engineForCli, progressPrinter, reportEngineError, UsageError, withInterrupt } from './run';
 
 /** Above this many operators the report leaves the operator graph out (the file would be too large to open). */
 const MAX_GRAPH_NODES = 50_000;
@@ -70,8 +71,7 @@ export async function runReport(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       limit: { type: 'string' },
       title: { type: 'string' },
-      backend: { type: 'string' },
-      'ort-provider': { type: 'string' },
+      ...BUDGET_FLAGS,
     },
     allowPositionals: true,
   });
@@ -119,6 +119,18 @@ export async function runReport(argv: string[]): Promise<number> {
         for (const n of names) analysisRunner(n); // unknown names: a usage error listing the known ones
       } else names = await analysesForData(data);
       process.stderr.write(`report: ${names.join(', ')} on ${path.basename(model)} with ${path.basename(data)}\n`);
+      // Every analysis's cost first: a report is refused whole rather than cut short by one job over budget.
+      let withinBudget = true;
+      for (const name of names) {
+        try {
+          const job = { kind: 'estimateAnalysis' as const, analysis: name, model, data, options: sets[name] ?? {}, batchSize, limit };
+          if (!(await checkBudget(engine, job, values, 1, name))) withinBudget = false;
+        } catch (e) {
+          // An analysis that cannot estimate cannot run either: its run below says why, in the report's notes.
+          if (e instanceof EngineError && e.name === 'Cancelled') return 130;
+        }
+      }
+      if (!withinBudget) return 1;
       for (const name of names) {
         const t0 = Date.now();
         try {

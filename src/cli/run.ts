@@ -9,7 +9,8 @@ import { analysisRunner } from '../engine/analyses';
 import { EngineClient } from '../engine/client';
 import { EngineError } from '../engine/errors';
 import { checkWritableFolder, OutputWriteError, writeFileAtomicSync } from '../engine/atomicWrite';
-import type { CaptureSummary } from '../shared/engineProtocol';
+import { checkCost, DEFAULT_MEMORY_BUDGET_MB, DEFAULT_TIME_BUDGET_MIN, formatBytes, formatDuration, timeAdvice } from '../shared/cost';
+import type { CaptureSummary, CostEstimate } from '../shared/engineProtocol';
 
 export class UsageError extends Error {}
 
@@ -62,32 +63,55 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>):
   }
 }
 
-/** Flags every job takes: the memory budget its cost estimate is checked against. */
-const BUDGET_FLAGS = {
+/** Flags every job takes: the memory and time budgets its cost estimate is checked against. */
+export const BUDGET_FLAGS = {
   'budget-mb': { type: 'string' },
+  'time-budget-min': { type: 'string' },
   yes: { type: 'boolean', default: false },
   backend: { type: 'string' },
   'ort-provider': { type: 'string' },
 } as const;
 
+function positiveNumber(flag: string | undefined, env: string | undefined, fallback: number, name: string): number {
+  const text = flag ?? env;
+  const n = Number(text ?? fallback);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, found '${text}'`);
+  return n;
+}
+
 /**
- * Prints the cost estimate and refuses a job whose expected peak memory exceeds the budget (unless --yes).
- * Returns false when refused.
+ * Prints the cost estimate and refuses a job whose expected peak memory or time exceeds its budget (unless
+ * --yes), saying what to change. Returns false when refused.
  */
-async function checkBudget(engine: EngineClient, job: Parameters<EngineClient['run']>[0], budgetFlag: string | undefined, yes: boolean): Promise<boolean> {
-  const budgetMb = Number(budgetFlag ?? process.env.CIRCUITSCOPE_BUDGET_MB ?? 4096);
-  if (!Number.isFinite(budgetMb) || budgetMb <= 0) throw new UsageError(`--budget-mb must be a positive number, found '${budgetFlag}'`);
-  const e = await engine.run(job as never);
-  const est = e as unknown as { peakBytes: number; expectedMs: number; forwardPasses: number; vjps: number };
-  const mb = est.peakBytes / 2 ** 20;
-  process.stderr.write(
-    `estimate: peak ≈ ${mb.toFixed(0)} MB, ≈ ${(est.expectedMs / 1000).toFixed(1)} s, ${est.forwardPasses} forward passes${est.vjps ? `, ${est.vjps} VJPs` : ''} (budget ${budgetMb} MB)\n`,
-  );
-  if (mb > budgetMb && !yes) {
-    process.stderr.write(`error [budget]: the estimated peak memory ${mb.toFixed(0)} MB exceeds the budget of ${budgetMb} MB; lower --batch-size, raise --budget-mb, or pass --yes to run anyway\n`);
-    return false;
+export async function checkBudget(
+  engine: EngineClient,
+  job: Parameters<EngineClient['run']>[0],
+  flags: { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean },
+  checkpoints = 1,
+  label = '',
+): Promise<boolean> {
+  const budgetMb = positiveNumber(flags['budget-mb'], process.env.CIRCUITSCOPE_BUDGET_MB, DEFAULT_MEMORY_BUDGET_MB, '--budget-mb');
+  const budgetMin = positiveNumber(flags['time-budget-min'], process.env.CIRCUITSCOPE_TIME_BUDGET_MIN, DEFAULT_TIME_BUDGET_MIN, '--time-budget-min');
+  const est = (await engine.run(job as never)) as unknown as CostEstimate;
+  // A series runs the same job once per checkpoint: the estimate is for one, the time for all.
+  est.expectedMs *= checkpoints;
+  est.forwardPasses *= checkpoints;
+  est.vjps *= checkpoints;
+  const check = checkCost(est, budgetMb, budgetMin);
+  process.stderr.write(`estimate${label ? ` for ${label}` : ''}: ${check.summary}${checkpoints > 1 ? `, ${checkpoints} checkpoints` : ''}${est.notes?.length ? `; ${est.notes.join('; ')}` : ''}\n`);
+  if (flags.yes) return true;
+  const analysis = 'analysis' in job ? String(job.analysis) : undefined;
+  if (check.overMemory) {
+    process.stderr.write(
+      `error [budget]: the estimated peak memory ${formatBytes(est.peakBytes)} exceeds the budget of ${budgetMb} MB; lower --batch-size, run on fewer samples (--limit N), raise --budget-mb, or pass --yes to run anyway\n`,
+    );
   }
-  return true;
+  if (check.overTime) {
+    process.stderr.write(
+      `error [budget]: the estimated time ≈ ${formatDuration(est.expectedMs)} exceeds the time budget of ${formatDuration(budgetMin * 60_000)}; ${timeAdvice(analysis, est.samples)}; raise --time-budget-min, or pass --yes to run anyway\n`,
+    );
+  }
+  return !check.overMemory && !check.overTime;
 }
 
 /** A job's typed error: JSON on stdout with --json, else one line on stderr. Exit 130 when cancelled, else 1. */
@@ -133,7 +157,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     const batchSize = int(values['batch-size'], '--batch-size');
     const limit = int(values.limit, '--limit');
     const estimateJob = { kind: 'estimate' as const, model: path.resolve(positionals[0]), data: path.resolve(values.data), taps, batchSize, limit };
-    if (!(await checkBudget(engine, estimateJob, values['budget-mb'], values.yes))) return 1;
+    if (!(await checkBudget(engine, estimateJob, values))) return 1;
     const result: CaptureSummary = await withInterrupt((signal) =>
       engine.run(
         {
@@ -243,7 +267,7 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
       batchSize: int(values['batch-size'] as string | undefined, '--batch-size'),
       limit: int(values.limit as string | undefined, '--limit'),
     };
-    if (request.data && !(await checkBudget(engine, { kind: 'estimateAnalysis', ...request }, values['budget-mb'] as string | undefined, values.yes as boolean))) return 1;
+    if (request.data && !(await checkBudget(engine, { kind: 'estimateAnalysis', ...request }, values as { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean }, models.length))) return 1;
     const env = await withInterrupt((signal) => engine.run({ kind: 'analysis', ...request }, { signal, onProgress: progressPrinter(name) }));
     const json = `${JSON.stringify(env, null, 2)}\n`;
     if (out) writeFileAtomicSync(out, json);
