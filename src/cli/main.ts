@@ -23,13 +23,15 @@ commands:
                             checkpoints run it over a series
 
   report <model> --data <data> [--analyses a,b] [--set lib.graphMass=0.8] [--out report.html]
-          [--from run.json…]
+          [--from run.json…] [job flags]
                             run the analyses that fit the data (x,y → collapse, hash, redundancy, lib; tokens →
                             attention; clean/corrupt/answer/wrong → circuit) and write one standalone HTML file
                             (results, circuit graphs, the operator graph coloured by the results; no network)
 
-job flags: --budget-mb N (default 4096; the cost estimate is checked against it), --yes (run anyway),
+job flags: --budget-mb N (default 4096) and --time-budget-min N (default 10): a job whose cost estimate is
+  above either is refused, with what to change; --yes runs it anyway (run and report),
   --backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu (tfjs), --ort-provider auto|cpu|cuda (onnxruntime)
+--out files are written whole or not at all (a temporary beside them, renamed when complete).
 
 <data> is an .npz/.npy file (arrays x, y, x_test, y_test; tokens), a folder of images (one sub-folder per
 class), a .csv, a .jsonl of token ids, or a dataset spec .json (see README).
