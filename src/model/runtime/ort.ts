@@ -51,9 +51,11 @@ async function create(bytes: Uint8Array, provider: OrtProvider, opts: OrtOptions
     graphOptimizationLevel: 'all',
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     // onnxruntime's session config key `session.model_external_initializers_file_folder_path` (kOrtSessionOptions-
-    // ModelExternalInitializersFileFolderPath): onnxruntime reads the files itself, nothing is copied through JS
-    // (the binding's `externalData` option would need every file's bytes in memory). It still refuses absolute
-    // locations and ones that climb out of this folder.
+    // ModelExternalInitializersFileFolderPath): onnxruntime reads the files itself. Measured (2026-12, 196 MB of
+    // weights, onnxruntime-node 1.30): session created in 0.3–0.5 s at 322 MB peak RSS, against 1.1 s and 519 MB
+    // for the binding's `externalData` option (every file's bytes through JS) and 0.95 s / 519 MB for the same
+    // model inline. Rewriting `location` to absolute paths is refused by onnxruntime ("Absolute path not allowed").
+    // It still refuses locations that climb out of this folder.
     ...(opts.externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: opts.externalDataDir } } } : {}),
   });
 }
