@@ -12,6 +12,7 @@ import { EngineError } from '../engine/errors';
 import { openNpz } from '../model/datasets';
 import { summarize } from '../model/summary';
 import { ANALYSIS_NAMES, type AnalysisName } from '../shared/analysis';
+import { formatDuration } from '../shared/cost';
 import type { RunRecord, TypedEnvelope } from '../shared/results';
 import { makeRunRecord, parseRunFile, RunFileError } from '../shared/runs';
 import { checkWritableFolder, writeFileAtomicSync } from '../engine/atomicWrite';
@@ -138,7 +139,7 @@ export async function runReport(argv: string[]): Promise<number> {
             engine.run({ kind: 'analysis', analysis: name, model, data, options: sets[name] ?? {}, batchSize, limit }, { signal, onProgress: progressPrinter(name) }),
           );
           runs.push(makeRunRecord(env as TypedEnvelope, new Date(), taken(), { data }));
-          process.stderr.write(`report: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+          process.stderr.write(`report: ${name} done in ${formatDuration(Date.now() - t0)}\n`);
         } catch (e) {
           const code = reportEngineError(e, false);
           if (code === 130) return 130;
