@@ -69,6 +69,16 @@ describe('token ids against the vocabulary', () => {
     await assert.rejects(prepareTaps(model, file, ['logits']), refused(file, /'tokens' row 511, column 0 holds the token id -7/));
   });
 
+  it('JSONL token lines are checked the same way, naming the line as the row', async () => {
+    const file = path.join(tmp, 'prompts.jsonl');
+    const line = (bad?: [number, number]): string => JSON.stringify(Array.from({ length: 24 }, (_, i) => (bad && i === bad[0] ? bad[1] : i % 32)));
+    fs.writeFileSync(file, [line(), line(), line([17, -2]), line()].join('\n'));
+    await assert.rejects(
+      runAttention({ analysis: 'attention', model, data: file, options: {} }, {}),
+      refused(file, /'tokens' row 2, column 17 holds the token id -2: expected an id in \[0, 32\)/),
+    );
+  });
+
   it('attention still runs on the untouched prompts', async () => {
     const env = await runAttention({ analysis: 'attention', model, data: induction, limit: 16, options: {} }, {});
     assert.ok(env.result.heads.length > 0);
