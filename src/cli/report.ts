@@ -128,7 +128,8 @@ export async function runReport(argv: string[]): Promise<number> {
           if (!(await checkBudget(engine, job, values, 1, name))) withinBudget = false;
         } catch (e) {
           // An analysis that cannot estimate cannot run either: its run below says why, in the report's notes.
-          if (e instanceof EngineError && e.name === 'Cancelled') return 130;
+          if (!(e instanceof EngineError)) throw e;
+          if (e.name === 'Cancelled') return 130;
         }
       }
       if (!withinBudget) return 1;
