@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Zip, ZipPassThrough } from 'fflate';
 import { npyHeader, type DataDType } from '../model/datasets';
 import { ioReason, OutputWriteError, tempBeside } from './atomicWrite';
+import { CancelledError, throwIfAborted } from './errors';
 
 type Chunk = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
 
@@ -65,8 +66,11 @@ export class NpzStreamWriter {
     m.written += data.length;
   }
 
-  /** Writes the zip and removes the temporaries. Returns the output path. */
-  async finish(): Promise<string> {
+  /**
+   * Writes the zip and removes the temporaries. Returns the output path. Cancelled through `signal` (checked
+   * between 4 MB chunks), it leaves no file behind.
+   */
+  async finish(signal?: AbortSignal): Promise<string> {
     for (const [name, m] of this.members) {
       fs.closeSync(m.fd);
       if (m.written !== m.expected) throw new Error(`'${name}': wrote ${m.written} values, expected ${m.expected}`);
@@ -87,7 +91,10 @@ export class NpzStreamWriter {
         const src = fs.openSync(m.tmp, 'r');
         try {
           let n: number;
-          while ((n = fs.readSync(src, buf, 0, buf.length, null)) > 0) entry.push(buf.slice(0, n));
+          while ((n = fs.readSync(src, buf, 0, buf.length, null)) > 0) {
+            throwIfAborted(signal);
+            entry.push(buf.slice(0, n));
+          }
         } finally {
           fs.closeSync(src);
         }
@@ -103,6 +110,7 @@ export class NpzStreamWriter {
       // Whole or not at all: a failed write (full disk, …) leaves no partial file behind.
       if (fd !== undefined) fs.closeSync(fd);
       fs.rmSync(partial, { force: true });
+      if (e instanceof CancelledError) throw e;
       throw new OutputWriteError(this.out, ioReason(e));
     } finally {
       this.cleanup();

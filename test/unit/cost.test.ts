@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { checkWritableFolder, OutputWriteError, writeFileAtomicSync } from '../../src/engine/atomicWrite';
+import { CancelledError } from '../../src/engine/errors';
 import { NpzStreamWriter } from '../../src/engine/npzStream';
 import { openNpz } from '../../src/model/datasets';
 import { checkCost, formatBytes, formatDuration, timeAdvice } from '../../src/shared/cost';
@@ -106,5 +107,16 @@ describe('output files whole or not at all', () => {
     await assert.rejects(bad.finish(), (e: unknown) => e instanceof OutputWriteError && e.file === out);
     assert.deepEqual(fs.readdirSync(dir), ['acts.npz']);
     assert.deepEqual(fs.readdirSync(out), ['keep']);
+    fs.rmSync(out, { recursive: true });
+  });
+
+  it('a capture cancelled while its .npz is being written leaves nothing', async () => {
+    const out = path.join(dir, 'cancelled.npz');
+    const w = new NpzStreamWriter(out, 4);
+    w.append('a', new Float32Array(4 * 2 ** 20), [2 ** 20]); // 16 MB: several chunks
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(w.finish(ac.signal), (e: unknown) => e instanceof CancelledError);
+    assert.deepEqual(fs.readdirSync(dir), []);
   });
 });
