@@ -86,7 +86,7 @@ function positiveNumber(flag: string | undefined, env: string | undefined, fallb
 export async function checkBudget(
   engine: EngineClient,
   job: Parameters<EngineClient['run']>[0],
-  flags: { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean },
+  flags: { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean; json?: boolean },
   checkpoints = 1,
   label = '',
 ): Promise<boolean> {
@@ -101,16 +101,20 @@ export async function checkBudget(
   process.stderr.write(`estimate${label ? ` for ${label}` : ''}: ${check.summary}${checkpoints > 1 ? `, ${checkpoints} checkpoints` : ''}${est.notes?.length ? `; ${est.notes.join('; ')}` : ''}\n`);
   if (flags.yes) return true;
   const analysis = 'analysis' in job ? String(job.analysis) : undefined;
+  const refusals: string[] = [];
   if (check.overMemory) {
-    process.stderr.write(
-      `error [budget]: the estimated peak memory ${formatBytes(est.peakBytes)} exceeds the budget of ${budgetMb} MB; lower --batch-size, run on fewer samples (--limit N), raise --budget-mb, or pass --yes to run anyway\n`,
+    refusals.push(
+      `the estimated peak memory ${formatBytes(est.peakBytes)} exceeds the budget of ${budgetMb} MB; lower --batch-size, run on fewer samples (--limit N), raise --budget-mb, or pass --yes to run anyway`,
     );
   }
   if (check.overTime) {
-    process.stderr.write(
-      `error [budget]: the estimated time ≈ ${formatDuration(est.expectedMs)} exceeds the time budget of ${formatDuration(budgetMin * 60_000)}; ${timeAdvice(analysis, est.samples)}; raise --time-budget-min, or pass --yes to run anyway\n`,
+    refusals.push(
+      `the estimated time ≈ ${formatDuration(est.expectedMs)} exceeds the time budget of ${formatDuration(budgetMin * 60_000)}; ${timeAdvice(analysis, est.samples)}; raise --time-budget-min, or pass --yes to run anyway`,
     );
   }
+  for (const r of refusals) process.stderr.write(`error [budget]: ${r}\n`);
+  // A script reading --json gets the refusal as JSON too, not an empty stdout.
+  if (refusals.length && flags.json) process.stdout.write(`${JSON.stringify({ error: { name: 'BudgetExceeded', code: 'budget', message: refusals.join('; and ') } }, null, 2)}\n`);
   return !check.overMemory && !check.overTime;
 }
 
@@ -267,7 +271,7 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
       batchSize: int(values['batch-size'] as string | undefined, '--batch-size'),
       limit: int(values.limit as string | undefined, '--limit'),
     };
-    if (request.data && !(await checkBudget(engine, { kind: 'estimateAnalysis', ...request }, values as { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean }, models.length))) return 1;
+    if (request.data && !(await checkBudget(engine, { kind: 'estimateAnalysis', ...request }, values as { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean; json?: boolean }, models.length))) return 1;
     const env = await withInterrupt((signal) => engine.run({ kind: 'analysis', ...request }, { signal, onProgress: progressPrinter(name) }));
     const json = `${JSON.stringify(env, null, 2)}\n`;
     if (out) writeFileAtomicSync(out, json);

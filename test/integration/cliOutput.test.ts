@@ -133,6 +133,9 @@ describe('CLI output and budgets', () => {
       r.stderr,
       /^error \[budget\]: the estimated time ≈ .* exceeds the time budget of 0\.0 s; run on fewer samples \(--limit N; the estimate covers 300\), try another --batch-size, or cheaper options \(fewer --probes, .*\); raise --time-budget-min, or pass --yes to run anyway$/m,
     );
+    const json = cli([...args, '--json']);
+    assert.equal(json.status, 1);
+    assert.match((JSON.parse(json.stdout) as { error: { code: string; message: string } }).error.message, /^the estimated time ≈ .* exceeds the time budget/);
     const yes = cli([...args, '--yes', '--json']);
     assert.equal(yes.status, 0, yes.stderr);
     assert.equal((JSON.parse(yes.stdout) as { analysis: string }).analysis, 'hash');
