@@ -23,13 +23,15 @@ commands:
                             checkpoints run it over a series
 
   report <model> --data <data> [--analyses a,b] [--set lib.graphMass=0.8] [--out report.html]
-          [--from run.json…]
+          [--from run.json…] [job flags]
                             run the analyses that fit the data (x,y → collapse, hash, redundancy, lib; tokens →
                             attention; clean/corrupt/answer/wrong → circuit) and write one standalone HTML file
                             (results, circuit graphs, the operator graph coloured by the results; no network)
 
-job flags: --budget-mb N (default 4096; the cost estimate is checked against it), --yes (run anyway),
+job flags: --budget-mb N (default 4096) and --time-budget-min N (default 10): a job whose cost estimate is
+  above either is refused, with what to change; --yes runs it anyway (run and report),
   --backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu (tfjs), --ort-provider auto|cpu|cuda (onnxruntime)
+--out files are written whole or not at all (a temporary beside them, renamed when complete).
 
 <data> is an .npz/.npy file (arrays x, y, x_test, y_test; tokens), a folder of images (one sub-folder per
 class), a .csv, a .jsonl of token ids, or a dataset spec .json (see README).
@@ -125,12 +127,36 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+/** Resolves once everything written to `stream` so far has reached the OS (or the reader has gone). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableFinished || !stream.writable) return resolve();
+    // A stream writes its chunks in order: the callback of an empty write runs after every earlier chunk is
+    // flushed. A reader that closed early (`| head`) makes it fail with EPIPE: nothing more can arrive anyway.
+    stream.once('error', () => resolve());
+    stream.write('', () => resolve());
+  });
+}
+
+/**
+ * Exits with `code` once stdout and stderr have drained. `process.exit` right after a large write drops what
+ * is still queued for a pipe (`--json | jq` got the first 64 KB); a file or a terminal is written at once, a
+ * pipe whenever its reader takes it.
+ */
+export async function exitAfterDrain(code: number): Promise<never> {
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}
+
+/** Runs the CLI as a program: the exit code once output has drained; 70 and the stack for a bug. */
+export function runAsProgram(argv: string[]): void {
+  void main(argv).then(
+    (code) => exitAfterDrain(code),
     (e: unknown) => {
       process.stderr.write(`circuitscope: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exit(70);
+      return exitAfterDrain(70);
     },
   );
 }
+
+if (require.main === module) runAsProgram(process.argv.slice(2));

@@ -8,13 +8,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analysisRunner } from '../engine/analyses';
+import { EngineError } from '../engine/errors';
 import { openNpz } from '../model/datasets';
 import { summarize } from '../model/summary';
 import { ANALYSIS_NAMES, type AnalysisName } from '../shared/analysis';
+import { formatDuration } from '../shared/cost';
 import type { RunRecord, TypedEnvelope } from '../shared/results';
 import { makeRunRecord, parseRunFile, RunFileError } from '../shared/runs';
+import { checkWritableFolder, writeFileAtomicSync } from '../engine/atomicWrite';
 import { reportHtml, type ReportData } from './reportHtml';
-import { engineForCli, progressPrinter, reportEngineError, UsageError, withInterrupt } from './run';
+import { BUDGET_FLAGS, checkBudget, engineForCli, progressPrinter, reportEngineError, UsageError, withInterrupt } from './run';
 
 /** Above this many operators the report leaves the operator graph out (the file would be too large to open). */
 const MAX_GRAPH_NODES = 50_000;
@@ -69,8 +72,7 @@ export async function runReport(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       limit: { type: 'string' },
       title: { type: 'string' },
-      backend: { type: 'string' },
-      'ort-provider': { type: 'string' },
+      ...BUDGET_FLAGS,
     },
     allowPositionals: true,
   });
@@ -102,6 +104,12 @@ export async function runReport(argv: string[]): Promise<number> {
     }
   }
 
+  const out = path.resolve(values.out);
+  try {
+    checkWritableFolder(out);
+  } catch (e) {
+    return reportEngineError(e, false);
+  }
   const engine = engineForCli(values);
   try {
     let names: AnalysisName[] = [];
@@ -112,6 +120,19 @@ export async function runReport(argv: string[]): Promise<number> {
         for (const n of names) analysisRunner(n); // unknown names: a usage error listing the known ones
       } else names = await analysesForData(data);
       process.stderr.write(`report: ${names.join(', ')} on ${path.basename(model)} with ${path.basename(data)}\n`);
+      // Every analysis's cost first: a report is refused whole rather than cut short by one job over budget.
+      let withinBudget = true;
+      for (const name of names) {
+        try {
+          const job = { kind: 'estimateAnalysis' as const, analysis: name, model, data, options: sets[name] ?? {}, batchSize, limit };
+          if (!(await checkBudget(engine, job, values, 1, name))) withinBudget = false;
+        } catch (e) {
+          // An analysis that cannot estimate cannot run either: its run below says why, in the report's notes.
+          if (!(e instanceof EngineError)) throw e;
+          if (e.name === 'Cancelled') return 130;
+        }
+      }
+      if (!withinBudget) return 1;
       for (const name of names) {
         const t0 = Date.now();
         try {
@@ -119,7 +140,7 @@ export async function runReport(argv: string[]): Promise<number> {
             engine.run({ kind: 'analysis', analysis: name, model, data, options: sets[name] ?? {}, batchSize, limit }, { signal, onProgress: progressPrinter(name) }),
           );
           runs.push(makeRunRecord(env as TypedEnvelope, new Date(), taken(), { data }));
-          process.stderr.write(`report: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+          process.stderr.write(`report: ${name} done in ${formatDuration(Date.now() - t0)}\n`);
         } catch (e) {
           const code = reportEngineError(e, false);
           if (code === 130) return 130;
@@ -156,8 +177,11 @@ export async function runReport(argv: string[]): Promise<number> {
       script: fs.readFileSync(path.join(root, 'dist', 'report.js'), 'utf8'),
       styles: ['webview.css', 'results.css', 'circuits.css', 'report.css'].map((f) => fs.readFileSync(path.join(root, 'media', f), 'utf8')),
     });
-    const out = path.resolve(values.out);
-    fs.writeFileSync(out, html);
+    try {
+      writeFileAtomicSync(out, html);
+    } catch (e) {
+      return reportEngineError(e, false);
+    }
     process.stdout.write(`report: ${runs.length} run(s)${names.length ? ` (${runs.map((r) => r.envelope.analysis).join(', ')})` : ''} → ${out} (${(html.length / 2 ** 20).toFixed(1)} MB)\n`);
     for (const n of notes) process.stdout.write(`  note: ${n}\n`);
     return runs.length ? 0 : 1;

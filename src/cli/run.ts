@@ -8,7 +8,9 @@ import { parseArgs } from 'node:util';
 import { analysisRunner } from '../engine/analyses';
 import { EngineClient } from '../engine/client';
 import { EngineError } from '../engine/errors';
-import type { CaptureSummary } from '../shared/engineProtocol';
+import { checkWritableFolder, OutputWriteError, writeFileAtomicSync } from '../engine/atomicWrite';
+import { checkCost, DEFAULT_MEMORY_BUDGET_MB, DEFAULT_TIME_BUDGET_MIN, formatBytes, formatDuration, timeAdvice } from '../shared/cost';
+import type { CaptureSummary, CostEstimate } from '../shared/engineProtocol';
 
 export class UsageError extends Error {}
 
@@ -61,36 +63,68 @@ export async function withInterrupt<T>(fn: (signal: AbortSignal) => Promise<T>):
   }
 }
 
-/** Flags every job takes: the memory budget its cost estimate is checked against. */
-const BUDGET_FLAGS = {
+/** Flags every job takes: the memory and time budgets its cost estimate is checked against. */
+export const BUDGET_FLAGS = {
   'budget-mb': { type: 'string' },
+  'time-budget-min': { type: 'string' },
   yes: { type: 'boolean', default: false },
   backend: { type: 'string' },
   'ort-provider': { type: 'string' },
 } as const;
 
+function positiveNumber(flag: string | undefined, env: string | undefined, fallback: number, name: string): number {
+  const text = flag ?? env;
+  const n = Number(text ?? fallback);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number, found '${text}'`);
+  return n;
+}
+
 /**
- * Prints the cost estimate and refuses a job whose expected peak memory exceeds the budget (unless --yes).
- * Returns false when refused.
+ * Prints the cost estimate and refuses a job whose expected peak memory or time exceeds its budget (unless
+ * --yes), saying what to change. Returns false when refused.
  */
-async function checkBudget(engine: EngineClient, job: Parameters<EngineClient['run']>[0], budgetFlag: string | undefined, yes: boolean): Promise<boolean> {
-  const budgetMb = Number(budgetFlag ?? process.env.CIRCUITSCOPE_BUDGET_MB ?? 4096);
-  if (!Number.isFinite(budgetMb) || budgetMb <= 0) throw new UsageError(`--budget-mb must be a positive number, found '${budgetFlag}'`);
-  const e = await engine.run(job as never);
-  const est = e as unknown as { peakBytes: number; expectedMs: number; forwardPasses: number; vjps: number };
-  const mb = est.peakBytes / 2 ** 20;
-  process.stderr.write(
-    `estimate: peak ≈ ${mb.toFixed(0)} MB, ≈ ${(est.expectedMs / 1000).toFixed(1)} s, ${est.forwardPasses} forward passes${est.vjps ? `, ${est.vjps} VJPs` : ''} (budget ${budgetMb} MB)\n`,
-  );
-  if (mb > budgetMb && !yes) {
-    process.stderr.write(`error [budget]: the estimated peak memory ${mb.toFixed(0)} MB exceeds the budget of ${budgetMb} MB; lower --batch-size, raise --budget-mb, or pass --yes to run anyway\n`);
-    return false;
+export async function checkBudget(
+  engine: EngineClient,
+  job: Parameters<EngineClient['run']>[0],
+  flags: { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean; json?: boolean },
+  checkpoints = 1,
+  label = '',
+): Promise<boolean> {
+  const budgetMb = positiveNumber(flags['budget-mb'], process.env.CIRCUITSCOPE_BUDGET_MB, DEFAULT_MEMORY_BUDGET_MB, '--budget-mb');
+  const budgetMin = positiveNumber(flags['time-budget-min'], process.env.CIRCUITSCOPE_TIME_BUDGET_MIN, DEFAULT_TIME_BUDGET_MIN, '--time-budget-min');
+  const est = (await engine.run(job as never)) as unknown as CostEstimate;
+  // A series runs the same job once per checkpoint: the estimate is for one, the time for all.
+  est.expectedMs *= checkpoints;
+  est.forwardPasses *= checkpoints;
+  est.vjps *= checkpoints;
+  const check = checkCost(est, budgetMb, budgetMin);
+  process.stderr.write(`estimate${label ? ` for ${label}` : ''}: ${check.summary}${checkpoints > 1 ? `, ${checkpoints} checkpoints` : ''}${est.notes?.length ? `; ${est.notes.join('; ')}` : ''}\n`);
+  if (flags.yes) return true;
+  const analysis = 'analysis' in job ? String(job.analysis) : undefined;
+  const refusals: string[] = [];
+  if (check.overMemory) {
+    refusals.push(
+      `the estimated peak memory ${formatBytes(est.peakBytes)} exceeds the budget of ${budgetMb} MB; lower --batch-size, run on fewer samples (--limit N), raise --budget-mb, or pass --yes to run anyway`,
+    );
   }
-  return true;
+  if (check.overTime) {
+    refusals.push(
+      `the estimated time ≈ ${formatDuration(est.expectedMs)} exceeds the time budget of ${formatDuration(budgetMin * 60_000)}; ${timeAdvice(analysis, est.samples)}; raise --time-budget-min, or pass --yes to run anyway`,
+    );
+  }
+  for (const r of refusals) process.stderr.write(`error [budget]: ${r}\n`);
+  // A script reading --json gets the refusal as JSON too, not an empty stdout.
+  if (refusals.length && flags.json) process.stdout.write(`${JSON.stringify({ error: { name: 'BudgetExceeded', code: 'budget', message: refusals.join('; and ') } }, null, 2)}\n`);
+  return !check.overMemory && !check.overTime;
 }
 
 /** A job's typed error: JSON on stdout with --json, else one line on stderr. Exit 130 when cancelled, else 1. */
 export function reportEngineError(e: unknown, json: boolean): number {
+  if (e instanceof OutputWriteError) {
+    if (json) process.stdout.write(`${JSON.stringify({ error: { name: e.name, code: 'io', message: e.message, file: e.file } }, null, 2)}\n`);
+    else process.stderr.write(`error [io]: ${e.message}\n`);
+    return 1;
+  }
   if (!(e instanceof EngineError)) throw e;
   if (json) process.stdout.write(`${JSON.stringify({ error: e.payload }, null, 2)}\n`);
   else process.stderr.write(`error [${e.payload.code ?? e.name}]: ${e.message}\n`);
@@ -127,7 +161,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     const batchSize = int(values['batch-size'], '--batch-size');
     const limit = int(values.limit, '--limit');
     const estimateJob = { kind: 'estimate' as const, model: path.resolve(positionals[0]), data: path.resolve(values.data), taps, batchSize, limit };
-    if (!(await checkBudget(engine, estimateJob, values['budget-mb'], values.yes))) return 1;
+    if (!(await checkBudget(engine, estimateJob, values))) return 1;
     const result: CaptureSummary = await withInterrupt((signal) =>
       engine.run(
         {
@@ -223,8 +257,10 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
   const options: Record<string, unknown> = {};
   const all = values as Record<string, unknown>;
   for (const o of runner.options) if (all[o.name] !== undefined) options[o.name] = all[o.name];
+  const out = values.out ? path.resolve(values.out as string) : undefined;
   const engine = engineForCli(values);
   try {
+    if (out) checkWritableFolder(out);
     const request = {
       analysis: runner.name,
       model: models[0],
@@ -235,10 +271,10 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
       batchSize: int(values['batch-size'] as string | undefined, '--batch-size'),
       limit: int(values.limit as string | undefined, '--limit'),
     };
-    if (request.data && !(await checkBudget(engine, { kind: 'estimateAnalysis', ...request }, values['budget-mb'] as string | undefined, values.yes as boolean))) return 1;
+    if (request.data && !(await checkBudget(engine, { kind: 'estimateAnalysis', ...request }, values as { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean; json?: boolean }, models.length))) return 1;
     const env = await withInterrupt((signal) => engine.run({ kind: 'analysis', ...request }, { signal, onProgress: progressPrinter(name) }));
     const json = `${JSON.stringify(env, null, 2)}\n`;
-    if (values.out) fs.writeFileSync(path.resolve(values.out as string), json);
+    if (out) writeFileAtomicSync(out, json);
     if (values.json) process.stdout.write(json);
     else {
       process.stdout.write(`${env.analysis} on ${env.model}\n  backend: ${env.backend}\n`);
@@ -246,7 +282,7 @@ export async function runAnalysisCli(name: string, argv: string[]): Promise<numb
       process.stdout.write(`  result:${formatResult(env.result)}\n`);
       for (const w of env.warnings ?? []) process.stdout.write(`  note: ${w}\n`);
       process.stdout.write(`  timings: ${Object.entries(env.timings).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ')}\n`);
-      if (values.out) process.stdout.write(`  written to ${path.resolve(values.out as string)}\n`);
+      if (out) process.stdout.write(`  written to ${out}\n`);
     }
     return 0;
   } catch (e) {

@@ -13,6 +13,7 @@ import { createTfjsSession } from '../model/runtime/tfjsModels';
 import type { BackendChoice } from '../model/runtime/tfjs/backend';
 import type { DatasetRef } from '../shared/engineProtocol';
 import { JobInputError, throwIfAborted } from './errors';
+import { checkDatasetTokens, embeddingVocabulary, isIntegerData } from './tokens';
 import { loadCached } from './modelCache';
 
 export interface JobContext {
@@ -64,7 +65,7 @@ export async function sessionFor(graph: ModelGraph, taps: readonly string[]): Pr
     const bytes = new Uint8Array(await fs.readFile(file));
     const rewritten = taps.length ? withTapOutputs(file, bytes, taps) : bytes;
     const p = process.env.CIRCUITSCOPE_ORT_PROVIDER;
-    return createOrtSession(rewritten, { provider: p === 'cuda' || p === 'cpu' ? p : 'auto' });
+    return createOrtSession(rewritten, { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', externalDataDir: path.dirname(file) });
   })();
   sessions.unshift({ key, session });
   session.catch(() => {
@@ -114,6 +115,10 @@ export async function prepareTaps(modelFile: string, data: DatasetRef, taps: rea
   const input = graph.values[inputName];
   const dataset = await openDatasetRef(data, ctx.signal);
   checkAgainstModelInput(dataset, input.shape ?? [], input.dtype ?? 'float32', inputName);
+  // Integer data feeding an embedding table: every id checked against its rows before the model runs (Gather
+  // would wrap a negative id to the end of the table, and fail on one past it with the runtime's message).
+  const vocab = isIntegerData(dataset) ? embeddingVocabulary(graph, inputName) : undefined;
+  if (vocab) await checkDatasetTokens(dataset, dataset.inputs.count, vocab, ctx.signal);
   const unique = resolveTaps(graph, taps);
   throwIfAborted(ctx.signal);
   const session = await sessionFor(graph, unique);

@@ -7,6 +7,7 @@ import { ModelLoadError } from '../model/errors';
 import { TapError } from '../model/runtime/onnxRewrite';
 import { TranslatorError } from '../model/runtime/tfjs/errors';
 import type { EngineErrorPayload } from '../shared/engineProtocol';
+import { OutputWriteError } from './atomicWrite';
 
 export { EngineError } from './engineError';
 
@@ -42,6 +43,7 @@ export function toPayload(e: unknown): EngineErrorPayload {
   if (e instanceof TranslatorError) return { name: e.name, message: e.message, code: e.code, detail: e.detail };
   if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) return { name: 'Cancelled', message: 'the job was cancelled' };
   if (e instanceof BudgetExceededError) return { name: e.name, message: e.message };
+  if (e instanceof OutputWriteError) return { name: e.name, message: e.message, code: 'io', file: e.file };
   if (e instanceof Error) return { name: 'Error', message: e.message, detail: e.stack };
   return { name: 'Error', message: String(e) };
 }

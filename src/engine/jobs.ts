@@ -156,7 +156,7 @@ async function capture(job: Extract<JobRequest, { kind: 'capture' }>, ctx: JobCo
     );
     if (writer) {
       ctx.progress?.(run.samples, run.samples, 'writing');
-      await writer.finish();
+      await writer.finish(ctx.signal);
     }
     return {
       model: runner.model.graph.file,

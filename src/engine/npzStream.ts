@@ -2,13 +2,15 @@
  * Streams captured activations into an `.npz` without holding them in memory: each array is appended to a
  * temporary `.npy` as batches arrive (the header is written when the first batch fixes the per-sample
  * shape; the sample count is known up front), then the temporaries are copied into a stored (uncompressed)
- * zip chunk by chunk and removed. Written to `<out>.partial`, renamed at the end.
+ * zip chunk by chunk and removed. Written to a temporary beside `<out>`, renamed at the end (removed on failure).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Zip, ZipPassThrough } from 'fflate';
 import { npyHeader, type DataDType } from '../model/datasets';
+import { ioReason, OutputWriteError, tempBeside } from './atomicWrite';
+import { CancelledError, throwIfAborted } from './errors';
 
 type Chunk = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
 
@@ -64,19 +66,23 @@ export class NpzStreamWriter {
     m.written += data.length;
   }
 
-  /** Writes the zip and removes the temporaries. Returns the output path. */
-  async finish(): Promise<string> {
+  /**
+   * Writes the zip and removes the temporaries. Returns the output path. Cancelled through `signal` (checked
+   * between 4 MB chunks), it leaves no file behind.
+   */
+  async finish(signal?: AbortSignal): Promise<string> {
     for (const [name, m] of this.members) {
       fs.closeSync(m.fd);
       if (m.written !== m.expected) throw new Error(`'${name}': wrote ${m.written} values, expected ${m.expected}`);
     }
-    const partial = `${this.out}.partial`;
-    const fd = fs.openSync(partial, 'w');
+    const partial = tempBeside(this.out);
+    let fd: number | undefined;
     try {
+      fd = fs.openSync(partial, 'wx');
       let failure: Error | null = null;
       const zip = new Zip((err, chunk) => {
         if (err) failure = err;
-        else fs.writeSync(fd, chunk);
+        else fs.writeSync(fd!, chunk);
       });
       const buf = new Uint8Array(1 << 22);
       for (const [name, m] of this.members) {
@@ -85,7 +91,10 @@ export class NpzStreamWriter {
         const src = fs.openSync(m.tmp, 'r');
         try {
           let n: number;
-          while ((n = fs.readSync(src, buf, 0, buf.length, null)) > 0) entry.push(buf.slice(0, n));
+          while ((n = fs.readSync(src, buf, 0, buf.length, null)) > 0) {
+            throwIfAborted(signal);
+            entry.push(buf.slice(0, n));
+          }
         } finally {
           fs.closeSync(src);
         }
@@ -94,11 +103,18 @@ export class NpzStreamWriter {
       }
       zip.end();
       if (failure) throw failure;
-    } finally {
       fs.closeSync(fd);
+      fd = undefined;
+      fs.renameSync(partial, this.out);
+    } catch (e) {
+      // Whole or not at all: a failed write (full disk, …) leaves no partial file behind.
+      if (fd !== undefined) fs.closeSync(fd);
+      fs.rmSync(partial, { force: true });
+      if (e instanceof CancelledError) throw e;
+      throw new OutputWriteError(this.out, ioReason(e));
+    } finally {
       this.cleanup();
     }
-    fs.renameSync(partial, this.out);
     return this.out;
   }
 

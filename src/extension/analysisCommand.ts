@@ -3,6 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import { EngineError } from '../engine/engineError';
 import type { AnalysisInfo, AnalysisRequest, LayerCandidate, OptionSpec } from '../shared/analysis';
+import { checkCost, DEFAULT_MEMORY_BUDGET_MB, DEFAULT_TIME_BUDGET_MIN, formatBytes, formatDuration, timeOptionHint } from '../shared/cost';
 import type { TypedEnvelope } from '../shared/results';
 import { getEngine } from './engine';
 import { ResultsPanel } from './resultsPanel';
@@ -234,20 +235,14 @@ async function pickOptions(s: Services, info: AnalysisInfo): Promise<Record<stri
   return options;
 }
 
-function mb(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(0)} MB`;
-}
-
-function seconds(ms: number): string {
-  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 60_000).toFixed(1)} min`;
-}
-
 /** Runs one analysis with progress and cancel; saves and shows the result. Exported for the CLI-less tests. */
 export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<void> {
   const engine = getEngine(s.context, s.output);
   const file = req.models?.length ? `${path.basename(path.dirname(req.model))}/ (${req.models.length} checkpoints)` : path.basename(req.model);
   const title = `${req.analysis} on ${file}`;
-  const budgetMb = vscode.workspace.getConfiguration('circuitscope').get<number>('memoryBudgetMB', 4096);
+  const config = vscode.workspace.getConfiguration('circuitscope');
+  const budgetMb = config.get<number>('memoryBudgetMB', DEFAULT_MEMORY_BUDGET_MB);
+  const budgetMin = config.get<number>('timeBudgetMinutes', DEFAULT_TIME_BUDGET_MIN);
 
   let est;
   try {
@@ -268,21 +263,35 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
   est.expectedMs *= n;
   est.forwardPasses *= n;
   est.vjps *= n;
-  const estLine = `estimate for ${title}: peak ≈ ${mb(est.peakBytes)}, ≈ ${seconds(est.expectedMs)}, ${est.forwardPasses} forward passes${est.vjps ? `, ${est.vjps} VJPs` : ''} (budget ${budgetMb} MB)${n > 1 ? `, ${n} checkpoints` : ''}${est.notes.length ? `; ${est.notes.join('; ')}` : ''}`;
-  s.output.info(estLine);
-  if (est.peakBytes / 2 ** 20 > budgetMb) {
+  const check = checkCost(est, budgetMb, budgetMin);
+  s.output.info(`estimate for ${title}: ${check.summary}${n > 1 ? `, ${n} checkpoints` : ''}${est.notes.length ? `; ${est.notes.join('; ')}` : ''}`);
+  const over: string[] = [];
+  const change: string[] = [];
+  if (check.overMemory) {
+    over.push(`${formatBytes(est.peakBytes)} at its peak, above the memory budget of ${budgetMb} MB (circuitscope.memoryBudgetMB)`);
+    change.push('lower circuitscope.batchSize');
+  }
+  if (check.overTime) {
+    over.push(`≈ ${formatDuration(est.expectedMs)}, above the time budget of ${formatDuration(budgetMin * 60_000)} (circuitscope.timeBudgetMinutes)`);
+    const hint = timeOptionHint(req.analysis, 'names');
+    change.push(hint ? `choose cheaper options (${hint})` : 'choose cheaper options');
+  }
+  if (over.length) {
     const go = await vscode.window.showWarningMessage(
-      `Circuitscope: ${title} is estimated to need ${mb(est.peakBytes)} at its peak, above the memory budget of ${budgetMb} MB (circuitscope.memoryBudgetMB). Expected time ≈ ${seconds(est.expectedMs)}.`,
-      { modal: true, detail: 'Lower circuitscope.batchSize, or run on fewer samples, or raise the budget.' },
+      `Circuitscope: ${title} is estimated to need ${over.join(', and ')}.`,
+      {
+        modal: true,
+        detail: `Run it on fewer samples (a dataset spec with "limit"; the estimate covers ${est.samples}), ${change.join(', ')}, or raise the budget in the settings.`,
+      },
       'Run anyway',
     );
     if (go !== 'Run anyway') {
-      s.output.info(`${title}: not run (above the memory budget)`);
+      s.output.info(`${title}: not run (above the ${[check.overMemory ? 'memory' : '', check.overTime ? 'time' : ''].filter(Boolean).join(' and ')} budget)`);
       return;
     }
   }
 
-  ResultsPanel.progress({ type: 'progress', analysis: req.analysis, model: req.model, message: `starting (≈ ${seconds(est.expectedMs)} expected)` });
+  ResultsPanel.progress({ type: 'progress', analysis: req.analysis, model: req.model, message: `starting (≈ ${formatDuration(est.expectedMs)} expected)` });
   // The extension host must stay responsive while the worker computes: measure its event-loop delay.
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -294,7 +303,7 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
       async (progress, token) => {
         const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
-        progress.report({ message: `≈ ${seconds(est.expectedMs)} expected` });
+        progress.report({ message: `≈ ${formatDuration(est.expectedMs)} expected` });
         let lastFraction = 0;
         const env = await engine.run(
           { kind: 'analysis', ...req },
@@ -318,7 +327,7 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
     const message = e instanceof Error ? e.message : String(e);
     ResultsPanel.progress({ type: 'runError', analysis: req.analysis, model: req.model, message, cancelled });
     if (cancelled) {
-      s.output.info(`${title}: cancelled after ${seconds(Date.now() - t0)}`);
+      s.output.info(`${title}: cancelled after ${formatDuration(Date.now() - t0)}`);
       void vscode.window.showInformationMessage(`Circuitscope: ${title} was cancelled.`);
     } else {
       s.output.error(`${title}: ${message}`);
@@ -328,9 +337,9 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
   } finally {
     lag.disable();
     const ms = (ns: number): string => (ns / 1e6).toFixed(1);
-    s.output.info(`host event-loop delay during ${title}: max ${ms(lag.max)} ms, p99 ${ms(lag.percentile(99))} ms, mean ${ms(lag.mean)} ms over ${seconds(Date.now() - t0)}`);
+    s.output.info(`host event-loop delay during ${title}: max ${ms(lag.max)} ms, p99 ${ms(lag.percentile(99))} ms, mean ${ms(lag.mean)} ms over ${formatDuration(Date.now() - t0)}`);
   }
-  s.output.info(`${title}: done in ${seconds(Date.now() - t0)} with ${envelope.backend}`);
+  s.output.info(`${title}: done in ${formatDuration(Date.now() - t0)} with ${envelope.backend}`);
   for (const w of envelope.warnings ?? []) s.output.warn(`${title}: ${w}`);
   let record;
   try {

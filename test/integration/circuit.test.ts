@@ -165,7 +165,7 @@ describe('circuit inputs and errors', () => {
         answer: { dtype: 'int64', shape: [1], data: new BigInt64Array(1) },
         wrong: { dtype: 'int64', shape: [1], data: new BigInt64Array(1) },
       });
-      await assert.rejects(runCircuit({ analysis: 'circuit', model, data: big, options: { edges: 5 } }, {}), /outside the model's vocabulary of 32/);
+      await assert.rejects(runCircuit({ analysis: 'circuit', model, data: big, options: { edges: 5 } }, {}), /'clean' row 0, column 0 holds the token id 99: expected an id in \[0, 32\)/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

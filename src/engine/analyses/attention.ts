@@ -8,10 +8,11 @@ import { SparsityAccumulator, tokenGraphLayer, type SparsityResult, type TokenGr
 import { findAttention, type AttentionBlock, type FusedAttention } from '../../model/attentionFinder';
 import type { AnalysisEnvelope, AnalysisRequest, OptionSpec } from '../../shared/analysis';
 import type { CostEstimate } from '../../shared/engineProtocol';
-import { forEachBatch, prepareTaps, type JobContext } from '../capture';
+import { forEachBatch, prepareTaps, type JobContext, type TapRunner } from '../capture';
 import { JobInputError } from '../errors';
 import { loadCached } from '../modelCache';
 import { registerAnalysis, resolveOptions } from './registry';
+import { checkDatasetTokens, embeddingVocabulary, isIntegerData } from '../tokens';
 
 export const ATTENTION_OPTIONS: OptionSpec[] = [
   { name: 'epsilon', type: 'number', description: 'ε of fractionAbove (weights > ε over causal pairs); fractionAboveInvT uses 1/T', default: 0.01 },
@@ -80,6 +81,16 @@ function selectBlocks(blocks: AttentionBlock[], layers: string[] | undefined, fi
   return picked;
 }
 
+/**
+ * Prompts are token ids: negative ones are refused even when the model's input feeds no embedding table the
+ * loader can see (Gather would wrap them). With a table, prepareTaps has checked them against its rows.
+ * @throws JobInputError naming the array, row, column and the data file
+ */
+async function checkPromptTokens(runner: TapRunner, end: number, signal?: AbortSignal): Promise<void> {
+  if (!isIntegerData(runner.dataset) || embeddingVocabulary(runner.model.graph, runner.inputName)) return;
+  await checkDatasetTokens(runner.dataset, end, undefined, signal);
+}
+
 /** Runs the attention analysis on one model. */
 export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promise<AnalysisEnvelope<AttentionResult>> {
   const t0 = performance.now();
@@ -102,10 +113,11 @@ export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promi
   if (runner.dataset.inputs.sampleShape.length !== 1) {
     throw new JobInputError(`expected token prompts of shape (prompts, T), found samples of shape (${runner.dataset.inputs.sampleShape.join(', ')})`, runner.dataset.file);
   }
+  const end = Math.min(runner.dataset.inputs.count, req.limit ?? Infinity);
+  await checkPromptTokens(runner, end, ctx.signal);
   const loadMs = performance.now() - t0;
   const padToken = o.padToken as number;
   const prompt = o.prompt as number;
-  const end = Math.min(runner.dataset.inputs.count, req.limit ?? Infinity);
   if (prompt < 0 || prompt >= end) throw new JobInputError(`option 'prompt' is ${prompt}, but there are ${end} prompts`);
   let acc: SparsityAccumulator | undefined;
   let heads: number[] = [];
@@ -199,6 +211,7 @@ export async function estimateAttention(req: AnalysisRequest, ctx: JobContext): 
   const runner = await prepareTaps(model.graph.file, req.data, [...new Set(blocks.flatMap((b) => (gate !== undefined ? [b.probs, b.scores] : [b.probs])))], ctx);
   const batchSize = req.batchSize ?? 64;
   const samples = Math.min(runner.dataset.inputs.count, req.limit ?? Infinity);
+  await checkPromptTokens(runner, samples, ctx.signal);
   const calib = Math.max(1, Math.min(samples, 32));
   let bytes = 0;
   const t0 = performance.now();

@@ -17,6 +17,7 @@ import { CircuitModel } from './circuitModel';
 import { compareScores, measureCircuit, searchCircuit, type PromptPairs, type ScoreMethod } from './circuitDiscovery';
 import { estimateOrt, openRoute, plannedPasses } from './circuitRoute';
 import { registerAnalysis, resolveOptions } from './registry';
+import { checkTokenIds, embeddingVocabulary, logitsVocabulary } from '../tokens';
 
 export const CIRCUIT_OPTIONS: OptionSpec[] = [
   { name: 'method', type: 'string', description: 'edge scores: eap-ig (integrated gradients over the input embeddings) or eap', default: 'eap-ig', choices: ['eap-ig', 'eap'] },
@@ -42,7 +43,11 @@ async function int32(npzPath: string, name: string, npz: Awaited<ReturnType<type
   const out = new Int32Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = Number(src[i]);
-    if (!Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) throw new JobInputError(`'${name}' holds ${String(src[i])} at flat index ${i}; token ids must be integers in [0, 2^31)`, npzPath);
+    // The sign and the vocabulary are checked against the model (checkPairVocabulary), with row and column.
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) {
+      const row = a.shape.length === 2 ? `row ${Math.floor(i / a.shape[1])}, column ${i % a.shape[1]}` : `row ${i}`;
+      throw new JobInputError(`${npzPath}: '${name}' ${row} holds ${String(src[i])}: expected an integer token id in [0, 2^31)`, npzPath);
+    }
     out[i] = v;
   }
   return { data: out, shape: a.shape };
@@ -143,14 +148,17 @@ function graphTargetOf(n: ComponentGraph['nodes'][number], cm: { stream: Residua
   }
 }
 
-/** Token ids against the vocabulary (the last axis of the logits, when the graph declares it). */
-function checkVocabulary(pairs: PromptPairs, graph: ModelGraph, file: string): void {
-  const vocab = graph.values[graph.outputs[0]]?.shape?.at(-1);
-  if (typeof vocab !== 'number') return;
-  for (const [name, arr] of [['clean', pairs.clean], ['corrupt', pairs.corrupt], ['answer', pairs.answer], ['wrong', pairs.wrong]] as const) {
-    const bad = arr.findIndex((v) => v >= vocab);
-    if (bad >= 0) throw new JobInputError(`'${name}' holds token id ${arr[bad]} (flat index ${bad}) outside the model's vocabulary of ${vocab}`, file);
-  }
+/**
+ * Token ids against the vocabulary: prompts against the rows of the embedding table the token input indexes
+ * (else the logits' last axis), answer and wrong tokens against the logits' last axis (else the embedding);
+ * negative ids are refused either way (Gather would wrap them to the end of the table).
+ * @throws JobInputError naming the array, row, column and the data file
+ */
+function checkPairVocabulary(pairs: PromptPairs, graph: ModelGraph, file: string): void {
+  const embedding = graph.inputs.length === 1 ? embeddingVocabulary(graph, graph.inputs[0]) : undefined;
+  const logits = logitsVocabulary(graph);
+  for (const [array, ids] of [['clean', pairs.clean], ['corrupt', pairs.corrupt]] as const) checkTokenIds(ids, pairs.seqLen, embedding ?? logits, { array, file });
+  for (const [array, ids] of [['answer', pairs.answer], ['wrong', pairs.wrong]] as const) checkTokenIds(ids, 1, logits ?? embedding, { array, file });
 }
 
 function toJobError(e: unknown, file: string): unknown {
@@ -179,7 +187,7 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
   } catch (e) {
     throw toJobError(e, model.graph.file);
   }
-  checkVocabulary(pairs, model.graph, String(req.data));
+  checkPairVocabulary(pairs, model.graph, String(req.data));
   let route;
   try {
     route = await openRoute(model, pairs, o, req.batchSize, ctx.signal);
@@ -318,7 +326,7 @@ export async function estimateCircuit(req: AnalysisRequest): Promise<CostEstimat
   const o = resolveOptions(CIRCUIT_OPTIONS, req.options);
   const model = await loadCached(req.model);
   const pairs = await readPromptPairs(req.data, req.limit);
-  checkVocabulary(pairs, model.graph, String(req.data));
+  checkPairVocabulary(pairs, model.graph, String(req.data));
   try {
     const viaOrt = await estimateOrt(model, pairs, o, req.batchSize);
     if (viaOrt) return viaOrt;

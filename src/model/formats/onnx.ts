@@ -6,6 +6,7 @@
  * located and size-checked at load time and read on demand; paths that escape the model's folder are refused.
  */
 import { promises as fs } from 'node:fs';
+import * as fsSync from 'node:fs';
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
 import { ModelLoadError } from '../errors';
@@ -378,6 +379,25 @@ export function resolveInside(dir: string, rel: string, file: string, what: stri
       'path-escape',
       file,
       `${what}: the data path '${rel}' leaves the model's folder ${dir} (refused)`,
+      FORMAT,
+    );
+  }
+  // A data file that is a symlink (or lies under a linked folder) pointing outside escapes as surely as '../':
+  // compare real paths. A path that does not exist yet is left to the missing-file check that follows.
+  let realDir: string;
+  let real: string;
+  try {
+    realDir = fsSync.realpathSync(dir);
+    real = fsSync.realpathSync(abs);
+  } catch {
+    return abs;
+  }
+  const realBack = path.relative(realDir, real);
+  if (realBack === '' || realBack === '..' || realBack.startsWith(`..${path.sep}`) || path.isAbsolute(realBack)) {
+    throw new ModelLoadError(
+      'path-escape',
+      file,
+      `${what}: the data path '${rel}' is a link to ${real}, outside the model's folder ${realDir} (refused)`,
       FORMAT,
     );
   }

@@ -33,17 +33,30 @@ export interface OrtOptions {
   provider?: 'auto' | OrtProvider;
   /** Intra-op threads (default: onnxruntime's own choice). */
   threads?: number;
+  /**
+   * The folder external data `location`s are relative to: the model file's folder. A session created from
+   * bytes otherwise resolves them against the process's working directory — a model run from elsewhere fails,
+   * or silently reads a same-named file there.
+   */
+  externalDataDir?: string;
 }
 
 export function ortVersion(): string {
   return ort.env.versions.node ?? ort.env.versions.common ?? 'unknown';
 }
 
-async function create(bytes: Uint8Array, provider: OrtProvider, threads?: number): Promise<ort.InferenceSession> {
+async function create(bytes: Uint8Array, provider: OrtProvider, opts: OrtOptions): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
+    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    // onnxruntime's session config key `session.model_external_initializers_file_folder_path` (kOrtSessionOptions-
+    // ModelExternalInitializersFileFolderPath): onnxruntime reads the files itself. Measured (2026-12, 196 MB of
+    // weights, onnxruntime-node 1.30): session created in 0.3–0.5 s at 322 MB peak RSS, against 1.1 s and 519 MB
+    // for the binding's `externalData` option (every file's bytes through JS) and 0.95 s / 519 MB for the same
+    // model inline. Rewriting `location` to absolute paths is refused by onnxruntime ("Absolute path not allowed").
+    // It still refuses locations that climb out of this folder.
+    ...(opts.externalDataDir ? { extra: { session: { model_external_initializers_file_folder_path: opts.externalDataDir } } } : {}),
   });
 }
 
@@ -71,18 +84,18 @@ export async function createOrtSession(bytes: Uint8Array, opts: OrtOptions = {})
   let fallbackReason: string | undefined;
   if (want === 'auto' && !cudaProviderInstalled()) {
     fallbackReason = 'CUDA execution provider not installed';
-    session = await create(bytes, 'cpu', opts.threads);
+    session = await create(bytes, 'cpu', opts);
   } else if (want === 'cuda' || want === 'auto') {
     try {
-      session = await create(bytes, 'cuda', opts.threads);
+      session = await create(bytes, 'cuda', opts);
       provider = 'cuda';
     } catch (e) {
       if (want === 'cuda') throw new Error(`onnxruntime CUDA execution provider unavailable: ${e instanceof Error ? e.message : String(e)}`);
       fallbackReason = `CUDA execution provider unavailable (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
-      session = await create(bytes, 'cpu', opts.threads);
+      session = await create(bytes, 'cpu', opts);
     }
   } else {
-    session = await create(bytes, 'cpu', opts.threads);
+    session = await create(bytes, 'cpu', opts);
   }
   return {
     provider,
