@@ -274,9 +274,9 @@ describe('dataset specs through the CLI', () => {
     assert.match(w, /'bag' \(label 0\) → output 8/);
 
     // The same check in hash and redundancy.
-    const hash = runJson(tmp, 'run', 'hash', CNN, '--data', 'fm-images');
+    const hash = runJson(tmp, 'run', 'hash', CNN, '--data', 'fm-images', '--probes', 'logistic');
     assert.ok((hash.warnings ?? []).some((x) => /labels look permuted/.test(x) && x.includes('"bag": 8')), (hash.warnings ?? []).join('\n'));
-    const red = runJson(tmp, 'run', 'redundancy', CNN, '--data', 'fm-images');
+    const red = runJson(tmp, 'run', 'redundancy', CNN, '--data', 'fm-images', '--r2Trials', '2', '--accuracyTrials', '5', '--sizes', '1,4', '--groups', 'false');
     assert.ok((red.warnings ?? []).some((x) => /labels look permuted/.test(x) && x.includes('"boot": 9')), (red.warnings ?? []).join('\n'));
   });
 
@@ -299,8 +299,8 @@ describe('dataset specs through the CLI', () => {
 
   it('size, channels and layout: explicit NCHW 3-channel resize for capture; a wrong layout is refused with the fix', async () => {
     const out = path.join(tmp, 'rgb.npz');
-    // A fully convolutional view is not available, so capture on the CNN needs 1 × 28 × 28: declare it and see the values.
-    runJson(tmp, 'run', 'capture', CNN, '--data', writeSpec('fm-28.dataset.json', { path: 'fm-images', size: [28, 28], channels: 1, layout: 'NCHW', scale: 2 / 255, mean: 1, std: 1, classes: FMNIST }), '--layers', 'x', '--out', out).result;
+    // Declared size, channels and layout, with scale/mean/std: the CNN's input is exactly the normalised pixels.
+    runJson(tmp, 'run', 'capture', CNN, '--data', writeSpec('fm-28.dataset.json', { path: 'fm-images', size: [28, 28], channels: 1, layout: 'NCHW', scale: 2 / 255, mean: 1, std: 1, classes: FMNIST }), '--layers', 'x', '--out', out);
     const rows = folderOrder(N, [...FMNIST].sort(), (l) => FMNIST[l]); // samples come in sorted folder order
     const x = (await captured(out, 'x')).data as Float32Array;
     const want = new Float32Array(N * 784);
