@@ -228,6 +228,10 @@ describe('dataset specs through the CLI', () => {
     const a = runJson(tmp, 'run', 'attention', TRANSFORMER, '--data', spec);
     const b = runJson(tmp, 'run', 'attention', TRANSFORMER, '--data', path.join(tmp, 'padded.npz'));
     assert.deepEqual(a.result, b.result);
+    // The labels key: captured beside the outputs as 'y'.
+    const out = path.join(tmp, 'prompts-acts.npz');
+    runJson(tmp, 'run', 'capture', TRANSFORMER, '--data', spec, '--layers', 'logits', '--out', out);
+    assert.deepEqual([...((await captured(out, 'y')).data as Int32Array)], Array.from({ length: n }, (_, i) => i % 3));
     // Without padId short lines are an error naming the fix.
     const short = cli(tmp, 'run', 'attention', TRANSFORMER, '--data', writeSpec('prompts-nopad.dataset.json', { path: 'prompts.jsonl', input: 'ids', seqLen: T }));
     assert.equal(short.status, 1);
@@ -297,7 +301,7 @@ describe('dataset specs through the CLI', () => {
     });
   });
 
-  it('size, channels and layout: explicit NCHW 3-channel resize for capture; a wrong layout is refused with the fix', async () => {
+  it('size, channels and layout declared: the CNN gets exactly the normalised pixels; a wrong layout or channel count is refused with the fix', async () => {
     const out = path.join(tmp, 'rgb.npz');
     // Declared size, channels and layout, with scale/mean/std: the CNN's input is exactly the normalised pixels.
     runJson(tmp, 'run', 'capture', CNN, '--data', writeSpec('fm-28.dataset.json', { path: 'fm-images', size: [28, 28], channels: 1, layout: 'NCHW', scale: 2 / 255, mean: 1, std: 1, classes: FMNIST }), '--layers', 'x', '--out', out);
