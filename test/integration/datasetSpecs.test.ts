@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { readNpz, resizeBilinear, writeNpz, type NdArray } from '../../src/model/datasets';
+import { testEngine } from '../helpers/engine';
 
 const repo = path.join(__dirname, '..', '..');
 const bin = path.join(repo, 'bin', 'circuitscope.js');
@@ -354,6 +355,24 @@ describe('dataset specs through the CLI', () => {
     const env = runJson(tmp, 'run', 'collapse', model, '--data', writeSpec('fm-auto.dataset.json', { path: 'fm-images', classes: FMNIST }), '--layer', 'relu');
     assert.ok((env.warnings ?? []).some((w) => /image folder fitted to model input 'img'/.test(w)), (env.warnings ?? []).join('\n'));
     assert.equal(env.result.samples, N);
+  });
+
+  it('the engine jobs the extension sends (estimateAnalysis, then analysis) take a *.dataset.json path', async () => {
+    const engine = testEngine();
+    try {
+      const spec = writeSpec('ext.dataset.json', { path: 'fm-images', classes: FMNIST, limit: 100 });
+      const req = { analysis: 'collapse' as const, model: CNN, data: spec };
+      const est = await engine.run({ kind: 'estimateAnalysis', ...req });
+      assert.equal(est.samples, 100);
+      const env = await engine.run({ kind: 'analysis', ...req });
+      assert.equal((env.result as { samples: number }).samples, 100);
+      assert.ok(!(env.warnings ?? []).some((w) => /permuted/.test(w)), (env.warnings ?? []).join('\n'));
+      // Without classes the same folder warns, through the same path.
+      const sorted = await engine.run({ kind: 'analysis', analysis: 'collapse', model: CNN, data: writeSpec('ext-sorted.dataset.json', { path: 'fm-images' }) });
+      assert.ok((sorted.warnings ?? []).some((w) => /labels look permuted/.test(w)), (sorted.warnings ?? []).join('\n'));
+    } finally {
+      engine.dispose();
+    }
   });
 
   it('a third-party TF.js graph model taking [-1, 64, 64, 1] (human-models emotion) runs on the folder', () => {

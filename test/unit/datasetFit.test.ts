@@ -134,7 +134,7 @@ describe('image folders fitted to the model input', () => {
     assert.deepEqual([nhwc.size, nhwc.layout, nhwc.channels], [[64, 64], 'NHWC', 1]);
     const given = fitToModelInput({ path: 'x', size: [8, 8], layout: 'NCHW', channels: 3 }, { name: 'x', shape: [null, 64, 64, 1] });
     assert.deepEqual([given.size, given.layout, given.channels], [undefined, undefined, undefined]);
-    assert.equal(given.warning([1, 8, 8, 3], { count: 0 }), null);
+    assert.equal(given.warning([1, 8, 8, 3], { count: 0 }, false), null);
     for (const shape of [[null, 784], [null, 'h', 'w', 'c'], [null, 28, 28], [null, 16, 28, 28]]) {
       const f = fitToModelInput({ path: 'x' }, { name: 'x', shape });
       assert.deepEqual([f.size, f.layout, f.channels], [undefined, undefined, undefined], JSON.stringify(shape));
@@ -155,6 +155,17 @@ describe('image folders fitted to the model input', () => {
     const same = await openDataset({ path: folder }, { modelInput: { name: 'x', shape: ['n', 1, 4, 6] } });
     assert.deepEqual(same.inputs.sampleShape, [1, 4, 6]);
     assert.deepEqual(same.warnings, []);
+    // Colour images for a one-channel model: converted, and said so.
+    const colour = join(tmp, 'colour');
+    mkdirSync(join(colour, 'a'), { recursive: true });
+    const p = new PNG({ width: 4, height: 6 });
+    for (let i = 0; i < 24; i++) p.data.set([200, 10, 10, 255], i * 4);
+    writeFileSync(join(colour, 'a', '1.png'), PNG.sync.write(p));
+    const grey = await openDataset({ path: colour }, { modelInput: { name: 'x', shape: ['n', 1, 6, 4] } });
+    assert.deepEqual(grey.inputs.sampleShape, [1, 6, 4]);
+    assert.match(grey.warnings[0] ?? '', /model input 'x' \[n, 1, 6, 4\]: converted colour to grey .*does not set "channels"/);
+    const px = (await grey.read()).x[0] as number;
+    assert.ok(Math.abs(px - ((200 * 19595 + 10 * 38470 + 10 * 7471 + 0x8000) >> 16) / 255) < 1e-6, `${px}`);
     // A declared size wins over the model's.
     const declared = await openDataset({ path: folder, size: [2, 3] }, { modelInput: { name: 'x', shape: ['n', 1, 4, 6] } });
     assert.deepEqual(declared.inputs.sampleShape, [1, 2, 3]);

@@ -178,7 +178,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
       const folder = await loadImageFolder(file, { channels: s.channels ?? fit.channels, size: s.size ?? fit.size, layout, limit: s.limit, signal: opts.signal });
       const notes: string[] = [];
       if (folder.skipped.count) notes.push(`skipped ${folder.skipped.count} non-image file(s), e.g. ${folder.skipped.examples.join(', ')}`);
-      const warnings = fit.warning(folder.images.shape, folder.resized) ?? [];
+      const warnings = fit.warning(folder.images.shape, folder.resized, folder.grey) ?? [];
       const classes = s.classes ? applyClasses(s.classes, folder.classNames, folder.labels, specFile ?? file, `the class folders of ${file}`, true) : undefined;
       return buildDataset({
         spec: s,

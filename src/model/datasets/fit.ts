@@ -12,8 +12,11 @@ export interface ImageFit {
   size?: [number, number];
   layout?: Layout;
   channels?: 1 | 3 | 4;
-  /** The warning for the result, given the loaded images' shape and what was resized; null when nothing was decided for the user. */
-  warning(shape: number[], resized: { count: number; from?: [number, number] }): string[] | null;
+  /**
+   * The warning for the result, given the loaded images' shape, what was resized and whether they were all
+   * grey; null when nothing that changes the values was decided for the user.
+   */
+  warning(shape: number[], resized: { count: number; from?: [number, number] }, grey: boolean): string[] | null;
 }
 
 const NONE: ImageFit = { warning: () => null };
@@ -35,13 +38,17 @@ export function fitToModelInput(spec: DatasetSpec, input: { name: string; shape:
   if (spec.layout === undefined && modelLayout !== 'NCHW') fit.layout = modelLayout;
   if (spec.channels === undefined && (ch === 1 || ch === 3 || ch === 4)) fit.channels = ch;
   if (spec.size === undefined && h !== undefined && w !== undefined) fit.size = [h, w];
-  fit.warning = (shape, resized) => {
+  fit.warning = (shape, resized, grey) => {
     const parts: string[] = [];
     const decided: string[] = [];
     if (fit.size && resized.count) {
       const from = resized.from ? `${resized.from[0]}×${resized.from[1]}` : 'their size';
       parts.push(`resized ${resized.count} image(s) (e.g. from ${from}) to ${fit.size[0]}×${fit.size[1]} (bilinear)`);
       decided.push('size');
+    }
+    if (fit.channels === 1 && !grey) {
+      parts.push('converted colour to grey (one channel, ITU-R 601 luma)');
+      decided.push('channels');
     }
     if (fit.layout) {
       parts.push(`laid them out ${fit.layout} (height, width, channels)`);

@@ -44,6 +44,8 @@ export interface ImageFolder {
   skipped: { count: number; examples: string[] };
   /** Images resized to `size`, and the [height, width] of the first of them. */
   resized: { count: number; from?: [number, number] };
+  /** Whether every image was grey (R = G = B everywhere), before any channel conversion. */
+  grey: boolean;
 }
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.jpe', '.jfif']);
@@ -157,7 +159,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
     data = takeFirstChannel(data, total, h * w, layout);
   }
   const shape = layout === 'NCHW' ? [total, channels, h, w] : [total, h, w, channels];
-  return { images: { dtype: 'uint8', shape, data }, labels, classNames, files, skipped, resized };
+  return { images: { dtype: 'uint8', shape, data }, labels, classNames, files, skipped, resized, grey: allGrey };
 }
 
 /** Per class, the files kept under `limit`: one from each class in turn, so small limits stay balanced. */
