@@ -42,7 +42,7 @@ export async function analysesForData(data: string): Promise<AnalysisName[]> {
   if (npz.has('clean') && npz.has('corrupt') && npz.has('answer') && npz.has('wrong')) out.push('circuit');
   if (!out.length) {
     throw new UsageError(
-      `${data} holds ${npz.arrays.map((a) => a.name).join(', ') || 'no arrays'}: expected x and y (labelled inputs), tokens (prompts) or clean/corrupt/answer/wrong (prompt pairs); or name the analyses with --analyses`,
+      `${file} holds ${npz.arrays.map((a) => a.name).join(', ') || 'no arrays'}: expected ${x ?? 'x'} and ${labels ?? 'y'} (labelled inputs), tokens (prompts) or clean/corrupt/answer/wrong (prompt pairs); or name the analyses with --analyses`,
     );
   }
   return out;

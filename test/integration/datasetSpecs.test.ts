@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { readNpz, resizeBilinear, writeNpz, type NdArray } from '../../src/model/datasets';
+import { analysesForData } from '../../src/cli/report';
 import { testEngine } from '../helpers/engine';
 
 const repo = path.join(__dirname, '..', '..');
@@ -251,8 +252,21 @@ describe('dataset specs through the CLI', () => {
     const r = cli(tmp, 'report', MLP, '--data', fmSpec, '--analyses', 'collapse', '--out', html);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(fs.statSync(html).size > 10_000);
-    const auto = cli(tmp, 'report', MLP, '--data', fmSpec, '--analyses', 'collapse,hash', '--out', html);
-    assert.equal(auto.status, 0, auto.stderr);
+  });
+
+  it('report picks the analyses a spec\'s data fits, from the arrays it names', async () => {
+    const induction = path.join(repo, 'examples/transformer/induction.npz');
+    assert.deepEqual(await analysesForData(writeSpec('r1.dataset.json', { path: path.join(repo, 'examples/data/fmnist.npz') })), ['collapse', 'hash', 'redundancy', 'lib']);
+    assert.deepEqual(await analysesForData(writeSpec('r2.dataset.json', { path: induction })), ['attention', 'circuit']);
+    assert.deepEqual(await analysesForData(writeSpec('r3.dataset.json', { path: induction, input: 'tokens' })), ['attention', 'circuit']);
+    assert.deepEqual(await analysesForData(writeSpec('r4.dataset.json', { path: 'fm-images' })), ['collapse', 'hash', 'redundancy', 'lib']);
+    assert.deepEqual(await analysesForData(writeSpec('r5.dataset.json', { path: 'prompts.jsonl', input: 'ids' })), ['attention']);
+    await writeNpz(path.join(tmp, 'named.npz'), {
+      pixels: { dtype: 'float32', shape: [2, 784], data: new Float32Array(2 * 784) },
+      cls: { dtype: 'int64', shape: [2], data: new BigInt64Array(2) },
+    });
+    assert.deepEqual(await analysesForData(writeSpec('r6.dataset.json', { path: 'named.npz', input: 'pixels', labels: 'cls' })), ['collapse', 'hash', 'redundancy', 'lib']);
+    await assert.rejects(analysesForData(writeSpec('r7.dataset.json', { path: 'named.npz', input: 'pixels' })), /named\.npz holds pixels, cls: expected pixels and y \(labelled inputs\)/);
   });
 
   // ------------------------------------------------------------------------------------------- image folders
