@@ -143,7 +143,7 @@ export async function runCapture(argv: string[]): Promise<number> {
       ),
     );
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ analysis: 'capture', model: result.model, backend: result.backend, options: { taps, batchSize: result.batchSize }, result, timings: result.timings }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ analysis: 'capture', model: result.model, backend: result.backend, options: { taps, batchSize: result.batchSize }, result, timings: result.timings, ...(result.warnings ? { warnings: result.warnings } : {}) }, null, 2)}\n`);
     } else {
       process.stdout.write(`captured ${result.samples} samples in ${result.batches} batches with ${result.backend}\n`);
       for (const t of result.taps) {

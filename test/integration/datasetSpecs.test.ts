@@ -354,14 +354,14 @@ describe('dataset specs through the CLI', () => {
 
     const auto = path.join(tmp, 'auto64.npz');
     const a = runJson(tmp, 'run', 'capture', model, '--data', writeSpec('fm-auto.dataset.json', { path: 'fm-images', classes: FMNIST }), '--layers', 'flat', '--out', auto);
-    const notice = (a as unknown as { result: { warnings?: string[] } }).result.warnings ?? [];
+    const notice = a.warnings ?? [];
     assert.ok(notice.some((w) => /resized 300 image\(s\) \(e\.g\. from 28×28\) to 64×64/.test(w) && /model input 'img' \[[^\]]*64, 64, 1\]/.test(w) && /NHWC/.test(w)), notice.join('\n'));
     assertClose((await captured(auto, 'flat')).data as Float32Array, want, 1e-6, 'auto-resized input');
 
     // Declared: the same values and no warning.
     const declared = path.join(tmp, 'declared64.npz');
     const d = runJson(tmp, 'run', 'capture', model, '--data', writeSpec('fm-64.dataset.json', { path: 'fm-images', size: [64, 64], layout: 'NHWC', channels: 1, classes: FMNIST }), '--layers', 'flat', '--out', declared);
-    assert.equal(((d as unknown as { result: { warnings?: string[] } }).result.warnings ?? []).length, 0);
+    assert.equal(d.warnings, undefined);
     assertClose((await captured(declared, 'flat')).data as Float32Array, want, 1e-6, 'declared input');
 
     // An analysis carries the notice in its warnings.
@@ -391,7 +391,7 @@ describe('dataset specs through the CLI', () => {
 
   it('a third-party TF.js graph model taking [-1, 64, 64, 1] (human-models emotion) runs on the folder', () => {
     const env = runJson(tmp, 'run', 'capture', EMOTION, '--data', 'fm-images', '--limit', '20', '--layers', 'Identity');
-    const warnings = (env as unknown as { result: { warnings?: string[] } }).result.warnings ?? [];
+    const warnings = env.warnings ?? [];
     assert.ok(warnings.some((w) => /input_1' \[[^\]]*64, 64, 1\]/.test(w) && /to 64×64/.test(w)), warnings.join('\n'));
     assert.equal(env.result.samples, 20);
   });
