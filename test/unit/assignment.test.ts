@@ -109,6 +109,21 @@ describe('labelPermutationCheck', () => {
     assert.equal(labelPermutationCheck(c, 6, 6, { reference: 0.95 }).permuted, true);
   });
 
+  test('a 1000-class model with 10 labelled classes: only the labels with samples are assigned', () => {
+    const L = 1000, K = 1000;
+    const c = new Float64Array(L * K);
+    const used = [3, 17, 256, 400, 512, 640, 777, 800, 901, 999];
+    used.forEach((l, i) => {
+      c[l * K + used[(i + 1) % used.length]] = 40; // each class read as the next one
+      c[l * K + l] = 5;
+    });
+    const r = labelPermutationCheck(c, L, K);
+    used.forEach((l, i) => assert.equal(r.mapping[l], used[(i + 1) % used.length]));
+    assert.equal([...r.mapping].filter((m) => m >= 0).length, 10);
+    assert.ok(Math.abs(r.mappedAccuracy - 40 / 45) < 1e-12);
+    assert.equal(r.permuted, true);
+  });
+
   test('more outputs than labels, and a label without samples', () => {
     const c = new Float64Array(3 * 5);
     c[0 * 5 + 4] = 30; // label 0 → output 4

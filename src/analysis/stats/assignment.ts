@@ -85,7 +85,7 @@ export interface LabelPermutation {
 
 /**
  * Given the confusion counts of a classifier (`labels × outputs`, row-major: counts[l·outputs + k] = samples
- * of label l predicted as output k; labels ≤ outputs), the one-to-one relabelling label → output that
+ * of label l predicted as output k; at most `outputs` labels with samples), the one-to-one relabelling label → output that
  * maximises agreement (maximum-weight assignment), its accuracy, and whether the labels look permuted: the
  * relabelled accuracy beats the plain one by at least `minGain` (default 0.2) and by at least `minSamples`
  * samples (default 10, so that a handful of samples cannot trigger it), and — when `reference` is given (an
@@ -113,12 +113,20 @@ export function labelPermutationCheck(
       if (k === l) correct += c;
     }
   }
-  const mapping = maxWeightAssignment(counts, labels, outputs);
+  // Only labels with samples take part (a class map may leave most of a large model's outputs unused).
+  const rows: number[] = [];
+  for (let l = 0; l < labels; l++) if (present[l]) rows.push(l);
+  const sub = new Float64Array(rows.length * outputs);
+  rows.forEach((l, r) => {
+    for (let k = 0; k < outputs; k++) sub[r * outputs + k] = counts[l * outputs + k];
+  });
+  const assigned = maxWeightAssignment(sub, rows.length, outputs);
+  const mapping = new Int32Array(labels).fill(-1);
   let mappedCorrect = 0;
-  for (let l = 0; l < labels; l++) {
-    if (!present[l]) mapping[l] = -1;
-    else mappedCorrect += counts[l * outputs + mapping[l]];
-  }
+  rows.forEach((l, r) => {
+    mapping[l] = assigned[r];
+    mappedCorrect += counts[l * outputs + assigned[r]];
+  });
   const accuracy = samples ? correct / samples : 0;
   const mappedAccuracy = samples ? mappedCorrect / samples : 0;
   const gain = mappedAccuracy - accuracy;
