@@ -441,7 +441,7 @@ export class Confusion {
   add(label: number, output: number, outputs: number): void {
     if (this.unusable) return;
     if (!this.counts) {
-      if (outputs < this.labels || this.labels * outputs > 2 ** 24) {
+      if (outputs < this.labels || this.labels * outputs > 2 ** 22) {
         this.unusable = true;
         return;
       }
