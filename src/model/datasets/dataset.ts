@@ -77,8 +77,8 @@ export interface Dataset {
   /** Things worth telling the user (skipped files, padded lines, …). */
   notes: string[];
   /**
-   * Choices made for the user that change the numbers and belong in the result (an image folder resized and
-   * laid out to fit the model input because the spec did not say).
+   * Choices made for the user that change the numbers and belong in the result (an image folder resized,
+   * turned grey or laid out to fit the model input because the spec did not say).
    */
   warnings: string[];
   /** Batches of at most `batchSize` samples over [start, end), in order. */
@@ -109,7 +109,8 @@ const DEFAULT_EAGER_BYTES = 64 * 2 ** 20;
  * (e.g. `digits.dataset.json`) is read as a dataset spec file.
  * @throws DatasetError: every spec, file and content error of the formats (see their loaders), plus
  * `labels-mismatch`, `bad-labels`, `reshape-mismatch`, `non-finite`, `empty-dataset`, `bad-spec` (a
- * per-channel mean/std of the wrong length).
+ * per-channel mean/std of the wrong length), `bad-classes` (a `classes` field that does not match the data's
+ * classes; it names the spec file).
  */
 export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetOptions = {}): Promise<Dataset> {
   let specFile = opts.specFile;
