@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { PNG } from 'pngjs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -115,6 +115,8 @@ describe('dataset specs through the CLI', () => {
     // Fashion-MNIST rows as grey 28×28 PNGs, one folder per class named as the class.
     imageFolder(path.join(tmp, 'fm-images'), N, (l) => FMNIST[l]);
   });
+
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   // ---------------------------------------------------------------------------------------------- npz fields
 
