@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analysisRunner } from '../engine/analyses';
 import { EngineError } from '../engine/errors';
-import { openNpz } from '../model/datasets';
+import { isSpecPath, openNpz, readDatasetSpec } from '../model/datasets';
 import { summarize } from '../model/summary';
 import { ANALYSIS_NAMES, type AnalysisName } from '../shared/analysis';
 import { formatDuration } from '../shared/cost';
@@ -24,18 +24,28 @@ const MAX_GRAPH_NODES = 50_000;
 
 /**
  * The analyses a dataset supports, from its arrays: labelled inputs (x, y) → collapse, hash, redundancy,
- * lib; token prompts → attention; prompt pairs → circuit.
+ * lib; token prompts → attention; prompt pairs → circuit. A dataset spec (`.json`) is read for its data
+ * file and the array names it gives.
  */
 export async function analysesForData(data: string): Promise<AnalysisName[]> {
-  if (!/\.npz$/i.test(data)) return ['collapse', 'hash', 'redundancy', 'lib'];
-  const npz = await openNpz(data);
+  let file = data;
+  let input: string | undefined;
+  let labels: string | undefined;
+  if (isSpecPath(data)) {
+    const spec = await readDatasetSpec(data);
+    if (spec.format === 'jsonl') return ['attention'];
+    if (spec.format !== 'npz') return ['collapse', 'hash', 'redundancy', 'lib'];
+    ({ path: file, input, labels } = spec);
+  } else if (!/\.npz$/i.test(data)) return ['collapse', 'hash', 'redundancy', 'lib'];
+  const npz = await openNpz(file);
   const out: AnalysisName[] = [];
-  if (npz.has('x') && npz.has('y')) out.push('collapse', 'hash', 'redundancy', 'lib');
-  if (npz.has('tokens')) out.push('attention');
+  const x = input ?? (npz.has('x') ? 'x' : undefined);
+  if (x !== undefined && x !== 'tokens' && npz.has(x) && npz.has(labels ?? 'y')) out.push('collapse', 'hash', 'redundancy', 'lib');
+  if (x === 'tokens' || (input === undefined && npz.has('tokens'))) out.push('attention');
   if (npz.has('clean') && npz.has('corrupt') && npz.has('answer') && npz.has('wrong')) out.push('circuit');
   if (!out.length) {
     throw new UsageError(
-      `${data} holds ${npz.arrays.map((a) => a.name).join(', ') || 'no arrays'}: expected x and y (labelled inputs), tokens (prompts) or clean/corrupt/answer/wrong (prompt pairs); or name the analyses with --analyses`,
+      `${file} holds ${npz.arrays.map((a) => a.name).join(', ') || 'no arrays'}: expected ${x ?? 'x'} and ${labels ?? 'y'} (labelled inputs), tokens (prompts) or clean/corrupt/answer/wrong (prompt pairs); or name the analyses with --analyses`,
     );
   }
   return out;

@@ -177,12 +177,13 @@ export async function runCapture(argv: string[]): Promise<number> {
       ),
     );
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ analysis: 'capture', model: result.model, backend: result.backend, options: { taps, batchSize: result.batchSize }, result, timings: result.timings }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ analysis: 'capture', model: result.model, backend: result.backend, options: { taps, batchSize: result.batchSize }, result, timings: result.timings, ...(result.warnings ? { warnings: result.warnings } : {}) }, null, 2)}\n`);
     } else {
       process.stdout.write(`captured ${result.samples} samples in ${result.batches} batches with ${result.backend}\n`);
       for (const t of result.taps) {
         process.stdout.write(`  ${t.name}: ${t.dtype} [${t.sampleShape.join(', ')}] per sample; mean ${t.mean.toPrecision(4)}, std ${t.std.toPrecision(4)}, range [${t.min.toPrecision(4)}, ${t.max.toPrecision(4)}]\n`);
       }
+      for (const w of result.warnings ?? []) process.stdout.write(`  note: ${w}\n`);
       if (result.out) process.stdout.write(`  written to ${result.out} (arrays named after the values, '/' and ':' → '_'; labels as 'y')\n`);
       process.stdout.write(`  ${result.timings.totalMs.toFixed(0)} ms (model+data ${result.timings.loadMs.toFixed(0)} ms, run ${result.timings.runMs.toFixed(0)} ms)\n`);
     }

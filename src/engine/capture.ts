@@ -21,6 +21,11 @@ export interface JobContext {
   /** Reports progress; the worker throttles what it forwards. */
   progress?: (done: number, total: number, stage: string) => void;
   log?: (message: string) => void;
+  /**
+   * A warning about the data that belongs in the result (e.g. an image folder resized to fit the model);
+   * the analysis job adds each one, once, to the envelope's warnings.
+   */
+  note?: (message: string) => void;
 }
 
 export interface TapBatch {
@@ -91,10 +96,13 @@ export function tfjsBackendSetting(): BackendChoice | 'auto' {
   return v === 'tfjs-node-gpu' || v === 'tfjs-node' || v === 'wasm' || v === 'cpu' ? v : 'auto';
 }
 
-/** Opens a dataset from a path or an inline spec; a `.json` path is read as a dataset spec file. */
-export async function openDatasetRef(ref: DatasetRef, signal?: AbortSignal): Promise<Dataset> {
-  if (typeof ref === 'string') return openDataset(ref, { signal });
-  return openDataset(ref as unknown as DatasetSpec, { signal });
+/**
+ * Opens a dataset from a path or an inline spec; a `.json` path is read as a dataset spec file. With the
+ * model input, an image folder is fitted to it where its spec does not say (see {@link openDataset}).
+ */
+export async function openDatasetRef(ref: DatasetRef, signal?: AbortSignal, modelInput?: { name: string; shape: readonly (number | string | null)[] }): Promise<Dataset> {
+  if (typeof ref === 'string') return openDataset(ref, { signal, modelInput });
+  return openDataset(ref as unknown as DatasetSpec, { signal, modelInput });
 }
 
 function singleInput(graph: ModelGraph): string {
@@ -113,7 +121,9 @@ export async function prepareTaps(modelFile: string, data: DatasetRef, taps: rea
   const graph = model.graph;
   const inputName = singleInput(graph);
   const input = graph.values[inputName];
-  const dataset = await openDatasetRef(data, ctx.signal);
+  const dataset = await openDatasetRef(data, ctx.signal, input.shape ? { name: inputName, shape: input.shape } : undefined);
+  for (const n of dataset.notes) ctx.log?.(`data: ${n}`);
+  for (const w of dataset.warnings) ctx.note?.(w);
   checkAgainstModelInput(dataset, input.shape ?? [], input.dtype ?? 'float32', inputName);
   // Integer data feeding an embedding table: every id checked against its rows before the model runs (Gather
   // would wrap a negative id to the end of the table, and fail on one past it with the runtime's message).

@@ -30,7 +30,13 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
       return estimate(job, ctx);
     case 'analysis': {
       const { kind: _kind, ...req } = job;
-      return analysisRunner(req.analysis).run(req, ctx);
+      const notes: string[] = [];
+      const note = (m: string) => {
+        if (!notes.includes(m)) notes.push(m);
+      };
+      const envelope = await analysisRunner(req.analysis).run(req, { ...ctx, note });
+      const fresh = notes.filter((m) => !envelope.warnings?.includes(m));
+      return fresh.length ? { ...envelope, warnings: [...fresh, ...(envelope.warnings ?? [])] } : envelope;
     }
     case 'estimateAnalysis': {
       const { kind: _kind, ...req } = job;
@@ -171,6 +177,7 @@ async function capture(job: Extract<JobRequest, { kind: 'capture' }>, ctx: JobCo
       }),
       out,
       backend: runner.backend,
+      ...(runner.dataset.warnings.length ? { warnings: runner.dataset.warnings } : {}),
       timings: { totalMs: performance.now() - t0, runMs: run.runMs, loadMs },
     };
   } catch (e) {

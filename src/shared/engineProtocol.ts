@@ -44,6 +44,8 @@ export interface CaptureSummary {
   taps: { name: string; dtype: string; sampleShape: number[]; mean: number; std: number; min: number; max: number }[];
   out?: string;
   backend: string;
+  /** Choices the data layer made for the user (e.g. images resized to the model's input). */
+  warnings?: string[];
   timings: { totalMs: number; runMs: number; loadMs: number };
 }
 

@@ -5,7 +5,7 @@
  */
 import { circuitNodes, type ComponentGraph } from '../../analysis/circuits';
 import { AttentionStructureError, findResidualStream, type ResidualStream } from '../../model/attentionFinder';
-import { openNpz } from '../../model/datasets';
+import { isSpecPath, openNpz, readDatasetSpec } from '../../model/datasets';
 import type { ModelGraph } from '../../model/ir';
 import { TranslatorError, tf } from '../../model/runtime/tfjs';
 import type { AnalysisEnvelope, AnalysisRequest, OptionSpec } from '../../shared/analysis';
@@ -59,6 +59,18 @@ async function int32(npzPath: string, name: string, npz: Awaited<ReturnType<type
  */
 export async function readPromptPairs(data: unknown, limit?: number): Promise<PromptPairs> {
   if (typeof data !== 'string') throw new JobInputError('circuit data must be a path to an .npz with clean, corrupt, answer and wrong arrays');
+  if (isSpecPath(data)) {
+    // A dataset spec over prompt pairs: only where the pairs are and how many to use apply.
+    const spec = await readDatasetSpec(data);
+    const extra = Object.keys(spec).filter((k) => !['path', 'format', 'limit'].includes(k));
+    if (spec.format !== 'npz' || extra.length) {
+      throw new JobInputError(
+        `circuit prompt pairs are the arrays clean, corrupt, answer and wrong of an .npz; a dataset spec for them may set only "path" and "limit", found ${spec.format !== 'npz' ? `format '${spec.format}'` : extra.map((k) => `"${k}"`).join(', ')}`,
+        data,
+      );
+    }
+    return readPromptPairs(spec.path, Math.min(limit ?? Infinity, spec.limit ?? Infinity));
+  }
   const npz = await openNpz(data);
   const clean = await int32(data, 'clean', npz);
   const corrupt = await int32(data, 'corrupt', npz);

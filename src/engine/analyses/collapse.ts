@@ -17,6 +17,7 @@ import { JobInputError } from '../errors';
 import {
   DEFAULT_BATCH_SIZE,
   SplitBatches,
+  Confusion,
   argmaxCorrect,
   findActivations,
   findLinearHead,
@@ -24,6 +25,7 @@ import {
   graphOf,
   labelRange,
   perSample,
+  permutedLabelsWarning,
   prepareSplits,
   resolveLayer,
   runOverModels,
@@ -103,6 +105,7 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
   const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
   const trainBatches = new SplitBatches(train, taps, batchSize);
   let correctTrain = 0, correctTest = 0, outputOk = true;
+  const confusion = new Confusion(maxLabel);
   // Pass 1: class means.
   await trainBatches.forEach((b) => {
     for (const s of state.values()) {
@@ -113,7 +116,7 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
       }
       s.pass1.add(floatData(t, s.name), b.labels!, b.count);
     }
-    const ok = argmaxCorrect(b.tensors[output], b.labels!);
+    const ok = argmaxCorrect(b.tensors[output], b.labels!, confusion);
     if (ok === null) outputOk = false;
     else correctTrain += ok;
   }, staged(ctx, 'train pass 1 (class means)'));
@@ -153,6 +156,8 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
     networkAccuracyTest: outputOk && test ? correctTest / test.count : null,
   });
   warnings.push(...main.warnings);
+  const permuted = outputOk && permutedLabelsWarning(confusion, 'train', train.runner.dataset.classNames, { name: 'nearest-class-mean accuracy', value: main.nccAccuracyTrain });
+  if (permuted) warnings.unshift(permuted);
   if (!test) warnings.push('no test split (x_test/y_test): accuracyTest and nccMismatchTest are not reported');
   const layers: LayerCollapse[] = [];
   for (const name of layerNames) {

@@ -10,12 +10,14 @@ import { JobInputError, throwIfAborted } from '../errors';
 import {
   DEFAULT_BATCH_SIZE,
   SplitBatches,
+  Confusion,
   argmaxCorrect,
   findActivations,
   floatData,
   graphOf,
   labelRange,
   perSample,
+  permutedLabelsWarning,
   prepareSplits,
   resolveLayer,
   runOverModels,
@@ -62,7 +64,7 @@ function codedValues(layers: string[] | undefined, acts: ActivationInfo[], resol
   });
 }
 
-async function buildCodes(split: Split, coded: Coded[], taps: string[], output: string, batchSize: number, ctx: JobContext) {
+async function buildCodes(split: Split, coded: Coded[], taps: string[], output: string, batchSize: number, ctx: JobContext, confusion?: Confusion) {
   const batches = new SplitBatches(split, taps, batchSize, 0);
   let builder: CodeBuilder | null = null;
   let correct = 0;
@@ -71,7 +73,7 @@ async function buildCodes(split: Split, coded: Coded[], taps: string[], output: 
     const layers = coded.map((c) => floatData(b.tensors[c.value], c.value));
     builder ??= new CodeBuilder(coded.map((c) => perSample(b.tensors[c.value])), split.count);
     builder.add(layers, b.count, b.start);
-    const ok = argmaxCorrect(b.tensors[output], b.labels!);
+    const ok = argmaxCorrect(b.tensors[output], b.labels!, confusion);
     if (ok === null) outputOk = false;
     else correct += ok;
   }, ctx);
@@ -105,7 +107,8 @@ async function hashOne(model: string, req: AnalysisRequest, opts: Record<string,
   const { train, test, backend } = await prepareSplits(model, req.data, taps, ctx, req.limit);
   const loadMs = performance.now() - t0;
   const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
-  const tr = await buildCodes(train, coded, taps, output, batchSize, staged(ctx, 'train codes'));
+  const confusion = new Confusion(labelRange(train.labels));
+  const tr = await buildCodes(train, coded, taps, output, batchSize, staged(ctx, 'train codes'), confusion);
   const te = test ? await buildCodes(test, coded, taps, output, batchSize, staged(ctx, 'test codes')) : null;
   const runMs = tr.runMs + (te?.runMs ?? 0);
   const classes = labelRange(train.labels, test?.labels);
@@ -128,6 +131,10 @@ async function hashOne(model: string, req: AnalysisRequest, opts: Record<string,
     },
   );
   warnings.push(...m.warnings);
+  // The probes learn from the labels, so their accuracy does not depend on the label order agreeing with the model's.
+  const probe = m.logisticAccuracy !== null ? { name: 'the logistic probe accuracy', value: m.logisticAccuracy } : m.knnAccuracy !== null ? { name: 'the KNN probe accuracy', value: m.knnAccuracy } : undefined;
+  const permuted = tr.accuracy !== null && permutedLabelsWarning(confusion, 'train', train.runner.dataset.classNames, probe);
+  if (permuted) warnings.unshift(permuted);
   const { warnings: _w, ...metrics } = m;
   const units = tr.builder.codes.bits;
   const result: HashResult = {

@@ -9,12 +9,14 @@ import { JobInputError, throwIfAborted } from '../errors';
 import {
   DEFAULT_BATCH_SIZE,
   SplitBatches,
+  Confusion,
   argmaxCorrect,
   findLinearHead,
   floatData,
   graphOf,
   labelRange,
   perSample,
+  permutedLabelsWarning,
   prepareSplits,
   resolveLayer,
   runOverModels,
@@ -46,7 +48,7 @@ const OPTIONS = [
 /** Bytes of activations held in memory at most (both splits): chunk accuracy needs every sample's units. */
 const MAX_HELD_BYTES = 1024 * 2 ** 20;
 
-async function collect(split: Split, layer: string, output: string, batchSize: number, ctx: JobContext) {
+async function collect(split: Split, layer: string, output: string, batchSize: number, ctx: JobContext, confusion?: Confusion) {
   const batches = new SplitBatches(split, [layer, output], batchSize, 0);
   let h: Float32Array | null = null;
   let width = 0, correct = 0, outputOk = true;
@@ -61,7 +63,7 @@ async function collect(split: Split, layer: string, output: string, batchSize: n
       h = new Float32Array(split.count * width);
     }
     h.set(floatData(t, layer), b.start * width);
-    const ok = argmaxCorrect(b.tensors[output], b.labels!);
+    const ok = argmaxCorrect(b.tensors[output], b.labels!, confusion);
     if (ok === null) outputOk = false;
     else correct += ok;
   }, ctx);
@@ -93,7 +95,8 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
   const { train, test, backend } = await prepareSplits(model, req.data, [layer, output], ctx, req.limit);
   const loadMs = performance.now() - t0;
   const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
-  const tr = await collect(train, layer, output, batchSize, staged(ctx, 'train activations'));
+  const confusion = new Confusion(labelRange(train.labels));
+  const tr = await collect(train, layer, output, batchSize, staged(ctx, 'train activations'), confusion);
   const te = test ? await collect(test, layer, output, batchSize, staged(ctx, 'test activations')) : null;
   const runMs = tr.runMs + (te?.runMs ?? 0);
   const W = tr.width;
@@ -126,6 +129,8 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
   warnings.push(...m.warnings);
   const { warnings: _w, ...metrics } = m;
   const accTr = tr.accuracy, accTe = te?.accuracy ?? null;
+  const permuted = accTr !== null && permutedLabelsWarning(confusion, 'train', train.runner.dataset.classNames);
+  if (permuted) warnings.unshift(permuted);
   if (accTr !== null && accTr < 1) {
     warnings.push(`train accuracy is ${accTr.toFixed(4)} < 1: redundancy is expected only at zero training error with regularisation (Doimo et al.)`);
   }

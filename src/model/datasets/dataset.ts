@@ -8,8 +8,9 @@
  * all data at open for in-memory data, and per batch for data read lazily.
  */
 
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { DatasetError } from './errors';
+import { applyClasses, fitToModelInput } from './fit';
 import { loadImageFolder } from './images';
 import {
   type DataArray,
@@ -24,7 +25,7 @@ import {
 } from './ndarray';
 import { openNpy } from './npy';
 import { openNpz } from './npz';
-import { type DatasetFormat, type DatasetSpec, type Layout, validateDatasetSpec } from './spec';
+import { type DatasetFormat, type DatasetSpec, type Layout, isSpecPath, readDatasetSpec, validateDatasetSpec } from './spec';
 import { loadCsv, loadJsonl } from './text';
 
 /** What a dataset's inputs are: `count` samples, each `sampleShape`, given as `dtype`. */
@@ -75,6 +76,11 @@ export interface Dataset {
   test?: Dataset;
   /** Things worth telling the user (skipped files, padded lines, …). */
   notes: string[];
+  /**
+   * Choices made for the user that change the numbers and belong in the result (an image folder resized,
+   * turned grey or laid out to fit the model input because the spec did not say).
+   */
+  warnings: string[];
   /** Batches of at most `batchSize` samples over [start, end), in order. */
   batches(batchSize: number, opts?: BatchOptions): AsyncIterable<Batch>;
   /** Samples [start, end) as one batch (default all). */
@@ -88,18 +94,31 @@ export interface OpenDatasetOptions {
   /** Data up to this many bytes (input dtype) is decoded at open even when it could stay on disk. Default 64 MiB. */
   eagerBytes?: number;
   signal?: AbortSignal;
+  /**
+   * The model input the data is for. An image folder whose spec leaves out `size`, `layout` or `channels`
+   * takes them from this shape when it is image-like ([batch, C, H, W] or [batch, H, W, C] with C ≤ 4),
+   * with a warning naming the input and its shape.
+   */
+  modelInput?: { name: string; shape: readonly (number | string | null)[] };
 }
 
 const DEFAULT_EAGER_BYTES = 64 * 2 ** 20;
 
 /**
- * Opens a dataset from a spec object, a spec already validated, or a bare path.
+ * Opens a dataset from a spec object, a spec already validated, or a bare path; a path to a `.json` file
+ * (e.g. `digits.dataset.json`) is read as a dataset spec file.
  * @throws DatasetError: every spec, file and content error of the formats (see their loaders), plus
  * `labels-mismatch`, `bad-labels`, `reshape-mismatch`, `non-finite`, `empty-dataset`, `bad-spec` (a
- * per-channel mean/std of the wrong length).
+ * per-channel mean/std of the wrong length), `bad-classes` (a `classes` field that does not match the data's
+ * classes; it names the spec file).
  */
 export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetOptions = {}): Promise<Dataset> {
-  const s = validateDatasetSpec(spec, opts.specFile);
+  let specFile = opts.specFile;
+  if (typeof spec === 'string' && isSpecPath(spec)) {
+    specFile = resolve(opts.specFile ? dirname(resolve(opts.specFile)) : process.cwd(), spec);
+    spec = await readDatasetSpec(specFile);
+  }
+  const s = validateDatasetSpec(spec, specFile);
   const eagerBytes = opts.eagerBytes ?? DEFAULT_EAGER_BYTES;
   const file = s.path;
   switch (s.format ?? 'npz') {
@@ -114,7 +133,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
       const testInput = s.testInput ?? (z.has(`${input}_test`) ? `${input}_test` : undefined);
       const testLabels = s.testLabels ?? (labels !== undefined && z.has(`${labels}_test`) ? `${labels}_test` : undefined);
       if (testLabels !== undefined && testInput === undefined) {
-        throw new DatasetError('bad-spec', opts.specFile ?? file, `"testLabels" is '${testLabels}' but there is no test input; set "testInput"`);
+        throw new DatasetError('bad-spec', specFile ?? file, `"testLabels" is '${testLabels}' but there is no test input; set "testInput"`);
       }
       const fromNpz = async (x: string, y: string | undefined): Promise<Dataset> => {
         const info = z.info(x);
@@ -155,9 +174,13 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
       });
     }
     case 'images': {
-      const folder = await loadImageFolder(file, { channels: s.channels, size: s.size, layout: s.layout, limit: s.limit, signal: opts.signal });
+      const fit = fitToModelInput(s, opts.modelInput);
+      const layout = s.layout ?? fit.layout ?? 'NCHW';
+      const folder = await loadImageFolder(file, { channels: s.channels ?? fit.channels, size: s.size ?? fit.size, layout, limit: s.limit, signal: opts.signal });
       const notes: string[] = [];
       if (folder.skipped.count) notes.push(`skipped ${folder.skipped.count} non-image file(s), e.g. ${folder.skipped.examples.join(', ')}`);
+      const warnings = fit.warning(folder.images.shape, folder.resized, folder.grey) ?? [];
+      const classes = s.classes ? applyClasses(s.classes, folder.classNames, folder.labels, specFile ?? file, `the class folders of ${file}`, true) : undefined;
       return buildDataset({
         spec: s,
         file,
@@ -165,17 +188,30 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         name: `${basename(file)}/`,
         inputName: 'images',
         source: eagerSource(folder.images),
-        labels: { dtype: 'int32', shape: [folder.labels.length], data: folder.labels },
-        classNames: folder.classNames,
-        layout: s.layout ?? 'NCHW',
+        labels: { dtype: 'int32', shape: [folder.labels.length], data: classes?.labels ?? folder.labels },
+        classNames: classes?.classNames ?? folder.classNames,
+        layout,
         defaultScale: 1 / 255,
         notes,
+        warnings,
         eagerBytes,
         signal: opts.signal,
       });
     }
     case 'csv': {
       const csv = await loadCsv(file, { header: s.header, labelColumn: s.labelColumn, delimiter: s.delimiter, limit: s.limit });
+      let classes: { labels: Int32Array; classNames: string[] } | undefined;
+      if (s.classes) {
+        if (!csv.labels || !csv.classNames) {
+          throw new DatasetError(
+            'bad-classes',
+            specFile ?? file,
+            `"classes" gives the order of class names, but the label column of ${file} ${csv.labels ? 'holds class ids (numbers) already' : 'is absent (set "labelColumn")'}`,
+          );
+        }
+        // With a limit some classes may not occur in the rows read; those names are still the model's.
+        classes = applyClasses(s.classes, csv.classNames, csv.labels, specFile ?? file, `the label values of ${file}`, s.limit === undefined);
+      }
       return buildDataset({
         spec: s,
         file,
@@ -183,8 +219,8 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         name: basename(file),
         inputName: 'features',
         source: eagerSource(csv.features),
-        labels: csv.labels && { dtype: 'int32', shape: [csv.labels.length], data: csv.labels },
-        classNames: csv.classNames,
+        labels: csv.labels && { dtype: 'int32', shape: [csv.labels.length], data: classes?.labels ?? csv.labels },
+        classNames: classes?.classNames ?? csv.classNames,
         notes: [`feature columns: ${csv.columns.join(', ')}`],
         eagerBytes,
         signal: opts.signal,
@@ -243,6 +279,7 @@ interface BuildArgs {
   layout?: Layout;
   defaultScale?: number;
   notes?: string[];
+  warnings?: string[];
   eagerBytes: number;
   signal?: AbortSignal;
 }
@@ -333,6 +370,7 @@ async function buildDataset(a: BuildArgs): Promise<Dataset> {
     classNames: a.classNames,
     layout: a.layout,
     notes: a.notes ?? [],
+    warnings: a.warnings ?? [],
     read,
     async *batches(batchSize: number, o: BatchOptions = {}) {
       if (!Number.isSafeInteger(batchSize) || batchSize <= 0) {

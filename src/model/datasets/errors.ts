@@ -45,6 +45,8 @@ export type DatasetErrorCode =
   | 'bad-line'
   /** The dataset spec is malformed (wrong field type, unknown field, inconsistent options). */
   | 'bad-spec'
+  /** The spec's `classes` does not match the data's classes (a class it does not name, or a name the data lacks). */
+  | 'bad-classes'
   /** `reshape` does not hold the same number of elements as the stored per-sample shape. */
   | 'reshape-mismatch'
   /** The data does not fit the model input's shape. */

@@ -42,6 +42,10 @@ export interface ImageFolder {
   files: string[];
   /** Files that are not PNG/JPEG (by extension), skipped; with up to 5 examples. */
   skipped: { count: number; examples: string[] };
+  /** Images resized to `size`, and the [height, width] of the first of them. */
+  resized: { count: number; from?: [number, number] };
+  /** Whether every image was grey (R = G = B everywhere), before any channel conversion. */
+  grey: boolean;
 }
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.jpe', '.jfif']);
@@ -115,6 +119,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   let firstFile = '';
   const labels = new Int32Array(total);
   const files: string[] = [];
+  const resized: ImageFolder['resized'] = { count: 0 };
   let n = 0;
   for (let c = 0; c < chosen.length; c++) {
     for (const rel of chosen[c]) {
@@ -132,7 +137,12 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
         );
       }
       const [h, w] = size;
-      const rgba = img.height === h && img.width === w ? img.data : resizeBilinear(img.data, img.height, img.width, h, w);
+      const same = img.height === h && img.width === w;
+      if (!same) {
+        resized.count++;
+        resized.from ??= [img.height, img.width];
+      }
+      const rgba = same ? img.data : resizeBilinear(img.data, img.height, img.width, h, w);
       if (allGrey && !isGrey(rgba)) allGrey = false;
       out ??= new Uint8Array(total * packChannels * h * w);
       packPixels(rgba, h * w, packChannels, layout, out.subarray(n * packChannels * h * w, (n + 1) * packChannels * h * w));
@@ -149,7 +159,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
     data = takeFirstChannel(data, total, h * w, layout);
   }
   const shape = layout === 'NCHW' ? [total, channels, h, w] : [total, h, w, channels];
-  return { images: { dtype: 'uint8', shape, data }, labels, classNames, files, skipped };
+  return { images: { dtype: 'uint8', shape, data }, labels, classNames, files, skipped, resized, grey: allGrey };
 }
 
 /** Per class, the files kept under `limit`: one from each class in turn, so small limits stay balanced. */

@@ -25,6 +25,7 @@ export { loadCsv, loadJsonl, type CsvData, type CsvOptions, type JsonlData, type
 export {
   DATASET_FORMATS,
   inferFormat,
+  isSpecPath,
   readDatasetSpec,
   validateDatasetSpec,
   type DatasetFormat,

@@ -77,6 +77,13 @@ export interface DatasetSpec {
   limit?: number;
   /** Accept NaN/±Inf in float inputs instead of reporting them as an error. */
   allowNonFinite?: boolean;
+  /**
+   * images, csv (name labels): the model's class order. Either the class names in the order of the model's
+   * outputs (`["shirt", "trouser", …]`: output 0 is "shirt") or a map from class name to output index
+   * (`{"shirt": 6, "trouser": 1}`). Without it classes are numbered in sorted name order. Every class of
+   * the data must be named, and every name must be a class of the data (folder or label value).
+   */
+  classes?: string[] | Record<string, number>;
 }
 
 type Field = keyof DatasetSpec;
@@ -103,6 +110,7 @@ const ALL_FIELDS: Field[] = [
   'padId',
   'limit',
   'allowNonFinite',
+  'classes',
 ];
 
 const COMMON: Field[] = ['path', 'format', 'dtype', 'reshape', 'limit', 'allowNonFinite', 'scale', 'mean', 'std', 'layout'];
@@ -110,8 +118,8 @@ const COMMON: Field[] = ['path', 'format', 'dtype', 'reshape', 'limit', 'allowNo
 const APPLIES: Record<DatasetFormat, Field[]> = {
   npz: ['input', 'labels', 'testInput', 'testLabels'],
   npy: [],
-  images: ['channels', 'size'],
-  csv: ['labelColumn', 'header', 'delimiter'],
+  images: ['channels', 'size', 'classes'],
+  csv: ['labelColumn', 'header', 'delimiter', 'classes'],
   jsonl: ['input', 'labels', 'seqLen', 'padId'],
 };
 
@@ -177,6 +185,7 @@ export function validateDatasetSpec(value: unknown, specFile?: string): DatasetS
   if (rawPath === undefined) return fail('missing field \'path\' (the data file or image folder)');
   const base = specFile ? dirname(resolve(specFile)) : process.cwd();
   const path = isAbsolute(rawPath) ? rawPath : resolve(base, rawPath);
+  if (isSpecPath(path)) fail(`'path' names another dataset spec (${rawPath}); it must name the data (a file or an image folder)`);
 
   const spec: DatasetSpec = { path };
   const format = str('format');
@@ -240,6 +249,7 @@ export function validateDatasetSpec(value: unknown, specFile?: string): DatasetS
   spec.padId = num('padId', Number.isSafeInteger, 'an integer');
   spec.limit = num('limit', isPosInt, 'a positive integer');
   spec.allowNonFinite = bool('allowNonFinite');
+  if (v.classes !== undefined) spec.classes = validateClasses(v.classes, fail);
 
   const fmt = spec.format;
   const allowed = new Set<Field>([...COMMON, ...APPLIES[fmt]]);
@@ -260,6 +270,46 @@ export function validateDatasetSpec(value: unknown, specFile?: string): DatasetS
   return spec;
 }
 
+/** Whether `path` names a dataset spec file (`*.json`, e.g. `digits.dataset.json`) rather than data. */
+export function isSpecPath(path: string): boolean {
+  return extname(path).toLowerCase() === '.json';
+}
+
+/** Output indices in a `classes` map stay below this (a class list of that length is already absurd). */
+const MAX_CLASS_INDEX = 1_000_000;
+
+/** Checks the `classes` field: unique non-empty names, or a name → index map with unique non-negative indices. */
+function validateClasses(x: unknown, fail: (detail: string) => never): string[] | Record<string, number> {
+  if (Array.isArray(x)) {
+    if (x.length === 0) fail(`field 'classes' must list at least one class name, found []`);
+    const seen = new Set<string>();
+    x.forEach((n, i) => {
+      if (typeof n !== 'string' || n === '') fail(`field 'classes' must hold class names (non-empty strings); entry ${i} is ${describe(n)}`);
+      if (seen.has(n)) fail(`field 'classes' names '${n}' twice (entries ${x.indexOf(n)} and ${i}); each class has one output`);
+      seen.add(n);
+    });
+    return (x as string[]).slice();
+  }
+  if (x === null || typeof x !== 'object') {
+    return fail(`field 'classes' must be an array of class names in the model's order or an object {"name": index}, found ${describe(x)}`);
+  }
+  const entries = Object.entries(x as Record<string, unknown>);
+  if (entries.length === 0) fail(`field 'classes' must map at least one class name to an index, found {}`);
+  const byIndex = new Map<number, string>();
+  const out: Record<string, number> = {};
+  for (const [name, i] of entries) {
+    if (name === '') fail(`field 'classes' has an empty class name`);
+    if (typeof i !== 'number' || !Number.isSafeInteger(i) || i < 0 || i >= MAX_CLASS_INDEX) {
+      fail(`field 'classes' maps '${name}' to ${describe(i)}; indices must be integers in [0, ${MAX_CLASS_INDEX}) (the model's output for that class)`);
+    }
+    const other = byIndex.get(i as number);
+    if (other !== undefined) fail(`field 'classes' maps both '${other}' and '${name}' to ${i as number}; each output belongs to one class`);
+    byIndex.set(i as number, name);
+    out[name] = i as number;
+  }
+  return out;
+}
+
 /**
  * The format of `path` from its extension, or `images` for an existing folder.
  * @throws DatasetError `unknown-format` (naming the supported extensions), `not-found`.
@@ -277,7 +327,7 @@ export function inferFormat(path: string): DatasetFormat {
   throw new DatasetError(
     'unknown-format',
     path,
-    `cannot tell the data format from the name; expected .npz, .npy, .csv, .tsv, .jsonl, .ndjson or a folder of class sub-folders (or set "format")`,
+    `cannot tell the data format from the name; expected .npz, .npy, .csv, .tsv, .jsonl, .ndjson, a dataset spec .json or a folder of class sub-folders (or set "format")`,
   );
 }
 
