@@ -3,6 +3,7 @@
 scores on the GPT-2-architecture export of scripts/bench/gpt2_export.py, computed the way our analyses define
 them, independently of our TypeScript.
 
+    /usr/bin/python3 scripts/bench/gpt2_reference.py info MODEL.onnx   # the `info` row's baseline: onnx.load + counting
     OMP_NUM_THREADS=1 /usr/bin/python3 scripts/bench/gpt2_reference.py attention MODEL.onnx TOKENS.npz --heads H --out OUT.json
     OMP_NUM_THREADS=1 /usr/bin/python3 scripts/bench/gpt2_reference.py circuit MODEL.onnx PAIRS.npz --heads H \
         [--steps 5] [--edges N] --out OUT.json
@@ -338,7 +339,21 @@ def run_circuit(W, pairs, steps, n_edges):
     return out
 
 
+def info(path):
+    """onnx.load and count: nodes by op type, parameters (initializer elements)."""
+    from collections import Counter
+
+    m = onnx.load(path)
+    ops = Counter(n.op_type for n in m.graph.node)
+    params = sum(int(np.prod(i.dims)) for i in m.graph.initializer)
+    print(f"{path}: {len(m.graph.node)} nodes, {params} parameters in {len(m.graph.initializer)} tensors; "
+          + ", ".join(f"{k} {v}" for k, v in ops.most_common()))
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "info":
+        info(sys.argv[2])
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("analysis", choices=["attention", "circuit"])
     ap.add_argument("model")

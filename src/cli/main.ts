@@ -29,7 +29,8 @@ commands:
                             (results, circuit graphs, the operator graph coloured by the results; no network)
 
 job flags: --budget-mb N (default 4096; the cost estimate is checked against it), --yes (run anyway),
-  --backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu (tfjs), --ort-provider auto|cpu|cuda (onnxruntime)
+  --backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu (tfjs), --ort-provider auto|cpu|cuda (onnxruntime),
+  --threads N (onnxruntime's intra-op threads; default one per core)
 
 <data> is an .npz/.npy file (arrays x, y, x_test, y_test; tokens), a folder of images (one sub-folder per
 class), a .csv, a .jsonl of token ids, or a dataset spec .json (see README).

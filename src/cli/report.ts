@@ -71,6 +71,7 @@ export async function runReport(argv: string[]): Promise<number> {
       title: { type: 'string' },
       backend: { type: 'string' },
       'ort-provider': { type: 'string' },
+      threads: { type: 'string' },
     },
     allowPositionals: true,
   });

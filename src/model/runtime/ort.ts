@@ -31,15 +31,22 @@ export interface OrtOutput {
 export interface OrtOptions {
   /** 'auto' tries CUDA first, then CPU. */
   provider?: 'auto' | OrtProvider;
-  /** Intra-op threads (default: onnxruntime's own choice). */
+  /** Intra-op threads (default: CIRCUITSCOPE_THREADS, set by the CLI's --threads, else onnxruntime's own choice). */
   threads?: number;
+}
+
+/** CIRCUITSCOPE_THREADS as a positive integer, else undefined (onnxruntime's own choice). */
+function threadsSetting(): number | undefined {
+  const n = Number(process.env.CIRCUITSCOPE_THREADS);
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
 }
 
 export function ortVersion(): string {
   return ort.env.versions.node ?? ort.env.versions.common ?? 'unknown';
 }
 
-async function create(bytes: Uint8Array, provider: OrtProvider, threads?: number): Promise<ort.InferenceSession> {
+async function create(bytes: Uint8Array, provider: OrtProvider, threadsOpt?: number): Promise<ort.InferenceSession> {
+  const threads = threadsOpt ?? threadsSetting();
   return ort.InferenceSession.create(bytes, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
