@@ -110,7 +110,7 @@ async function benchInfo(model: string, timeout: number): Promise<Row> {
     agreement: '',
     checks: [
       { label: `time ≤ 1.0× (${(ours.ms / ref.ms).toFixed(2)}×)`, ok: ours.ms <= ref.ms },
-      { label: `RSS ≤ file + 300 MB (${fmtMb(ours.rssMb)} ≤ ${fmtMb(size + 300)})`, ok: ours.rssMb <= size + 300 },
+      { label: `RSS ≤ file + 300 MB (${fmtMb(ours.rssMb)} ≤ ${fmtMb(size + 300)} MiB)`, ok: ours.rssMb <= size + 300 },
     ],
   };
 }
@@ -259,7 +259,7 @@ export async function benchScale(argv: string[] = []): Promise<void> {
     );
     check(exp, 'the export (scripts/bench/gpt2_export.py)');
     const model = path.join(dir, 'gpt2.onnx');
-    const mb = fs.statSync(model).size / 2 ** 20;
+    const mb = fs.statSync(model).size / 1e6;
     console.log(`\n## scale: GPT-2-architecture export (${config}; ${mb.toFixed(0)} MB, exported in ${fmtS(exp.ms)} s), CLI vs plain PyTorch, one thread each\n`);
     const rows: Row[] = [];
     if (only.has('info')) rows.push(await benchInfo(model, timeout));
@@ -270,7 +270,7 @@ export async function benchScale(argv: string[] = []): Promise<void> {
       only.has('circuit') ? `circuit ${o.pairs} pairs × ${o['pair-tokens']} tokens, top-${edges} faithfulness` : '',
     ].filter(Boolean);
     if (data.length) console.log(`data: ${data.join('; ')}\n`);
-    console.log('| job | CLI s | PyTorch s | time ratio | CLI peak RSS MB | PyTorch peak RSS MB | RSS ratio | agreement | targets |');
+    console.log('| job | CLI s | PyTorch s | time ratio | CLI peak RSS MiB | PyTorch peak RSS MiB | RSS ratio | agreement | targets |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---|---|');
     for (const r of rows) {
       const targets = r.checks.map((c) => `${c.ok ? 'pass' : 'FAIL'}: ${c.label}`).join('; ');
