@@ -116,7 +116,11 @@ async function main(): Promise<void> {
       await runLinalgBench({ sizes: [256, 512, 1024] });
     },
     // GPT-2-sized: explicit only (`npm run bench scale`), it exports a 653 MB model and runs for minutes
-    scale: () => benchScale(flags),
+    scale: () =>
+      benchScale(flags).catch((e: unknown) => {
+        console.error(`scale: ${e instanceof Error ? e.message : String(e)}`);
+        process.exitCode = 1;
+      }),
   };
   for (const [name, fn] of Object.entries(sections)) {
     if (only.length ? !only.includes(name) : name === 'scale') continue;

@@ -81,6 +81,8 @@ function check(m: Measured, what: string): void {
 
 interface Row {
   name: string;
+  /** Why the job did not complete (the row then has no measurements to compare). */
+  error?: string;
   ours: Measured;
   ref: Measured;
   agreement: string;
@@ -262,9 +264,16 @@ export async function benchScale(argv: string[] = []): Promise<void> {
     const mb = fs.statSync(model).size / 1e6;
     console.log(`\n## scale: GPT-2-architecture export (${config}; ${mb.toFixed(0)} MB, exported in ${fmtS(exp.ms)} s), CLI vs plain PyTorch, one thread each\n`);
     const rows: Row[] = [];
-    if (only.has('info')) rows.push(await benchInfo(model, timeout));
-    if (only.has('attention')) rows.push(await benchAttention(dir, model, heads, timeout));
-    if (only.has('circuit')) rows.push(await benchCircuit(dir, model, heads, int('steps'), edges, timeout));
+    const attempt = async (name: string, job: () => Promise<Row>): Promise<void> => {
+      try {
+        rows.push(await job());
+      } catch (e) {
+        rows.push({ name, error: e instanceof Error ? e.message : String(e) } as Row);
+      }
+    };
+    if (only.has('info')) await attempt('info', () => benchInfo(model, timeout));
+    if (only.has('attention')) await attempt('attention', () => benchAttention(dir, model, heads, timeout));
+    if (only.has('circuit')) await attempt('circuit (EAP-IG)', () => benchCircuit(dir, model, heads, int('steps'), edges, timeout));
     const data = [
       only.has('attention') ? `attention ${o.prompts} × ${o.tokens} tokens` : '',
       only.has('circuit') ? `circuit ${o.pairs} pairs × ${o['pair-tokens']} tokens, top-${edges} faithfulness` : '',
@@ -273,6 +282,10 @@ export async function benchScale(argv: string[] = []): Promise<void> {
     console.log('| job | CLI s | PyTorch s | time ratio | CLI peak RSS MiB | PyTorch peak RSS MiB | RSS ratio | agreement | targets |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---|---|');
     for (const r of rows) {
+      if (r.error) {
+        console.log(`| ${r.name} | — | — | — | — | — | — | — | FAIL: ${r.error.replace(/\|/g, '/')} |`);
+        continue;
+      }
       const targets = r.checks.map((c) => `${c.ok ? 'pass' : 'FAIL'}: ${c.label}`).join('; ');
       console.log(
         `| ${r.name} | ${fmtS(r.ours.ms)} | ${fmtS(r.ref.ms)} | ${(r.ours.ms / r.ref.ms).toFixed(2)}× | ${fmtMb(r.ours.rssMb)} | ${fmtMb(r.ref.rssMb)} | ${(r.ours.rssMb / r.ref.rssMb).toFixed(2)}× | ${r.agreement} | ${targets} |`,
