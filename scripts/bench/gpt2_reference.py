@@ -35,8 +35,10 @@ stream (a head's q/k/v input is a separate tensor: TransformerLens' use_split_qk
   incoming circuit edge, except input, or without an outgoing one, except logits, dropped until nothing changes);
   one patched forward where every edge outside it carries the corrupted run's sender value, and
   faithfulness = (m_circuit − m_corrupt) / (m_clean − m_corrupt).
+With --exact, also exact activation patching (the independent reference for the engine's `validate` option):
+per edge, the metric with that edge alone patched to the corrupted run's sender value, minus the clean metric.
 Writes {"edges": [ids], "scores": [...], "metricClean", "metricCorrupt", "metricCircuit", "faithfulness",
-"circuitEdges", "seconds"}.
+"circuitEdges", "exactScores"?, "seconds"}.
 """
 import argparse
 import json
@@ -286,7 +288,21 @@ def prune(G, mask):
             return out
 
 
-def run_circuit(W, pairs, steps, n_edges):
+def exact_scores(W, G, clean, answer, wrong, count, e1, s_corrupt, m_clean):
+    """Exact activation patching: per edge, the metric with that edge alone carrying the corrupted run's sender
+    value, minus the clean metric (one patched forward per edge)."""
+    out = np.zeros(len(G.edges), dtype=np.float64)
+    keep = [1] * len(G.edges)
+    with torch.no_grad():
+        for e in range(len(G.edges)):
+            keep[e] = 0
+            m, _ = forward(W, G, clean, answer, wrong, count, e1, keep=keep, corrupt=s_corrupt)
+            out[e] = float(m) - float(m_clean)
+            keep[e] = 1
+    return out
+
+
+def run_circuit(W, pairs, steps, n_edges, exact=False):
     clean = torch.from_numpy(pairs["clean"].astype(np.int64))
     corrupt = torch.from_numpy(pairs["corrupt"].astype(np.int64))
     answer = torch.from_numpy(pairs["answer"].astype(np.int64))
@@ -321,6 +337,8 @@ def run_circuit(W, pairs, steps, n_edges):
         "metricCorrupt": float(m_corrupt),
         "steps": steps,
     }
+    if exact:
+        out["exactScores"] = exact_scores(W, G, clean, answer, wrong, count, e1, s_corrupt, m_clean).tolist()
     if n_edges:
         order = sorted(range(len(scores)), key=lambda i: (-abs(scores[i]), i))
         mask = [0] * len(scores)
@@ -363,6 +381,7 @@ def main():
     ap.add_argument("--epsilon", type=float, default=0.01)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--edges", type=int, default=0, help="measure the faithfulness of the top-N circuit (0: skip)")
+    ap.add_argument("--exact", action="store_true", help="also exact activation patching of every edge (one forward each): exactScores")
     a = ap.parse_args()
     t0 = time.time()
     W = Weights(a.model, a.heads)
@@ -370,7 +389,7 @@ def main():
     if a.analysis == "attention":
         out = run_attention(W, data["tokens"], a.epsilon)
     else:
-        out = run_circuit(W, {k: data[k] for k in ("clean", "corrupt", "answer", "wrong")}, a.steps, a.edges)
+        out = run_circuit(W, {k: data[k] for k in ("clean", "corrupt", "answer", "wrong")}, a.steps, a.edges, a.exact)
     out["seconds"] = time.time() - t0
     with open(a.out, "w") as fh:
         json.dump(out, fh)
