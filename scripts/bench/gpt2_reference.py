@@ -217,7 +217,7 @@ class Graph:
 
 
 def forward(W, G, tokens, answer, wrong, count, x0, deltas=None, keep=None, corrupt=None):
-    """The decomposed forward. Returns (metric, senders [nS, B, T, D]).
+    """The decomposed forward. Returns (metric, senders [nS, B, T, D]; None when taking gradients).
     deltas: per group, zero tensors added to the receivers' inputs ([3H, B, T, D], [1, B, T, D]) for gradients;
     keep: per edge 0/1 (None = all kept) with corrupt = the corrupted run's senders [nS, B, T, D]."""
     B, T, D = x0.shape
@@ -249,7 +249,7 @@ def forward(W, G, tokens, answer, wrong, count, x0, deltas=None, keep=None, corr
             logits = torch.matmul(last, W.wte.t())
             r = torch.arange(B)
             metric = (logits[r, answer] - logits[r, wrong]).sum() / count
-            return metric, torch.stack(outs)
+            return metric, (torch.stack(outs) if deltas is None else None)
         L = W.layers[l]
         x, shared = inputs(gi)
         if kind == "mlp":
@@ -320,10 +320,16 @@ def run_circuit(W, pairs, steps, n_edges, exact=False):
         x = (e0 + (e1 - e0) * (k / steps)).detach()
         metric, _ = forward(W, G, clean, answer, wrong, count, x, deltas=deltas)
         g = torch.autograd.grad(metric, deltas)
-        grads = list(g) if grads is None else [a + b for a, b in zip(grads, g)]
+        if grads is None:
+            grads = list(g)
+        else:
+            for a, b in zip(grads, g):
+                a.add_(b)
         del metric, g, deltas
-    grads = [g / steps for g in grads]
+    for g in grads:
+        g.div_(steps)
     diff = (s_corrupt - s_clean).reshape(len(G.senders), -1)
+    del s_clean
     scores = np.zeros(len(G.edges), dtype=np.float64)
     for gi, (_, _, r0, r1) in enumerate(G.groups):
         up = G.upstream[r0]
