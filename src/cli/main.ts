@@ -30,7 +30,8 @@ commands:
 
 job flags: --budget-mb N (default 4096) and --time-budget-min N (default 10): a job whose cost estimate is
   above either is refused, with what to change; --yes runs it anyway (run and report),
-  --backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu (tfjs), --ort-provider auto|cpu|cuda (onnxruntime)
+  --backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu (tfjs), --ort-provider auto|cpu|cuda (onnxruntime),
+  --threads N (onnxruntime's intra-op threads; default one per core)
 --out files are written whole or not at all (a temporary beside them, renamed when complete).
 
 <data> is an .npz/.npy file (arrays x, y, x_test, y_test; tokens), a folder of images (one sub-folder per

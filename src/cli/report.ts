@@ -83,6 +83,7 @@ export async function runReport(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       title: { type: 'string' },
       ...BUDGET_FLAGS,
+      threads: { type: 'string' },
     },
     allowPositionals: true,
   });

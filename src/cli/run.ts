@@ -17,9 +17,17 @@ export class UsageError extends Error {}
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
 const ORT_PROVIDERS = ['auto', 'cpu', 'cuda'];
 
-/** The engine for one CLI job; `--backend` / `--ort-provider` force a tfjs backend / an onnxruntime provider. */
-export function engineForCli(values: { backend?: unknown; 'ort-provider'?: unknown } = {}): EngineClient {
+/**
+ * The engine for one CLI job; `--backend` / `--ort-provider` force a tfjs backend / an onnxruntime provider,
+ * `--threads N` sets onnxruntime's intra-op threads (default: onnxruntime's own choice, one per core).
+ */
+export function engineForCli(values: { backend?: unknown; 'ort-provider'?: unknown; threads?: unknown } = {}): EngineClient {
   const env: Record<string, string> = {};
+  if (values.threads !== undefined) {
+    const n = Number(values.threads);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--threads must be a positive integer, found '${String(values.threads)}'`);
+    env.CIRCUITSCOPE_THREADS = String(n);
+  }
   if (values.backend !== undefined) {
     if (!BACKENDS.includes(String(values.backend))) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, found '${String(values.backend)}'`);
     env.CIRCUITSCOPE_BACKEND = String(values.backend);
@@ -70,6 +78,7 @@ export const BUDGET_FLAGS = {
   yes: { type: 'boolean', default: false },
   backend: { type: 'string' },
   'ort-provider': { type: 'string' },
+  threads: { type: 'string' },
 } as const;
 
 function positiveNumber(flag: string | undefined, env: string | undefined, fallback: number, name: string): number {

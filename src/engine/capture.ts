@@ -67,7 +67,8 @@ export async function sessionFor(graph: ModelGraph, taps: readonly string[]): Pr
   }
   const session = (async () => {
     if (graph.format !== 'onnx') return createTfjsSession(graph, taps, tfjsBackendSetting());
-    const bytes = new Uint8Array(await fs.readFile(file));
+    const buf = await fs.readFile(file);
+    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a view, not a copy of the file
     const rewritten = taps.length ? withTapOutputs(file, bytes, taps) : bytes;
     const p = process.env.CIRCUITSCOPE_ORT_PROVIDER;
     return createOrtSession(rewritten, { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', externalDataDir: path.dirname(file) });

@@ -42,7 +42,9 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   if (stat.size > max) {
     throw new ModelLoadError('too-large', abs, `the file is ${stat.size} bytes, above the ${max}-byte limit`);
   }
-  const bytes = new Uint8Array(await fs.readFile(abs));
+  // a view of readFile's buffer: `new Uint8Array(buffer)` would copy the whole file (2× the file in memory)
+  const buf = await fs.readFile(abs);
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   try {
     return await openBytes(abs, bytes);
   } catch (e) {

@@ -13,6 +13,7 @@ import { benchCapture, benchMemory } from './engine';
 import { analysisHostLag, analysisLagTable, hostLag, lagTable } from './graphHostLag';
 import { syntheticOnnx } from './graphModels';
 import { runLinalgBench } from './linalg';
+import { benchScale } from './scale';
 
 const repo = path.join(__dirname, '..', '..');
 
@@ -63,7 +64,11 @@ export async function benchLoaders(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  // section names, then options for the sections that take them (`npm run bench scale -- --layers 2`)
+  const args = process.argv.slice(2);
+  const firstFlag = args.findIndex((a) => a.startsWith('--'));
+  const only = firstFlag < 0 ? args : args.slice(0, firstFlag);
+  const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
   const sections: Record<string, () => Promise<void>> = {
     loaders: benchLoaders,
     capture: benchCapture,
@@ -110,9 +115,15 @@ async function main(): Promise<void> {
       console.log('\n## Float64 linear algebra vs numpy (same run)\n');
       await runLinalgBench({ sizes: [256, 512, 1024] });
     },
+    // GPT-2-sized: explicit only (`npm run bench scale`), it exports a 653 MB model and runs for minutes
+    scale: () =>
+      benchScale(flags).catch((e: unknown) => {
+        console.error(`scale: ${e instanceof Error ? e.message : String(e)}`);
+        process.exitCode = 1;
+      }),
   };
   for (const [name, fn] of Object.entries(sections)) {
-    if (only.length && !only.includes(name)) continue;
+    if (only.length ? !only.includes(name) : name === 'scale') continue;
     await fn();
   }
 }

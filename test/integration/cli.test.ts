@@ -87,6 +87,15 @@ describe('circuitscope CLI', () => {
     assert.match(r.stderr, /estimate: peak ≈/);
   });
 
+  it('run capture takes --threads N (onnxruntime intra-op threads) and refuses a non-positive count', () => {
+    const ok = cli('run', 'capture', 'examples/mlp/mlp.onnx', '--data', 'examples/data/fmnist.npz', '--layers', 'logits', '--limit', '50', '--threads', '1', '--json');
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout) as { result: { samples: number } }).result.samples, 50);
+    const bad = cli('run', 'capture', 'examples/mlp/mlp.onnx', '--data', 'examples/data/fmnist.npz', '--layers', 'logits', '--threads', '0');
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /--threads must be a positive integer, found '0'/);
+  });
+
   it('run capture refuses a job over the memory budget', () => {
     const r = cli('run', 'capture', 'examples/mlp/mlp.onnx', '--data', 'examples/data/fmnist.npz', '--layers', 'relu2', '--budget-mb', '0.5');
     assert.equal(r.status, 1);

@@ -31,7 +31,7 @@ export interface OrtOutput {
 export interface OrtOptions {
   /** 'auto' tries CUDA first, then CPU. */
   provider?: 'auto' | OrtProvider;
-  /** Intra-op threads (default: onnxruntime's own choice). */
+  /** Intra-op threads (default: CIRCUITSCOPE_THREADS, set by the CLI's --threads, else onnxruntime's own choice). */
   threads?: number;
   /**
    * The folder external data `location`s are relative to: the model file's folder. A session created from
@@ -41,15 +41,22 @@ export interface OrtOptions {
   externalDataDir?: string;
 }
 
+/** CIRCUITSCOPE_THREADS as a positive integer, else undefined (onnxruntime's own choice). */
+function threadsSetting(): number | undefined {
+  const n = Number(process.env.CIRCUITSCOPE_THREADS);
+  return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
 export function ortVersion(): string {
   return ort.env.versions.node ?? ort.env.versions.common ?? 'unknown';
 }
 
 async function create(bytes: Uint8Array, provider: OrtProvider, opts: OrtOptions): Promise<ort.InferenceSession> {
+  const threads = opts.threads ?? threadsSetting();
   return ort.InferenceSession.create(bytes, {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
-    ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
+    ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
     // onnxruntime's session config key `session.model_external_initializers_file_folder_path` (kOrtSessionOptions-
     // ModelExternalInitializersFileFolderPath): onnxruntime reads the files itself. Measured (2026-12, 196 MB of
     // weights, onnxruntime-node 1.30): session created in 0.3–0.5 s at 322 MB peak RSS, against 1.1 s and 519 MB
