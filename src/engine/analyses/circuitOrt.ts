@@ -178,7 +178,7 @@ class Builder {
 export class OrtCircuitModel {
   readonly graph: ComponentGraph;
   readonly passes = { forward: 0, backward: 0 };
-  readonly backend: string;
+  private provider = 'cpu';
   private sessions: { fwd?: OrtSession; grad?: OrtSession; patch?: OrtSession } = {};
   /** Every value's shape (read off runs), for the gradient graph when the autodiff's own inference stops short. */
   private values?: ValueShapes;
@@ -195,8 +195,12 @@ export class OrtCircuitModel {
     private readonly tokensElem: number,
   ) {
     this.graph = buildComponentGraph(layout);
-    this.backend = 'onnxruntime cpu (gradients as ONNX graphs)';
     this.opset = Number(proto.opset_import?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 13);
+  }
+
+  /** The route as named in results: onnxruntime and the execution provider its sessions got. */
+  get backend(): string {
+    return `onnxruntime ${this.provider} (gradients as ONNX graphs)`;
   }
 
   get T(): number {
@@ -279,7 +283,10 @@ export class OrtCircuitModel {
         model = this.gradientModel();
       }
     } else model = which === 'fwd' ? this.forwardModel() : this.patchModel();
-    const s = await createOrtSession(encodeModelProto(model), { provider: 'cpu', threads: this.opts.threads });
+    // the three graphs that do the work run on the provider asked for (a GPU one where installed); probes on CPU
+    const p = process.env.CIRCUITSCOPE_ORT_PROVIDER;
+    const s = await createOrtSession(encodeModelProto(model), { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', threads: this.opts.threads });
+    this.provider = s.provider;
     this.sessions[which] = s;
     return s;
   }

@@ -105,7 +105,15 @@ export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Recor
       const m = await ortModel(model, stream, pairs, position);
       const B = batchSize ?? Math.max(1, Math.min(pairs.count, Math.floor(ORT_BATCH_BYTES / ortBytesPerPair(m.layout, pairs.seqLen, m.D))));
       const cm = Object.assign(m, { dispose: () => releaseOrtCircuit() });
-      return { cm, session: new OrtCircuitSession(m, pairs, B, signal), backend: m.backend, warnings, batchSize: B };
+      return {
+        cm,
+        session: new OrtCircuitSession(m, pairs, B, signal),
+        get backend() {
+          return m.backend; // the provider its sessions got, known once they exist
+        },
+        warnings,
+        batchSize: B,
+      };
     } catch (e) {
       if (!(e instanceof OrtCircuitUnsupported)) throw e;
       if (choice === 'onnxruntime') throw new JobInputError(`the onnxruntime route cannot decompose this model: ${e.message}`, model.graph.file);
