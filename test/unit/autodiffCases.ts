@@ -362,7 +362,7 @@ export const SHAPE_CASES: GradCase[] = [
     spec: (d) => ({
       opset,
       inputs: { x: [d(), 1, d()] },
-      inits: opset >= 13 ? { ax1: i64([1]), ax2: i64([0, -1]) } : {},
+      inits: opset >= 13 ? { ax1: i64([1]), ax2: i64([0, -1]) } : ({} as Record<string, TinyInitSpec>),
       nodes: [
         opset >= 13 ? { op: 'Squeeze', inputs: ['x', 'ax1'], outputs: ['s'] } : { op: 'Squeeze', inputs: ['x'], outputs: ['s'], attrs: { axes: [1] } },
         { op: 'Exp', inputs: ['s'], outputs: ['e'] },
