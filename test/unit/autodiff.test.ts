@@ -7,7 +7,7 @@
  *    perturbed from outside, so they are checked against the translator only).
  *    - float64 graphs: h = 1e-6; truncation ~h²·|S‴| ≈ 1e-12, round-off ~ε|S|/h ≈ 1e-9, so the tolerance
  *      |fd − g| ≤ 1e-6·max(1, ‖g‖∞) leaves three orders of margin.
- *    - float32 graphs (ops onnxruntime's CPU EP runs only in float32: Conv, ConvTranspose, pooling, Erf,
+ *    - float32 graphs (ops onnxruntime's CPU EP runs only in float32: Conv, ConvTranspose, AveragePool, Erf,
  *      Gelu, LeakyRelu, HardSigmoid, Clip-9, float↔double casts): h = 1e-2; round-off ~6e-8·|S|/h ≈ 1e-4 for
  *      |S| ≈ 10, truncation ~h²·|S‴|/6 ≈ 1e-4: tolerance 3e-3·max(1, ‖g‖∞).
  * 2. Against the tfjs translator's vjp (src/model/runtime/tfjs/grad.ts) on the float32 build of the same

@@ -435,14 +435,36 @@ export const NN_CASES: GradCase[] = [
       output: 'y',
     }),
   },
+  ...[9, 13].map((opset): GradCase => ({
+    name: `Conv strided, padded at both ends, symbolic width (opset ${opset}: run-time crop of ḡx)`,
+    dtype: 'float32',
+    spec: () => ({
+      opset,
+      inputs: { x: [1, 2, 5, 'W'], w: [3, 2, 3, 3] },
+      feedShapes: { x: [1, 2, 5, 8] },
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] } }],
+      output: 'y',
+    }),
+  })),
+  {
+    name: 'AveragePool padded, count_include_pad 0, symbolic dims (opset 11)',
+    dtype: 'float32',
+    spec: () => ({
+      opset: 11,
+      inputs: { x: [1, 2, 'H', 'W'] },
+      feedShapes: { x: [1, 2, 6, 7] },
+      nodes: [{ op: 'AveragePool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
+      output: 'y',
+    }),
+  },
   {
     name: 'MaxPool overlapping windows (opset 17: scatter-add)',
-    dtype: 'float32',
+    dtype: 'float64',
     spec: () => ({ opset: 17, inputs: { x: [2, 3, 7, 6] }, nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }], output: 'y' }),
   },
   {
     name: 'MaxPool 2×2 stride 2 (opset 11)',
-    dtype: 'float32',
+    dtype: 'float64',
     spec: () => ({ opset: 11, inputs: { x: [2, 2, 6, 4] }, nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } }], output: 'y' }),
   },
   ...[0, 1].map((cip): GradCase => ({

@@ -157,6 +157,13 @@ export class GradBuilder {
     return this.op('Transpose', [x], { perm });
   }
 
+  /** The int64 ramp [0, 1, …, n − 1] for a scalar int64 n: Range from opset 11, NonZero of ones before. */
+  ramp(n: string): string {
+    if (this.opset >= 11) return this.op('Range', [this.ints([0], []), n, this.ints([1], [])]);
+    const ones = this.op('ConstantOfShape', [this.reshape(n, this.ints([1]))], { value: { tensor: makeTensor(ELEM.INT64, [1], [1]) } });
+    return this.reshape(this.op('NonZero', [ones]), this.ints([-1]));
+  }
+
   /** Σ of several cotangents (one Sum node). */
   sum(parts: string[]): string {
     return parts.length === 1 ? parts[0] : this.op('Sum', parts);
@@ -173,12 +180,16 @@ export class GradBuilder {
    * Static when ref's dimensions are known (a 1 or a number, or a symbol equal to y's at that axis) and y's
    * rank is known; otherwise computed at run time from Shape(g) and Shape(ref) (opset ≥ 13).
    */
-  sumToShape(g: string, ref: string, y: string): string {
-    return this.sumToShapeOf(g, this.shape(y), ref, this.shape(ref));
+  sumToShape(g: string, ref: string, y: string, others: string[] = []): string {
+    return this.sumToShapeOf(g, this.shape(y), ref, this.shape(ref), others.map((o) => this.shape(o)));
   }
 
-  /** {@link sumToShape} with the shapes of g and ref given (for values the facts do not cover). */
-  sumToShapeOf(g: string, sy: Shape | undefined, ref: string, sr: Shape | undefined): string {
+  /**
+   * {@link sumToShape} with the shapes of g and ref given (for values the facts do not cover). `others`: the
+   * shapes of the op's other operands; an axis where each of them is absent or 1 was not broadcast in ref
+   * whatever ref's dimension there.
+   */
+  sumToShapeOf(g: string, sy: Shape | undefined, ref: string, sr: Shape | undefined, others: (Shape | undefined)[] = []): string {
     if (sr && sy && sr.length <= sy.length) {
       const lead = sy.length - sr.length;
       const axes: number[] = [];
@@ -191,7 +202,10 @@ export class GradBuilder {
         const d = sr[i - lead];
         if (d === 1) {
           if (sy[i] !== 1) axes.push(i);
-        } else if (d === null || (typeof d === 'string' && d !== sy[i])) ok = false;
+        } else if (d === null || (typeof d === 'string' && d !== sy[i])) {
+          const notBroadcast = others.length > 0 && others.every((o) => o !== undefined && (i < sy.length - o.length || o[i - (sy.length - o.length)] === 1));
+          if (!notBroadcast) ok = false;
+        }
       }
       if (ok) {
         if (axes.length === 0) return g;

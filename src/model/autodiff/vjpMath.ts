@@ -10,7 +10,7 @@ const unary = (f: (c: VjpContext, g: string, x: string, y: string) => string): V
 
 /** Cotangent of input i of a broadcasting op from the full-size contribution `full` (skipped when not needed). */
 function toInput(c: VjpContext, i: number, full: () => string): string | undefined {
-  return c.needs[i] ? c.b.sumToShape(full(), c.x[i], c.y[0]) : undefined;
+  return c.needs[i] ? c.b.sumToShape(full(), c.x[i], c.y[0], c.x.filter((o, j) => j !== i && o)) : undefined;
 }
 
 /** A float scalar of the dtype of `like`. */

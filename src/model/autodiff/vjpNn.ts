@@ -45,20 +45,28 @@ function windowOf(b: GradBuilder, c: VjpContext, kernelFromW?: string): Window {
 
 /**
  * ConvTranspose of `g` with `w` that lands exactly on x's spatial shape: the transpose of a strided
- * convolution is short by (n + pads − extent) mod stride at the end, added as output_padding when x's
- * shape is static, else as zero padding computed at run time.
+ * convolution is short by r = (n + pads − extent) mod stride at the end of each axis. Where that axis of x is
+ * static, output_padding = r. Where it is not (and the stride > 1), the end pad is not cropped and
+ * output_padding = stride − 1, which makes the result at least n long with every value computed, and the first
+ * n elements are gathered (indices from a ramp: Range, or NonZero of ones before opset 11).
  */
-function convTransposeTo(b: GradBuilder, g: string, w: string, win: Window, group: number, x: string, s = b.numShape(x)): string {
-  const attrs = { strides: win.strides, dilations: win.dilations, pads: win.pads, group };
-  if (s) {
-    const outPad = win.kernel.map((k, i) => (s[i + 2] + win.pads[i] + win.pads[i + win.sp] - ((k - 1) * win.dilations[i] + 1)) % win.strides[i]);
-    return b.op('ConvTranspose', [g, w], { ...attrs, output_padding: outPad.some((p) => p) ? outPad : undefined });
+function convTransposeTo(b: GradBuilder, g: string, w: string, win: Window, group: number, x: string, s: (number | string | null)[] | undefined = b.shape(x)): string {
+  const dynamic: number[] = [];
+  const pads = [...win.pads];
+  const outPad = win.kernel.map((k, i) => {
+    const n = s?.[i + 2];
+    if (typeof n === 'number') return (n + win.pads[i] + win.pads[i + win.sp] - ((k - 1) * win.dilations[i] + 1)) % win.strides[i];
+    if (win.strides[i] === 1) return 0;
+    dynamic.push(i);
+    pads[i + win.sp] = 0;
+    return win.strides[i] - 1;
+  });
+  let ct = b.op('ConvTranspose', [g, w], { strides: win.strides, dilations: win.dilations, pads, group, output_padding: outPad.some((p) => p) ? outPad : undefined });
+  for (const i of dynamic) {
+    const n = b.op('Gather', [b.op('Shape', [x]), b.ints([i + 2], [])], { axis: 0 });
+    ct = b.op('Gather', [ct, b.ramp(n)], { axis: i + 2 });
   }
-  b.need(11, 'the gradient of a strided window on an input whose spatial shape is not known statically');
-  const ct = b.op('ConvTranspose', [g, w], attrs);
-  const short = b.op('Sub', [b.slice1d(b.op('Shape', [x]), 2, 2 + win.sp), b.slice1d(b.op('Shape', [ct]), 2, 2 + win.sp)]);
-  const pads = b.op('Concat', [b.ints(new Array<number>(win.sp + 4).fill(0)), short], { axis: 0 });
-  return b.op('Pad', [ct, pads]);
+  return ct;
 }
 
 /**
@@ -150,9 +158,8 @@ function averagePoolBack(c: VjpContext): string {
     g = b.op('Div', [g, b.scalar(win.kernel.reduce((p, q) => p * q, 1), elem)]);
   }
   const perChannel = b.reshape(g, b.op('Concat', [b.ints([-1, 1]), b.slice(b.op('Shape', [g]), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 }));
-  const s = b.numShape(x);
-  const xPerChannel = s ? x : b.reshape(x, b.op('Concat', [b.ints([-1, 1]), b.slice(b.shapeOf(x), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 }));
-  const gx = convTransposeTo(b, perChannel, ones, win, 1, xPerChannel, s);
+  const xPerChannel = b.reshape(x, b.op('Concat', [b.ints([-1, 1]), b.slice(b.shapeOf(x), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 }));
+  const gx = convTransposeTo(b, perChannel, ones, win, 1, xPerChannel, b.shape(x));
   return b.reshapeLike(gx, x);
 }
 

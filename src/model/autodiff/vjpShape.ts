@@ -153,19 +153,20 @@ function sliceBack(c: VjpContext): string {
 function slicePad(c: VjpContext): string {
   const b: GradBuilder = c.b;
   const [x] = c.x;
-  const s = b.numShape(x);
+  const s = b.shape(x);
   const K = (i: number) => (c.x[i] ? b.facts.konst.get(c.x[i])?.values : undefined);
   const starts = attrInts(c.node, 'starts') ?? K(1);
   const ends = attrInts(c.node, 'ends') ?? K(2);
-  if (!s || !starts || !ends) b.fail('a Slice before opset 11 whose bounds or input shape are not known statically');
-  const axes = attrInts(c.node, 'axes') ?? K(3) ?? starts.map((_, i) => i);
+  if (!s || !starts || !ends) b.fail('a Slice before opset 11 whose bounds or input rank are not known statically');
+  const axes = (attrInts(c.node, 'axes') ?? K(3) ?? starts.map((_, i) => i)).map((a) => normAxis(a, s.length));
   const pads = new Array<number>(2 * s.length).fill(0);
-  axes.forEach((a0, i) => {
-    const a = normAxis(a0, s.length);
-    const clamp = (v: number): number => Math.max(0, Math.min(s[a], v < 0 ? v + s[a] : v));
+  axes.forEach((a, i) => {
+    const d = s[a];
+    if (typeof d !== 'number') b.fail(`a Slice before opset 11 along axis ${a}, whose size is not known statically`);
+    const clamp = (v: number): number => Math.max(0, Math.min(d, v < 0 ? v + d : v));
     const lo = clamp(starts[i]);
     pads[a] = lo;
-    pads[a + s.length] = s[a] - Math.max(lo, clamp(ends[i]));
+    pads[a + s.length] = d - Math.max(lo, clamp(ends[i]));
   });
   return c.opset >= 11 ? b.op('Pad', [c.g(), b.ints(pads)]) : b.op('Pad', [c.g()], { pads });
 }
