@@ -196,6 +196,8 @@ function backprop(b: GradBuilder, p: Plan, contrib: Map<string, string[]>, opset
     if (!outs.some((o) => o && p.live.has(o) && contrib.has(o))) continue;
     const op = n.op_type ?? '';
     const rule = n.domain && n.domain !== 'ai.onnx' ? undefined : RULES[op];
+    // A node none of whose inputs descends from a source is upstream of every source: nothing to propagate.
+    if (!(n.input ?? []).some((i) => i && p.live.has(i))) continue;
     if (!rule) {
       throw new AutodiffError('unsupported-op', `expected an op with a VJP rule on the differentiable path, found ${n.domain ? `${n.domain}::` : ''}${op} (supported: ${supportedGradientOps().join(', ')})`, nodeLabel(n), op);
     }
