@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModel } from '../../src/model/load';
 import { benchAnalysesI } from './analysesI';
+import { benchAutodiff } from './autodiff';
 import { benchCircuit } from './circuit';
 import { runLibBench } from './lib';
 import { benchCapture, benchMemory } from './engine';
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const sections: Record<string, () => Promise<void>> = {
     loaders: benchLoaders,
+    autodiff: benchAutodiff,
     capture: benchCapture,
     memory: benchMemory,
     hostLag: async () => {

@@ -129,6 +129,9 @@ export function buildGradientModel(model: OnnxModelProto, spec: GradientSpec): G
   const graph = model.graph;
   if (!graph) throw new AutodiffError('bad-request', 'expected a ModelProto with a graph, found none');
   const opset = defaultOpset(model);
+  if (opset < 9) {
+    throw new AutodiffError('unsupported-case', `expected a model importing default-domain opset ≥ 9 (ConstantOfShape, Where, NonZero), found ${opset}`);
+  }
   const nodes = graph.node ?? [];
   const order = topoOrder(nodes);
   const known = new Set<string>();
