@@ -51,7 +51,11 @@ function prepare(c: GradCase, k: number): Prepared {
     const dims = spec.feedShapes?.[name] ?? (shape as number[]);
     const n = dims.reduce((a, b) => a * b, 1);
     const pos = c.positive?.includes(name);
-    feeds[name] = { dims, data: Array.from({ length: n }, () => (pos ? 0.5 + vals() : 2 * vals() - 1)) };
+    const away = (v: number): number => {
+      for (const kink of c.kinks ?? []) if (Math.abs(v - kink) < 0.03) return kink + (v < kink ? -0.03 : 0.03);
+      return v;
+    };
+    feeds[name] = { dims, data: Array.from({ length: n }, () => away(pos ? 0.5 + vals() : 2 * vals() - 1)) };
   }
   const inputs = Object.keys(spec.inputs).filter((i) => !c.notSources?.includes(i));
   const fdSources = [...inputs, ...(c.initSources ?? [])];
@@ -97,7 +101,7 @@ async function fdCheck(p: Prepared, k: number): Promise<void> {
     const yv = y.data as Arr;
     const y0v = y0.data as Arr;
     // onnxruntime may fuse differently in the two graphs: equal up to rounding.
-    const fwdTol = dtype === 'float64' ? 1e-12 : 1e-6;
+    const fwdTol = dtype === 'float64' ? 1e-9 : 1e-6;
     assert.ok(yv.every((v, i) => Math.abs(v - y0v[i]) <= fwdTol * Math.max(1, Math.abs(y0v[i]))), `${c.name}: the gradient model's forward output differs from the model's`);
     // An initializer is perturbed in a rebuilt model (onnxruntime did not honour a feed overriding one).
     const S = async (name: string, j: number, delta: number): Promise<number> => {
@@ -191,10 +195,11 @@ describe('autodiff: every VJP rule against finite differences and the tfjs trans
   });
 
   it('checked every case (no case silently skipped)', () => {
+    console.log(`autodiff cases ${counts.cases}, finite-difference sources ${counts.fd} (${counts.fdElements} elements), translator comparisons ${counts.translator}`);
     assert.equal(counts.cases, ALL_CASES.length);
-    assert.ok(ALL_CASES.length >= 70, `expected at least 70 cases, found ${ALL_CASES.length}`);
-    assert.ok(counts.fd >= 110, `expected ≥ 110 finite-difference source checks, found ${counts.fd}`);
-    assert.ok(counts.fdElements >= 1500, `expected ≥ 1500 finite-difference elements, found ${counts.fdElements}`);
-    assert.ok(counts.translator >= 110, `expected ≥ 110 translator comparisons, found ${counts.translator}`);
+    assert.ok(ALL_CASES.length >= 95, `expected at least 95 cases, found ${ALL_CASES.length}`);
+    assert.ok(counts.fd >= 145, `expected ≥ 145 finite-difference source checks, found ${counts.fd}`);
+    assert.ok(counts.fdElements >= 2300, `expected ≥ 2300 finite-difference elements, found ${counts.fdElements}`);
+    assert.ok(counts.translator >= 143, `expected ≥ 143 translator comparisons, found ${counts.translator}`);
   });
 });

@@ -17,6 +17,8 @@ export interface GradCase {
   midSources?: string[];
   /** Graph inputs that are not sources. */
   notSources?: string[];
+  /** Kinks of the function: float32 inputs are kept ≥ 0.03 away from them (the step is 1e-2). */
+  kinks?: number[];
   /** Why the translator comparison does not apply (finite differences still do). */
   noTranslator?: string;
 }
@@ -62,11 +64,35 @@ export const MATH_CASES: GradCase[] = [
   },
   ...['Neg', 'Sqrt', 'Exp', 'Log', 'Abs', 'Reciprocal', 'Tanh', 'Sigmoid', 'Relu'].map((op) => unaryCase(op, 'float64')),
   unaryCase('Erf', 'float32'),
-  unaryCase('LeakyRelu', 'float32', 17, { alpha: { float: 0.2 } }),
+  unaryCase('Sin', 'float64'),
+  unaryCase('Cos', 'float64'),
+  unaryCase('Softplus', 'float32'),
+  { ...unaryCase('Elu', 'float32', 17, { alpha: { float: 0.7 } }), kinks: [0] },
+  { ...unaryCase('HardSwish', 'float32', 14), kinks: [-0.6, 0.6], spec: (d) => ({ opset: 14, inputs: { x: [d(), d(), d()] }, nodes: [{ op: 'Mul', inputs: ['x', 'five'], outputs: ['x5'] }, { op: 'HardSwish', inputs: ['x5'], outputs: ['y'] }], inits: { five: f([5], []) }, output: 'y' }) },
+  {
+    name: 'PRelu with a per-channel slope [c,1,1]',
+    dtype: 'float32',
+    kinks: [0],
+    spec: (d) => {
+      const ch = d();
+      return { opset: 16, inputs: { x: [2, ch, d(), d()], s: [ch, 1, 1] }, nodes: [{ op: 'PRelu', inputs: ['x', 's'], outputs: ['y'] }], output: 'y' };
+    },
+  },
+  {
+    name: 'Max of three, broadcast',
+    dtype: 'float64',
+    noTranslator: "tfjs's Maximum gradient does not reduce a broadcast operand (it throws)",
+    spec: (d) => {
+      const [p, q] = [d(), d()];
+      return { opset: 13, inputs: { a: [p, q], b: [q], c: [p, 1] }, nodes: [{ op: 'Max', inputs: ['a', 'b', 'c'], outputs: ['y'] }], output: 'y' };
+    },
+  },
+  binary('Min', ([p, q]) => [p, q], ([p, q]) => [p, q]),
+  { ...unaryCase('LeakyRelu', 'float32', 17, { alpha: { float: 0.2 } }), kinks: [0] },
   unaryCase('HardSigmoid', 'float32', 9, { alpha: { float: 0.3 }, beta: { float: 0.4 } }),
   unaryCase('Gelu', 'float32', 20),
   unaryCase('Gelu', 'float32', 20, { approximate: 'tanh' }),
-  unaryCase('Clip', 'float32', 9, { min: { float: -0.5 }, max: { float: 0.6 } }),
+  { ...unaryCase('Clip', 'float32', 9, { min: { float: -0.5 }, max: { float: 0.6 } }), kinks: [-0.5, 0.6] },
   {
     name: 'Clip (opset 13, min/max inputs)',
     dtype: 'float64',
@@ -371,6 +397,16 @@ export const SHAPE_CASES: GradCase[] = [
       output: 'y',
     }),
   })),
+  {
+    name: 'Pad constant (opset 13, pads input)',
+    dtype: 'float64',
+    spec: (d) => ({ opset: 13, inputs: { x: [d(), d(), d()] }, inits: { p: i64([1, 0, 2, 0, 3, 1]) }, nodes: [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['q'] }, { op: 'Exp', inputs: ['q'], outputs: ['y'] }], output: 'y' }),
+  },
+  {
+    name: 'Pad constant (opset 9, pads attribute)',
+    dtype: 'float64',
+    spec: (d) => ({ opset: 9, inputs: { x: [d(), d()] }, nodes: [{ op: 'Pad', inputs: ['x'], outputs: ['q'], attrs: { pads: [0, 2, 1, 0], value: { float: 0.5 } } }, { op: 'Exp', inputs: ['q'], outputs: ['y'] }], output: 'y' }),
+  },
   {
     name: 'Gather axis 0 (repeated and negative indices, opset 17: scatter-add)',
     dtype: 'float64',

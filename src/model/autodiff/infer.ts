@@ -37,7 +37,7 @@ const SAME_TYPE_AS_INPUT0 = new Set([
   'HardSigmoid', 'Clip', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'MaxPool',
   'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'Reshape', 'Flatten', 'Transpose', 'Slice', 'Concat', 'Unsqueeze',
   'Squeeze', 'Expand', 'Identity', 'Gather', 'Split', 'ReduceMean', 'ReduceSum', 'Dropout', 'Min', 'Max', 'Sum', 'Mean', 'Tile', 'Pad',
-  'Floor', 'Ceil', 'Round', 'Sign', 'Resize', 'GatherElements', 'GatherND', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'CumSum', 'Range',
+  'Floor', 'Ceil', 'Round', 'Sign', 'Resize', 'Sin', 'Cos', 'Softplus', 'Elu', 'HardSwish', 'PRelu', 'GatherElements', 'GatherND', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'CumSum', 'Range',
 ]);
 const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
 const INT64_OUT = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero']);
@@ -312,7 +312,7 @@ function inferStructural(
 const SAME_SHAPE = new Set([
   'Neg', 'Abs', 'Sqrt', 'Exp', 'Log', 'Reciprocal', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Gelu', 'HardSigmoid', 'Clip',
   'Softmax', 'LogSoftmax', 'LayerNormalization', 'BatchNormalization', 'Identity', 'Cast', 'Dropout', 'Floor', 'Ceil', 'Round', 'Sign',
-  'CumSum', 'Not', 'IsNaN', 'IsInf', 'CastLike', 'HardSwish', 'Softplus', 'Elu', 'Selu',
+  'CumSum', 'Not', 'IsNaN', 'IsInf', 'CastLike', 'HardSwish', 'Softplus', 'Elu', 'Selu', 'Sin', 'Cos',
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Where', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Min', 'Max', 'Sum', 'Mean', 'PRelu']);
 

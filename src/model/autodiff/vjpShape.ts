@@ -3,7 +3,7 @@
  * input element it came from (summing where several came from one: Expand, Gather with repeated indices).
  */
 import type { GradBuilder } from './builder';
-import { attrInt, attrInts, ELEM, makeTensor } from './protoUtil';
+import { attrInt, attrInts, attrStr, ELEM, makeTensor } from './protoUtil';
 import type { VjpContext, VjpRule } from './rule';
 
 /** y = reshape(x): ḡ = reshape(g, shape(x)). Also Flatten, Squeeze, Unsqueeze. */
@@ -110,6 +110,8 @@ export const SHAPE_RULES: Record<string, VjpRule> = {
     vjp: (c) => [c.b.op('Div', [unreduce(c, axesOf(c, 18, 1), c.opset >= 18 && c.x[1] ? c.x[1] : undefined), meanCount(c.b, c.x[0], c.y[0])])],
   },
   Slice: { diff: [0], vjp: (c) => [sliceBack(c)] },
+  /** y = pad(x) in constant mode with pads ≥ 0: ḡx = g[begin : dim − end] (the padding's cotangent is dropped). */
+  Pad: { diff: [0], vjp: (c) => [padBack(c)] },
   Gather: { diff: [0], vjp: (c) => [gatherBack(c)] },
 };
 
@@ -169,6 +171,25 @@ function slicePad(c: VjpContext): string {
     pads[a + s.length] = d - Math.max(lo, clamp(ends[i]));
   });
   return c.opset >= 11 ? b.op('Pad', [c.g(), b.ints(pads)]) : b.op('Pad', [c.g()], { pads });
+}
+
+function padBack(c: VjpContext): string {
+  const b: GradBuilder = c.b;
+  const mode = attrStr(c.node, 'mode', 'constant');
+  if (mode !== 'constant') b.fail(`Pad in ${mode} mode (only constant padding has a rule)`);
+  const pads = c.opset < 11 ? attrInts(c.node, 'pads') : b.facts.konst.get(c.x[1])?.values;
+  if (!pads) b.fail('a Pad whose pads are not constant');
+  const axesIn = c.opset >= 18 && c.x[3] ? b.facts.konst.get(c.x[3])?.values : undefined;
+  if (c.opset >= 18 && c.x[3] && !axesIn) b.fail('a Pad whose axes are not constant');
+  if (pads.some((p) => p < 0)) b.fail('a Pad with negative pads (cropping)');
+  const n = pads.length / 2;
+  const r = b.rank(c.x[0]);
+  const axes = axesIn ?? [...Array(n).keys()];
+  if (axes.some((a) => a < 0) && r === undefined) b.fail('a Pad with negative axes on an input of unknown rank');
+  const ax = axes.map((a) => normAxis(a, r ?? 0));
+  const starts = ax.map((_, i) => pads[i]);
+  const ends = ax.map((_, i) => (pads[i + n] > 0 ? -pads[i + n] : Number.MAX_SAFE_INTEGER));
+  return b.slice(c.g(), starts, ends, ax);
 }
 
 /**
