@@ -172,6 +172,25 @@ export const MATH_CASES: GradCase[] = [
       output: 'y',
     }),
   },
+  ...[
+    [4, 1],
+    [1, 3],
+  ].map(
+    (bShape): GradCase => ({
+      name: `Add with symbolic dims at opset 11 (per-axis run-time choice), b ${JSON.stringify(bShape)}`,
+      dtype: 'float64',
+      spec: () => ({
+        opset: 11,
+        inputs: { a: ['N', 'K'], b: ['M', 'J'], c: [2, 'P', 'Q'] },
+        feedShapes: { a: [4, 3], b: bShape, c: [2, 1, 1] },
+        nodes: [
+          { op: 'Add', inputs: ['a', 'b'], outputs: ['s'] },
+          { op: 'Mul', inputs: ['s', 'c'], outputs: ['y'] },
+        ],
+        output: 'y',
+      }),
+    }),
+  ),
   {
     name: 'Mul with symbolic dims (run-time reduction, rank padding)',
     dtype: 'float64',
@@ -492,6 +511,49 @@ export const NN_CASES: GradCase[] = [
       nodes: [{ op: 'AveragePool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
       output: 'y',
     }),
+  },
+  ...[
+    [1, 1],
+    [1, 2],
+  ].map(
+    (dilations): GradCase => ({
+      name: `ConvTranspose strided, padded, output_padding, bias, dilations ${dilations.join('×')}`,
+      dtype: 'float32',
+      noTranslator: dilations[1] > 1 ? 'tfjs has no gradient for a dilated conv2D' : undefined,
+      spec: () => ({
+        opset: 17,
+        inputs: { x: [2, 3, 4, 3], w: [3, 2, 3, 2], bias: [2] },
+        nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w', 'bias'], outputs: ['y'], attrs: { strides: [2, 3], dilations, pads: [1, 0, 0, 1], output_padding: [1, 0] } }],
+        output: 'y',
+      }),
+    }),
+  ),
+  {
+    name: 'ConvTranspose grouped (input gradient)',
+    dtype: 'float32',
+    notSources: ['w'],
+    spec: () => ({
+      opset: 11,
+      inputs: { x: [1, 4, 3, 3], w: [4, 3, 2, 2] },
+      nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [2, 2], group: 2 } }],
+      output: 'y',
+    }),
+  },
+  {
+    name: 'Resize nearest ×[2,3] (asymmetric, floor; opset 13)',
+    dtype: 'float32',
+    spec: (d) => ({
+      opset: 13,
+      inputs: { x: [2, d(), d(), d()] },
+      inits: { roi: f([], [0]), sc: f([1, 1, 2, 3]) },
+      nodes: [{ op: 'Resize', inputs: ['x', 'roi', 'sc'], outputs: ['y'], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } }],
+      output: 'y',
+    }),
+  },
+  {
+    name: 'Upsample nearest ×2 (opset 9)',
+    dtype: 'float32',
+    spec: (d) => ({ opset: 9, inputs: { x: [1, d(), d(), d()] }, inits: { sc: f([1, 1, 2, 2]) }, nodes: [{ op: 'Upsample', inputs: ['x', 'sc'], outputs: ['y'] }], output: 'y' }),
   },
   {
     name: 'MaxPool overlapping windows (opset 17: scatter-add)',

@@ -21,6 +21,8 @@ export interface GraphFacts {
   konst: Map<string, { dims: number[]; values: number[] }>;
   /** 1-D integer values known element by element as dimensions (Shape(x) → Gather/Slice/Concat → Reshape). */
   symbolic: Map<string, Dim[]>;
+  /** Values of small constant float tensors (Resize/Upsample scales). */
+  floats: Map<string, number[]>;
   /** Counter of the `?k` symbols. */
   unknowns: number;
 }
@@ -59,17 +61,15 @@ function outDtype(n: NodeProto, k: number, dt: (name: string) => number | undefi
 
 /** Collects dtypes, shapes and small constants for every value reachable by the simple rules here. */
 export function inferFacts(graph: OnnxGraphProto, order: readonly NodeProto[]): GraphFacts {
-  const facts: GraphFacts = { dtype: new Map(), shape: new Map(), konst: new Map(), symbolic: new Map(), unknowns: 0 };
+  const facts: GraphFacts = { dtype: new Map(), shape: new Map(), konst: new Map(), symbolic: new Map(), floats: new Map(), unknowns: 0 };
   for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.value_info ?? [])]) fromValueInfo(v, facts);
   for (const t of graph.initializer ?? []) {
     if (!t.name) continue;
     const dims = (t.dims ?? []).map(num);
     facts.dtype.set(t.name, t.data_type ?? ELEM.FLOAT);
     facts.shape.set(t.name, dims);
-    if (!FLOAT_ELEMS.has(t.data_type ?? 0)) {
-      const values = tensorValues(t, 64);
-      if (values) facts.konst.set(t.name, { dims, values });
-    }
+    const values = tensorValues(t, 64);
+    if (values) (FLOAT_ELEMS.has(t.data_type ?? 0) ? facts.floats.set(t.name, values) : facts.konst.set(t.name, { dims, values }));
   }
   const dt = (name: string): number | undefined => facts.dtype.get(name);
   for (const n of order) {
@@ -143,8 +143,9 @@ function inferNode(n: NodeProto, facts: GraphFacts): void {
     if (t) {
       const dims = (t.dims ?? []).map(num);
       setShape(facts, outs[0], dims);
-      const values = FLOAT_ELEMS.has(t.data_type ?? 0) ? undefined : tensorValues(t, 64);
-      if (values) facts.konst.set(outs[0], { dims, values });
+      const values = tensorValues(t, 64);
+      if (values && FLOAT_ELEMS.has(t.data_type ?? 0)) facts.floats.set(outs[0], values);
+      else if (values) facts.konst.set(outs[0], { dims, values });
     } else if (ints) {
       setShape(facts, outs[0], [ints.length]);
       facts.konst.set(outs[0], { dims: [ints.length], values: ints });

@@ -172,11 +172,82 @@ function globalAveragePoolBack(c: VjpContext): string {
   return b.op('Div', [b.op('Expand', [c.g(), b.shapeOf(x)]), count]);
 }
 
+/**
+ * y = convTranspose(x, w) + bias (explicit pads p, output_padding, strides s, dilations d, groups G).
+ * ḡx = conv(g, w) with the same s, d, p, G (the adjoint; output_padding only adds positions no input reached).
+ * ḡw[i, o, κ] = Σ_{n, t} x[n, i, t]·g_pad[n, o, t·s + κ·d]: a convolution of g (batch and channel swapped)
+ * with x as the kernel, stride d and dilation s, cropped to the kernel size (G = 1).
+ */
+function convTransposeBack(c: VjpContext): (string | undefined)[] {
+  const b: GradBuilder = c.b;
+  const [x, w, bias] = c.x;
+  if (attrInts(c.node, 'output_shape')) b.fail('ConvTranspose with an output_shape attribute (only explicit pads have a rule)');
+  const auto = attrStr(c.node, 'auto_pad', 'NOTSET');
+  if (auto !== 'NOTSET' && auto !== 'VALID') b.fail(`ConvTranspose with auto_pad ${auto}`);
+  const k = attrInts(c.node, 'kernel_shape') ?? b.numShape(w)?.slice(2);
+  if (!k) b.fail('a kernel shape that is neither an attribute nor the static shape of the weight');
+  const sp = k.length;
+  const strides = attrInts(c.node, 'strides') ?? new Array<number>(sp).fill(1);
+  const dilations = attrInts(c.node, 'dilations') ?? new Array<number>(sp).fill(1);
+  const pads = auto === 'VALID' ? new Array<number>(2 * sp).fill(0) : (attrInts(c.node, 'pads') ?? new Array<number>(2 * sp).fill(0));
+  const G = attrInt(c.node, 'group', 1);
+  const g = c.g();
+  const spatial = Array.from({ length: sp }, (_, i) => i + 2);
+  const gx = c.needs[0] ? b.op('Conv', [g, w], { strides, dilations, pads, group: G }) : undefined;
+  let gw: string | undefined;
+  if (c.needs[1]) {
+    if (G !== 1) b.fail('the weight gradient of a grouped ConvTranspose');
+    const perm01 = [1, 0, ...spatial];
+    const full = b.op('Conv', [b.transpose(g, perm01), b.transpose(x, perm01)], { strides: dilations, dilations: strides, pads });
+    gw = b.transpose(b.slice(full, new Array<number>(sp).fill(0), k, spatial), perm01);
+  }
+  const gb = bias && c.needs[2] ? b.reduceSum(g, [0, ...spatial], 0) : undefined;
+  return [gx, gw, gb];
+}
+
+/**
+ * Nearest-neighbour upsampling by integer factors f on the spatial axes (Resize with asymmetric coordinates
+ * and floor rounding, or Upsample): every input element is copied to an f₁×f₂… block, so
+ * ḡx = Σ over each block of g = averagePool(g, kernel f, stride f)·∏f. Other Resize modes are refused.
+ */
+function upsampleBack(c: VjpContext): string {
+  const b: GradBuilder = c.b;
+  const op = c.node.op_type;
+  if (attrStr(c.node, 'mode', 'nearest') !== 'nearest') b.fail(`${op} in ${attrStr(c.node, 'mode', 'nearest')} mode (only integer-factor nearest upsampling has a rule)`);
+  if (op === 'Resize') {
+    if (c.opset < 11) b.fail('Resize before opset 11 (its nearest rounding differs)');
+    if (attrStr(c.node, 'coordinate_transformation_mode', 'half_pixel') !== 'asymmetric' || attrStr(c.node, 'nearest_mode', 'round_prefer_floor') !== 'floor') {
+      b.fail('Resize other than nearest with asymmetric coordinates and floor rounding');
+    }
+  }
+  const scalesName = op === 'Resize' ? c.x[2] : c.x[1];
+  const scales = attrFloats(c.node, 'scales') ?? (scalesName ? tensorFloats(b, scalesName) : undefined);
+  if (!scales || scales.length < 3) b.fail(`${op} whose scales are not constant (sizes are not supported)`);
+  if (scales[0] !== 1 || scales[1] !== 1 || scales.some((f) => !Number.isInteger(f) || f < 1)) b.fail(`${op} with scales [${scales.join(', ')}] (integer factors on the spatial axes only)`);
+  const f = scales.slice(2);
+  const prod = f.reduce((p, q) => p * q, 1);
+  const pooled = b.op('AveragePool', [c.g()], { kernel_shape: f, strides: f });
+  return prod === 1 ? pooled : b.op('Mul', [pooled, b.scalar(prod, b.dtype(c.x[0]))]);
+}
+
+function attrFloats(n: VjpContext['node'], name: string): number[] | undefined {
+  const a = n.attribute?.find((x) => x.name === name);
+  return a ? (a.floats ?? []) : undefined;
+}
+
+/** The values of a constant float tensor (an initializer or a Constant node's output), as recorded by the facts. */
+function tensorFloats(b: GradBuilder, name: string): number[] | undefined {
+  return b.facts.floats.get(name);
+}
+
 export const NN_RULES: Record<string, VjpRule> = {
   ...LINALG_RULES,
   Conv: { diff: [0, 1, 2], vjp: convBack },
   MaxPool: { diff: [0], vjp: (c) => [maxPoolBack(c)] },
   AveragePool: { diff: [0], vjp: (c) => [averagePoolBack(c)] },
   GlobalAveragePool: { diff: [0], vjp: (c) => [globalAveragePoolBack(c)] },
+  ConvTranspose: { diff: [0, 1, 2], vjp: convTransposeBack },
+  Resize: { diff: [0], vjp: (c) => [upsampleBack(c)] },
+  Upsample: { diff: [0], vjp: (c) => [upsampleBack(c)] },
 };
 
