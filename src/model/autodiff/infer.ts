@@ -69,7 +69,8 @@ export function inferFacts(graph: OnnxGraphProto, order: readonly NodeProto[]): 
     facts.dtype.set(t.name, t.data_type ?? ELEM.FLOAT);
     facts.shape.set(t.name, dims);
     const values = tensorValues(t, 64);
-    if (values) (FLOAT_ELEMS.has(t.data_type ?? 0) ? facts.floats.set(t.name, values) : facts.konst.set(t.name, { dims, values }));
+    if (values && FLOAT_ELEMS.has(t.data_type ?? 0)) facts.floats.set(t.name, values);
+    else if (values) facts.konst.set(t.name, { dims, values });
   }
   const dt = (name: string): number | undefined => facts.dtype.get(name);
   for (const n of order) {
@@ -119,8 +120,9 @@ function poolShape(n: NodeProto, x: Shape, w?: Shape): Shape | undefined {
   const auto = attrStr(n, 'auto_pad', 'NOTSET');
   const ceil = attrInt(n, 'ceil_mode', 0);
   const spatial = x.slice(2).map((d, i) => {
-    if (typeof d !== 'number') return null;
     const kd = ((k[i] as number) - 1) * dil[i] + 1;
+    // A size known only symbolically is kept by a stride-1 window whose padding adds back what it takes.
+    if (typeof d !== 'number') return strides[i] === 1 && !ceil && (auto.startsWith('SAME') || (auto === 'NOTSET' && pads[i] + pads[i + sp] === kd - 1)) ? d : null;
     if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') return Math.ceil(d / strides[i]);
     if (auto === 'VALID') return Math.floor((d - kd) / strides[i]) + 1;
     const v = (d + pads[i] + pads[i + sp] - kd) / strides[i];
@@ -214,6 +216,29 @@ function inferStructural(
       setShape(facts, outs[0], s);
       if (op === 'MaxPool') setShape(facts, outs[1], s);
       return;
+    }
+    case 'ConvTranspose': {
+      const w = S(1);
+      const k = attrInts(n, 'kernel_shape') ?? w?.slice(2);
+      const sp = r - 2;
+      const st = attrInts(n, 'strides') ?? new Array<number>(sp).fill(1);
+      const dil = attrInts(n, 'dilations') ?? new Array<number>(sp).fill(1);
+      const pads = attrInts(n, 'pads') ?? new Array<number>(2 * sp).fill(0);
+      const op = attrInts(n, 'output_padding') ?? new Array<number>(sp).fill(0);
+      const G = attrInt(n, 'group', 1);
+      const ch = typeof w?.[1] === 'number' ? (w[1] as number) * G : null;
+      const auto = attrStr(n, 'auto_pad', 'NOTSET');
+      const spatial = x.slice(2).map((d, i) =>
+        typeof d === 'number' && k && typeof k[i] === 'number' && auto === 'NOTSET' && !attrInts(n, 'output_shape')
+          ? st[i] * (d - 1) + op[i] + ((k[i] as number) - 1) * dil[i] + 1 - pads[i] - pads[i + sp]
+          : null,
+      );
+      return setShape(facts, outs[0], [x[0], ch, ...spatial]);
+    }
+    case 'Resize':
+    case 'Upsample': {
+      const scales = attrInts(n, 'scales') ? undefined : facts.floats.get(n.input![op === 'Resize' ? 2 : 1] ?? '');
+      return setShape(facts, outs[0], x.map((d, i) => (scales && scales[i] === 1 ? d : scales && typeof d === 'number' ? Math.floor(d * scales[i]) : null)));
     }
     case 'GlobalAveragePool':
     case 'GlobalMaxPool':
