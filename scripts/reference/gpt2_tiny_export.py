@@ -6,6 +6,7 @@ test/integration/autodiff.test.ts to check that every op on a differentiable pat
 VJP rule and that the gradients agree with the tfjs translator.
 
   OMP_NUM_THREADS=1 /usr/bin/python3 scripts/reference/gpt2_tiny_export.py test/fixtures/autodiff/gpt2tiny.onnx
+  (optional: VOCAB CTX D HEADS LAYERS after the file name, default 64 16 32 4 2)
 """
 import math
 import sys
@@ -16,7 +17,7 @@ from torch import nn
 torch.set_num_threads(1)
 torch.manual_seed(0)
 
-VOCAB, CTX, D, HEADS, LAYERS = 64, 16, 32, 4, 2
+VOCAB, CTX, D, HEADS, LAYERS = [int(v) for v in (sys.argv[2:7] if len(sys.argv) > 6 else (64, 16, 32, 4, 2))]
 
 
 class Conv1D(nn.Module):

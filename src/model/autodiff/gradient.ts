@@ -172,11 +172,8 @@ export function buildGradientModel(model: OnnxModelProto, spec: GradientSpec): G
     for (const v of spec.objective.seeds) {
       const name = b.fresh(`seed_${v}`);
       seeds[v] = name;
-      const shape = facts.shape.get(v);
-      newInputs.push({
-        name,
-        type: { tensor_type: { elem_type: b.dtype(v), ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d ?? `${name}_dim` })) } } : {}) } },
-      });
+      // Element type only: a declared shape would make onnxruntime reject feeds on any inference slip.
+      newInputs.push({ name, type: { tensor_type: { elem_type: b.dtype(v) } } });
       add(v, name);
     }
   }
@@ -248,8 +245,7 @@ function assemble(
     const name = b.fresh(`grad_${s}`);
     b.nodes.push({ op_type: 'Identity', domain: '', name: b.fresh('n_Identity'), input: [g], output: [name] });
     grads[s] = name;
-    const shape = b.shape(s);
-    outputs.push({ name, type: { tensor_type: { elem_type: b.dtype(s), ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : d ? { dim_param: d } : {})) } } : {}) } } });
+    outputs.push({ name, type: { tensor_type: { elem_type: b.dtype(s) } } });
   }
   const out: OnnxModelProto = {
     ...model,
