@@ -60,6 +60,17 @@ describe('autodiff graph contract', () => {
     assert.ok(ok.model.graph!.node!.every((n) => !(n.op_type === 'ReduceSum' && (n.input ?? []).length > 1)), 'ReduceSum with attribute axes at opset 11');
   });
 
+  it('a float input a rule does not differentiate, or an output it ignores, reaching the objective is refused', () => {
+    // Clip's bounds carry no gradient in its rule: a source upstream of one must not get a silent zero.
+    const clip = model(spec([{ op: 'Neg', inputs: ['x'], outputs: ['lo'] }, { op: 'Clip', inputs: ['z', 'lo'], outputs: ['y'] }], { x: [], z: [2, 3] }, 13));
+    throwsCode(() => buildGradientModel(clip, { objective: { seeds: ['y'] }, sources: ['x'] }), 'unsupported-case', /node 'Clip_1' \(Clip\).*input 1 \('lo'\)/);
+    // LayerNormalization's Mean output on the path to the objective.
+    const ln = model(
+      spec([{ op: 'LayerNormalization', inputs: ['x', 's'], outputs: ['n', 'mean'] }, { op: 'Sum', inputs: ['n', 'mean'], outputs: ['y'] }], { x: [2, 3], s: [3] }, 17),
+    );
+    throwsCode(() => buildGradientModel(ln, { objective: { seeds: ['y'] }, sources: ['x'] }), 'unsupported-case', /LayerNormalization.*output 1 \('mean'\)/);
+  });
+
   it('does not mutate the input proto', () => {
     const m = model(spec([{ op: 'Mul', inputs: ['x', 'x'], outputs: ['m'] }, { op: 'Softmax', inputs: ['m'], outputs: ['y'] }]));
     const before = Buffer.from(encodeModelProto(m)).toString('hex');

@@ -97,9 +97,9 @@ function plan(order: NodeProto[], sources: string[], objective: string[], opset:
       if (n.domain && n.domain !== 'ai.onnx' && (n.input ?? []).some((i) => live.has(i))) n.output?.forEach((o) => o && isFloat(o) && live.add(o));
       continue;
     }
-    const rule = RULES[op];
-    const ins = n.input ?? [];
-    const reach = rule ? diffInputs(rule, n, opset).some((i) => ins[i] && live.has(ins[i])) : ins.some((i) => i && live.has(i) && isFloat(i));
+    // Every live input counts (a float input a rule does not differentiate is refused in backprop rather
+    // than silently given no gradient); integer and bool values are never live.
+    const reach = (n.input ?? []).some((i) => i && live.has(i));
     if (reach) n.output?.forEach((o) => o && isFloat(o) && live.add(o));
   }
   const needed = new Set(objective);
@@ -203,6 +203,14 @@ function backprop(b: GradBuilder, p: Plan, contrib: Map<string, string[]>, opset
     }
     const ins = n.input ?? [];
     const diff = new Set(diffInputs(rule, n, opset));
+    const stray = ins.findIndex((i, j) => !diff.has(j) && !!i && p.live.has(i) && p.needed.has(i));
+    if (stray >= 0) {
+      throw new AutodiffError('unsupported-case', `expected input ${stray} ('${ins[stray]}') not to depend on a source (the ${op} rule does not differentiate it), found that it does`, nodeLabel(n), op);
+    }
+    const extra = rule.outputs === undefined ? -1 : outs.findIndex((o, j) => j >= rule.outputs! && !!o && p.live.has(o) && contrib.has(o));
+    if (extra >= 0) {
+      throw new AutodiffError('unsupported-case', `expected only output${rule.outputs === 1 ? ' 0' : `s 0–${rule.outputs! - 1}`} to reach the objective, found output ${extra} ('${outs[extra]}') too`, nodeLabel(n), op);
+    }
     const needs = ins.map((i, j) => diff.has(j) && !!i && p.live.has(i) && p.needed.has(i));
     if (!needs.some((x) => x)) continue;
     b.current = n;

@@ -176,6 +176,6 @@ export const LINALG_RULES: Record<string, VjpRule> = {
   Gemm: { diff: [0, 1, 2], vjp: gemmBack },
   Softmax: { diff: [0], vjp: (c) => [softmaxBack(c, false)] },
   LogSoftmax: { diff: [0], vjp: (c) => [softmaxBack(c, true)] },
-  LayerNormalization: { diff: [0, 1, 2], vjp: layerNormBack },
-  BatchNormalization: { diff: [0, 1, 2, 3, 4], vjp: batchNormBack },
+  LayerNormalization: { diff: [0, 1, 2], vjp: layerNormBack, outputs: 1 },
+  BatchNormalization: { diff: [0, 1, 2, 3, 4], vjp: batchNormBack, outputs: 1 },
 };

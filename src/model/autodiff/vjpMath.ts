@@ -131,6 +131,7 @@ export const MATH_RULES: Record<string, VjpRule> = {
   Identity: unary((_c, g) => g),
   Dropout: {
     diff: [0],
+    outputs: 1,
     vjp: (c) => {
       if (c.opset >= 12 && c.x[2]) c.b.fail('Dropout with a training_mode input (only inference Dropout is the identity)');
       if (c.opset < 12 && attrInt(c.node, 'is_test', 1) === 0 && c.opset < 7) c.b.fail('Dropout in training mode');
@@ -178,7 +179,7 @@ export const MATH_RULES: Record<string, VjpRule> = {
   Max: { diff: (n) => (n.input ?? []).map((_, i) => i), vjp: (c) => extremumBack(c) },
   Min: { diff: (n) => (n.input ?? []).map((_, i) => i), vjp: (c) => extremumBack(c) },
   /** y = castlike(x, t) between float types: ḡx = cast(g) back to x's type (t only lends its type). */
-  CastLike: unary((c, g, x) => castTo(c.b, g, c.b.dtype(x), c.b.dtype(c.y[0]))),
+  CastLike: { diff: [0, 1], vjp: (c) => [castTo(c.b, c.g(), c.b.dtype(c.x[0]), c.b.dtype(c.y[0])), undefined] },
 };
 
 function castTo(b: GradBuilder, g: string, to: number, from: number): string {

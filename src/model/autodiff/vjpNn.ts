@@ -243,7 +243,7 @@ function tensorFloats(b: GradBuilder, name: string): number[] | undefined {
 export const NN_RULES: Record<string, VjpRule> = {
   ...LINALG_RULES,
   Conv: { diff: [0, 1, 2], vjp: convBack },
-  MaxPool: { diff: [0], vjp: (c) => [maxPoolBack(c)] },
+  MaxPool: { diff: [0], vjp: (c) => [maxPoolBack(c)], outputs: 1 },
   AveragePool: { diff: [0], vjp: (c) => [averagePoolBack(c)] },
   GlobalAveragePool: { diff: [0], vjp: (c) => [globalAveragePoolBack(c)] },
   ConvTranspose: { diff: [0, 1, 2], vjp: convTransposeBack },
