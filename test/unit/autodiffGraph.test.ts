@@ -71,6 +71,15 @@ describe('autodiff graph contract', () => {
     throwsCode(() => buildGradientModel(ln, { objective: { seeds: ['y'] }, sources: ['x'] }), 'unsupported-case', /LayerNormalization.*output 1 \('mean'\)/);
   });
 
+  it('static shapes give the static form (no run-time reduction ops), unknown ones the dynamic form', () => {
+    const nodes = [{ op: 'Add', inputs: ['x', 'b'], outputs: ['y'] }];
+    const ops = (m: ReturnType<typeof model>) => new Set(buildGradientModel(m, { objective: { seeds: ['y'] }, sources: ['b'] }).model.graph!.node!.map((n) => n.op_type));
+    const known = ops(model(spec(nodes, { x: [2, 3], b: [3] })));
+    assert.ok(!known.has('NonZero') && !known.has('Shape'), `static: ${[...known].join(', ')}`);
+    const unknown = ops(model(spec(nodes, { x: ['N', 3], b: ['M', 'K'] })));
+    assert.ok(unknown.has('NonZero'), `dynamic: ${[...unknown].join(', ')}`);
+  });
+
   it('does not mutate the input proto', () => {
     const m = model(spec([{ op: 'Mul', inputs: ['x', 'x'], outputs: ['m'] }, { op: 'Softmax', inputs: ['m'], outputs: ['y'] }]));
     const before = Buffer.from(encodeModelProto(m)).toString('hex');

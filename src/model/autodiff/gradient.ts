@@ -88,7 +88,7 @@ interface Plan {
   needed: Set<string>;
 }
 
-function plan(order: NodeProto[], sources: string[], objective: string[], opset: number, isFloat: (v: string) => boolean): Plan {
+function plan(order: NodeProto[], sources: string[], objective: string[], isFloat: (v: string) => boolean): Plan {
   const live = new Set(sources);
   for (const n of order) {
     const op = n.op_type ?? '';
@@ -155,7 +155,7 @@ export function buildGradientModel(model: OnnxModelProto, spec: GradientSpec): G
     }
   }
   const b = new GradBuilder(opset, facts, taken, '__grad_');
-  const p = plan(order, spec.sources, seedNames, opset, isFloat);
+  const p = plan(order, spec.sources, seedNames, isFloat);
 
   // Seeds.
   const contrib = new Map<string, string[]>();
