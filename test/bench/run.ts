@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModel } from '../../src/model/load';
 import { benchAnalysesI } from './analysesI';
+import { benchAutodiff } from './autodiff';
 import { benchCircuit } from './circuit';
 import { runLibBench } from './lib';
 import { benchCapture, benchMemory } from './engine';
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
   const sections: Record<string, () => Promise<void>> = {
     loaders: benchLoaders,
+    autodiff: benchAutodiff,
     capture: benchCapture,
     memory: benchMemory,
     hostLag: async () => {

@@ -7,7 +7,7 @@
  *    perturbed from outside, so they are checked against the translator only).
  *    - float64 graphs: h = 1e-6; truncation ~h²·|S‴| ≈ 1e-12, round-off ~ε|S|/h ≈ 1e-9, so the tolerance
  *      |fd − g| ≤ 1e-6·max(1, ‖g‖∞) leaves three orders of margin.
- *    - float32 graphs (ops onnxruntime's CPU EP runs only in float32: Conv, ConvTranspose, pooling, Erf,
+ *    - float32 graphs (ops onnxruntime's CPU EP runs only in float32: Conv, ConvTranspose, AveragePool, Erf,
  *      Gelu, LeakyRelu, HardSigmoid, Clip-9, float↔double casts): h = 1e-2; round-off ~6e-8·|S|/h ≈ 1e-4 for
  *      |S| ≈ 10, truncation ~h²·|S‴|/6 ≈ 1e-4: tolerance 3e-3·max(1, ‖g‖∞).
  * 2. Against the tfjs translator's vjp (src/model/runtime/tfjs/grad.ts) on the float32 build of the same
@@ -51,7 +51,11 @@ function prepare(c: GradCase, k: number): Prepared {
     const dims = spec.feedShapes?.[name] ?? (shape as number[]);
     const n = dims.reduce((a, b) => a * b, 1);
     const pos = c.positive?.includes(name);
-    feeds[name] = { dims, data: Array.from({ length: n }, () => (pos ? 0.5 + vals() : 2 * vals() - 1)) };
+    const away = (v: number): number => {
+      for (const kink of c.kinks ?? []) if (Math.abs(v - kink) < 0.03) return kink + (v < kink ? -0.03 : 0.03);
+      return v;
+    };
+    feeds[name] = { dims, data: Array.from({ length: n }, () => away(pos ? 0.5 + vals() : 2 * vals() - 1)) };
   }
   const inputs = Object.keys(spec.inputs).filter((i) => !c.notSources?.includes(i));
   const fdSources = [...inputs, ...(c.initSources ?? [])];
@@ -97,7 +101,7 @@ async function fdCheck(p: Prepared, k: number): Promise<void> {
     const yv = y.data as Arr;
     const y0v = y0.data as Arr;
     // onnxruntime may fuse differently in the two graphs: equal up to rounding.
-    const fwdTol = dtype === 'float64' ? 1e-12 : 1e-6;
+    const fwdTol = dtype === 'float64' ? 1e-9 : 1e-6;
     assert.ok(yv.every((v, i) => Math.abs(v - y0v[i]) <= fwdTol * Math.max(1, Math.abs(y0v[i]))), `${c.name}: the gradient model's forward output differs from the model's`);
     // An initializer is perturbed in a rebuilt model (onnxruntime did not honour a feed overriding one).
     const S = async (name: string, j: number, delta: number): Promise<number> => {
@@ -191,10 +195,11 @@ describe('autodiff: every VJP rule against finite differences and the tfjs trans
   });
 
   it('checked every case (no case silently skipped)', () => {
+    console.log(`autodiff cases ${counts.cases}, finite-difference sources ${counts.fd} (${counts.fdElements} elements), translator comparisons ${counts.translator}`);
     assert.equal(counts.cases, ALL_CASES.length);
-    assert.ok(ALL_CASES.length >= 70, `expected at least 70 cases, found ${ALL_CASES.length}`);
-    assert.ok(counts.fd >= 110, `expected ≥ 110 finite-difference source checks, found ${counts.fd}`);
-    assert.ok(counts.fdElements >= 1500, `expected ≥ 1500 finite-difference elements, found ${counts.fdElements}`);
-    assert.ok(counts.translator >= 110, `expected ≥ 110 translator comparisons, found ${counts.translator}`);
+    assert.ok(ALL_CASES.length >= 100, `expected at least 100 cases, found ${ALL_CASES.length}`);
+    assert.ok(counts.fd >= 160, `expected ≥ 160 finite-difference source checks, found ${counts.fd}`);
+    assert.ok(counts.fdElements >= 2450, `expected ≥ 2450 finite-difference elements, found ${counts.fdElements}`);
+    assert.ok(counts.translator >= 155, `expected ≥ 155 translator comparisons, found ${counts.translator}`);
   });
 });

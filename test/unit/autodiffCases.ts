@@ -17,6 +17,8 @@ export interface GradCase {
   midSources?: string[];
   /** Graph inputs that are not sources. */
   notSources?: string[];
+  /** Kinks of the function: float32 inputs are kept ≥ 0.03 away from them (the step is 1e-2). */
+  kinks?: number[];
   /** Why the translator comparison does not apply (finite differences still do). */
   noTranslator?: string;
 }
@@ -62,11 +64,35 @@ export const MATH_CASES: GradCase[] = [
   },
   ...['Neg', 'Sqrt', 'Exp', 'Log', 'Abs', 'Reciprocal', 'Tanh', 'Sigmoid', 'Relu'].map((op) => unaryCase(op, 'float64')),
   unaryCase('Erf', 'float32'),
-  unaryCase('LeakyRelu', 'float32', 17, { alpha: { float: 0.2 } }),
+  unaryCase('Sin', 'float64'),
+  unaryCase('Cos', 'float64'),
+  unaryCase('Softplus', 'float32'),
+  { ...unaryCase('Elu', 'float32', 17, { alpha: { float: 0.7 } }), kinks: [0] },
+  { ...unaryCase('HardSwish', 'float32', 14), kinks: [-0.6, 0.6], spec: (d) => ({ opset: 14, inputs: { x: [d(), d(), d()] }, nodes: [{ op: 'Mul', inputs: ['x', 'five'], outputs: ['x5'] }, { op: 'HardSwish', inputs: ['x5'], outputs: ['y'] }], inits: { five: f([5], []) }, output: 'y' }) },
+  {
+    name: 'PRelu with a per-channel slope [c,1,1]',
+    dtype: 'float32',
+    kinks: [0],
+    spec: (d) => {
+      const ch = d();
+      return { opset: 16, inputs: { x: [2, ch, d(), d()], s: [ch, 1, 1] }, nodes: [{ op: 'PRelu', inputs: ['x', 's'], outputs: ['y'] }], output: 'y' };
+    },
+  },
+  {
+    name: 'Max of three, broadcast',
+    dtype: 'float64',
+    noTranslator: "tfjs's Maximum gradient does not reduce a broadcast operand (it throws)",
+    spec: (d) => {
+      const [p, q] = [d(), d()];
+      return { opset: 13, inputs: { a: [p, q], b: [q], c: [p, 1] }, nodes: [{ op: 'Max', inputs: ['a', 'b', 'c'], outputs: ['y'] }], output: 'y' };
+    },
+  },
+  binary('Min', ([p, q]) => [p, q], ([p, q]) => [p, q]),
+  { ...unaryCase('LeakyRelu', 'float32', 17, { alpha: { float: 0.2 } }), kinks: [0] },
   unaryCase('HardSigmoid', 'float32', 9, { alpha: { float: 0.3 }, beta: { float: 0.4 } }),
   unaryCase('Gelu', 'float32', 20),
   unaryCase('Gelu', 'float32', 20, { approximate: 'tanh' }),
-  unaryCase('Clip', 'float32', 9, { min: { float: -0.5 }, max: { float: 0.6 } }),
+  { ...unaryCase('Clip', 'float32', 9, { min: { float: -0.5 }, max: { float: 0.6 } }), kinks: [-0.5, 0.6] },
   {
     name: 'Clip (opset 13, min/max inputs)',
     dtype: 'float64',
@@ -146,6 +172,25 @@ export const MATH_CASES: GradCase[] = [
       output: 'y',
     }),
   },
+  ...[
+    [4, 1],
+    [1, 3],
+  ].map(
+    (bShape): GradCase => ({
+      name: `Add with symbolic dims at opset 11 (per-axis run-time choice), b ${JSON.stringify(bShape)}`,
+      dtype: 'float64',
+      spec: () => ({
+        opset: 11,
+        inputs: { a: ['N', 'K'], b: ['M', 'J'], c: [2, 'P', 'Q'] },
+        feedShapes: { a: [4, 3], b: bShape, c: [2, 1, 1] },
+        nodes: [
+          { op: 'Add', inputs: ['a', 'b'], outputs: ['s'] },
+          { op: 'Mul', inputs: ['s', 'c'], outputs: ['y'] },
+        ],
+        output: 'y',
+      }),
+    }),
+  ),
   {
     name: 'Mul with symbolic dims (run-time reduction, rank padding)',
     dtype: 'float64',
@@ -278,7 +323,7 @@ export const SHAPE_CASES: GradCase[] = [
   {
     name: 'Transpose default (reversed axes)',
     dtype: 'float64',
-    spec: (d) => ({ opset: 17, inputs: { x: [d(), d(), d()] }, nodes: [{ op: 'Transpose', inputs: ['x'], outputs: ['t'] }, { op: 'Sin', inputs: ['t'], outputs: ['y0'] }, { op: 'Identity', inputs: ['t'], outputs: ['y'] }], output: 'y' }),
+    spec: (d) => ({ opset: 17, inputs: { x: [d(), d(), d()] }, nodes: [{ op: 'Transpose', inputs: ['x'], outputs: ['t'] }, { op: 'Identity', inputs: ['t'], outputs: ['y'] }], output: 'y' }),
   },
   {
     name: 'Expand [q,1] → [p,q,r]',
@@ -362,7 +407,7 @@ export const SHAPE_CASES: GradCase[] = [
     spec: (d) => ({
       opset,
       inputs: { x: [d(), 1, d()] },
-      inits: opset >= 13 ? { ax1: i64([1]), ax2: i64([0, -1]) } : {},
+      inits: opset >= 13 ? { ax1: i64([1]), ax2: i64([0, -1]) } : ({} as Record<string, TinyInitSpec>),
       nodes: [
         opset >= 13 ? { op: 'Squeeze', inputs: ['x', 'ax1'], outputs: ['s'] } : { op: 'Squeeze', inputs: ['x'], outputs: ['s'], attrs: { axes: [1] } },
         { op: 'Exp', inputs: ['s'], outputs: ['e'] },
@@ -371,6 +416,16 @@ export const SHAPE_CASES: GradCase[] = [
       output: 'y',
     }),
   })),
+  {
+    name: 'Pad constant (opset 13, pads input)',
+    dtype: 'float64',
+    spec: (d) => ({ opset: 13, inputs: { x: [d(), d(), d()] }, inits: { p: i64([1, 0, 2, 0, 3, 1]) }, nodes: [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['q'] }, { op: 'Exp', inputs: ['q'], outputs: ['y'] }], output: 'y' }),
+  },
+  {
+    name: 'Pad constant (opset 9, pads attribute)',
+    dtype: 'float64',
+    spec: (d) => ({ opset: 9, inputs: { x: [d(), d()] }, nodes: [{ op: 'Pad', inputs: ['x'], outputs: ['q'], attrs: { pads: [0, 2, 1, 0], value: { float: 0.5 } } }, { op: 'Exp', inputs: ['q'], outputs: ['y'] }], output: 'y' }),
+  },
   {
     name: 'Gather axis 0 (repeated and negative indices, opset 17: scatter-add)',
     dtype: 'float64',
@@ -435,14 +490,79 @@ export const NN_CASES: GradCase[] = [
       output: 'y',
     }),
   },
+  ...[9, 13].map((opset): GradCase => ({
+    name: `Conv strided, padded at both ends, symbolic width (opset ${opset}: run-time crop of ḡx)`,
+    dtype: 'float32',
+    spec: () => ({
+      opset,
+      inputs: { x: [1, 2, 5, 'W'], w: [3, 2, 3, 3] },
+      feedShapes: { x: [1, 2, 5, 8] },
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] } }],
+      output: 'y',
+    }),
+  })),
+  {
+    name: 'AveragePool padded, count_include_pad 0, symbolic dims (opset 11)',
+    dtype: 'float32',
+    spec: () => ({
+      opset: 11,
+      inputs: { x: [1, 2, 'H', 'W'] },
+      feedShapes: { x: [1, 2, 6, 7] },
+      nodes: [{ op: 'AveragePool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
+      output: 'y',
+    }),
+  },
+  ...[
+    [1, 1],
+    [1, 2],
+  ].map(
+    (dilations): GradCase => ({
+      name: `ConvTranspose strided, padded, output_padding, bias, dilations ${dilations.join('×')}`,
+      dtype: 'float32',
+      noTranslator: dilations[1] > 1 ? 'tfjs has no gradient for a dilated conv2D' : undefined,
+      spec: () => ({
+        opset: 17,
+        inputs: { x: [2, 3, 4, 3], w: [3, 2, 3, 2], bias: [2] },
+        nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w', 'bias'], outputs: ['y'], attrs: { strides: [2, 3], dilations, pads: [1, 0, 0, 1], output_padding: [1, 0] } }],
+        output: 'y',
+      }),
+    }),
+  ),
+  {
+    name: 'ConvTranspose grouped (input gradient)',
+    dtype: 'float32',
+    notSources: ['w'],
+    spec: () => ({
+      opset: 11,
+      inputs: { x: [1, 4, 3, 3], w: [4, 3, 2, 2] },
+      nodes: [{ op: 'ConvTranspose', inputs: ['x', 'w'], outputs: ['y'], attrs: { strides: [2, 2], group: 2 } }],
+      output: 'y',
+    }),
+  },
+  {
+    name: 'Resize nearest ×[2,3] (asymmetric, floor; opset 13)',
+    dtype: 'float32',
+    spec: (d) => ({
+      opset: 13,
+      inputs: { x: [2, d(), d(), d()] },
+      inits: { roi: f([], [0]), sc: f([1, 1, 2, 3]) },
+      nodes: [{ op: 'Resize', inputs: ['x', 'roi', 'sc'], outputs: ['y'], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' } }],
+      output: 'y',
+    }),
+  },
+  {
+    name: 'Upsample nearest ×2 (opset 9)',
+    dtype: 'float32',
+    spec: (d) => ({ opset: 9, inputs: { x: [1, d(), d(), d()] }, inits: { sc: f([1, 1, 2, 2]) }, nodes: [{ op: 'Upsample', inputs: ['x', 'sc'], outputs: ['y'] }], output: 'y' }),
+  },
   {
     name: 'MaxPool overlapping windows (opset 17: scatter-add)',
-    dtype: 'float32',
+    dtype: 'float64',
     spec: () => ({ opset: 17, inputs: { x: [2, 3, 7, 6] }, nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }], output: 'y' }),
   },
   {
     name: 'MaxPool 2×2 stride 2 (opset 11)',
-    dtype: 'float32',
+    dtype: 'float64',
     spec: () => ({ opset: 11, inputs: { x: [2, 2, 6, 4] }, nodes: [{ op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } }], output: 'y' }),
   },
   ...[0, 1].map((cip): GradCase => ({

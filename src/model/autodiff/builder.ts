@@ -157,6 +157,13 @@ export class GradBuilder {
     return this.op('Transpose', [x], { perm });
   }
 
+  /** The int64 ramp [0, 1, …, n − 1] for a scalar int64 n: Range from opset 11, NonZero of ones before. */
+  ramp(n: string): string {
+    if (this.opset >= 11) return this.op('Range', [this.ints([0], []), n, this.ints([1], [])]);
+    const ones = this.op('ConstantOfShape', [this.reshape(n, this.ints([1]))], { value: { tensor: makeTensor(ELEM.INT64, [1], [1]) } });
+    return this.reshape(this.op('NonZero', [ones]), this.ints([-1]));
+  }
+
   /** Σ of several cotangents (one Sum node). */
   sum(parts: string[]): string {
     return parts.length === 1 ? parts[0] : this.op('Sum', parts);
@@ -173,31 +180,46 @@ export class GradBuilder {
    * Static when ref's dimensions are known (a 1 or a number, or a symbol equal to y's at that axis) and y's
    * rank is known; otherwise computed at run time from Shape(g) and Shape(ref) (opset ≥ 13).
    */
-  sumToShape(g: string, ref: string, y: string): string {
-    return this.sumToShapeOf(g, this.shape(y), ref, this.shape(ref));
+  sumToShape(g: string, ref: string, y: string, others: string[] = []): string {
+    return this.sumToShapeOf(g, this.shape(y), ref, this.shape(ref), others.map((o) => this.shape(o)));
   }
 
-  /** {@link sumToShape} with the shapes of g and ref given (for values the facts do not cover). */
-  sumToShapeOf(g: string, sy: Shape | undefined, ref: string, sr: Shape | undefined): string {
+  /**
+   * {@link sumToShape} with the shapes of g and ref given (for values the facts do not cover). `others`: the
+   * shapes of the op's other operands; an axis where each of them is absent or 1 was not broadcast in ref
+   * whatever ref's dimension there.
+   */
+  sumToShapeOf(g: string, sy: Shape | undefined, ref: string, sr: Shape | undefined, others: (Shape | undefined)[] = []): string {
     if (sr && sy && sr.length <= sy.length) {
       const lead = sy.length - sr.length;
       const axes: number[] = [];
-      let ok = true;
-      for (let i = 0; i < sy.length; i++) {
-        if (i < lead) {
-          axes.push(i);
-          continue;
-        }
+      const uncertain: number[] = [];
+      for (let i = lead; i < sy.length; i++) {
         const d = sr[i - lead];
         if (d === 1) {
           if (sy[i] !== 1) axes.push(i);
-        } else if (d === null || (typeof d === 'string' && d !== sy[i])) ok = false;
+        } else if (d === null || (typeof d === 'string' && d !== sy[i])) {
+          const notBroadcast = others.length > 0 && others.every((o) => o !== undefined && (i < sy.length - o.length || o[i - (sy.length - o.length)] === 1));
+          if (!notBroadcast) uncertain.push(i);
+        }
       }
-      if (ok) {
-        if (axes.length === 0) return g;
-        if (lead === axes.length) return this.reduceSum(g, axes, 0);
-        const r = this.reduceSum(g, axes, 1);
-        return lead ? this.reshapeLike(r, ref) : r;
+      const leadAxes = Array.from({ length: lead }, (_, i) => i);
+      if (uncertain.length === 0) {
+        if (axes.length === 0) return lead ? this.reduceSum(g, leadAxes, 0) : g;
+        if (lead === 0) return this.reduceSum(g, axes, 1);
+        return this.reduceSum(this.reduceSum(g, axes, 1), leadAxes, 0);
+      }
+      if (this.opset < 13 && this.opset >= 10) {
+        // Per uncertain axis a: where ref's size there is 1 at run time, the sum over a, else g unchanged —
+        // Where(dim = 1, Σ_a g, g) broadcast to g's shape, then its first dim(ref, a) elements along a.
+        let r = this.reduceSum(g, axes, 1);
+        const shapeR = this.op('Shape', [ref]);
+        for (const a of uncertain) {
+          const dim = this.slice1d(shapeR, a - lead, a - lead + 1);
+          const pick = this.op('Where', [this.op('Equal', [dim, this.ints([1])]), this.reduceSum(r, [a], 1), r]);
+          r = this.op('Slice', [pick, this.ints([0]), dim, this.ints([a])]);
+        }
+        return lead ? this.reduceSum(r, leadAxes, 0) : r;
       }
     }
     // Dynamic: pad Shape(ref) with leading ones to g's rank; reduce where it is 1 (harmless where g's is 1 too).

@@ -25,4 +25,9 @@ export class AutodiffError extends Error {
   ) {
     super(node ? `autodiff: node '${node}' (${op ?? '?'}): ${detail}` : `autodiff: ${detail}`);
   }
+
+  /** A plain object for crossing a worker or process boundary. */
+  toJSON(): { name: 'AutodiffError'; code: AutodiffErrorCode; detail: string; node?: string; op?: string; message: string } {
+    return { name: 'AutodiffError', code: this.code, detail: this.detail, node: this.node, op: this.op, message: this.message };
+  }
 }

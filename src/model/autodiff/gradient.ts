@@ -88,7 +88,7 @@ interface Plan {
   needed: Set<string>;
 }
 
-function plan(order: NodeProto[], sources: string[], objective: string[], opset: number, isFloat: (v: string) => boolean): Plan {
+function plan(order: NodeProto[], sources: string[], objective: string[], isFloat: (v: string) => boolean): Plan {
   const live = new Set(sources);
   for (const n of order) {
     const op = n.op_type ?? '';
@@ -97,9 +97,9 @@ function plan(order: NodeProto[], sources: string[], objective: string[], opset:
       if (n.domain && n.domain !== 'ai.onnx' && (n.input ?? []).some((i) => live.has(i))) n.output?.forEach((o) => o && isFloat(o) && live.add(o));
       continue;
     }
-    const rule = RULES[op];
-    const ins = n.input ?? [];
-    const reach = rule ? diffInputs(rule, n, opset).some((i) => ins[i] && live.has(ins[i])) : ins.some((i) => i && live.has(i) && isFloat(i));
+    // Every live input counts (a float input a rule does not differentiate is refused in backprop rather
+    // than silently given no gradient); integer and bool values are never live.
+    const reach = (n.input ?? []).some((i) => i && live.has(i));
     if (reach) n.output?.forEach((o) => o && isFloat(o) && live.add(o));
   }
   const needed = new Set(objective);
@@ -129,6 +129,9 @@ export function buildGradientModel(model: OnnxModelProto, spec: GradientSpec): G
   const graph = model.graph;
   if (!graph) throw new AutodiffError('bad-request', 'expected a ModelProto with a graph, found none');
   const opset = defaultOpset(model);
+  if (opset < 9) {
+    throw new AutodiffError('unsupported-case', `expected a model importing default-domain opset ≥ 9 (ConstantOfShape, Where, NonZero), found ${opset}`);
+  }
   const nodes = graph.node ?? [];
   const order = topoOrder(nodes);
   const known = new Set<string>();
@@ -152,7 +155,7 @@ export function buildGradientModel(model: OnnxModelProto, spec: GradientSpec): G
     }
   }
   const b = new GradBuilder(opset, facts, taken, '__grad_');
-  const p = plan(order, spec.sources, seedNames, opset, isFloat);
+  const p = plan(order, spec.sources, seedNames, isFloat);
 
   // Seeds.
   const contrib = new Map<string, string[]>();
@@ -169,11 +172,8 @@ export function buildGradientModel(model: OnnxModelProto, spec: GradientSpec): G
     for (const v of spec.objective.seeds) {
       const name = b.fresh(`seed_${v}`);
       seeds[v] = name;
-      const shape = facts.shape.get(v);
-      newInputs.push({
-        name,
-        type: { tensor_type: { elem_type: b.dtype(v), ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d ?? `${name}_dim` })) } } : {}) } },
-      });
+      // Element type only: a declared shape would make onnxruntime reject feeds on any inference slip.
+      newInputs.push({ name, type: { tensor_type: { elem_type: b.dtype(v) } } });
       add(v, name);
     }
   }
@@ -196,11 +196,21 @@ function backprop(b: GradBuilder, p: Plan, contrib: Map<string, string[]>, opset
     if (!outs.some((o) => o && p.live.has(o) && contrib.has(o))) continue;
     const op = n.op_type ?? '';
     const rule = n.domain && n.domain !== 'ai.onnx' ? undefined : RULES[op];
+    // A node none of whose inputs descends from a source is upstream of every source: nothing to propagate.
+    if (!(n.input ?? []).some((i) => i && p.live.has(i))) continue;
     if (!rule) {
       throw new AutodiffError('unsupported-op', `expected an op with a VJP rule on the differentiable path, found ${n.domain ? `${n.domain}::` : ''}${op} (supported: ${supportedGradientOps().join(', ')})`, nodeLabel(n), op);
     }
     const ins = n.input ?? [];
     const diff = new Set(diffInputs(rule, n, opset));
+    const stray = ins.findIndex((i, j) => !diff.has(j) && !!i && p.live.has(i) && p.needed.has(i));
+    if (stray >= 0) {
+      throw new AutodiffError('unsupported-case', `expected input ${stray} ('${ins[stray]}') not to depend on a source (the ${op} rule does not differentiate it), found that it does`, nodeLabel(n), op);
+    }
+    const extra = rule.outputs === undefined ? -1 : outs.findIndex((o, j) => j >= rule.outputs! && !!o && p.live.has(o) && contrib.has(o));
+    if (extra >= 0) {
+      throw new AutodiffError('unsupported-case', `expected only output${rule.outputs === 1 ? ' 0' : `s 0–${rule.outputs! - 1}`} to reach the objective, found output ${extra} ('${outs[extra]}') too`, nodeLabel(n), op);
+    }
     const needs = ins.map((i, j) => diff.has(j) && !!i && p.live.has(i) && p.needed.has(i));
     if (!needs.some((x) => x)) continue;
     b.current = n;
@@ -243,8 +253,7 @@ function assemble(
     const name = b.fresh(`grad_${s}`);
     b.nodes.push({ op_type: 'Identity', domain: '', name: b.fresh('n_Identity'), input: [g], output: [name] });
     grads[s] = name;
-    const shape = b.shape(s);
-    outputs.push({ name, type: { tensor_type: { elem_type: b.dtype(s), ...(shape ? { shape: { dim: shape.map((d) => (typeof d === 'number' ? { dim_value: d } : d ? { dim_param: d } : {})) } } : {}) } } });
+    outputs.push({ name, type: { tensor_type: { elem_type: b.dtype(s) } } });
   }
   const out: OnnxModelProto = {
     ...model,

@@ -7,6 +7,10 @@
 import type { OnnxGraphProto, OnnxValueInfoProto } from '../formats/onnx';
 import { attrInt, attrInts, attrStr, attrTensor, ELEM, FLOAT_ELEMS, num, tensorValues, type NodeProto } from './protoUtil';
 
+/**
+ * A dimension: a number, a symbol (a dim_param, or `?k` for a dimension computed here but unknown — two
+ * values with the same symbol have the same size at run time), or null (unknown, not even equal to itself).
+ */
 export type Dim = number | string | null;
 export type Shape = Dim[];
 
@@ -15,13 +19,19 @@ export interface GraphFacts {
   shape: Map<string, Shape>;
   /** Values of small integer tensors (flattened) with their shape. */
   konst: Map<string, { dims: number[]; values: number[] }>;
+  /** 1-D integer values known element by element as dimensions (Shape(x) → Gather/Slice/Concat → Reshape). */
+  symbolic: Map<string, Dim[]>;
+  /** Values of small constant float tensors (Resize/Upsample scales). */
+  floats: Map<string, number[]>;
+  /** Counter of the `?k` symbols. */
+  unknowns: number;
 }
 
 function fromValueInfo(v: OnnxValueInfoProto, facts: GraphFacts): void {
   const t = v.type?.tensor_type;
   if (!v.name || !t) return;
   if (t.elem_type) facts.dtype.set(v.name, t.elem_type);
-  if (t.shape) facts.shape.set(v.name, (t.shape.dim ?? []).map((d) => (d.dim_value !== undefined && num(d.dim_value) > 0 ? num(d.dim_value) : d.dim_param || null)));
+  if (t.shape) setShape(facts, v.name, (t.shape.dim ?? []).map((d) => (d.dim_value !== undefined && num(d.dim_value) > 0 ? num(d.dim_value) : d.dim_param || null)));
 }
 
 const SAME_TYPE_AS_INPUT0 = new Set([
@@ -29,7 +39,7 @@ const SAME_TYPE_AS_INPUT0 = new Set([
   'HardSigmoid', 'Clip', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'MaxPool',
   'AveragePool', 'GlobalAveragePool', 'BatchNormalization', 'Reshape', 'Flatten', 'Transpose', 'Slice', 'Concat', 'Unsqueeze',
   'Squeeze', 'Expand', 'Identity', 'Gather', 'Split', 'ReduceMean', 'ReduceSum', 'Dropout', 'Min', 'Max', 'Sum', 'Mean', 'Tile', 'Pad',
-  'Floor', 'Ceil', 'Round', 'Sign', 'Resize', 'GatherElements', 'GatherND', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'CumSum', 'Range',
+  'Floor', 'Ceil', 'Round', 'Sign', 'Resize', 'Sin', 'Cos', 'Softplus', 'Elu', 'HardSwish', 'PRelu', 'GatherElements', 'GatherND', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'CumSum', 'Range',
 ]);
 const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
 const INT64_OUT = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero']);
@@ -51,17 +61,16 @@ function outDtype(n: NodeProto, k: number, dt: (name: string) => number | undefi
 
 /** Collects dtypes, shapes and small constants for every value reachable by the simple rules here. */
 export function inferFacts(graph: OnnxGraphProto, order: readonly NodeProto[]): GraphFacts {
-  const facts: GraphFacts = { dtype: new Map(), shape: new Map(), konst: new Map() };
+  const facts: GraphFacts = { dtype: new Map(), shape: new Map(), konst: new Map(), symbolic: new Map(), floats: new Map(), unknowns: 0 };
   for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.value_info ?? [])]) fromValueInfo(v, facts);
   for (const t of graph.initializer ?? []) {
     if (!t.name) continue;
     const dims = (t.dims ?? []).map(num);
     facts.dtype.set(t.name, t.data_type ?? ELEM.FLOAT);
     facts.shape.set(t.name, dims);
-    if (!FLOAT_ELEMS.has(t.data_type ?? 0)) {
-      const values = tensorValues(t, 64);
-      if (values) facts.konst.set(t.name, { dims, values });
-    }
+    const values = tensorValues(t, 64);
+    if (values && FLOAT_ELEMS.has(t.data_type ?? 0)) facts.floats.set(t.name, values);
+    else if (values) facts.konst.set(t.name, { dims, values });
   }
   const dt = (name: string): number | undefined => facts.dtype.get(name);
   for (const n of order) {
@@ -80,8 +89,9 @@ export function inferFacts(graph: OnnxGraphProto, order: readonly NodeProto[]): 
   return facts;
 }
 
+/** Records a shape once; an unknown dimension becomes a fresh symbol that the value's same-shaped consumers share. */
 function setShape(facts: GraphFacts, name: string | undefined, s: Shape | undefined): void {
-  if (name && s && !facts.shape.has(name)) facts.shape.set(name, s);
+  if (name && s && !facts.shape.has(name)) facts.shape.set(name, s.map((d) => (d === null ? `?${facts.unknowns++}` : d)));
 }
 
 /** Broadcasts shapes numpy-style; a dimension stays unknown unless it can be decided. */
@@ -110,8 +120,9 @@ function poolShape(n: NodeProto, x: Shape, w?: Shape): Shape | undefined {
   const auto = attrStr(n, 'auto_pad', 'NOTSET');
   const ceil = attrInt(n, 'ceil_mode', 0);
   const spatial = x.slice(2).map((d, i) => {
-    if (typeof d !== 'number') return null;
     const kd = ((k[i] as number) - 1) * dil[i] + 1;
+    // A size known only symbolically is kept by a stride-1 window whose padding adds back what it takes.
+    if (typeof d !== 'number') return strides[i] === 1 && !ceil && (auto.startsWith('SAME') || (auto === 'NOTSET' && pads[i] + pads[i + sp] === kd - 1)) ? d : null;
     if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') return Math.ceil(d / strides[i]);
     if (auto === 'VALID') return Math.floor((d - kd) / strides[i]) + 1;
     const v = (d + pads[i] + pads[i + sp] - kd) / strides[i];
@@ -134,8 +145,9 @@ function inferNode(n: NodeProto, facts: GraphFacts): void {
     if (t) {
       const dims = (t.dims ?? []).map(num);
       setShape(facts, outs[0], dims);
-      const values = FLOAT_ELEMS.has(t.data_type ?? 0) ? undefined : tensorValues(t, 64);
-      if (values) facts.konst.set(outs[0], { dims, values });
+      const values = tensorValues(t, 64);
+      if (values && FLOAT_ELEMS.has(t.data_type ?? 0)) facts.floats.set(outs[0], values);
+      else if (values) facts.konst.set(outs[0], { dims, values });
     } else if (ints) {
       setShape(facts, outs[0], [ints.length]);
       facts.konst.set(outs[0], { dims: [ints.length], values: ints });
@@ -144,12 +156,24 @@ function inferNode(n: NodeProto, facts: GraphFacts): void {
   }
   if (op === 'Shape' && x) {
     setShape(facts, outs[0], [x.length]);
+    if (attrInts(n, 'start') === undefined && attrInts(n, 'end') === undefined) facts.symbolic.set(outs[0], x);
     if (x.every((d) => typeof d === 'number') && attrInts(n, 'start') === undefined && attrInts(n, 'end') === undefined) {
       facts.konst.set(outs[0], { dims: [x.length], values: x as number[] });
     }
     return;
   }
   inferConst(n, facts);
+  inferSymbolic(n, facts);
+  if (op === 'Range') return setShape(facts, outs[0], [null]);
+  if (op === 'ConstantOfShape' || op === 'Expand') {
+    const si = op === 'Expand' ? 1 : 0;
+    const k = symbolicOf(facts, ins[si]);
+    const len = S(si)?.[0];
+    const target: Shape | undefined = k ?? (typeof len === 'number' ? new Array<Dim>(len).fill(null) : undefined);
+    if (!target) return;
+    if (op === 'ConstantOfShape') return setShape(facts, outs[0], target);
+    return x ? setShape(facts, outs[0], broadcastShapes([x, target.map((d) => (d === null ? null : d))])) : undefined;
+  }
   if (SAME_SHAPE.has(op)) return setShape(facts, outs[0], x);
   if (BROADCAST.has(op)) {
     const shapes = ins.filter((i) => i).map((i) => facts.shape.get(i));
@@ -193,6 +217,29 @@ function inferStructural(
       if (op === 'MaxPool') setShape(facts, outs[1], s);
       return;
     }
+    case 'ConvTranspose': {
+      const w = S(1);
+      const k = attrInts(n, 'kernel_shape') ?? w?.slice(2);
+      const sp = r - 2;
+      const st = attrInts(n, 'strides') ?? new Array<number>(sp).fill(1);
+      const dil = attrInts(n, 'dilations') ?? new Array<number>(sp).fill(1);
+      const pads = attrInts(n, 'pads') ?? new Array<number>(2 * sp).fill(0);
+      const op = attrInts(n, 'output_padding') ?? new Array<number>(sp).fill(0);
+      const G = attrInt(n, 'group', 1);
+      const ch = typeof w?.[1] === 'number' ? (w[1] as number) * G : null;
+      const auto = attrStr(n, 'auto_pad', 'NOTSET');
+      const spatial = x.slice(2).map((d, i) =>
+        typeof d === 'number' && k && typeof k[i] === 'number' && auto === 'NOTSET' && !attrInts(n, 'output_shape')
+          ? st[i] * (d - 1) + op[i] + ((k[i] as number) - 1) * dil[i] + 1 - pads[i] - pads[i + sp]
+          : null,
+      );
+      return setShape(facts, outs[0], [x[0], ch, ...spatial]);
+    }
+    case 'Resize':
+    case 'Upsample': {
+      const scales = attrInts(n, 'scales') ? undefined : facts.floats.get(n.input![op === 'Resize' ? 2 : 1] ?? '');
+      return setShape(facts, outs[0], x.map((d, i) => (scales && scales[i] === 1 ? d : scales && typeof d === 'number' ? Math.floor(d * scales[i]) : null)));
+    }
     case 'GlobalAveragePool':
     case 'GlobalMaxPool':
       return setShape(facts, outs[0], [x[0], x[1], ...x.slice(2).map(() => 1)]);
@@ -206,15 +253,15 @@ function inferStructural(
       return setShape(facts, outs[0], [prod(x.slice(0, ax)), prod(x.slice(ax))]);
     }
     case 'Reshape': {
-      const k = K(1);
+      const k = symbolicOf(facts, n.input![1]);
       const len = S(1)?.[0];
-      // a computed target shape (e.g. the batch read at run time): the rank is still its length
+      // Shape computed at run time: at least the rank is known when the shape vector's length is.
       if (!k) return typeof len === 'number' ? setShape(facts, outs[0], new Array<Dim>(len).fill(null)) : undefined;
       const allowzero = attrInt(n, 'allowzero', 0);
-      const s: Shape = k.values.map((v, i) => (v === 0 && !allowzero ? (x[i] ?? null) : v === -1 ? null : v));
+      const s: Shape = k.map((v, i) => (v === 0 && !allowzero ? (x[i] ?? null) : v === -1 ? null : v));
       const known = x.every((d) => typeof d === 'number') ? (x as number[]).reduce((a, b) => a * b, 1) : undefined;
       const neg = s.indexOf(null);
-      if (neg >= 0 && known !== undefined && s.filter((d) => d === null).length === 1 && k.values.includes(-1)) {
+      if (neg >= 0 && known !== undefined && s.filter((d) => d === null).length === 1 && k.includes(-1) && s.every((d) => d === null || typeof d === 'number')) {
         const rest = s.reduce<number>((a, d) => (typeof d === 'number' ? a * d : a), 1);
         s[neg] = known / rest;
       }
@@ -298,7 +345,7 @@ function inferStructural(
 const SAME_SHAPE = new Set([
   'Neg', 'Abs', 'Sqrt', 'Exp', 'Log', 'Reciprocal', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Gelu', 'HardSigmoid', 'Clip',
   'Softmax', 'LogSoftmax', 'LayerNormalization', 'BatchNormalization', 'Identity', 'Cast', 'Dropout', 'Floor', 'Ceil', 'Round', 'Sign',
-  'CumSum', 'Not', 'IsNaN', 'IsInf', 'CastLike', 'HardSwish', 'Softplus', 'Elu', 'Selu',
+  'CumSum', 'Not', 'IsNaN', 'IsInf', 'CastLike', 'HardSwish', 'Softplus', 'Elu', 'Selu', 'Sin', 'Cos',
 ]);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Where', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Min', 'Max', 'Sum', 'Mean', 'PRelu']);
 
@@ -340,5 +387,44 @@ function inferConst(n: NodeProto, facts: GraphFacts): void {
     const f = { Add: (x: number, y: number) => x + y, Sub: (x: number, y: number) => x - y, Mul: (x: number, y: number) => x * y, Div: (x: number, y: number) => Math.trunc(x / y) }[op as 'Add'];
     const vals = Array.from({ length: len }, (_, i) => f(a.values[a.values.length === 1 ? 0 : i], b.values[b.values.length === 1 ? 0 : i]));
     return set(a.values.length >= b.values.length ? a.dims : b.dims, vals);
+  }
+}
+
+/** A 1-D integer value's elements as dimensions, when known. */
+export function symbolicOf(facts: GraphFacts, name: string | undefined): Dim[] | undefined {
+  if (!name) return undefined;
+  const k = facts.konst.get(name);
+  if (k && k.dims.length <= 1) return k.values;
+  return facts.symbolic.get(name);
+}
+
+/** Carries dimension vectors through the shape arithmetic exports write (Cast, Gather, Slice, Concat, Unsqueeze). */
+function inferSymbolic(n: NodeProto, facts: GraphFacts): void {
+  const op = n.op_type ?? '';
+  const ins = n.input ?? [];
+  const out = n.output?.[0];
+  if (!out || facts.konst.has(out) || facts.symbolic.has(out)) return;
+  const a = symbolicOf(facts, ins[0]);
+  if (!a) return;
+  const set = (v: Dim[]): void => void facts.symbolic.set(out, v);
+  if ((op === 'Cast' && !FLOAT_ELEMS.has(attrInt(n, 'to', 0))) || op === 'Identity') return set(a);
+  if (op === 'Unsqueeze' || op === 'Squeeze') return a.length === 1 ? set(a) : undefined;
+  if (op === 'Gather') {
+    const idx = facts.konst.get(ins[1]);
+    if (!idx || idx.dims.length > 1) return;
+    return set(idx.values.map((i) => a[i < 0 ? i + a.length : i] ?? null));
+  }
+  if (op === 'Slice') {
+    const starts = attrInts(n, 'starts') ?? facts.konst.get(ins[1])?.values;
+    const ends = attrInts(n, 'ends') ?? facts.konst.get(ins[2])?.values;
+    const steps = facts.konst.get(ins[4])?.values ?? [1];
+    if (!starts || !ends || starts.length !== 1 || steps[0] !== 1) return;
+    const len = a.length;
+    const clamp = (v: number): number => Math.max(0, Math.min(len, v < 0 ? v + len : v));
+    return set(a.slice(clamp(starts[0]), clamp(ends[0])));
+  }
+  if (op === 'Concat') {
+    const parts = ins.map((i) => symbolicOf(facts, i));
+    if (parts.every((p) => p)) set(parts.flatMap((p) => p!));
   }
 }

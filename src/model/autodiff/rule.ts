@@ -25,6 +25,8 @@ export interface VjpRule {
   /** Indices of the inputs a gradient flows to (the others are indices, shapes, masks, …). */
   diff: number[] | ((node: NodeProto, opset: number) => number[]);
   vjp: VjpFn;
+  /** How many leading outputs the rule differentiates (default: all); a cotangent on a later one is refused. */
+  outputs?: number;
 }
 
 /** Ops whose outputs carry no gradient (integer/bool results, or derivative zero almost everywhere). */

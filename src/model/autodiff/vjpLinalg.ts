@@ -150,7 +150,7 @@ function layerNormBack(c: VjpContext): (string | undefined)[] {
 function batchNormBack(c: VjpContext): (string | undefined)[] {
   const b: GradBuilder = c.b;
   if (attrInt(c.node, 'training_mode', 0)) b.fail('BatchNormalization in training mode (exports use running statistics)');
-  const [x, s, beta, m, v] = c.x;
+  const [x, s, , m, v] = c.x;
   const r = b.rank(x);
   if (r === undefined) b.fail('a BatchNormalization input of unknown rank');
   const ch = (p: string): string => b.unsqueeze(p, Array.from({ length: r - 2 }, (_, i) => i + 1));
@@ -176,6 +176,6 @@ export const LINALG_RULES: Record<string, VjpRule> = {
   Gemm: { diff: [0, 1, 2], vjp: gemmBack },
   Softmax: { diff: [0], vjp: (c) => [softmaxBack(c, false)] },
   LogSoftmax: { diff: [0], vjp: (c) => [softmaxBack(c, true)] },
-  LayerNormalization: { diff: [0, 1, 2], vjp: layerNormBack },
-  BatchNormalization: { diff: [0, 1, 2, 3, 4], vjp: batchNormBack },
+  LayerNormalization: { diff: [0, 1, 2], vjp: layerNormBack, outputs: 1 },
+  BatchNormalization: { diff: [0, 1, 2, 3, 4], vjp: batchNormBack, outputs: 1 },
 };

@@ -10,7 +10,7 @@ const unary = (f: (c: VjpContext, g: string, x: string, y: string) => string): V
 
 /** Cotangent of input i of a broadcasting op from the full-size contribution `full` (skipped when not needed). */
 function toInput(c: VjpContext, i: number, full: () => string): string | undefined {
-  return c.needs[i] ? c.b.sumToShape(full(), c.x[i], c.y[0]) : undefined;
+  return c.needs[i] ? c.b.sumToShape(full(), c.x[i], c.y[0], c.x.filter((o, j) => j !== i && o)) : undefined;
 }
 
 /** A float scalar of the dtype of `like`. */
@@ -131,6 +131,7 @@ export const MATH_RULES: Record<string, VjpRule> = {
   Identity: unary((_c, g) => g),
   Dropout: {
     diff: [0],
+    outputs: 1,
     vjp: (c) => {
       if (c.opset >= 12 && c.x[2]) c.b.fail('Dropout with a training_mode input (only inference Dropout is the identity)');
       if (c.opset < 12 && attrInt(c.node, 'is_test', 1) === 0 && c.opset < 7) c.b.fail('Dropout in training mode');
@@ -142,10 +143,57 @@ export const MATH_RULES: Record<string, VjpRule> = {
     if (!FLOAT_ELEMS.has(attrInt(c.node, 'to', 0))) c.b.fail('a gradient through a Cast to a non-float type');
     return castTo(c.b, g, c.b.dtype(x), c.b.dtype(c.y[0]));
   }),
+  /** y = sin x: ḡ = g·cos x. */
+  Sin: unary((c, g, x) => c.b.op('Mul', [g, c.b.op('Cos', [x])])),
+  /** y = cos x: ḡ = −g·sin x. */
+  Cos: unary((c, g, x) => c.b.op('Neg', [c.b.op('Mul', [g, c.b.op('Sin', [x])])])),
+  /** y = ln(1 + eˣ): ḡ = g·σ(x). */
+  Softplus: unary((c, g, x) => c.b.op('Mul', [g, c.b.op('Sigmoid', [x])])),
+  /** y = x (x > 0), α(eˣ − 1) (x ≤ 0): ḡ = g where x > 0, g·(y + α) elsewhere. */
+  Elu: unary((c, g, x, y) => {
+    const b: GradBuilder = c.b;
+    const alpha = attrFloat(c.node, 'alpha', 1);
+    return b.op('Where', [b.op('Greater', [x, k(b, x, 0)]), g, b.op('Mul', [g, b.op('Add', [y, k(b, x, alpha)])])]);
+  }),
+  /** y = x·clip(x/6 + ½, 0, 1) (opset 14): ḡ = 0 (x < −3), g (x > 3), g·(x/3 + ½) between. */
+  HardSwish: unary((c, g, x) => {
+    const b: GradBuilder = c.b;
+    const mid = b.op('Mul', [g, b.op('Add', [b.op('Div', [x, k(b, x, 3)]), k(b, x, 0.5)])]);
+    const high = b.op('Where', [b.op('Greater', [x, k(b, x, 3)]), g, mid]);
+    return b.op('Where', [b.op('Less', [x, k(b, x, -3)]), k(b, x, 0), high]);
+  }),
+  /** y = x (x ≥ 0), s·x (x < 0), s broadcast to x: ḡx = g or g·s, ḡs = Σ_broadcast g·x where x < 0. */
+  PRelu: {
+    diff: [0, 1],
+    vjp: (c) => {
+      const b: GradBuilder = c.b;
+      const [x, slope] = c.x;
+      const neg = b.op('Less', [x, k(b, x, 0)]);
+      return [
+        c.needs[0] ? b.op('Where', [neg, b.op('Mul', [c.g(), slope]), c.g()]) : undefined,
+        c.needs[1] ? b.sumToShape(b.op('Where', [neg, b.op('Mul', [c.g(), x]), k(b, x, 0)]), slope, c.y[0], [x]) : undefined,
+      ];
+    },
+  },
+  /** y = max(x₁…xₙ) (min likewise): ḡxᵢ = g where xᵢ is the first input equal to y, broadcast-reduced. */
+  Max: { diff: (n) => (n.input ?? []).map((_, i) => i), vjp: (c) => extremumBack(c) },
+  Min: { diff: (n) => (n.input ?? []).map((_, i) => i), vjp: (c) => extremumBack(c) },
   /** y = castlike(x, t) between float types: ḡx = cast(g) back to x's type (t only lends its type). */
-  CastLike: unary((c, g, x) => castTo(c.b, g, c.b.dtype(x), c.b.dtype(c.y[0]))),
+  CastLike: { diff: [0, 1], vjp: (c) => [castTo(c.b, c.g(), c.b.dtype(c.x[0]), c.b.dtype(c.y[0])), undefined] },
 };
 
 function castTo(b: GradBuilder, g: string, to: number, from: number): string {
   return to === from ? g : b.op('Cast', [g], { to });
+}
+
+/** Max/Min: the cotangent goes to the first operand attaining the extremum (ties are not split). */
+function extremumBack(c: VjpContext): (string | undefined)[] {
+  const b: GradBuilder = c.b;
+  let taken: string | undefined;
+  return c.x.map((xi, i) => {
+    const hit = b.op('Equal', [xi, c.y[0]]);
+    const mine = taken ? b.op('And', [hit, b.op('Not', [taken])]) : hit;
+    taken = taken ? b.op('Or', [taken, hit]) : hit;
+    return toInput(c, i, () => b.op('Where', [mine, c.g(), k(b, c.y[0], 0)]));
+  });
 }

@@ -45,20 +45,28 @@ function windowOf(b: GradBuilder, c: VjpContext, kernelFromW?: string): Window {
 
 /**
  * ConvTranspose of `g` with `w` that lands exactly on x's spatial shape: the transpose of a strided
- * convolution is short by (n + pads − extent) mod stride at the end, added as output_padding when x's
- * shape is static, else as zero padding computed at run time.
+ * convolution is short by r = (n + pads − extent) mod stride at the end of each axis. Where that axis of x is
+ * static, output_padding = r. Where it is not (and the stride > 1), the end pad is not cropped and
+ * output_padding = stride − 1, which makes the result at least n long with every value computed, and the first
+ * n elements are gathered (indices from a ramp: Range, or NonZero of ones before opset 11).
  */
-function convTransposeTo(b: GradBuilder, g: string, w: string, win: Window, group: number, x: string, s = b.numShape(x)): string {
-  const attrs = { strides: win.strides, dilations: win.dilations, pads: win.pads, group };
-  if (s) {
-    const outPad = win.kernel.map((k, i) => (s[i + 2] + win.pads[i] + win.pads[i + win.sp] - ((k - 1) * win.dilations[i] + 1)) % win.strides[i]);
-    return b.op('ConvTranspose', [g, w], { ...attrs, output_padding: outPad.some((p) => p) ? outPad : undefined });
+function convTransposeTo(b: GradBuilder, g: string, w: string, win: Window, group: number, x: string, s: (number | string | null)[] | undefined = b.shape(x)): string {
+  const dynamic: number[] = [];
+  const pads = [...win.pads];
+  const outPad = win.kernel.map((k, i) => {
+    const n = s?.[i + 2];
+    if (typeof n === 'number') return (n + win.pads[i] + win.pads[i + win.sp] - ((k - 1) * win.dilations[i] + 1)) % win.strides[i];
+    if (win.strides[i] === 1) return 0;
+    dynamic.push(i);
+    pads[i + win.sp] = 0;
+    return win.strides[i] - 1;
+  });
+  let ct = b.op('ConvTranspose', [g, w], { strides: win.strides, dilations: win.dilations, pads, group, output_padding: outPad.some((p) => p) ? outPad : undefined });
+  for (const i of dynamic) {
+    const n = b.op('Gather', [b.op('Shape', [x]), b.ints([i + 2], [])], { axis: 0 });
+    ct = b.op('Gather', [ct, b.ramp(n)], { axis: i + 2 });
   }
-  b.need(11, 'the gradient of a strided window on an input whose spatial shape is not known statically');
-  const ct = b.op('ConvTranspose', [g, w], attrs);
-  const short = b.op('Sub', [b.slice1d(b.op('Shape', [x]), 2, 2 + win.sp), b.slice1d(b.op('Shape', [ct]), 2, 2 + win.sp)]);
-  const pads = b.op('Concat', [b.ints(new Array<number>(win.sp + 4).fill(0)), short], { axis: 0 });
-  return b.op('Pad', [ct, pads]);
+  return ct;
 }
 
 /**
@@ -150,9 +158,8 @@ function averagePoolBack(c: VjpContext): string {
     g = b.op('Div', [g, b.scalar(win.kernel.reduce((p, q) => p * q, 1), elem)]);
   }
   const perChannel = b.reshape(g, b.op('Concat', [b.ints([-1, 1]), b.slice(b.op('Shape', [g]), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 }));
-  const s = b.numShape(x);
-  const xPerChannel = s ? x : b.reshape(x, b.op('Concat', [b.ints([-1, 1]), b.slice(b.shapeOf(x), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 }));
-  const gx = convTransposeTo(b, perChannel, ones, win, 1, xPerChannel, s);
+  const xPerChannel = b.reshape(x, b.op('Concat', [b.ints([-1, 1]), b.slice(b.shapeOf(x), [2], [Number.MAX_SAFE_INTEGER], [0])], { axis: 0 }));
+  const gx = convTransposeTo(b, perChannel, ones, win, 1, xPerChannel, b.shape(x));
   return b.reshapeLike(gx, x);
 }
 
@@ -165,11 +172,82 @@ function globalAveragePoolBack(c: VjpContext): string {
   return b.op('Div', [b.op('Expand', [c.g(), b.shapeOf(x)]), count]);
 }
 
+/**
+ * y = convTranspose(x, w) + bias (explicit pads p, output_padding, strides s, dilations d, groups G).
+ * ḡx = conv(g, w) with the same s, d, p, G (the adjoint; output_padding only adds positions no input reached).
+ * ḡw[i, o, κ] = Σ_{n, t} x[n, i, t]·g_pad[n, o, t·s + κ·d]: a convolution of g (batch and channel swapped)
+ * with x as the kernel, stride d and dilation s, cropped to the kernel size (G = 1).
+ */
+function convTransposeBack(c: VjpContext): (string | undefined)[] {
+  const b: GradBuilder = c.b;
+  const [x, w, bias] = c.x;
+  if (attrInts(c.node, 'output_shape')) b.fail('ConvTranspose with an output_shape attribute (only explicit pads have a rule)');
+  const auto = attrStr(c.node, 'auto_pad', 'NOTSET');
+  if (auto !== 'NOTSET' && auto !== 'VALID') b.fail(`ConvTranspose with auto_pad ${auto}`);
+  const k = attrInts(c.node, 'kernel_shape') ?? b.numShape(w)?.slice(2);
+  if (!k) b.fail('a kernel shape that is neither an attribute nor the static shape of the weight');
+  const sp = k.length;
+  const strides = attrInts(c.node, 'strides') ?? new Array<number>(sp).fill(1);
+  const dilations = attrInts(c.node, 'dilations') ?? new Array<number>(sp).fill(1);
+  const pads = auto === 'VALID' ? new Array<number>(2 * sp).fill(0) : (attrInts(c.node, 'pads') ?? new Array<number>(2 * sp).fill(0));
+  const G = attrInt(c.node, 'group', 1);
+  const g = c.g();
+  const spatial = Array.from({ length: sp }, (_, i) => i + 2);
+  const gx = c.needs[0] ? b.op('Conv', [g, w], { strides, dilations, pads, group: G }) : undefined;
+  let gw: string | undefined;
+  if (c.needs[1]) {
+    if (G !== 1) b.fail('the weight gradient of a grouped ConvTranspose');
+    const perm01 = [1, 0, ...spatial];
+    const full = b.op('Conv', [b.transpose(g, perm01), b.transpose(x, perm01)], { strides: dilations, dilations: strides, pads });
+    gw = b.transpose(b.slice(full, new Array<number>(sp).fill(0), k, spatial), perm01);
+  }
+  const gb = bias && c.needs[2] ? b.reduceSum(g, [0, ...spatial], 0) : undefined;
+  return [gx, gw, gb];
+}
+
+/**
+ * Nearest-neighbour upsampling by integer factors f on the spatial axes (Resize with asymmetric coordinates
+ * and floor rounding, or Upsample): every input element is copied to an f₁×f₂… block, so
+ * ḡx = Σ over each block of g = averagePool(g, kernel f, stride f)·∏f. Other Resize modes are refused.
+ */
+function upsampleBack(c: VjpContext): string {
+  const b: GradBuilder = c.b;
+  const op = c.node.op_type;
+  if (attrStr(c.node, 'mode', 'nearest') !== 'nearest') b.fail(`${op} in ${attrStr(c.node, 'mode', 'nearest')} mode (only integer-factor nearest upsampling has a rule)`);
+  if (op === 'Resize') {
+    if (c.opset < 11) b.fail('Resize before opset 11 (its nearest rounding differs)');
+    if (attrStr(c.node, 'coordinate_transformation_mode', 'half_pixel') !== 'asymmetric' || attrStr(c.node, 'nearest_mode', 'round_prefer_floor') !== 'floor') {
+      b.fail('Resize other than nearest with asymmetric coordinates and floor rounding');
+    }
+  }
+  const scalesName = op === 'Resize' ? c.x[2] : c.x[1];
+  const scales = attrFloats(c.node, 'scales') ?? (scalesName ? tensorFloats(b, scalesName) : undefined);
+  if (!scales || scales.length < 3) b.fail(`${op} whose scales are not constant (sizes are not supported)`);
+  if (scales[0] !== 1 || scales[1] !== 1 || scales.some((f) => !Number.isInteger(f) || f < 1)) b.fail(`${op} with scales [${scales.join(', ')}] (integer factors on the spatial axes only)`);
+  const f = scales.slice(2);
+  const prod = f.reduce((p, q) => p * q, 1);
+  const pooled = b.op('AveragePool', [c.g()], { kernel_shape: f, strides: f });
+  return prod === 1 ? pooled : b.op('Mul', [pooled, b.scalar(prod, b.dtype(c.x[0]))]);
+}
+
+function attrFloats(n: VjpContext['node'], name: string): number[] | undefined {
+  const a = n.attribute?.find((x) => x.name === name);
+  return a ? (a.floats ?? []) : undefined;
+}
+
+/** The values of a constant float tensor (an initializer or a Constant node's output), as recorded by the facts. */
+function tensorFloats(b: GradBuilder, name: string): number[] | undefined {
+  return b.facts.floats.get(name);
+}
+
 export const NN_RULES: Record<string, VjpRule> = {
   ...LINALG_RULES,
   Conv: { diff: [0, 1, 2], vjp: convBack },
-  MaxPool: { diff: [0], vjp: (c) => [maxPoolBack(c)] },
+  MaxPool: { diff: [0], vjp: (c) => [maxPoolBack(c)], outputs: 1 },
   AveragePool: { diff: [0], vjp: (c) => [averagePoolBack(c)] },
   GlobalAveragePool: { diff: [0], vjp: (c) => [globalAveragePoolBack(c)] },
+  ConvTranspose: { diff: [0, 1, 2], vjp: convTransposeBack },
+  Resize: { diff: [0], vjp: (c) => [upsampleBack(c)] },
+  Upsample: { diff: [0], vjp: (c) => [upsampleBack(c)] },
 };
 

@@ -3,7 +3,7 @@
  * input element it came from (summing where several came from one: Expand, Gather with repeated indices).
  */
 import type { GradBuilder } from './builder';
-import { attrInt, attrInts, ELEM, makeTensor } from './protoUtil';
+import { attrInt, attrInts, attrStr, ELEM, makeTensor } from './protoUtil';
 import type { VjpContext, VjpRule } from './rule';
 
 /** y = reshape(x): ḡ = reshape(g, shape(x)). Also Flatten, Squeeze, Unsqueeze. */
@@ -110,6 +110,8 @@ export const SHAPE_RULES: Record<string, VjpRule> = {
     vjp: (c) => [c.b.op('Div', [unreduce(c, axesOf(c, 18, 1), c.opset >= 18 && c.x[1] ? c.x[1] : undefined), meanCount(c.b, c.x[0], c.y[0])])],
   },
   Slice: { diff: [0], vjp: (c) => [sliceBack(c)] },
+  /** y = pad(x) in constant mode with pads ≥ 0: ḡx = g[begin : dim − end] (the padding's cotangent is dropped). */
+  Pad: { diff: [0], vjp: (c) => [padBack(c)] },
   Gather: { diff: [0], vjp: (c) => [gatherBack(c)] },
 };
 
@@ -153,21 +155,41 @@ function sliceBack(c: VjpContext): string {
 function slicePad(c: VjpContext): string {
   const b: GradBuilder = c.b;
   const [x] = c.x;
-  const s = b.numShape(x);
+  const s = b.shape(x);
   const K = (i: number) => (c.x[i] ? b.facts.konst.get(c.x[i])?.values : undefined);
   const starts = attrInts(c.node, 'starts') ?? K(1);
   const ends = attrInts(c.node, 'ends') ?? K(2);
-  if (!s || !starts || !ends) b.fail('a Slice before opset 11 whose bounds or input shape are not known statically');
-  const axes = attrInts(c.node, 'axes') ?? K(3) ?? starts.map((_, i) => i);
+  if (!s || !starts || !ends) b.fail('a Slice before opset 11 whose bounds or input rank are not known statically');
+  const axes = (attrInts(c.node, 'axes') ?? K(3) ?? starts.map((_, i) => i)).map((a) => normAxis(a, s.length));
   const pads = new Array<number>(2 * s.length).fill(0);
-  axes.forEach((a0, i) => {
-    const a = normAxis(a0, s.length);
-    const clamp = (v: number): number => Math.max(0, Math.min(s[a], v < 0 ? v + s[a] : v));
+  axes.forEach((a, i) => {
+    const d = s[a];
+    if (typeof d !== 'number') b.fail(`a Slice before opset 11 along axis ${a}, whose size is not known statically`);
+    const clamp = (v: number): number => Math.max(0, Math.min(d, v < 0 ? v + d : v));
     const lo = clamp(starts[i]);
     pads[a] = lo;
-    pads[a + s.length] = s[a] - Math.max(lo, clamp(ends[i]));
+    pads[a + s.length] = d - Math.max(lo, clamp(ends[i]));
   });
   return c.opset >= 11 ? b.op('Pad', [c.g(), b.ints(pads)]) : b.op('Pad', [c.g()], { pads });
+}
+
+function padBack(c: VjpContext): string {
+  const b: GradBuilder = c.b;
+  const mode = attrStr(c.node, 'mode', 'constant');
+  if (mode !== 'constant') b.fail(`Pad in ${mode} mode (only constant padding has a rule)`);
+  const pads = c.opset < 11 ? attrInts(c.node, 'pads') : b.facts.konst.get(c.x[1])?.values;
+  if (!pads) b.fail('a Pad whose pads are not constant');
+  const axesIn = c.opset >= 18 && c.x[3] ? b.facts.konst.get(c.x[3])?.values : undefined;
+  if (c.opset >= 18 && c.x[3] && !axesIn) b.fail('a Pad whose axes are not constant');
+  if (pads.some((p) => p < 0)) b.fail('a Pad with negative pads (cropping)');
+  const n = pads.length / 2;
+  const r = b.rank(c.x[0]);
+  const axes = axesIn ?? [...Array(n).keys()];
+  if (axes.some((a) => a < 0) && r === undefined) b.fail('a Pad with negative axes on an input of unknown rank');
+  const ax = axes.map((a) => normAxis(a, r ?? 0));
+  const starts = ax.map((_, i) => pads[i]);
+  const ends = ax.map((_, i) => (pads[i + n] > 0 ? -pads[i + n] : Number.MAX_SAFE_INTEGER));
+  return b.slice(c.g(), starts, ends, ax);
 }
 
 /**
