@@ -239,6 +239,19 @@ async function selfTest(job: Extract<JobRequest, { kind: 'selfTest' }>, ctx: Job
     case 'crash':
       process.exit(3);
       break;
+    case 'abort':
+      process.abort();
+      break;
+    case 'grow': {
+      // Touched memory outside the JS heap (as native runtimes allocate it): only an RSS watch sees it.
+      const held: Buffer[] = [];
+      for (let i = 0; i < (job.mb ?? 1024); i++) held.push(Buffer.alloc(1 << 20, 1));
+      while (held.length > 0) {
+        throwIfAborted(ctx.signal);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      break;
+    }
     case 'oom': {
       const hog: number[][] = [];
       for (;;) hog.push(new Array<number>(1 << 20).fill(Math.random()));

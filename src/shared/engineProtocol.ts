@@ -15,7 +15,12 @@ export type JobRequest =
   | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; limit?: number }
   | ({ kind: 'analysis' } & import('./analysis').AnalysisRequest)
   | ({ kind: 'estimateAnalysis' } & import('./analysis').AnalysisRequest)
-  | { kind: 'selfTest'; mode: 'crash' | 'oom' | 'sleep' | 'echo'; ms?: number }
+  /**
+   * Engine self-tests (the crash-recovery tests): `crash` exits, `abort` calls process.abort() (a native
+   * abort, as onnxruntime would — only in an engine process: in a worker it would take its host down),
+   * `oom` fills the heap, `grow` holds `mb` MB of touched memory outside the heap (the RSS watch's case).
+   */
+  | { kind: 'selfTest'; mode: 'crash' | 'abort' | 'oom' | 'grow' | 'sleep' | 'echo'; ms?: number; mb?: number }
   /** The registry as plain data (names, descriptions, option specs) for quick picks. */
   | { kind: 'listAnalyses' }
   /** Values of a model an analysis layer can be (activations and linear outputs, in graph order). */
@@ -90,6 +95,10 @@ export interface EngineErrorPayload {
 export type HostToWorker = { type: 'run'; id: number; job: JobRequest } | { type: 'cancel'; id: number };
 
 export type WorkerToHost =
+  /** Sent once when the engine starts (an engine process's pid, for the log and for diagnostics). */
+  | { type: 'ready'; pid: number }
+  /** An engine process's resident size in bytes, every half second (its host's memory watch off Linux). */
+  | { type: 'memory'; rss: number }
   | { type: 'progress'; id: number; done: number; total: number; stage: string }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'result'; id: number; ok: true; value: unknown }
