@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { EngineError } from '../engine/engineError';
 import type { EngineClient } from '../engine/client';
 import { assertNever, type HostToWebview, type WebviewError, type WebviewToHost } from '../shared/protocol';
+import { validateGraphMessage } from '../shared/validate';
 import * as path from 'node:path';
 import type { RevealTarget } from '../shared/results';
 import { getEngine } from './engine';
@@ -180,7 +181,13 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       if (bytes !== undefined && bytes > limit && !document.confirmed) post({ type: 'confirmLarge', file, bytes, limit });
       else sendGraph();
     };
-    const sub = webview.onDidReceiveMessage((msg: WebviewToHost) => {
+    const sub = webview.onDidReceiveMessage((raw: unknown) => {
+      const checked = validateGraphMessage(raw);
+      if (!checked.ok) {
+        this.output.warn(`graph editor of ${file}: dropped a message that does not follow the protocol: ${checked.reason}`);
+        return;
+      }
+      const msg: WebviewToHost = checked.message;
       switch (msg.type) {
         case 'ready':
           void start();

@@ -1,9 +1,10 @@
 /**
  * The extension host's event loop while a large model loads: the host-like process below loads models the
- * way the custom editor does — `loadGraph` through the engine worker (EngineClient, dist/worker.js), then
- * the IR serialized for postMessage — while
- * `perf_hooks.monitorEventLoopDelay` samples the delay; then, as the baseline that shows what the worker
- * saves, the same files parsed on the main thread with `loadModel`.
+ * way the custom editor does — `loadGraphBytes` through the engine process (EngineClient in process mode,
+ * dist/worker.js forked as the extension forks it), the graph's JSON bytes forwarded to the webview untouched —
+ * while `perf_hooks.monitorEventLoopDelay` samples the delay; then, as baselines measured in the same run, the
+ * earlier ways: the engine in a worker thread with the IR structured-cloned back and JSON-serialized for
+ * postMessage, and the file parsed on the host's own thread with `loadModel`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +16,7 @@ const repo = path.join(__dirname, '..', '..');
 
 export interface LagRow {
   model: string;
-  mode: 'engine worker' | 'engine worker + postMessage' | 'engine worker, JSON bytes (the editor)' | 'main thread + postMessage';
+  mode: 'engine process, JSON bytes (the editor)' | 'engine worker, JSON bytes' | 'engine worker, IR + postMessage' | 'main thread + postMessage';
   ms: number;
   nodes: number;
   lagP50: number;
@@ -39,45 +40,43 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number;
   return { value, ms, p50: toMs(h.percentile(50)), p99: toMs(h.percentile(99)), max: toMs(h.max) };
 }
 
-export async function hostLag(models: string[]): Promise<LagRow[]> {
+/** The engine as the extension runs it: a process forked from this runtime. */
+function processEngine(workerPath: string): EngineClient {
+  return new EngineClient({ workerPath, process: { memoryLimitMb: 8192 } });
+}
+
+export async function hostLag(models: string[], opts: { baselines?: boolean } = {}): Promise<LagRow[]> {
   const workerPath = path.join(repo, 'dist', 'worker.js');
   if (!fs.existsSync(workerPath)) throw new Error(`${workerPath} is missing: run npm run build first`);
   const rows: LagRow[] = [];
+  const engines: [LagRow['mode'], () => EngineClient][] = [['engine process, JSON bytes (the editor)', () => processEngine(workerPath)]];
+  if (opts.baselines !== false) engines.push(['engine worker, JSON bytes', () => new EngineClient({ workerPath })]);
   for (const model of models) {
-    // A fresh worker per model, so no model cache is hit.
-    for (const post of [false, true]) {
-      const engine = new EngineClient({ workerPath });
-      await engine.run({ kind: 'selfTest', mode: 'echo' }).catch(() => undefined);
-      // What the custom editor does: loadGraph in the worker (the IR is structured-cloned back to the
-      // host), then webview.postMessage, which JSON-serializes the IR on the host thread.
-      const w = await measure(async () => {
-        const g = await engine.run({ kind: 'loadGraph', model });
-        if (post) JSON.stringify({ type: 'graph', graph: g });
-        return g;
-      });
-      engine.dispose();
-      rows.push({
-        model: path.basename(model),
-        mode: post ? 'engine worker + postMessage' : 'engine worker',
-        ms: w.ms,
-        nodes: w.value.nodes.length,
-        lagP50: w.p50,
-        lagP99: w.p99,
-        lagMax: w.max,
-      });
-    }
-    {
-      // What the custom editor does now: the worker serializes the IR to JSON bytes and transfers the
-      // buffer; the host forwards a copy of the bytes to the webview, which parses them.
-      const engine = new EngineClient({ workerPath });
-      await engine.run({ kind: 'selfTest', mode: 'echo' }).catch(() => undefined);
+    for (const [mode, make] of engines) {
+      // A fresh engine per model, so no model cache is hit. What the custom editor does: the engine serializes
+      // the IR to JSON bytes; the host forwards a copy of the bytes to the webview, which parses them.
+      const engine = make();
+      await engine.run({ kind: 'selfTest', mode: 'echo' });
       const b = await measure(async () => {
         const r = await engine.run({ kind: 'loadGraphBytes', model });
         r.bytes.slice();
         return r;
       });
       engine.dispose();
-      rows.push({ model: path.basename(model), mode: 'engine worker, JSON bytes (the editor)', ms: b.ms, nodes: b.value.nodes, lagP50: b.p50, lagP99: b.p99, lagMax: b.max });
+      rows.push({ model: path.basename(model), mode, ms: b.ms, nodes: b.value.nodes, lagP50: b.p50, lagP99: b.p99, lagMax: b.max });
+    }
+    if (opts.baselines === false) continue;
+    {
+      // The earlier way: the IR structured-cloned back from a worker, then JSON-serialized by webview.postMessage.
+      const engine = new EngineClient({ workerPath });
+      await engine.run({ kind: 'selfTest', mode: 'echo' });
+      const w = await measure(async () => {
+        const g = await engine.run({ kind: 'loadGraph', model });
+        JSON.stringify({ type: 'graph', graph: g });
+        return g;
+      });
+      engine.dispose();
+      rows.push({ model: path.basename(model), mode: 'engine worker, IR + postMessage', ms: w.ms, nodes: w.value.nodes.length, lagP50: w.p50, lagP99: w.p99, lagMax: w.max });
     }
     const m = await measure(async () => {
       const lm = await loadModel(model);
@@ -101,14 +100,14 @@ export interface AnalysisLagRow {
 }
 
 /**
- * The host's event loop while analyses run the way "Run Analysis…" runs them: the job in the engine worker,
+ * The host's event loop while analyses run the way "Run Analysis…" runs them: the job in the engine process,
  * progress messages arriving, the envelope structured-cloned back, then posted (JSON) to the results panel.
  */
 export async function analysisHostLag(jobs: { analysis: 'collapse' | 'hash' | 'redundancy' | 'lib' | 'attention' | 'circuit'; model: string; data: string }[]): Promise<AnalysisLagRow[]> {
   const workerPath = path.join(repo, 'dist', 'worker.js');
   if (!fs.existsSync(workerPath)) throw new Error(`${workerPath} is missing: run npm run build first`);
   const rows: AnalysisLagRow[] = [];
-  const engine = new EngineClient({ workerPath });
+  const engine = processEngine(workerPath);
   try {
     await engine.run({ kind: 'selfTest', mode: 'echo' });
     for (const j of jobs) {
