@@ -73,6 +73,8 @@ interface Pending {
   reject: (e: unknown) => void;
   onProgress?: (p: Progress) => void;
   cancelTimer?: NodeJS.Timeout;
+  /** The pieces of a chunked result received so far. */
+  chunks?: Uint8Array[];
 }
 
 /** A running engine, either transport. */
@@ -289,6 +291,11 @@ export class EngineClient {
       case 'progress':
         this.pending.get(m.id)?.onProgress?.({ done: m.done, total: m.total, stage: m.stage });
         break;
+      case 'chunk': {
+        const p = this.pending.get(m.id);
+        if (p) (p.chunks ??= []).push(m.bytes);
+        break;
+      }
       case 'log':
         this.opts.onLog?.(m.level, m.message);
         break;
@@ -297,7 +304,7 @@ export class EngineClient {
         if (!p) return;
         this.pending.delete(m.id);
         clearTimeout(p.cancelTimer);
-        if (m.ok) p.resolve(m.value);
+        if (m.ok) p.resolve(p.chunks ? { ...(m.value as object), chunks: p.chunks } : m.value);
         else p.reject(new EngineError(m.error));
         this.updateRef();
         break;

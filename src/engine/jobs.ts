@@ -2,7 +2,7 @@
  * The engine's jobs, run inside the worker (and directly by tests). Each takes a {@link JobRequest} and a
  * {@link JobContext} and returns the plain result object of the protocol.
  */
-import type { CaptureSummary, CostEstimate, JobRequest, JobResultMap, TensorPreview } from '../shared/engineProtocol';
+import { toChunks, type CaptureSummary, type CostEstimate, type JobRequest, type JobResultMap, type TensorPreview } from '../shared/engineProtocol';
 import type { ModelGraph } from '../model/ir';
 import type { OrtOutput } from '../model/runtime/ort';
 import { forEachBatch, checkOutPath, prepareTaps, type JobContext } from './capture';
@@ -20,7 +20,8 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
       return loadGraph(job.model);
     case 'loadGraphBytes': {
       const graph = await loadGraph(job.model);
-      return { bytes: new TextEncoder().encode(JSON.stringify(graph)), nodes: graph.nodes.length };
+      const bytes = new TextEncoder().encode(JSON.stringify(graph));
+      return { chunks: toChunks(bytes), byteLength: bytes.byteLength, nodes: graph.nodes.length };
     }
     case 'readTensor':
       return readTensor(job.model, job.tensor, job.maxElements ?? 256);

@@ -59,10 +59,13 @@ async function start(id: number, job: Extract<HostToWorker, { type: 'run' }>['jo
       progress: throttled(id),
       log: (message) => post({ type: 'log', level: 'info', message }),
     });
-    // Large byte payloads (the graph as JSON) move to a worker's host without a copy (a process's host gets the bytes).
-    const bytes = (value as { bytes?: unknown }).bytes;
-    if (bytes instanceof Uint8Array) port.post({ type: 'result', id, ok: true, value }, [bytes.buffer as ArrayBuffer]);
-    else post({ type: 'result', id, ok: true, value });
+    // Large byte payloads (the graph as JSON) cross as one message per chunk (transferred to a worker's host),
+    // then the result with its `chunks` emptied: the host assembles them again.
+    const chunks = (value as { chunks?: unknown }).chunks;
+    if (Array.isArray(chunks) && chunks.every((c) => c instanceof Uint8Array)) {
+      for (const c of chunks as Uint8Array[]) port.post({ type: 'chunk', id, bytes: c }, [c.buffer as ArrayBuffer]);
+      post({ type: 'result', id, ok: true, value: { ...value, chunks: [] } });
+    } else post({ type: 'result', id, ok: true, value });
   } catch (e) {
     if (ac.signal.aborted) await releaseSessions();
     post({ type: 'result', id, ok: false, error: ac.signal.aborted ? { name: 'Cancelled', message: 'the job was cancelled' } : toPayload(e) });

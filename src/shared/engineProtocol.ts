@@ -8,7 +8,11 @@
 /** A job the engine can run; each member names its result type in {@link JobResult}. */
 export type JobRequest =
   | { kind: 'loadGraph'; model: string }
-  /** The graph as UTF-8 JSON bytes in a transferred buffer: the host forwards them without (de)serializing. */
+  /**
+   * The graph as UTF-8 JSON bytes, in chunks of at most {@link CHUNK_BYTES} that cross as separate messages: the
+   * host never holds one huge message (its deserialization would stall the host's event loop) and forwards the
+   * chunks to the webview, which parses them.
+   */
   | { kind: 'loadGraphBytes'; model: string }
   | { kind: 'readTensor'; model: string; tensor: string; maxElements?: number }
   | { kind: 'capture'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; out?: string; limit?: number }
@@ -25,6 +29,16 @@ export type JobRequest =
   | { kind: 'listAnalyses' }
   /** Values of a model an analysis layer can be (activations and linear outputs, in graph order). */
   | { kind: 'layerCandidates'; model: string };
+
+/** The largest piece of a chunked result (1 MiB): each message deserializes on the host in about a millisecond. */
+export const CHUNK_BYTES = 1 << 20;
+
+/** Splits bytes into owned pieces of at most {@link CHUNK_BYTES} (each with its own buffer, so it can be transferred). */
+export function toChunks(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < bytes.byteLength; o += CHUNK_BYTES) out.push(bytes.slice(o, Math.min(bytes.byteLength, o + CHUNK_BYTES)));
+  return out;
+}
 
 /** A dataset: a path (npz/npy/csv/jsonl/image folder or a dataset-spec .json) or an inline spec object. */
 export type DatasetRef = string | { [key: string]: unknown };
@@ -69,7 +83,7 @@ export interface CostEstimate {
 
 export interface JobResultMap {
   loadGraph: import('./ir').ModelGraph;
-  loadGraphBytes: { bytes: Uint8Array; nodes: number };
+  loadGraphBytes: { chunks: Uint8Array[]; byteLength: number; nodes: number };
   readTensor: TensorPreview;
   capture: CaptureSummary;
   estimate: CostEstimate;
@@ -100,6 +114,8 @@ export type WorkerToHost =
   /** An engine process's resident size in bytes, every half second (its host's memory watch off Linux). */
   | { type: 'memory'; rss: number }
   | { type: 'progress'; id: number; done: number; total: number; stage: string }
+  /** One piece of a result's `chunks` (sent in order before the `result`, whose `chunks` then is empty). */
+  | { type: 'chunk'; id: number; bytes: Uint8Array }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'result'; id: number; ok: true; value: unknown }
   | { type: 'result'; id: number; ok: false; error: EngineErrorPayload };

@@ -25,6 +25,7 @@ import type { Bridge } from './bridge';
 import { BEND_LIMIT, BIG_GRAPH_NODES, EDGE_LABEL_LIMIT, buildElements, createCy, detectWebgl, recolor, stylesheet, type RendererKind } from './graphView';
 import { formatBytes, h, Inspector, type Selection } from './inspector';
 import type { LayoutRequest, LayoutResult } from './layout';
+import { joinUtf8 } from './chunks';
 import { LayoutClient } from './layoutClient';
 import { Minimap } from './minimap';
 import { nextInDirection, type NavDirection, type NavPoint } from './nav';
@@ -981,6 +982,8 @@ export function mountGraph(root: HTMLElement, bridge: Bridge<WebviewToHost, Host
     });
   }
 
+  /** The pieces of the graph's JSON received so far (`graphChunk` messages). */
+  let graphChunks: Uint8Array[] = [];
   bridge.onMessage((msg) => {
     switch (msg.type) {
       case 'loading':
@@ -1019,10 +1022,16 @@ export function mountGraph(root: HTMLElement, bridge: Bridge<WebviewToHost, Host
       case 'graph':
         onGraph(msg.graph);
         break;
-      case 'graphBytes':
-        // The IR as UTF-8 JSON in a transferred buffer: the host forwards bytes without serializing.
-        onGraph(JSON.parse(new TextDecoder().decode(msg.bytes)) as ModelGraph);
+      case 'graphChunk': {
+        // The IR as UTF-8 JSON in pieces: the host forwards bytes without serializing; parsed here after the last.
+        if (msg.index === 0) graphChunks = [];
+        graphChunks.push(msg.bytes);
+        if (msg.index + 1 < msg.count) break;
+        const pieces = graphChunks;
+        graphChunks = [];
+        onGraph(JSON.parse(joinUtf8(pieces)) as ModelGraph);
         break;
+      }
       case 'summary':
         // The graph view shows the model overview in its inspector; the summary message is for older hosts.
         break;
@@ -1079,3 +1088,4 @@ export function mountGraph(root: HTMLElement, bridge: Bridge<WebviewToHost, Host
   setStatus('loading');
   bridge.post({ type: 'ready' });
 }
+

@@ -5,14 +5,20 @@
  * fresh engine process.
  */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { EngineClient, EngineCrash } from '../../src/engine/client';
 import { EngineError } from '../../src/engine/errors';
 import { repo, testEngineProcess } from '../helpers/engine';
+import { syntheticOnnx } from '../bench/graphModels';
+import { joinUtf8 } from '../../src/webview/chunks';
+import { CHUNK_BYTES } from '../../src/shared/engineProtocol';
 
 const mlp = path.join(repo, 'examples', 'mlp', 'mlp.onnx');
 const fmnist = path.join(repo, 'examples', 'data', 'fmnist.npz');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'circuitscope-engine-process-'));
 
 async function crashOf(p: Promise<unknown>): Promise<EngineError> {
   let caught: unknown;
@@ -39,13 +45,25 @@ describe('engine process', () => {
   before(() => {
     engine = testEngineProcess({ onCrash: (c) => crashes.push(c) });
   });
-  after(() => engine.dispose());
+  after(() => {
+    engine.dispose();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('runs jobs in a child process, not in this one, with progress and big byte payloads', async () => {
     const g = await engine.run({ kind: 'loadGraphBytes', model: mlp });
-    assert.ok(g.bytes instanceof Uint8Array, 'the graph crosses as bytes');
-    const graph = JSON.parse(new TextDecoder().decode(g.bytes)) as { nodes: unknown[] };
+    assert.ok(g.chunks.every((c) => c instanceof Uint8Array), 'the graph crosses as bytes');
+    const graph = JSON.parse(joinUtf8(g.chunks)) as { nodes: unknown[] };
     assert.equal(graph.nodes.length, 6);
+    // A graph whose JSON spans many chunks (5k operators): every piece ≤ 1 MiB, joined whole and in order.
+    const big = path.join(tmp, 'synthetic-5k.onnx');
+    fs.writeFileSync(big, syntheticOnnx(5000, true));
+    const b = await engine.run({ kind: 'loadGraphBytes', model: big });
+    assert.ok(b.chunks.length > 1, `${b.chunks.length} chunks for ${b.byteLength} bytes`);
+    assert.ok(b.chunks.every((c) => c.byteLength <= CHUNK_BYTES));
+    assert.equal(b.chunks.reduce((a, c) => a + c.byteLength, 0), b.byteLength);
+    const bg = JSON.parse(joinUtf8(b.chunks)) as { nodes: { id: string }[] };
+    assert.equal(bg.nodes.length, b.nodes);
     assert.ok(engine.pid !== undefined && engine.pid !== process.pid);
     const progress: number[] = [];
     const r = await engine.run(
