@@ -21,6 +21,7 @@ const MAX_STRING = 4096;
 const MAX_EXPORT = 256 * 2 ** 20;
 
 function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (v instanceof Uint8Array) return `${v.byteLength} bytes`;
@@ -92,6 +93,7 @@ const CIRCUITS: Specs<CircuitsToHost> = {
 function validate<M extends { type: string }>(specs: Specs<M>, raw: unknown): Validated<M> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: `expected a message object, found ${describe(raw)}` };
   const m = raw as Fields;
+  if (m.type === undefined) return { ok: false, reason: `expected a message with a "type", found one with keys ${Object.keys(m).slice(0, 8).join(', ') || '(none)'}` };
   if (typeof m.type !== 'string' || !Object.prototype.hasOwnProperty.call(specs, m.type)) {
     return { ok: false, reason: `unknown message type ${describe(m.type)} (known: ${Object.keys(specs).join(', ')})` };
   }
