@@ -24,7 +24,13 @@ export interface LagRow {
   lagMax: number;
 }
 
-async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; p50: number; p99: number; max: number }> {
+/**
+ * The loop delay (what a user feels) and the host thread's own share of it: on a loaded machine the delay also
+ * counts time the host waited for a core, so the loop's utilization (busy fraction of the main thread's event
+ * loop, `performance.eventLoopUtilization`) is printed beside it.
+ */
+async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number; p50: number; p99: number; max: number; elu: number }> {
+  const elu0 = performance.eventLoopUtilization();
   const h = monitorEventLoopDelay({ resolution: 5 });
   // A host also has timers of its own; keep one ticking so the histogram sees every stall.
   const tick = setInterval(() => {}, 5);
@@ -37,7 +43,8 @@ async function measure<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number;
   h.disable();
   clearInterval(tick);
   const toMs = (ns: number): number => Math.round(ns / 1e5) / 10;
-  return { value, ms, p50: toMs(h.percentile(50)), p99: toMs(h.percentile(99)), max: toMs(h.max) };
+  const elu = performance.eventLoopUtilization(elu0).utilization;
+  return { value, ms, p50: toMs(h.percentile(50)), p99: toMs(h.percentile(99)), max: toMs(h.max), elu };
 }
 
 /** The engine as the extension runs it: a process forked from this runtime. */
@@ -67,7 +74,7 @@ export async function hostLag(models: string[], opts: { baselines?: boolean } = 
         return r;
       });
       engine.dispose();
-      rows.push({ model: path.basename(model), mode, ms: b.ms, nodes: b.value.nodes, lagP50: b.p50, lagP99: b.p99, lagMax: b.max });
+      rows.push({ model: path.basename(model), mode, ms: b.ms, nodes: b.value.nodes, lagP50: b.p50, lagP99: b.p99, lagMax: b.max, elu: b.elu });
     }
     if (opts.baselines === false) continue;
     {
@@ -80,14 +87,14 @@ export async function hostLag(models: string[], opts: { baselines?: boolean } = 
         return g;
       });
       engine.dispose();
-      rows.push({ model: path.basename(model), mode: 'engine worker, IR + postMessage', ms: w.ms, nodes: w.value.nodes.length, lagP50: w.p50, lagP99: w.p99, lagMax: w.max });
+      rows.push({ model: path.basename(model), mode: 'engine worker, IR + postMessage', ms: w.ms, nodes: w.value.nodes.length, lagP50: w.p50, lagP99: w.p99, lagMax: w.max, elu: w.elu });
     }
     const m = await measure(async () => {
       const lm = await loadModel(model);
       JSON.stringify({ type: 'graph', graph: lm.graph });
       return lm;
     });
-    rows.push({ model: path.basename(model), mode: 'main thread + postMessage', ms: m.ms, nodes: m.value.graph.nodes.length, lagP50: m.p50, lagP99: m.p99, lagMax: m.max });
+    rows.push({ model: path.basename(model), mode: 'main thread + postMessage', ms: m.ms, nodes: m.value.graph.nodes.length, lagP50: m.p50, lagP99: m.p99, lagMax: m.max, elu: m.elu });
   }
   return rows;
 }
@@ -99,6 +106,7 @@ export interface AnalysisLagRow {
   lagP50: number;
   lagP99: number;
   lagMax: number;
+  elu: number;
   /** The same analysis with its result serialized for the results panel (what the extension posts). */
   postMs: number;
 }
@@ -122,7 +130,7 @@ export async function analysisHostLag(jobs: { analysis: 'collapse' | 'hash' | 'r
         JSON.stringify({ type: 'runs', runs: [{ id: 'x', envelope: env, finishedAt: '' }] });
         return performance.now() - t0;
       });
-      rows.push({ analysis: `${j.analysis} (${progress} progress messages)`, model: path.basename(j.model), ms: r.ms, lagP50: r.p50, lagP99: r.p99, lagMax: r.max, postMs: r.value });
+      rows.push({ analysis: `${j.analysis} (${progress} progress messages)`, model: path.basename(j.model), ms: r.ms, lagP50: r.p50, lagP99: r.p99, lagMax: r.max, elu: r.elu, postMs: r.value });
     }
   } finally {
     engine.dispose();
@@ -131,14 +139,14 @@ export async function analysisHostLag(jobs: { analysis: 'collapse' | 'hash' | 'r
 }
 
 export function analysisLagTable(rows: AnalysisLagRow[]): string {
-  const lines = ['| analysis | model | run ms | host loop delay p50 / p99 / max (ms) | result JSON for the panel (ms) |', '|---|---|---:|---|---:|'];
-  for (const r of rows) lines.push(`| ${r.analysis} | ${r.model} | ${r.ms.toFixed(0)} | ${r.lagP50} / ${r.lagP99} / ${r.lagMax} | ${r.postMs.toFixed(1)} |`);
+  const lines = ['| analysis | model | run ms | host loop delay p50 / p99 / max (ms) | host loop busy | result JSON for the panel (ms) |', '|---|---|---:|---|---:|---:|'];
+  for (const r of rows) lines.push(`| ${r.analysis} | ${r.model} | ${r.ms.toFixed(0)} | ${r.lagP50} / ${r.lagP99} / ${r.lagMax} | ${(100 * r.elu).toFixed(1)}% | ${r.postMs.toFixed(1)} |`);
   return lines.join('\n');
 }
 
 export function lagTable(rows: LagRow[]): string {
-  const lines = ['| model | nodes | how | load ms | loop delay p50 / p99 / max (ms) |', '|---|---:|---|---:|---|'];
-  for (const r of rows) lines.push(`| ${r.model} | ${r.nodes} | ${r.mode} | ${r.ms.toFixed(0)} | ${r.lagP50} / ${r.lagP99} / ${r.lagMax} |`);
+  const lines = ['| model | nodes | how | load ms | loop delay p50 / p99 / max (ms) | host loop busy |', '|---|---:|---|---:|---|---:|'];
+  for (const r of rows) lines.push(`| ${r.model} | ${r.nodes} | ${r.mode} | ${r.ms.toFixed(0)} | ${r.lagP50} / ${r.lagP99} / ${r.lagMax} | ${(100 * r.elu).toFixed(1)}% |`);
   return lines.join('\n');
 }
 
