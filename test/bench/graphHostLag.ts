@@ -22,6 +22,8 @@ export interface LagRow {
   lagP50: number;
   lagP99: number;
   lagMax: number;
+  /** Busy fraction of the host's event loop during the load. */
+  elu: number;
 }
 
 /**
