@@ -97,6 +97,8 @@ export function describeJob(job: JobRequest): string {
     case 'loadGraph':
     case 'loadGraphBytes':
       return `loading ${base(job.model)}`;
+    case 'modelSummary':
+      return `summarizing ${base(job.model)}`;
     case 'readTensor':
       return `reading tensor '${job.tensor}' of ${base(job.model)}`;
     case 'capture':

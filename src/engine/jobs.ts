@@ -9,6 +9,7 @@ import { forEachBatch, checkOutPath, prepareTaps, type JobContext } from './capt
 import { CancelledError, JobInputError, throwIfAborted } from './errors';
 import { analysisInfos, analysisRunner } from './analyses';
 import { layerCandidates } from '../model/layerCandidates';
+import { formatSummary, summarize } from '../model/summary';
 import { loadCached } from './modelCache';
 import { NpzStreamWriter } from './npzStream';
 
@@ -23,6 +24,8 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
       const bytes = new TextEncoder().encode(JSON.stringify(graph));
       return { chunks: toChunks(bytes), byteLength: bytes.byteLength, nodes: graph.nodes.length };
     }
+    case 'modelSummary':
+      return { text: formatSummary(summarize(await loadGraph(job.model))) };
     case 'readTensor':
       return readTensor(job.model, job.tensor, job.maxElements ?? 256);
     case 'capture':

@@ -14,6 +14,8 @@ export type JobRequest =
    * chunks to the webview, which parses them.
    */
   | { kind: 'loadGraphBytes'; model: string }
+  /** The model summary as text (what `circuitscope info` prints): the host never receives the whole IR for it. */
+  | { kind: 'modelSummary'; model: string }
   | { kind: 'readTensor'; model: string; tensor: string; maxElements?: number }
   | { kind: 'capture'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; out?: string; limit?: number }
   | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; limit?: number }
@@ -84,6 +86,7 @@ export interface CostEstimate {
 export interface JobResultMap {
   loadGraph: import('./ir').ModelGraph;
   loadGraphBytes: { chunks: Uint8Array[]; byteLength: number; nodes: number };
+  modelSummary: { text: string };
   readTensor: TensorPreview;
   capture: CaptureSummary;
   estimate: CostEstimate;

@@ -65,6 +65,9 @@ describe('engine process', () => {
     const bg = JSON.parse(joinUtf8(b.chunks)) as { nodes: { id: string }[] };
     assert.equal(bg.nodes.length, b.nodes);
     assert.ok(engine.pid !== undefined && engine.pid !== process.pid);
+    // The summary command's job: text, not the IR, crosses to the host.
+    const summary = await engine.run({ kind: 'modelSummary', model: mlp });
+    assert.match(summary.text, /nodes {7}6\n {2}parameters {2}118,282 in 6 tensors/);
     const progress: number[] = [];
     const r = await engine.run(
       { kind: 'capture', model: mlp, data: fmnist, taps: ['logits'], batchSize: 100, limit: 300 },
