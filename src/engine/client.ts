@@ -12,6 +12,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { EngineErrorPayload, HostToWorker, JobKind, JobRequest, JobResult, WorkerToHost } from '../shared/engineProtocol';
@@ -213,6 +214,15 @@ export class EngineClient {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    // Background work: below the extension host's priority, so that on a machine with few cores the host (and the
+    // editor it serves) gets a core first while the engine computes. Best effort: the platform may refuse.
+    if (child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, os.constants.priority.PRIORITY_BELOW_NORMAL);
+      } catch {
+        // keep the default priority
+      }
+    }
     let stderrTail = '';
     let overLimitMb: number | undefined;
     let stopping = false;
