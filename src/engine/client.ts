@@ -92,6 +92,7 @@ export function describeJob(job: JobRequest): string {
   const base = (p: string): string => p.split(/[\\/]/).filter(Boolean).pop() ?? p;
   switch (job.kind) {
     case 'analysis':
+    case 'analysisRun':
       return `analysis '${job.analysis}' on ${base(job.model)}`;
     case 'estimateAnalysis':
       return `the cost estimate of '${job.analysis}' on ${base(job.model)}`;

@@ -36,6 +36,12 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
       const { kind: _kind, ...req } = job;
       return analysisRunner(req.analysis).run(req, ctx);
     }
+    case 'analysisRun': {
+      const { kind: _kind, ...req } = job;
+      const envelope = await analysisRunner(req.analysis).run(req, ctx);
+      const bytes = new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`);
+      return { envelope, chunks: toChunks(bytes), byteLength: bytes.byteLength };
+    }
     case 'estimateAnalysis': {
       const { kind: _kind, ...req } = job;
       const runner = analysisRunner(req.analysis);

@@ -288,6 +288,8 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
   lag.enable();
   const t0 = Date.now();
   let envelope: TypedEnvelope | undefined;
+  /** The run file's text, made by the engine (a large result is never serialized on the host's thread). */
+  let fileChunks: Uint8Array[] = [];
   try {
     envelope = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Circuitscope: ${title}`, cancellable: true },
@@ -296,8 +298,8 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
         token.onCancellationRequested(() => ac.abort());
         progress.report({ message: `≈ ${seconds(est.expectedMs)} expected` });
         let lastFraction = 0;
-        const env = await engine.run(
-          { kind: 'analysis', ...req },
+        const run = await engine.run(
+          { kind: 'analysisRun', ...req },
           {
             signal: ac.signal,
             onProgress: (p) => {
@@ -310,7 +312,8 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
             },
           },
         );
-        return env as TypedEnvelope;
+        fileChunks = run.chunks;
+        return run.envelope as TypedEnvelope;
       },
     );
   } catch (e) {
@@ -334,7 +337,7 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
   for (const w of envelope.warnings ?? []) s.output.warn(`${title}: ${w}`);
   let record;
   try {
-    record = await s.store.add(envelope, typeof req.data === 'string' ? req.data : undefined);
+    record = await s.store.add(envelope, typeof req.data === 'string' ? req.data : undefined, fileChunks);
   } catch (e) {
     record = s.store.all().at(-1);
     void vscode.window.showWarningMessage(`Circuitscope: the run could not be saved (${e instanceof Error ? e.message : String(e)}); it is shown but will be lost when the window closes.`);

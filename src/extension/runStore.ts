@@ -78,8 +78,11 @@ export class RunStore implements vscode.Disposable {
     return ws.length ? ws.map((w) => vscode.Uri.joinPath(w.uri, setting)) : [vscode.Uri.joinPath(this.context.globalStorageUri, 'runs')];
   }
 
-  /** Adds a finished run and saves it. A failed save is reported in the record (no `savedTo`) and thrown after adding. */
-  async add(envelope: TypedEnvelope, data?: string): Promise<RunRecord> {
+  /**
+   * Adds a finished run and saves it: `file` is the envelope's JSON text in pieces as the engine made it (else it is
+   * serialized here). A failed save is reported in the record (no `savedTo`) and thrown after adding.
+   */
+  async add(envelope: TypedEnvelope, data?: string, file?: Uint8Array[]): Promise<RunRecord> {
     const record = makeRunRecord(envelope, new Date(), new Set(this.runs.map((r) => r.id)), data ? { data } : {});
     this.runs.push(record);
     // The user picked this model in the Run Analysis picks.
@@ -88,9 +91,9 @@ export class RunStore implements vscode.Disposable {
     try {
       const folder = this.folderFor(path.resolve(envelope.model));
       await vscode.workspace.fs.createDirectory(folder);
-      const file = vscode.Uri.joinPath(folder, `${record.id}.json`);
-      await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`));
-      record.savedTo = file.fsPath;
+      const target = vscode.Uri.joinPath(folder, `${record.id}.json`);
+      await vscode.workspace.fs.writeFile(target, file?.length ? joinBytes(file) : new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`));
+      record.savedTo = target.fsPath;
     } catch (e) {
       saveError = e;
     }
@@ -140,4 +143,14 @@ export class RunStore implements vscode.Disposable {
     }
     return out.sort((a, b) => b.mtime - a.mtime);
   }
+}
+
+function joinBytes(pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
+  let o = 0;
+  for (const p of pieces) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
 }

@@ -20,6 +20,11 @@ export type JobRequest =
   | { kind: 'capture'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; out?: string; limit?: number }
   | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; limit?: number }
   | ({ kind: 'analysis' } & import('./analysis').AnalysisRequest)
+  /**
+   * The extension's analysis: the envelope, and the run file's text (pretty JSON, as chunks) made in the engine, so
+   * that the extension host saves a large result without serializing it on its own thread.
+   */
+  | ({ kind: 'analysisRun' } & import('./analysis').AnalysisRequest)
   | ({ kind: 'estimateAnalysis' } & import('./analysis').AnalysisRequest)
   /**
    * Engine self-tests (the crash-recovery tests): `crash` exits, `abort` calls process.abort() (a native
@@ -91,6 +96,7 @@ export interface JobResultMap {
   capture: CaptureSummary;
   estimate: CostEstimate;
   analysis: import('./analysis').AnalysisEnvelope;
+  analysisRun: { envelope: import('./analysis').AnalysisEnvelope; chunks: Uint8Array[]; byteLength: number };
   estimateAnalysis: CostEstimate;
   selfTest: { echoed: string };
   listAnalyses: import('./analysis').AnalysisInfo[];

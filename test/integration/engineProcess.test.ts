@@ -107,8 +107,13 @@ describe('engine process', () => {
     const e = await crashOf(job);
     assert.equal(e.name, 'EngineCrashed');
     assert.match(e.message, /it was killed by SIGKILL while running analysis 'collapse' on mlp\.onnx; the next job starts a new engine$/);
-    const env = await engine.run({ kind: 'analysis', analysis: 'collapse', model: mlp, data: fmnist, limit: 500 });
-    assert.equal(env.analysis, 'collapse');
+    // The extension's job: the envelope and the run file's text made in the engine (the host only writes the bytes).
+    const run = await engine.run({ kind: 'analysisRun', analysis: 'collapse', model: mlp, data: fmnist, limit: 500 });
+    assert.equal(run.envelope.analysis, 'collapse');
+    assert.equal(run.chunks.reduce((a, c) => a + c.byteLength, 0), run.byteLength);
+    const text = joinUtf8(run.chunks);
+    assert.ok(text.endsWith('}\n'));
+    assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(run.envelope)));
     assert.notEqual(engine.pid, pid);
   });
 
