@@ -286,6 +286,8 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
   // The extension host must stay responsive while the worker computes: measure its event-loop delay.
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  // The loop's busy fraction beside its delay: on a loaded machine the delay also counts waits for a core.
+  const elu0 = performance.eventLoopUtilization();
   const t0 = Date.now();
   let envelope: TypedEnvelope | undefined;
   /** The run file's text, made by the engine (a large result is never serialized on the host's thread). */
@@ -331,7 +333,8 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
   } finally {
     lag.disable();
     const ms = (ns: number): string => (ns / 1e6).toFixed(1);
-    s.output.info(`host event-loop delay during ${title}: max ${ms(lag.max)} ms, p99 ${ms(lag.percentile(99))} ms, mean ${ms(lag.mean)} ms over ${seconds(Date.now() - t0)}`);
+    const busy = (100 * performance.eventLoopUtilization(elu0).utilization).toFixed(1);
+    s.output.info(`host event-loop delay during ${title}: max ${ms(lag.max)} ms, p99 ${ms(lag.percentile(99))} ms, mean ${ms(lag.mean)} ms over ${seconds(Date.now() - t0)}; loop busy ${busy}%`);
   }
   s.output.info(`${title}: done in ${seconds(Date.now() - t0)} with ${envelope.backend}`);
   for (const w of envelope.warnings ?? []) s.output.warn(`${title}: ${w}`);
