@@ -122,7 +122,7 @@ describe('engine process', () => {
     const pid = engine.pid!;
     const n = crashes.length;
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 100 && crashes.length === n; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && crashes.length === n; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(crashes.length, n + 1);
     assert.deepEqual(crashes.at(-1)!.jobs, []);
     assert.equal(crashes.at(-1)!.pid, pid);
