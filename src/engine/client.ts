@@ -87,6 +87,16 @@ interface EngineHandle {
   stop(): void;
 }
 
+/**
+ * The engine process's memory limit in MiB: `setting` when positive (at least 256), else automatic — twice the
+ * jobs' memory budget, at least 4096, at most 80% of the machine's memory.
+ */
+export function engineMemoryLimitMb(setting: number, budgetMb: number, totalBytes = os.totalmem()): number {
+  if (setting > 0) return Math.max(256, Math.floor(setting));
+  const ram = Math.floor((0.8 * totalBytes) / 2 ** 20);
+  return Math.max(256, Math.min(Math.max(2 * budgetMb, 4096), ram));
+}
+
 /** The job in words, for errors and logs: "analysis 'lib' on rec.onnx". */
 export function describeJob(job: JobRequest): string {
   const base = (p: string): string => p.split(/[\\/]/).filter(Boolean).pop() ?? p;

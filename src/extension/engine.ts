@@ -1,7 +1,6 @@
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EngineClient, type EngineCrash } from '../engine/client';
+import { EngineClient, engineMemoryLimitMb, type EngineCrash } from '../engine/client';
 
 let shared: EngineClient | undefined;
 let sharedKey = '';
@@ -9,13 +8,6 @@ let sharedKey = '';
 interface EngineSettings {
   env: Record<string, string>;
   memoryLimitMb: number;
-}
-
-/** The engine process's memory limit: the setting, or twice the job budget (≥ 4 GiB), never above 80% of RAM. */
-export function engineMemoryLimitMb(setting: number, budgetMb: number, totalBytes = os.totalmem()): number {
-  if (setting > 0) return Math.max(256, Math.floor(setting));
-  const ram = Math.floor((0.8 * totalBytes) / 2 ** 20);
-  return Math.max(256, Math.min(Math.max(2 * budgetMb, 4096), ram));
 }
 
 function settings(): EngineSettings {

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { describeJob, engineMemoryLimitMb } from '../../src/engine/client';
 import { ContainmentError, isInside, realPathInside, seriesMember } from '../../src/extension/containment';
 import { validateCircuitsMessage, validateGraphMessage, validateResultsMessage } from '../../src/shared/validate';
 
@@ -125,5 +126,24 @@ describe('containment of run-file paths', () => {
         return true;
       });
     }
+  });
+});
+
+describe('engine process settings and messages', () => {
+  it('sizes the memory limit from the setting, else from the budget within the machine', () => {
+    const gb = 2 ** 30;
+    assert.equal(engineMemoryLimitMb(6000, 4096, 64 * gb), 6000);
+    assert.equal(engineMemoryLimitMb(100, 4096, 64 * gb), 256, 'never below 256 MB');
+    assert.equal(engineMemoryLimitMb(0, 4096, 64 * gb), 8192, 'twice the budget');
+    assert.equal(engineMemoryLimitMb(0, 1024, 64 * gb), 4096, 'at least 4 GiB');
+    assert.equal(engineMemoryLimitMb(0, 4096, 8 * gb), 6553, 'at most 80% of the memory');
+  });
+
+  it('names every job kind in words for crash messages', () => {
+    assert.equal(describeJob({ kind: 'analysis', analysis: 'lib', model: '/w/m/rec.onnx' }), "analysis 'lib' on rec.onnx");
+    assert.equal(describeJob({ kind: 'analysisRun', analysis: 'circuit', model: 'C:\\w\\t.onnx' }), "analysis 'circuit' on t.onnx");
+    assert.equal(describeJob({ kind: 'loadGraphBytes', model: '/w/model.json' }), 'loading model.json');
+    assert.equal(describeJob({ kind: 'readTensor', model: '/w/m.onnx', tensor: 'fc1.weight' }), "reading tensor 'fc1.weight' of m.onnx");
+    assert.equal(describeJob({ kind: 'selfTest', mode: 'abort' }), "self-test 'abort'");
   });
 });
