@@ -32,12 +32,21 @@ class ModelDocument implements vscode.CustomDocument {
 
   constructor(
     readonly uri: vscode.Uri,
-    private readonly engine: EngineClient,
+    /** The window's engine now (a settings change replaces it). */
+    private readonly engine: () => EngineClient,
   ) {}
 
-  /** The IR as UTF-8 JSON pieces (parsed by the webview): the host never parses or re-serializes the graph. */
+  /**
+   * The IR as UTF-8 JSON pieces (parsed by the webview): the host never parses or re-serializes the graph. A failed
+   * load is not kept: after an engine crash, the editor's next load runs again in the new engine process.
+   */
   load(): Promise<GraphBytes> {
-    this.graph ??= this.engine.run({ kind: 'loadGraphBytes', model: this.uri.fsPath }, { signal: this.abort.signal });
+    this.graph ??= this.engine()
+      .run({ kind: 'loadGraphBytes', model: this.uri.fsPath }, { signal: this.abort.signal })
+      .catch((e: unknown) => {
+        this.graph = undefined;
+        throw e;
+      });
     return this.graph;
   }
 
@@ -136,7 +145,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
   private readonly waiters = new Map<string, (p: LivePanel) => void>();
 
   openCustomDocument(uri: vscode.Uri): ModelDocument {
-    return new ModelDocument(uri, getEngine(this.context, this.output));
+    return new ModelDocument(uri, () => getEngine(this.context, this.output));
   }
 
   resolveCustomEditor(document: ModelDocument, panel: vscode.WebviewPanel): void {
