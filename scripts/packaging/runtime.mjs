@@ -114,6 +114,10 @@ export function walkRuntime(root, entries, native, optional = OPTIONAL_RUNTIMES)
   const seen = new Set();
   const queue = entries.map((e) => path.join(root, e));
   const rel = (abs) => path.relative(root, abs).split(path.sep).join('/');
+  // Node resolves to real paths: with node_modules a link (a git worktree sharing one install), map them back.
+  const nm = path.join(root, 'node_modules');
+  const nmReal = fs.existsSync(nm) ? fs.realpathSync(nm) : nm;
+  const underRoot = (abs) => (nmReal !== nm && abs.startsWith(nmReal + path.sep) ? path.join(nm, path.relative(nmReal, abs)) : abs);
 
   const addPackage = (pkgRel, requiredBy) => {
     if (packages.has(pkgRel)) return;
@@ -165,6 +169,7 @@ export function walkRuntime(root, entries, native, optional = OPTIONAL_RUNTIMES)
         continue;
       }
       if (isBuiltin(resolved)) continue;
+      resolved = underRoot(resolved);
       const target = rel(resolved);
       const targetPkg = packageDirOf(target);
       if (targetPkg && targetPkg !== pkgRel) addPackage(targetPkg, r);

@@ -2,13 +2,14 @@
  * The engine's jobs, run inside the worker (and directly by tests). Each takes a {@link JobRequest} and a
  * {@link JobContext} and returns the plain result object of the protocol.
  */
-import type { CaptureSummary, CostEstimate, JobRequest, JobResultMap, TensorPreview } from '../shared/engineProtocol';
+import { toChunks, type CaptureSummary, type CostEstimate, type JobRequest, type JobResultMap, type TensorPreview } from '../shared/engineProtocol';
 import type { ModelGraph } from '../model/ir';
 import type { OrtOutput } from '../model/runtime/ort';
 import { forEachBatch, checkOutPath, prepareTaps, type JobContext } from './capture';
 import { CancelledError, JobInputError, throwIfAborted } from './errors';
 import { analysisInfos, analysisRunner } from './analyses';
 import { layerCandidates } from '../model/layerCandidates';
+import { formatSummary, summarize } from '../model/summary';
 import { loadCached } from './modelCache';
 import { NpzStreamWriter } from './npzStream';
 
@@ -20,8 +21,11 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
       return loadGraph(job.model);
     case 'loadGraphBytes': {
       const graph = await loadGraph(job.model);
-      return { bytes: new TextEncoder().encode(JSON.stringify(graph)), nodes: graph.nodes.length };
+      const bytes = new TextEncoder().encode(JSON.stringify(graph));
+      return { chunks: toChunks(bytes), byteLength: bytes.byteLength, nodes: graph.nodes.length };
     }
+    case 'modelSummary':
+      return { text: formatSummary(summarize(await loadGraph(job.model))) };
     case 'readTensor':
       return readTensor(job.model, job.tensor, job.maxElements ?? 256);
     case 'capture':
@@ -37,6 +41,12 @@ export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResul
       const envelope = await analysisRunner(req.analysis).run(req, { ...ctx, note });
       const fresh = notes.filter((m) => !envelope.warnings?.includes(m));
       return fresh.length ? { ...envelope, warnings: [...fresh, ...(envelope.warnings ?? [])] } : envelope;
+    }
+    case 'analysisRun': {
+      const { kind: _kind, ...req } = job;
+      const envelope = await analysisRunner(req.analysis).run(req, ctx);
+      const bytes = new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`);
+      return { envelope, chunks: toChunks(bytes), byteLength: bytes.byteLength };
     }
     case 'estimateAnalysis': {
       const { kind: _kind, ...req } = job;
@@ -246,6 +256,19 @@ async function selfTest(job: Extract<JobRequest, { kind: 'selfTest' }>, ctx: Job
     case 'crash':
       process.exit(3);
       break;
+    case 'abort':
+      process.abort();
+      break;
+    case 'grow': {
+      // Touched memory outside the JS heap (as native runtimes allocate it): only an RSS watch sees it.
+      const held: Buffer[] = [];
+      for (let i = 0; i < (job.mb ?? 1024); i++) held.push(Buffer.alloc(1 << 20, 1));
+      while (held.length > 0) {
+        throwIfAborted(ctx.signal);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      break;
+    }
     case 'oom': {
       const hog: number[][] = [];
       for (;;) hog.push(new Array<number>(1 << 20).fill(Math.random()));

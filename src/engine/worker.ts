@@ -1,6 +1,9 @@
 /**
- * The engine worker (`worker_threads`): loading, execution and analyses run here, never on the extension
- * host's thread. Messages follow src/shared/engineProtocol.ts.
+ * The engine's entry: loading, execution and analyses run here, never in the extension host. The same file
+ * runs two ways (messages follow src/shared/engineProtocol.ts either way):
+ * - as a child process (`child_process.fork`, the extension: its own address space, its own heap limit),
+ *   talking over the IPC channel with `serialization: 'advanced'` (typed arrays cross as bytes);
+ * - as a `worker_threads` worker (the CLI, whose process exists only for the job).
  */
 import { parentPort } from 'node:worker_threads';
 import type { HostToWorker, WorkerToHost } from '../shared/engineProtocol';
@@ -8,11 +11,33 @@ import { releaseSessions } from './capture';
 import { toPayload } from './errors';
 import { runJob } from './jobs';
 
-if (!parentPort) throw new Error('the engine worker must run in a worker thread');
-const port = parentPort;
+interface Channel {
+  post(m: WorkerToHost, transfer?: ArrayBuffer[]): void;
+  listen(fn: (m: HostToWorker) => void): void;
+}
 
+function channel(): Channel {
+  if (parentPort) {
+    const port = parentPort;
+    return { post: (m, transfer) => port.postMessage(m, transfer), listen: (fn) => port.on('message', fn) };
+  }
+  if (process.send) {
+    const send = process.send.bind(process);
+    // The host went away (window closed, extension host crashed): nothing is left to answer to.
+    process.on('disconnect', () => process.exit(0));
+    return {
+      post: (m) => {
+        if (process.connected) send(m);
+      },
+      listen: (fn) => process.on('message', (m) => fn(m as HostToWorker)),
+    };
+  }
+  throw new Error('the engine must run in a worker thread or a forked process (it talks to its host over a message channel)');
+}
+
+const port = channel();
 const running = new Map<number, AbortController>();
-const post = (m: WorkerToHost): void => port.postMessage(m);
+const post = (m: WorkerToHost): void => port.post(m);
 
 /** Progress at most every 200 ms per job (and always the final one). */
 function throttled(id: number): (done: number, total: number, stage: string) => void {
@@ -34,10 +59,13 @@ async function start(id: number, job: Extract<HostToWorker, { type: 'run' }>['jo
       progress: throttled(id),
       log: (message) => post({ type: 'log', level: 'info', message }),
     });
-    // Large byte payloads (the graph as JSON) move to the host without a copy.
-    const bytes = (value as { bytes?: unknown }).bytes;
-    if (bytes instanceof Uint8Array) port.postMessage({ type: 'result', id, ok: true, value } satisfies WorkerToHost, [bytes.buffer as ArrayBuffer]);
-    else post({ type: 'result', id, ok: true, value });
+    // Large byte payloads (the graph as JSON) cross as one message per chunk (transferred to a worker's host),
+    // then the result with its `chunks` emptied: the host assembles them again.
+    const chunks = (value as { chunks?: unknown }).chunks;
+    if (Array.isArray(chunks) && chunks.every((c) => c instanceof Uint8Array)) {
+      for (const c of chunks as Uint8Array[]) port.post({ type: 'chunk', id, bytes: c }, [c.buffer as ArrayBuffer]);
+      post({ type: 'result', id, ok: true, value: { ...value, chunks: [] } });
+    } else post({ type: 'result', id, ok: true, value });
   } catch (e) {
     if (ac.signal.aborted) await releaseSessions();
     post({ type: 'result', id, ok: false, error: ac.signal.aborted ? { name: 'Cancelled', message: 'the job was cancelled' } : toPayload(e) });
@@ -46,7 +74,7 @@ async function start(id: number, job: Extract<HostToWorker, { type: 'run' }>['jo
   }
 }
 
-port.on('message', (msg: HostToWorker) => {
+port.listen((msg) => {
   switch (msg.type) {
     case 'run':
       void start(msg.id, msg.job);
@@ -56,3 +84,5 @@ port.on('message', (msg: HostToWorker) => {
       break;
   }
 });
+post({ type: 'ready', pid: process.pid });
+if (!parentPort) setInterval(() => post({ type: 'memory', rss: process.memoryUsage.rss() }), 500).unref();

@@ -295,8 +295,12 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
   // The extension host must stay responsive while the worker computes: measure its event-loop delay.
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  // The loop's busy fraction beside its delay: on a loaded machine the delay also counts waits for a core.
+  const elu0 = performance.eventLoopUtilization();
   const t0 = Date.now();
   let envelope: TypedEnvelope | undefined;
+  /** The run file's text, made by the engine (a large result is never serialized on the host's thread). */
+  let fileChunks: Uint8Array[] = [];
   try {
     envelope = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `Circuitscope: ${title}`, cancellable: true },
@@ -305,8 +309,8 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
         token.onCancellationRequested(() => ac.abort());
         progress.report({ message: `≈ ${formatDuration(est.expectedMs)} expected` });
         let lastFraction = 0;
-        const env = await engine.run(
-          { kind: 'analysis', ...req },
+        const run = await engine.run(
+          { kind: 'analysisRun', ...req },
           {
             signal: ac.signal,
             onProgress: (p) => {
@@ -319,7 +323,8 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
             },
           },
         );
-        return env as TypedEnvelope;
+        fileChunks = run.chunks;
+        return run.envelope as TypedEnvelope;
       },
     );
   } catch (e) {
@@ -337,13 +342,14 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
   } finally {
     lag.disable();
     const ms = (ns: number): string => (ns / 1e6).toFixed(1);
-    s.output.info(`host event-loop delay during ${title}: max ${ms(lag.max)} ms, p99 ${ms(lag.percentile(99))} ms, mean ${ms(lag.mean)} ms over ${formatDuration(Date.now() - t0)}`);
+    const busy = (100 * performance.eventLoopUtilization(elu0).utilization).toFixed(1);
+    s.output.info(`host event-loop delay during ${title}: max ${ms(lag.max)} ms, p99 ${ms(lag.percentile(99))} ms, mean ${ms(lag.mean)} ms over ${formatDuration(Date.now() - t0)}; loop busy ${busy}%`);
   }
   s.output.info(`${title}: done in ${formatDuration(Date.now() - t0)} with ${envelope.backend}`);
   for (const w of envelope.warnings ?? []) s.output.warn(`${title}: ${w}`);
   let record;
   try {
-    record = await s.store.add(envelope, typeof req.data === 'string' ? req.data : undefined);
+    record = await s.store.add(envelope, typeof req.data === 'string' ? req.data : undefined, fileChunks);
   } catch (e) {
     record = s.store.all().at(-1);
     void vscode.window.showWarningMessage(`Circuitscope: the run could not be saved (${e instanceof Error ? e.message : String(e)}); it is shown but will be lost when the window closes.`);

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { assertNever, type CircuitsToHost, type HostToCircuits } from '../shared/protocol';
 import { hasCircuitGraph } from '../shared/runs';
+import { validateCircuitsMessage } from '../shared/validate';
 import { graphWebviewOptions, webviewHtml } from './graphHtml';
 import { saveExport, type Services } from './services';
 
@@ -49,7 +50,11 @@ export class CircuitsViewProvider implements vscode.WebviewViewProvider {
     this.ready = false;
     view.webview.options = graphWebviewOptions(uri);
     view.webview.html = webviewHtml(view.webview, uri, { script: 'circuits.js', style: 'circuits.css', title: 'Circuits' });
-    const sub = view.webview.onDidReceiveMessage((m: CircuitsToHost) => void this.onMessage(m));
+    const sub = view.webview.onDidReceiveMessage((raw: unknown) => {
+      const checked = validateCircuitsMessage(raw);
+      if (checked.ok) void this.onMessage(checked.message);
+      else this.s.output.warn(`circuits view: dropped a message that does not follow the protocol: ${checked.reason}`);
+    });
     view.onDidDispose(() => {
       sub.dispose();
       if (this.view === view) this.view = undefined;

@@ -1,6 +1,5 @@
 import * as vscode from 'vscode';
 import { EngineError } from '../engine/engineError';
-import { formatSummary, summarize } from '../model/summary';
 import { getEngine } from './engine';
 
 function targetUri(uri: unknown): vscode.Uri | undefined {
@@ -31,9 +30,9 @@ export function registerCommands(context: vscode.ExtensionContext, output: vscod
         return;
       }
       try {
-        // Parsed in the engine worker, never on the extension host thread.
-        const graph = await getEngine(context, output).run({ kind: 'loadGraph', model: uri.fsPath });
-        output.info(`\n${formatSummary(summarize(graph))}`);
+        // Parsed and summarized in the engine process: only the text crosses to the extension host.
+        const { text } = await getEngine(context, output).run({ kind: 'modelSummary', model: uri.fsPath });
+        output.info(`\n${text}`);
         output.show(true);
       } catch (e) {
         const msg = e instanceof EngineError && e.payload.code ? `[${e.payload.code}] ${e.message}` : e instanceof Error ? e.message : String(e);

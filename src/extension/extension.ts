@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { openResultsCommand, runAnalysisCommand } from './analysisCommand';
 import { CircuitsViewProvider } from './circuitsView';
@@ -6,25 +5,23 @@ import { registerCommands } from './commands';
 import { ModelEditorProvider } from './modelEditor';
 import { ResultsPanel } from './resultsPanel';
 import { RunStore } from './runStore';
-import type { Services } from './services';
+import { modelForReveal, type Services } from './services';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('Circuitscope', { log: true });
   context.subscriptions.push(output);
   const store = new RunStore(context);
   context.subscriptions.push(store);
-  /** A path recorded in a run (maybe from another machine) → the checkpoint on this one. */
-  const localModel = (model: string): string => {
-    if (fs.existsSync(model)) return model;
-    const run = store.all().find((r) => r.envelope.model === model);
-    return run ? store.modelOf(run) : model;
-  };
   const s: Services = {
     context,
     output,
     store,
-    showOverlay: (model, runId, metric) => editors.showOverlay(localModel(model), runId, metric),
-    reveal: (model, target) => editors.reveal(localModel(model), target),
+    showOverlay: (model, runId, metric) => editors.showOverlay(model, runId, metric),
+    reveal: async (model, target) => {
+      // A webview names the model as its run file wrote it: opened only as a known run's checkpoint, contained.
+      const file = await modelForReveal(s, model);
+      if (file) await editors.reveal(file, target);
+    },
     showCircuit: (runId) => circuits.show(runId),
     showResults: (runId) => void ResultsPanel.show(s, runId),
   };

@@ -1,12 +1,16 @@
 import * as vscode from 'vscode';
 import { EngineError } from '../engine/engineError';
 import type { EngineClient } from '../engine/client';
+import type { JobResult } from '../shared/engineProtocol';
 import { assertNever, type HostToWebview, type WebviewError, type WebviewToHost } from '../shared/protocol';
+import { validateGraphMessage } from '../shared/validate';
 import * as path from 'node:path';
 import type { RevealTarget } from '../shared/results';
 import { getEngine } from './engine';
 import { graphHtml, graphWebviewOptions } from './graphHtml';
 import type { RunStore } from './runStore';
+
+type GraphBytes = JobResult<'loadGraphBytes'>;
 
 /** A live graph editor: messages wait until its webview has the graph. */
 interface LivePanel {
@@ -21,19 +25,28 @@ interface LivePanel {
  * worker (`loadGraph`), never on the extension host thread; every editor of the document shares the result.
  */
 class ModelDocument implements vscode.CustomDocument {
-  private graph: Promise<{ bytes: Uint8Array; nodes: number }> | undefined;
+  private graph: Promise<GraphBytes> | undefined;
   private readonly abort = new AbortController();
   /** Set once the user agreed to load a file above `circuitscope.largeModelBytes`. */
   confirmed = false;
 
   constructor(
     readonly uri: vscode.Uri,
-    private readonly engine: EngineClient,
+    /** The window's engine now (a settings change replaces it). */
+    private readonly engine: () => EngineClient,
   ) {}
 
-  /** The IR as UTF-8 JSON bytes (parsed by the webview): the host never holds or re-serializes the graph. */
-  load(): Promise<{ bytes: Uint8Array; nodes: number }> {
-    this.graph ??= this.engine.run({ kind: 'loadGraphBytes', model: this.uri.fsPath }, { signal: this.abort.signal });
+  /**
+   * The IR as UTF-8 JSON pieces (parsed by the webview): the host never parses or re-serializes the graph. A failed
+   * load is not kept: after an engine crash, the editor's next load runs again in the new engine process.
+   */
+  load(): Promise<GraphBytes> {
+    this.graph ??= this.engine()
+      .run({ kind: 'loadGraphBytes', model: this.uri.fsPath }, { signal: this.abort.signal })
+      .catch((e: unknown) => {
+        this.graph = undefined;
+        throw e;
+      });
     return this.graph;
   }
 
@@ -132,7 +145,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
   private readonly waiters = new Map<string, (p: LivePanel) => void>();
 
   openCustomDocument(uri: vscode.Uri): ModelDocument {
-    return new ModelDocument(uri, getEngine(this.context, this.output));
+    return new ModelDocument(uri, () => getEngine(this.context, this.output));
   }
 
   resolveCustomEditor(document: ModelDocument, panel: vscode.WebviewPanel): void {
@@ -152,10 +165,14 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const sendGraph = (): void => {
       const t0 = Date.now();
       document.load().then(
-        (graph) => {
-          this.output.info(`${file}: ${graph.nodes} operators parsed in the engine worker (${Date.now() - t0} ms)`);
-          // A copy per post: the document's bytes stay valid for other editors of the same file.
-          post({ type: 'graphBytes', bytes: graph.bytes.slice() });
+        async (graph) => {
+          this.output.info(`${file}: ${graph.nodes} operators parsed in the engine process (${graph.byteLength} bytes of JSON, ${Date.now() - t0} ms)`);
+          // One piece per message, a turn of the event loop between them; a copy per post (VS Code sends a typed
+          // array's whole buffer), so the document's pieces stay valid for other editors of the same file.
+          for (let i = 0; i < graph.chunks.length; i++) {
+            post({ type: 'graphChunk', bytes: graph.chunks[i].slice(), index: i, count: graph.chunks.length });
+            await new Promise((r) => setImmediate(r));
+          }
           live.graphSent = true;
           const runs = this.store.forModel(file);
           const queued = live.queue.splice(0);
@@ -180,7 +197,13 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       if (bytes !== undefined && bytes > limit && !document.confirmed) post({ type: 'confirmLarge', file, bytes, limit });
       else sendGraph();
     };
-    const sub = webview.onDidReceiveMessage((msg: WebviewToHost) => {
+    const sub = webview.onDidReceiveMessage((raw: unknown) => {
+      const checked = validateGraphMessage(raw);
+      if (!checked.ok) {
+        this.output.warn(`graph editor of ${file}: dropped a message that does not follow the protocol: ${checked.reason}`);
+        return;
+      }
+      const msg: WebviewToHost = checked.message;
       switch (msg.type) {
         case 'ready':
           void start();

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { assertNever, type HostToResults, type ResultsToHost } from '../shared/protocol';
+import { validateResultsMessage } from '../shared/validate';
 import { graphWebviewOptions, webviewHtml } from './graphHtml';
 import { ensureModel, saveExport, type Services } from './services';
 
@@ -39,7 +40,11 @@ export class ResultsPanel implements vscode.Disposable {
     this.panel.webview.html = webviewHtml(this.panel.webview, uri, { script: 'results.js', style: 'results.css', title: 'Circuitscope Results' });
     ResultsPanel.current = this;
     this.subs.push(
-      this.panel.webview.onDidReceiveMessage((m: ResultsToHost) => void this.onMessage(m)),
+      this.panel.webview.onDidReceiveMessage((raw: unknown) => {
+        const checked = validateResultsMessage(raw);
+        if (checked.ok) void this.onMessage(checked.message);
+        else s.output.warn(`results panel: dropped a message that does not follow the protocol: ${checked.reason}`);
+      }),
       s.store.onDidChange(({ added }) => {
         if (!added) this.post({ type: 'runs', runs: [...s.store.all()] });
       }),

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunRecord, TypedEnvelope } from '../shared/results';
 import { makeRunRecord, parseRunFile } from '../shared/runs';
+import { realPathInside } from './containment';
 
 /**
  * The analysis runs of this window. Every run is saved at once as its CLI-compatible JSON envelope in
@@ -10,6 +11,8 @@ import { makeRunRecord, parseRunFile } from '../shared/runs';
  */
 export class RunStore implements vscode.Disposable {
   private readonly runs: RunRecord[] = [];
+  /** Runs whose model the user chose in this window (ran it, or picked the file for it): opened wherever it is. */
+  private readonly chosen = new Set<string>();
   private readonly changed = new vscode.EventEmitter<{ runs: readonly RunRecord[]; added?: RunRecord }>();
   readonly onDidChange = this.changed.event;
 
@@ -32,9 +35,21 @@ export class RunStore implements vscode.Disposable {
     return run.modelFile ?? path.resolve(run.envelope.model);
   }
 
+  /** The user picked `file` as the run's checkpoint. */
   setModel(run: RunRecord, file: string): void {
     run.modelFile = file;
+    this.chosen.add(run.id);
     this.changed.fire({ runs: this.runs });
+  }
+
+  /** Whether the user chose this run's model in this window (a run made here, or a file picked for it). */
+  userChoseModel(run: RunRecord): boolean {
+    return this.chosen.has(run.id);
+  }
+
+  /** The runs whose envelope names `model` (as written in the run file), newest first. */
+  runsNaming(model: string): RunRecord[] {
+    return this.runs.filter((r) => r.envelope.model === model || r.modelFile === model).reverse();
   }
 
   /** Runs of one model file, and series runs (a folder of checkpoints) whose folder holds the file. */
@@ -63,17 +78,22 @@ export class RunStore implements vscode.Disposable {
     return ws.length ? ws.map((w) => vscode.Uri.joinPath(w.uri, setting)) : [vscode.Uri.joinPath(this.context.globalStorageUri, 'runs')];
   }
 
-  /** Adds a finished run and saves it. A failed save is reported in the record (no `savedTo`) and thrown after adding. */
-  async add(envelope: TypedEnvelope, data?: string): Promise<RunRecord> {
+  /**
+   * Adds a finished run and saves it: `file` is the envelope's JSON text in pieces as the engine made it (else it is
+   * serialized here). A failed save is reported in the record (no `savedTo`) and thrown after adding.
+   */
+  async add(envelope: TypedEnvelope, data?: string, file?: Uint8Array[]): Promise<RunRecord> {
     const record = makeRunRecord(envelope, new Date(), new Set(this.runs.map((r) => r.id)), data ? { data } : {});
     this.runs.push(record);
+    // The user picked this model in the Run Analysis picks.
+    this.chosen.add(record.id);
     let saveError: unknown;
     try {
       const folder = this.folderFor(path.resolve(envelope.model));
       await vscode.workspace.fs.createDirectory(folder);
-      const file = vscode.Uri.joinPath(folder, `${record.id}.json`);
-      await vscode.workspace.fs.writeFile(file, new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`));
-      record.savedTo = file.fsPath;
+      const target = vscode.Uri.joinPath(folder, `${record.id}.json`);
+      await vscode.workspace.fs.writeFile(target, file?.length ? joinBytes(file) : new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`));
+      record.savedTo = target.fsPath;
     } catch (e) {
       saveError = e;
     }
@@ -100,7 +120,7 @@ export class RunStore implements vscode.Disposable {
     return record;
   }
 
-  /** Saved run files in the results folders, newest first. */
+  /** Saved run files in the results folders, newest first (files whose real path is inside their folder: no links out). */
   async savedFiles(): Promise<{ uri: vscode.Uri; mtime: number }[]> {
     const out: { uri: vscode.Uri; mtime: number }[] = [];
     for (const folder of this.folders()) {
@@ -111,8 +131,9 @@ export class RunStore implements vscode.Disposable {
         continue;
       }
       for (const [name, type] of entries) {
-        if (type !== vscode.FileType.File || !name.endsWith('.json')) continue;
+        if (!(type & vscode.FileType.File) || !name.endsWith('.json')) continue;
         const uri = vscode.Uri.joinPath(folder, name);
+        if (folder.scheme === 'file' && !(await realPathInside(uri.fsPath, [folder.fsPath]))) continue;
         try {
           out.push({ uri, mtime: (await vscode.workspace.fs.stat(uri)).mtime });
         } catch {
@@ -122,4 +143,14 @@ export class RunStore implements vscode.Disposable {
     }
     return out.sort((a, b) => b.mtime - a.mtime);
   }
+}
+
+function joinBytes(pieces: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
+  let o = 0;
+  for (const p of pieces) {
+    out.set(p, o);
+    o += p.byteLength;
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExportRequest } from '../shared/protocol';
 import type { RevealTarget } from '../shared/results';
+import { realPathInside, seriesMember } from './containment';
 import type { RunStore } from './runStore';
 
 /** What the extension's parts share (created once in `activate`). */
@@ -9,8 +10,9 @@ export interface Services {
   context: vscode.ExtensionContext;
   output: vscode.LogOutputChannel;
   store: RunStore;
-  /** Colour / reveal in the operator graph (the model editor provider). */
+  /** Colour the operator graph of `model` (a checkpoint resolved by {@link ensureModel}) by a run's metric. */
   showOverlay(model: string, runId: string, metric?: string): Promise<void>;
+  /** Reveal an element in the graph of `model` as a run names it (a webview's word: see {@link modelForReveal}). */
   reveal(model: string, target: RevealTarget): Promise<void>;
   /** Draw a run in the circuits side panel (and focus it). */
   showCircuit(runId: string): Promise<void>;
@@ -41,10 +43,19 @@ export async function saveExport(s: Services, req: ExportRequest, runId: string 
   return target.fsPath;
 }
 
-/** Resolves a run's checkpoint on this machine, asking for it when the recorded path does not exist here. */
+/** The workspace folders on this machine's file system (the roots a run file's paths must stay inside). */
+export function workspaceRoots(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+}
+
+/**
+ * Resolves a run's checkpoint on this machine. A run file's model is opened only when its real path lies inside
+ * the workspace or the user chose it (ran the analysis here, or picked the file); otherwise — or when the path
+ * does not exist here — the user is asked for the file. A series' checkpoint must lie inside the series folder.
+ */
 export async function ensureModel(s: Services, runId: string): Promise<string | undefined> {
   const run = s.store.get(runId);
-  if (!run) return undefined;
+  if (!run) throw new Error(`no run '${runId}' in this window`);
   const model = s.store.modelOf(run);
   let st: vscode.FileStat | undefined;
   try {
@@ -52,21 +63,31 @@ export async function ensureModel(s: Services, runId: string): Promise<string | 
   } catch {
     // Not on this machine: asked for below.
   }
-  if (st && st.type & vscode.FileType.Directory) {
+  const allowed = st !== undefined && (s.store.userChoseModel(run) || (await realPathInside(model, workspaceRoots())) !== undefined);
+  if (st && allowed && st.type & vscode.FileType.Directory) {
     // A checkpoint series: its rows name the files; the graph shown is the last checkpoint's.
     const series = (run.envelope.result as { series?: { model: string }[] }).series;
     const last = series?.at(-1)?.model;
-    if (!last) throw new Error(`${model} is a folder and the run lists no checkpoints`);
-    return path.join(model, last);
+    if (typeof last !== 'string') throw new Error(`${model} is a folder and the run lists no checkpoints`);
+    return seriesMember(model, last);
   }
-  if (st) return model;
-  const pick = await vscode.window.showWarningMessage(
-    `Circuitscope: the run's model ${model} does not exist on this machine (was the run made elsewhere?).`,
-    'Choose the model file…',
-  );
+  if (st && allowed) return model;
+  if (st) s.output.warn(`run ${run.id}: its model ${model} lies outside this workspace; not opened without the user choosing it`);
+  const why = st ? 'lies outside this workspace (a run file only opens models inside it unless you choose the file)' : 'does not exist on this machine (was the run made elsewhere?)';
+  const pick = await vscode.window.showWarningMessage(`Circuitscope: the run's model ${model} ${why}.`, 'Choose the model file…');
   if (!pick) return undefined;
   const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: `Model for ${run.id}` });
   if (!chosen?.[0]) return undefined;
   s.store.setModel(run, chosen[0].fsPath);
   return chosen[0].fsPath;
+}
+
+/**
+ * The checkpoint to open for a webview's `reveal`: the message names a model as its run file wrote it, which is
+ * honoured only when it is the model of a run in this window (then resolved like {@link ensureModel}).
+ */
+export async function modelForReveal(s: Services, model: string): Promise<string | undefined> {
+  const run = s.store.runsNaming(model)[0];
+  if (!run) throw new Error(`the view asked to show '${model}', which is not the model of a run in this window; ignored`);
+  return ensureModel(s, run.id);
 }

@@ -8,18 +8,44 @@
 /** A job the engine can run; each member names its result type in {@link JobResult}. */
 export type JobRequest =
   | { kind: 'loadGraph'; model: string }
-  /** The graph as UTF-8 JSON bytes in a transferred buffer: the host forwards them without (de)serializing. */
+  /**
+   * The graph as UTF-8 JSON bytes, in chunks of at most {@link CHUNK_BYTES} that cross as separate messages: the
+   * host never holds one huge message (its deserialization would stall the host's event loop) and forwards the
+   * chunks to the webview, which parses them.
+   */
   | { kind: 'loadGraphBytes'; model: string }
+  /** The model summary as text (what `circuitscope info` prints): the host never receives the whole IR for it. */
+  | { kind: 'modelSummary'; model: string }
   | { kind: 'readTensor'; model: string; tensor: string; maxElements?: number }
   | { kind: 'capture'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; out?: string; limit?: number }
   | { kind: 'estimate'; model: string; data: DatasetRef; taps: string[]; batchSize?: number; limit?: number }
   | ({ kind: 'analysis' } & import('./analysis').AnalysisRequest)
+  /**
+   * The extension's analysis: the envelope, and the run file's text (pretty JSON, as chunks) made in the engine, so
+   * that the extension host saves a large result without serializing it on its own thread.
+   */
+  | ({ kind: 'analysisRun' } & import('./analysis').AnalysisRequest)
   | ({ kind: 'estimateAnalysis' } & import('./analysis').AnalysisRequest)
-  | { kind: 'selfTest'; mode: 'crash' | 'oom' | 'sleep' | 'echo'; ms?: number }
+  /**
+   * Engine self-tests (the crash-recovery tests): `crash` exits, `abort` calls process.abort() (a native
+   * abort, as onnxruntime would — only in an engine process: in a worker it would take its host down),
+   * `oom` fills the heap, `grow` holds `mb` MB of touched memory outside the heap (the RSS watch's case).
+   */
+  | { kind: 'selfTest'; mode: 'crash' | 'abort' | 'oom' | 'grow' | 'sleep' | 'echo'; ms?: number; mb?: number }
   /** The registry as plain data (names, descriptions, option specs) for quick picks. */
   | { kind: 'listAnalyses' }
   /** Values of a model an analysis layer can be (activations and linear outputs, in graph order). */
   | { kind: 'layerCandidates'; model: string };
+
+/** The largest piece of a chunked result (1 MiB): each message deserializes on the host in about a millisecond. */
+export const CHUNK_BYTES = 1 << 20;
+
+/** Splits bytes into owned pieces of at most {@link CHUNK_BYTES} (each with its own buffer, so it can be transferred). */
+export function toChunks(bytes: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < bytes.byteLength; o += CHUNK_BYTES) out.push(bytes.slice(o, Math.min(bytes.byteLength, o + CHUNK_BYTES)));
+  return out;
+}
 
 /** A dataset: a path (npz/npy/csv/jsonl/image folder or a dataset-spec .json) or an inline spec object. */
 export type DatasetRef = string | { [key: string]: unknown };
@@ -66,11 +92,13 @@ export interface CostEstimate {
 
 export interface JobResultMap {
   loadGraph: import('./ir').ModelGraph;
-  loadGraphBytes: { bytes: Uint8Array; nodes: number };
+  loadGraphBytes: { chunks: Uint8Array[]; byteLength: number; nodes: number };
+  modelSummary: { text: string };
   readTensor: TensorPreview;
   capture: CaptureSummary;
   estimate: CostEstimate;
   analysis: import('./analysis').AnalysisEnvelope;
+  analysisRun: { envelope: import('./analysis').AnalysisEnvelope; chunks: Uint8Array[]; byteLength: number };
   estimateAnalysis: CostEstimate;
   selfTest: { echoed: string };
   listAnalyses: import('./analysis').AnalysisInfo[];
@@ -92,7 +120,13 @@ export interface EngineErrorPayload {
 export type HostToWorker = { type: 'run'; id: number; job: JobRequest } | { type: 'cancel'; id: number };
 
 export type WorkerToHost =
+  /** Sent once when the engine starts (an engine process's pid, for the log and for diagnostics). */
+  | { type: 'ready'; pid: number }
+  /** An engine process's resident size in bytes, every half second (its host's memory watch off Linux). */
+  | { type: 'memory'; rss: number }
   | { type: 'progress'; id: number; done: number; total: number; stage: string }
+  /** One piece of a result's `chunks` (sent in order before the `result`, whose `chunks` then is empty). */
+  | { type: 'chunk'; id: number; bytes: Uint8Array }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'result'; id: number; ok: true; value: unknown }
   | { type: 'result'; id: number; ok: false; error: EngineErrorPayload };

@@ -28,10 +28,12 @@ export type HostToWebview =
   | { type: 'confirmLarge'; file: string; bytes: number; limit: number }
   | { type: 'graph'; graph: ModelGraph }
   /**
-   * The same IR as UTF-8 JSON bytes. VS Code passes typed arrays to webviews without JSON-serializing them
-   * on the extension host thread, which for a 20k-node IR is a ~0.3 s stall (test/bench/graphHostLag.ts).
+   * The same IR as UTF-8 JSON bytes, one piece (`index` of `count`) per message, in order; the webview joins and
+   * parses them after the last. VS Code passes typed arrays to webviews without JSON-serializing them on the
+   * extension host thread (a 20k-node IR as an object is a ~0.3 s stall there), and small pieces keep every
+   * message cheap on the host (test/bench/graphHostLag.ts).
    */
-  | { type: 'graphBytes'; bytes: Uint8Array }
+  | { type: 'graphChunk'; bytes: Uint8Array; index: number; count: number }
   | { type: 'summary'; summary: ModelSummaryView }
   | { type: 'tensor'; id: number; ok: true; value: TensorPreview }
   | { type: 'tensor'; id: number; ok: false; error: WebviewError }

@@ -17,6 +17,7 @@ export class RunFileError extends Error {
 }
 
 function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of ${v.length}`;
   if (typeof v === 'object') return `an object with keys ${Object.keys(v as object).slice(0, 8).join(', ') || '(none)'}`;
@@ -43,6 +44,17 @@ export function checkEnvelope(value: unknown, file: string): TypedEnvelope {
   }
   if (typeof e.model !== 'string') throw new RunFileError(file, `"model" must be the checkpoint's path, found ${describe(e.model)}`);
   if (typeof e.result !== 'object' || e.result === null) throw new RunFileError(file, `"result" must be an object, found ${describe(e.result)}`);
+  const series = (e.result as { series?: unknown }).series;
+  if (series !== undefined) {
+    if (!Array.isArray(series)) throw new RunFileError(file, `"result.series" must be an array of checkpoint rows, found ${describe(series)}`);
+    // Each row names a checkpoint file inside the series folder: a bare file name, never a path that could lead out.
+    series.forEach((row: unknown, i) => {
+      const m = (row as { model?: unknown } | null)?.model;
+      if (typeof m !== 'string' || m === '' || m === '.' || m === '..' || /[\\/]/.test(m)) {
+        throw new RunFileError(file, `"result.series[${i}].model" must be a checkpoint's file name inside the series folder, found ${describe(m)}`);
+      }
+    });
+  }
   return {
     analysis: e.analysis as AnalysisName,
     model: e.model,

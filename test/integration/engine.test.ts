@@ -16,6 +16,7 @@ import { EngineError } from '../../src/engine/errors';
 import { openNpz, writeNpz } from '../../src/model/datasets';
 import type { EngineClient } from '../../src/engine/client';
 import { repo, testEngine } from '../helpers/engine';
+import { joinUtf8 } from '../../src/webview/chunks';
 
 const mlp = path.join(repo, 'examples', 'mlp', 'mlp.onnx');
 const fmnist = path.join(repo, 'examples', 'data', 'fmnist.npz');
@@ -46,10 +47,11 @@ describe('engine', () => {
     assert.equal(g.nodes.length, 6);
   });
 
-  it('hands the graph over as JSON bytes in a transferred buffer', async () => {
+  it('hands the graph over as JSON bytes in transferred chunks', async () => {
     const r = await engine.run({ kind: 'loadGraphBytes', model: mlp });
-    assert.ok(r.bytes instanceof Uint8Array);
-    const g = JSON.parse(new TextDecoder().decode(r.bytes)) as { nodes: unknown[]; format: string };
+    assert.ok(r.chunks.length >= 1 && r.chunks.every((c) => c instanceof Uint8Array));
+    assert.equal(r.chunks.reduce((a, c) => a + c.byteLength, 0), r.byteLength);
+    const g = JSON.parse(joinUtf8(r.chunks)) as { nodes: unknown[]; format: string };
     assert.equal(g.format, 'onnx');
     assert.equal(g.nodes.length, r.nodes);
   });

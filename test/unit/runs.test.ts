@@ -36,6 +36,11 @@ describe('run files', () => {
       ['{"analysis":"lib","model":3,"result":{}}', /"model" must be the checkpoint's path, found number 3/],
       ['{"analysis":"lib","model":"m","result":null}', /"result" must be an object, found null/],
       ['{"error":{"name":"DatasetError","message":"bad shape"}}', /records a failed run, not a result: bad shape/],
+      ['{"analysis":"collapse","model":"/w/series","result":{"series":{}}}', /"result\.series" must be an array of checkpoint rows, found an object/],
+      ['{"analysis":"collapse","model":"/w/series","result":{"series":[{"model":"e1.onnx"},{"model":"../../etc/x.onnx"}]}}', /"result\.series\[1\]\.model" must be a checkpoint's file name inside the series folder, found string "\.\.\/\.\.\/etc\/x\.onnx"/],
+      ['{"analysis":"collapse","model":"/w/series","result":{"series":[{"model":"/etc/x.onnx"}]}}', /series\[0\]\.model" must be a checkpoint's file name/],
+      ['{"analysis":"collapse","model":"/w/series","result":{"series":[{"model":".."}]}}', /series\[0\]\.model" must be a checkpoint's file name/],
+      ['{"analysis":"hash","model":"/w/series","result":{"series":[{"checkpoint":1}]}}', /series\[0\]\.model" must be a checkpoint's file name inside the series folder, found nothing/],
     ];
     for (const [text, re] of cases) {
       assert.throws(

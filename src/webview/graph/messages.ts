@@ -7,6 +7,7 @@ import type { NodeSingular } from 'cytoscape';
 import type { TensorPreview } from '../../shared/engineProtocol';
 import type { ModelGraph } from '../../shared/ir';
 import { assertNever, type HostToWebview } from '../../shared/protocol';
+import { joinUtf8 } from '../chunks';
 import { formatBytes, h, Inspector } from '../inspector';
 import { groupElementId, nodeElementId } from '../viewModel';
 import { setStatus, type GraphContext } from './context';
@@ -141,6 +142,8 @@ function showConfirmLarge(ctx: GraphContext, msg: Extract<HostToWebview, { type:
 /** Handles the host's messages from now on. */
 export function listen(ctx: GraphContext): void {
   const tensors = new TensorRequests(ctx);
+  /** The pieces of the graph's JSON received so far (`graphChunk` messages). */
+  let graphChunks: Uint8Array[] = [];
   ctx.bridge.onMessage((msg) => {
     switch (msg.type) {
       case 'loading':
@@ -152,10 +155,16 @@ export function listen(ctx: GraphContext): void {
       case 'graph':
         onGraph(ctx, tensors, msg.graph);
         break;
-      case 'graphBytes':
-        // The IR as UTF-8 JSON in a transferred buffer: the host forwards bytes without serializing.
-        onGraph(ctx, tensors, JSON.parse(new TextDecoder().decode(msg.bytes)) as ModelGraph);
+      case 'graphChunk': {
+        // The IR as UTF-8 JSON in pieces: the host forwards bytes without serializing; parsed here after the last.
+        if (msg.index === 0) graphChunks = [];
+        graphChunks.push(msg.bytes);
+        if (msg.index + 1 < msg.count) break;
+        const pieces = graphChunks;
+        graphChunks = [];
+        onGraph(ctx, tensors, JSON.parse(joinUtf8(pieces)) as ModelGraph);
         break;
+      }
       case 'summary':
         // The graph view shows the model overview in its inspector; the summary message is for older hosts.
         break;
