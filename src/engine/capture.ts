@@ -64,7 +64,7 @@ export async function sessionFor(graph: ModelGraph, taps: readonly string[]): Pr
     const bytes = new Uint8Array(await fs.readFile(file));
     const rewritten = taps.length ? withTapOutputs(file, bytes, taps) : bytes;
     const p = process.env.CIRCUITSCOPE_ORT_PROVIDER;
-    return createOrtSession(rewritten, { provider: p === 'cuda' || p === 'cpu' ? p : 'auto' });
+    return createOrtSession(rewritten, { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', file });
   })();
   sessions.unshift({ key, session });
   session.catch(() => {

@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
+import { topologicalOrder } from '../graphOrder';
 import { ModelLoadError } from '../errors';
 import { checkedElements, finishGraph, LIMITS, scopeFromName, type PartialGraph } from '../graphBuild';
 import {
@@ -311,7 +312,7 @@ function describeTensor(
       throw new ModelLoadError(
         'invalid-structure',
         file,
-        `${what} '${name}': external data offset/length must be non-negative integers, found offset=${entries.get('offset')} length=${lengthText}`,
+        `${what} '${name}': external data offset/length must be non-negative integers, found offset=${entries.get('offset') ?? '(absent, 0)'} length=${lengthText ?? `(absent, ${expectedBytes})`}`,
         FORMAT,
       );
     }
@@ -670,6 +671,17 @@ export function onnxToGraph(
         );
       }
     }
+  }
+
+  const { stuck } = topologicalOrder({ nodes });
+  if (stuck.length) {
+    const list = stuck.slice(0, 5).map((n) => `'${n.id}' (${n.opType})`).join(', ') + (stuck.length > 5 ? ` and ${stuck.length - 5} more` : '');
+    throw new ModelLoadError(
+      'invalid-graph',
+      file,
+      `expected an acyclic graph (ONNX graphs are DAGs), found a cycle (${stuck.length} node(s) on it or behind it: ${list})`,
+      FORMAT,
+    );
   }
 
   const partial: PartialGraph = {

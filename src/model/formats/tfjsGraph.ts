@@ -200,7 +200,14 @@ export function buildGraphModel(file: string, topo: Obj, json: Obj, tensors: Rec
       inputs.push(r.name);
       continue;
     }
-    if (r.op === 'Const') orphanConsts++;
+    if (r.op === 'Const') {
+      if (!hasInlineValue(attrs)) {
+        throw bad(
+          `Const node '${r.name}' has no value: expected its bytes in weightsManifest or an inline tensor value, found neither${Object.keys(tensors).length === 0 ? ' (the weightsManifest holds no weights at all)' : ''}`,
+        );
+      }
+      orphanConsts++;
+    }
     const n = maxOut.has(r.name) ? (maxOut.get(r.name) ?? 0) + 1 : r.op === 'NoOp' ? 0 : 1;
     const outputs: string[] = [];
     for (let k = 0; k < n; k++) {
@@ -408,4 +415,18 @@ export class FunctionLibrary {
     this.memo.set(name, s);
     return s;
   }
+}
+
+/** Whether a Const node's `value` attribute carries its tensor inline (content or typed value lists). */
+function hasInlineValue(attrs: Record<string, unknown>): boolean {
+  const v = attrs.value;
+  const t = isObj(v) ? v.tensor : undefined;
+  if (!isObj(t)) return false;
+  if (typeof t.tensorContent === 'string') return true;
+  for (const k of ['floatVal', 'doubleVal', 'intVal', 'int64Val', 'boolVal', 'stringVal', 'halfVal', 'uint32Val', 'uint64Val']) {
+    if (Array.isArray(t[k])) return true;
+  }
+  // A tensor of zero elements needs no bytes.
+  const dims = isObj(t.tensorShape) && Array.isArray(t.tensorShape.dim) ? t.tensorShape.dim : undefined;
+  return dims !== undefined && dims.some((d) => isObj(d) && (d.size === '0' || d.size === 0));
 }

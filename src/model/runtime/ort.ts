@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ortError } from './runtimeError';
 
 export type OrtProvider = 'cuda' | 'cpu';
 
@@ -33,6 +34,8 @@ export interface OrtOptions {
   provider?: 'auto' | OrtProvider;
   /** Intra-op threads (default: onnxruntime's own choice). */
   threads?: number;
+  /** The model file the bytes came from, named in errors (default: an internal kernel graph). */
+  file?: string;
 }
 
 export function ortVersion(): string {
@@ -65,6 +68,15 @@ export function cudaProviderInstalled(): boolean {
 
 /** Creates a session; with provider 'auto', falls back from CUDA to CPU and records why. */
 export async function createOrtSession(bytes: Uint8Array, opts: OrtOptions = {}): Promise<OrtSession> {
+  const file = opts.file ?? 'an onnxruntime kernel graph';
+  try {
+    return await createOrtSessionUnwrapped(bytes, opts, file);
+  } catch (e) {
+    throw ortError(e, 'session', file);
+  }
+}
+
+async function createOrtSessionUnwrapped(bytes: Uint8Array, opts: OrtOptions, file: string): Promise<OrtSession> {
   const want = opts.provider ?? 'auto';
   let session: ort.InferenceSession;
   let provider: OrtProvider = 'cpu';
@@ -92,7 +104,12 @@ export async function createOrtSession(bytes: Uint8Array, opts: OrtOptions = {})
     async run(feeds, fetches) {
       const inputs: Record<string, ort.Tensor> = {};
       for (const [k, v] of Object.entries(feeds)) inputs[k] = new ort.Tensor(v.dtype, v.data, v.dims);
-      const out = fetches ? await session.run(inputs, fetches as string[]) : await session.run(inputs);
+      let out: ort.InferenceSession.ReturnType;
+      try {
+        out = fetches ? await session.run(inputs, fetches as string[]) : await session.run(inputs);
+      } catch (e) {
+        throw ortError(e, 'run', file);
+      }
       const res: Record<string, OrtOutput> = {};
       for (const [k, t] of Object.entries(out)) {
         res[k] = { dtype: t.type, dims: [...t.dims], data: t.data as OrtOutput['data'] };
