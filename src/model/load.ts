@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelLoadError } from './errors';
+import { JSON_DEPTH_LIMITS, jsonTooDeep } from './jsonDepth';
 import type { LoadedModel } from './ir';
 import { openOnnx } from './formats/onnx';
 import { describeJson, isTfjsModelJson, openTfjs } from './formats/tfjs';
@@ -58,6 +59,15 @@ async function openBytes(file: string, bytes: Uint8Array): Promise<LoadedModel> 
   switch (kind.type) {
     case 'json': {
       const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+      const deep = jsonTooDeep(text, JSON_DEPTH_LIMITS.model);
+      if (deep) {
+        throw new ModelLoadError(
+          'corrupt',
+          file,
+          `expected a TF.js model.json nested at most ${JSON_DEPTH_LIMITS.model} levels deep, found deeper nesting at character ${deep.offset}`,
+          'tfjs',
+        );
+      }
       let json: unknown;
       try {
         json = JSON.parse(text);

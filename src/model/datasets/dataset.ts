@@ -88,6 +88,8 @@ export interface OpenDatasetOptions {
   /** Data up to this many bytes (input dtype) is decoded at open even when it could stay on disk. Default 64 MiB. */
   eagerBytes?: number;
   signal?: AbortSignal;
+  /** Memory budget in bytes for data decoded at open (image folders; default 4 GiB). */
+  maxBytes?: number;
 }
 
 const DEFAULT_EAGER_BYTES = 64 * 2 ** 20;
@@ -155,7 +157,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
       });
     }
     case 'images': {
-      const folder = await loadImageFolder(file, { channels: s.channels, size: s.size, layout: s.layout, limit: s.limit, signal: opts.signal });
+      const folder = await loadImageFolder(file, { channels: s.channels, size: s.size, layout: s.layout, limit: s.limit, signal: opts.signal, maxBytes: opts.maxBytes });
       const notes: string[] = [];
       if (folder.skipped.count) notes.push(`skipped ${folder.skipped.count} non-image file(s), e.g. ${folder.skipped.examples.join(', ')}`);
       return buildDataset({

@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { DatasetError, errorText, fsError } from './errors';
+import { JSON_DEPTH_LIMITS, jsonTooDeep } from '../jsonDepth';
 import type { NdArray } from './ndarray';
 
 async function readText(path: string, what: string): Promise<string> {
@@ -238,6 +239,8 @@ export async function loadJsonl(path: string, opts: JsonlOptions = {}): Promise<
     const fail = (detail: string): never => {
       throw new DatasetError('bad-line', path, `line ${ln}: ${detail}`);
     };
+    const deep = jsonTooDeep(src, JSON_DEPTH_LIMITS.jsonlLine);
+    if (deep) fail(`expected a token list or an object holding one, found JSON nested more than ${JSON_DEPTH_LIMITS.jsonlLine} levels deep (at column ${deep.offset + 1})`);
     let v: unknown;
     try {
       v = JSON.parse(src);
