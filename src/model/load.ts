@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelLoadError } from './errors';
+import { internalErrorText } from './datasets/errors';
 import { JSON_DEPTH_LIMITS, jsonTooDeep } from './jsonDepth';
 import type { LoadedModel } from './ir';
 import { openOnnx } from './formats/onnx';
@@ -49,7 +50,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     // A decoder bug or an exotic input we did not anticipate: still a typed error, never a crash.
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = internalErrorText(e) ?? (e instanceof Error ? e.message : String(e));
     throw new ModelLoadError('corrupt', abs, `the file could not be decoded: ${msg}`);
   }
 }

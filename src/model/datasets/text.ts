@@ -213,6 +213,11 @@ export interface JsonlData {
   padded: number;
 }
 
+/** Longest line `seqLen` may pad to: far beyond any model's context, short of padding a line into gigabytes. */
+const MAX_SEQ_LEN = 2 ** 20;
+/** Most token ids one JSONL file may hold (1 GiB as int64). */
+const MAX_TOKENS = 2 ** 27;
+
 /**
  * Loads JSONL token ids: each non-blank line is an array of integers or an object with one (`{"tokens":
  * [...], "label": 3}`). With `seqLen`, longer lines keep their first `seqLen` ids and shorter ones are
@@ -224,6 +229,10 @@ export async function loadJsonl(path: string, opts: JsonlOptions = {}): Promise<
   const text = await readText(path, 'JSONL');
   const key = opts.input ?? 'tokens';
   let labelKey = opts.labels;
+  if (opts.seqLen !== undefined && !(Number.isSafeInteger(opts.seqLen) && opts.seqLen > 0 && opts.seqLen <= MAX_SEQ_LEN)) {
+    throw new DatasetError('too-large', path, `seqLen is ${opts.seqLen}; expected a positive integer of at most ${MAX_SEQ_LEN} tokens per line`);
+  }
+  let totalTokens = 0;
   const lines = text.split(/\r?\n/);
   const seqs: number[][] = [];
   const labels: number[] = [];
@@ -286,6 +295,8 @@ export async function loadJsonl(path: string, opts: JsonlOptions = {}): Promise<
     } else if (ids.length !== firstLen) {
       fail(`${ids.length} tokens, but line ${firstLine} has ${firstLen}; declare seqLen (and padId) to pad/truncate to one length`);
     }
+    totalTokens += ids.length;
+    if (totalTokens > MAX_TOKENS) fail(`the token ids up to here exceed ${MAX_TOKENS} (${MAX_TOKENS * 8} bytes as int64); split the file or set "limit"`);
     seqs.push(ids);
   }
   if (seqs.length === 0) throw new DatasetError('empty-dataset', path, 'no lines with token ids');
