@@ -251,6 +251,10 @@ function buildTfjs(): void {
   bad('tfjs/units-1e9/model.json', 'a Dense layer with units 1e9', json(layer({ units: 1e9 })), 'absurd-shape', "expected 'units' to be an integer from 0 to 16777216, found 1000000000");
   withShard('units-mismatch');
   bad('tfjs/units-mismatch/model.json', 'units 5 with a [4, 3] kernel', json(layer({ units: 5 })), 'tensor-size-mismatch', "'units' is 5 but its weight 'dense/kernel' has shape [4, 3]");
+  withShard('input-width-1e9');
+  bad('tfjs/input-width-1e9/model.json', 'batch_input_shape [null, 1e9] before a [4, 3] kernel', json(layer({ batch_input_shape: [null, 1e9] })), 'tensor-size-mismatch', 'is 1000000000 wide');
+  withShard('kernel-size-1e9');
+  bad('tfjs/kernel-size-1e9/model.json', 'kernel_size 1e9', json(layer({ kernel_size: [1e9, 1] })), 'absurd-shape', "expected 'kernel_size' to hold integers from 0 to 65536");
   withShard('initializer-number');
   bad('tfjs/initializer-number/model.json', 'kernel_initializer is the number 1e308', json(layer({ kernel_initializer: 1e308 })), 'invalid-structure', "expected 'kernel_initializer' to be null");
   withShard('initializer-config-number');
