@@ -129,7 +129,10 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e: unknown) => {
-      process.stderr.write(`circuitscope: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      // One line for the user; the stack only when asked for (CIRCUITSCOPE_DEBUG=1), for a bug report.
+      const line = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);
+      const stack = process.env.CIRCUITSCOPE_DEBUG && e instanceof Error && e.stack ? `\n${e.stack}` : '';
+      process.stderr.write(`circuitscope: internal error (${line}); rerun with CIRCUITSCOPE_DEBUG=1 for details${stack}\n`);
       process.exit(70);
     },
   );

@@ -1,0 +1,78 @@
+/**
+ * Inputs refused before they can exhaust the stack or memory: JSON nested deeper than the limits (measured
+ * without recursion), JSONL padded past its bounds, decoder-internal exceptions described instead of quoted.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { DatasetError, loadJsonl, openDataset, readDatasetSpec } from '../../src/model/datasets';
+import { decodeImage } from '../../src/model/datasets/images';
+import { JSON_DEPTH_LIMITS, jsonTooDeep } from '../../src/model/jsonDepth';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'circuitscope-limits-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const write = (name: string, data: string | Uint8Array): string => {
+  const f = path.join(tmp, name);
+  fs.writeFileSync(f, data);
+  return f;
+};
+
+async function rejectsWith(p: Promise<unknown>, code: string, re: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof DatasetError, `expected a DatasetError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, re);
+    assert.doesNotMatch(e.message, /\n|undefined|Maximum call stack/);
+    return true;
+  });
+}
+
+describe('JSON nesting depth', () => {
+  it('is measured without parsing, ignoring brackets in strings', () => {
+    assert.equal(jsonTooDeep('[[1, 2], {"a": [3]}]', 3), undefined);
+    assert.deepEqual(jsonTooDeep('[[[1]]]', 2), { depth: 3, offset: 2 });
+    assert.equal(jsonTooDeep('["[[[[[[", "\\"[[[["]', 1), undefined);
+    assert.deepEqual(jsonTooDeep('{"a": {"b": {"c": 1}}}', 2), { depth: 3, offset: 12 });
+    // A hundred thousand levels: no recursion, no stack overflow.
+    assert.deepEqual(jsonTooDeep(`${'['.repeat(100_000)}${']'.repeat(100_000)}`, 256), { depth: 257, offset: 256 });
+  });
+
+  it('a JSONL line nested 100,000 deep is a bad-line error naming the line', async () => {
+    const f = write('deep.jsonl', `[1, 2]\n${'['.repeat(100_000)}${']'.repeat(100_000)}\n`);
+    await rejectsWith(loadJsonl(f), 'bad-line', new RegExp(`deep\\.jsonl: line 2: .*nested more than ${JSON_DEPTH_LIMITS.jsonlLine} levels deep`));
+  });
+
+  it('a dataset spec nested 100,000 deep is a bad-spec error', async () => {
+    const f = write('deep.dataset.json', `{"path": "x.npz", "mean": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    await rejectsWith(readDatasetSpec(f), 'bad-spec', /deep\.dataset\.json: expected a dataset spec object, found JSON nested more than 32 levels deep/);
+  });
+});
+
+describe('JSONL sizes', () => {
+  it('refuses a seqLen that would pad lines into gigabytes', async () => {
+    const f = write('short.jsonl', '[1, 2]\n[3]\n');
+    await rejectsWith(openDataset({ path: f, seqLen: 1e9, padId: 0 }), 'too-large', /seqLen is 1000000000; expected a positive integer of at most 1048576/);
+    const ok = await openDataset({ path: f, seqLen: 4, padId: 0 });
+    assert.deepEqual(ok.inputs.sampleShape, [4]);
+  });
+});
+
+describe('decoder-internal exceptions', () => {
+  it('a JPEG that trips jpeg-js is described, not quoted', async () => {
+    // A 1×1 frame with component 1, then a scan of component 5: jpeg-js throws
+    // "TypeError: Cannot set properties of undefined (setting 'huffmanTableDC')".
+    const sof = [0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x01, 0x00, 0x01, 0x01, 0x01, 0x11, 0x00];
+    const sos = [0xff, 0xda, 0x00, 0x08, 0x01, 0x05, 0x00, 0x00, 0x3f, 0x00];
+    const bytes = Uint8Array.from([0xff, 0xd8, ...sof, ...sos, 0x00, 0xff, 0xd9]);
+    const f = write('bad.jpg', bytes);
+    await assert.rejects(decodeImage(f), (e: unknown) => {
+      assert.ok(e instanceof DatasetError, String(e));
+      assert.equal(e.code, 'bad-image');
+      assert.match(e.message, /bad\.jpg: cannot decode JPEG: the decoder stopped on data it cannot interpret \(an internal TypeError\)/);
+      assert.doesNotMatch(e.message, /undefined|Cannot (set|read) properties/);
+      return true;
+    });
+  });
+});
