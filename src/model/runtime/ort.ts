@@ -43,7 +43,11 @@ export function ortVersion(): string {
 }
 
 async function create(bytes: Uint8Array, provider: OrtProvider, threads?: number): Promise<ort.InferenceSession> {
+  // onnxruntime's own logger writes ANSI-coloured lines to stderr for errors we report ourselves, typed and
+  // naming the model (runtimeError.ts): keep it to fatal messages.
+  ort.env.logLevel = 'fatal';
   return ort.InferenceSession.create(bytes, {
+    logSeverityLevel: 4,
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),

@@ -37,8 +37,13 @@ const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 const ORT_LOG_PREFIX = /(?:\d{4}-\d{2}-\d{2}[ T][\d:.]+\s*)?\[[EWIVF]:onnxruntime:[^\]]*\]\s*/g;
 /** onnxruntime's `[ONNXRuntimeError] : 1 : FAIL :` status prefix. */
 const ORT_STATUS = /\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*[A-Z_]+\s*:\s*/g;
-/** A source path with a line number, then optionally the C++ function it is in (up to the closing paren). */
-const SOURCE_PATH = /(?:\/[\w.+-]+)*\/(?:onnxruntime_src|onnxruntime|tensorflow|home|build|usr|tmp|opt|__w)\/[^\s:]*:\d+(?:\s+[\w:~<>,*& ]+\([^()]*(?:\([^()]*\)[^()]*)*\))?\s*/g;
+/**
+ * A source location — a path (`/onnxruntime_src/…/gemm_helper.h:13`) or a bare C/C++ file name
+ * (`matmul_helper.h:59`, release builds) — and the function named after it: a signature with its argument list
+ * (`onnxruntime::GemmHelper::GemmHelper(const TensorShape&, …)`) or one identifier (`Compute`).
+ */
+const SOURCE_PATH =
+  /(?:(?:\/[\w.+-]+)*\/)?[\w.+-]+\.(?:h|hh|hpp|c|cc|cpp|cxx|cu|inc):\d+(?:\s+(?:[\w:~<>,*&]+(?: [\w:~<>,*&]+)*\([^()]*(?:\([^()]*\)[^()]*)*\)|[\w:~<>]+))?\s*/g;
 
 /** One clean line from a runtime's message (see the module comment); at most 600 characters. */
 export function cleanRuntimeMessage(message: string): string {
