@@ -92,8 +92,14 @@ export function tfjsBackendSetting(): BackendChoice | 'auto' {
 
 /** Opens a dataset from a path or an inline spec; a `.json` path is read as a dataset spec file. */
 export async function openDatasetRef(ref: DatasetRef, signal?: AbortSignal): Promise<Dataset> {
-  if (typeof ref === 'string') return openDataset(ref, { signal });
-  return openDataset(ref as unknown as DatasetSpec, { signal });
+  if (typeof ref === 'string') return openDataset(ref, { signal, maxBytes: budgetBytes() });
+  return openDataset(ref as unknown as DatasetSpec, { signal, maxBytes: budgetBytes() });
+}
+
+/** The memory budget (CIRCUITSCOPE_BUDGET_MB, which the extension sets from circuitscope.memoryBudgetMB) in bytes, for data decoded at open. */
+function budgetBytes(): number | undefined {
+  const mb = Number(process.env.CIRCUITSCOPE_BUDGET_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 2 ** 20 : undefined;
 }
 
 function singleInput(graph: ModelGraph): string {
