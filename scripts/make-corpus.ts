@@ -160,6 +160,7 @@ function buildOnnx(): void {
   bad('onnx/duplicate-producer.onnx', 'two nodes write the same value', model((_m, g) => void nodes(g).push({ name: 'again', op_type: 'Identity', input: ['x'], output: ['h'] })), 'invalid-graph', "value 'h'");
   bad('onnx/overwrites-initializer.onnx', 'a node writes an initializer', model((_m, g) => void (nodes(g)[0].output = ['b'])), 'invalid-graph', 'already a graph input or initializer');
   bad('onnx/no-op-type.onnx', 'a node without op_type', model((_m, g) => void delete nodes(g)[1].op_type), 'invalid-structure', 'expected an op_type');
+  bad('onnx/string-raw-data.onnx', 'a string initializer in raw_data', model((_m, g) => void (inits(g)[1].data_type = 8)), 'invalid-structure', 'must keep its values in string_data');
   bad('onnx/cycle.onnx', 'two nodes read each other', model((_m, g) => void (nodes(g)[0].input = ['x', 'y'])), 'invalid-graph', 'found a cycle');
   bad('onnx/self-loop.onnx', 'a node reads its own output', model((_m, g) => void (nodes(g)[2].input = ['y'])), 'invalid-graph', 'found a cycle');
   bad(

@@ -19,6 +19,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { it } from 'node:test';
+import protobuf from 'protobufjs';
+import { ONNX_SCHEMA } from '../../src/model/formats/onnxSchema';
 import { fuzzSeeds, type Mutation, type Seed } from './fuzzSeeds';
 import type { FuzzCase, FuzzReport } from './fuzzWorker';
 
@@ -266,6 +268,89 @@ function mutateNpy(r: Rand, src: Uint8Array): { bytes: Uint8Array; what: string 
   return { bytes: out, what: `header ${v}` };
 }
 
+// ---------------------------------------------------------------- ONNX semantic mutations
+const ModelProto = protobuf.Root.fromJSON(ONNX_SCHEMA).lookupType('onnx.ModelProto');
+interface PNode { name?: string; input: string[]; output: string[]; op_type?: string }
+interface PTensor { name?: string; dims: unknown[]; data_type?: number; data_location?: number; external_data: { key: string; value: string }[] }
+interface PGraph { node: PNode[]; initializer: PTensor[]; input: { name?: string; type?: { tensor_type?: { elem_type?: number; shape?: { dim: { dim_value?: unknown }[] } } } }[]; output: { name?: string }[] }
+
+/** Decoded, edited and re-encoded: graph-level hostility that byte edits rarely produce (cycles, escapes, huge shapes). */
+function mutateOnnx(r: Rand, src: Uint8Array): { bytes: Uint8Array; what: string } {
+  const m = ModelProto.decode(src) as unknown as { graph: PGraph };
+  const g = m.graph;
+  const nodes = g.node;
+  const n = nodes.length ? pick(r, nodes) : undefined;
+  const t = g.initializer.length ? pick(r, g.initializer) : undefined;
+  let what: string;
+  switch (int(r, 9)) {
+    case 0: {
+      // A cycle: a node reads the output of itself or of a later node.
+      const i = int(r, nodes.length);
+      const later = nodes[i + int(r, nodes.length - i)];
+      if (!later?.output[0] || !nodes[i]) return mutateBytes(r, src);
+      nodes[i].input.push(later.output[0]);
+      what = `node ${i} reads '${later.output[0]}'`;
+      break;
+    }
+    case 1:
+      if (!t) return mutateBytes(r, src);
+      t.dims = pick(r, [[2 ** 31, 2 ** 31], [-3, 4], [1e12], [0, 5], [2 ** 53]] as unknown[][]);
+      what = `initializer '${t.name}' dims ${JSON.stringify(t.dims)}`;
+      break;
+    case 2: {
+      if (!t) return mutateBytes(r, src);
+      t.data_location = 1;
+      const loc = pick(r, ['../../outside.bin', '/etc/passwd', 'missing.bin', 'model.onnx', '', 'a/../../b.bin']);
+      t.external_data = [{ key: 'location', value: loc }];
+      if (r() < 0.5) t.external_data.push({ key: 'offset', value: pick(r, ['-4', '1e30', 'x', '0', '99999999999']) });
+      if (r() < 0.5) t.external_data.push({ key: 'length', value: pick(r, ['-1', '0', '4', 'NaN', '18446744073709551615']) });
+      what = `initializer '${t.name}' external ${JSON.stringify(t.external_data)}`;
+      break;
+    }
+    case 3:
+      if (!n) return mutateBytes(r, src);
+      n.input.push(pick(r, ['ghost', '', n.output[0] ?? 'x']));
+      what = `node '${n.name}' reads ${JSON.stringify(n.input.at(-1))}`;
+      break;
+    case 4: {
+      if (nodes.length < 2) return mutateBytes(r, src);
+      const [a, b] = [pick(r, nodes), pick(r, nodes)];
+      b.output = [...a.output];
+      what = `node '${b.name}' writes the outputs of '${a.name}'`;
+      break;
+    }
+    case 5: {
+      const inp = g.input.length ? pick(r, g.input) : undefined;
+      const tt = inp?.type?.tensor_type;
+      if (!tt) return mutateBytes(r, src);
+      if (r() < 0.5) tt.elem_type = pick(r, [0, 17, 99, -1]);
+      else if (tt.shape) tt.shape.dim = [{ dim_value: pick(r, [2 ** 50, -7, 0]) }, ...tt.shape.dim];
+      what = `graph input '${inp?.name}' type edited`;
+      break;
+    }
+    case 6:
+      g.output = r() < 0.5 ? [] : [{ name: 'nowhere' }];
+      what = `graph outputs ${JSON.stringify(g.output)}`;
+      break;
+    case 7:
+      if (!n) return mutateBytes(r, src);
+      n.op_type = pick(r, ['', 'NoSuchOp', 'If', 'Loop', 'Scan']);
+      what = `node '${n.name}' op_type '${n.op_type}'`;
+      break;
+    default:
+      if (!t) return mutateBytes(r, src);
+      t.data_type = pick(r, [0, 8, 16, 99, 13]);
+      what = `initializer '${t.name}' data_type ${t.data_type}`;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = ModelProto.encode(m as unknown as protobuf.Message).finish();
+  } catch {
+    return mutateBytes(r, src);
+  }
+  return { bytes, what };
+}
+
 function mutate(r: Rand, how: Mutation, bytes: Uint8Array): { bytes: Uint8Array; what: string } {
   switch (how) {
     case 'binary':
@@ -278,6 +363,8 @@ function mutate(r: Rand, how: Mutation, bytes: Uint8Array): { bytes: Uint8Array;
       return r() < 0.7 ? mutatePng(r, bytes) : mutateBytes(r, bytes);
     case 'npy':
       return r() < 0.7 ? mutateNpy(r, bytes) : mutateBytes(r, bytes);
+    case 'onnx':
+      return mutateOnnx(r, bytes);
   }
 }
 

@@ -13,7 +13,7 @@ import { encodeNpy, encodeNpz } from '../../src/model/datasets/writer';
 export type FuzzKind = 'onnx' | 'tfjs-layers' | 'tfjs-graph' | 'npy' | 'npz' | 'csv' | 'jsonl' | 'images' | 'spec' | 'tokens' | 'pairs';
 
 /** How a file of a seed is mutated. */
-export type Mutation = 'binary' | 'json' | 'text' | 'png' | 'npy';
+export type Mutation = 'binary' | 'json' | 'text' | 'png' | 'npy' | 'onnx';
 
 export interface Seed {
   name: string;
@@ -46,7 +46,7 @@ function modelSeeds(): Seed[] {
     'examples/transformer/transformer.onnx',
     'examples/widths/mlp_w010.onnx',
   ]) {
-    out.push({ name: rel, kind: 'onnx', files: { 'model.onnx': readRequired(rel) }, open: 'model.onnx', mutable: [{ file: 'model.onnx', how: 'binary' }] });
+    out.push({ name: rel, kind: 'onnx', files: { 'model.onnx': readRequired(rel) }, open: 'model.onnx', mutable: [{ file: 'model.onnx', how: 'binary' }, { file: 'model.onnx', how: 'onnx' }] });
   }
   const tfjs = (rel: string, kind: FuzzKind, json: string): void => {
     const dir = path.dirname(rel);

@@ -293,6 +293,15 @@ function describeTensor(
   const elements = checkedElements(shape, file, `${what} '${name}'`, FORMAT);
   const elemBytes = DTYPE_BYTES[dtype];
   const expectedBytes = Math.ceil(elements * elemBytes);
+  if (dtype === 'string' && (t.data_location === 1 || (t.raw_data && t.raw_data.length > 0))) {
+    // The ONNX spec: strings live in string_data only (raw_data and external data cannot hold them).
+    throw new ModelLoadError(
+      'invalid-structure',
+      file,
+      `${what} '${name}': a string tensor must keep its values in string_data, found ${t.data_location === 1 ? 'external data' : `${t.raw_data!.length} bytes of raw_data`}`,
+      FORMAT,
+    );
+  }
   if (t.data_location === 1) {
     const entries = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     const location = entries.get('location');
