@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DatasetError, loadJsonl, openDataset, readDatasetSpec } from '../../src/model/datasets';
 import { decodeImage } from '../../src/model/datasets/images';
+import { encodeNpy } from '../../src/model/datasets/writer';
 import { JSON_DEPTH_LIMITS, jsonTooDeep } from '../../src/model/jsonDepth';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'circuitscope-limits-'));
@@ -56,6 +57,24 @@ describe('JSONL sizes', () => {
     await rejectsWith(openDataset({ path: f, seqLen: 1e9, padId: 0 }), 'too-large', /seqLen is 1000000000; expected a positive integer of at most 1048576/);
     const ok = await openDataset({ path: f, seqLen: 4, padId: 0 });
     assert.deepEqual(ok.inputs.sampleShape, [4]);
+  });
+});
+
+describe('image folders', () => {
+  it('a declared size too large to hold is refused before any image is resized', async () => {
+    const root = path.join(tmp, 'imgs');
+    fs.mkdirSync(path.join(root, 'a'), { recursive: true });
+    // Not even a valid image: the size check comes first.
+    fs.writeFileSync(path.join(root, 'a', 'x.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+    await rejectsWith(openDataset({ path: root, size: [1e9, 1e9] }), 'too-large', /"size" is \[1000000000, 1000000000\]; expected positive integers of at most 178956970 pixels/);
+    await rejectsWith(openDataset({ path: root, size: [10_000, 10_000] }, { maxBytes: 2 ** 28 }), 'too-large', /1 images resized to 10000×10000 need 700000000 bytes, above the memory budget of 268435456 bytes/);
+  });
+});
+
+describe('normalisation', () => {
+  it('a mean that overflows float32 is a bad-spec error, not infinities in the batches', async () => {
+    const f = write('u8.npy', encodeNpy({ dtype: 'uint8', shape: [2, 3], data: Uint8Array.from([0, 1, 2, 3, 4, 255]) }));
+    await rejectsWith(openDataset({ path: f, mean: 1e308 }), 'bad-spec', /scale\/mean\/std turn input 'u8' sample 0, element 0 into -Infinity; expected values within float32's range/);
   });
 });
 

@@ -296,14 +296,25 @@ async function buildDataset(a: BuildArgs): Promise<Dataset> {
     throw new DatasetError('bad-spec', file, `scale/mean/std need a float dtype, not '${dtype}'`);
   }
   const norm = hasNorm ? makeNorm(spec, a.defaultScale ?? 1, sampleShape, file) : undefined;
-  // Integer data stays finite through scale/mean/std (all finite, std > 0), so only float sources are scanned.
   const checkFinite = isFloatDType(dtype) && isFloatDType(source.dtype) && !spec.allowNonFinite;
+  // Integer data is finite, but scale/mean/std can still push it past the output dtype's range (mean 1e308).
+  const checkOverflow = norm !== undefined && !isFloatDType(source.dtype);
 
   const convert = (raw: NdArray, first: number, rows: number): DataArray => {
     let x: DataArray;
     if (norm) x = normalise(raw.data, dtype as 'float32' | 'float64', norm, sampleSize);
     else x = castArray(raw.data, raw.dtype, dtype, file, what);
     if (checkFinite) reportNonFinite(x as Float32Array | Float64Array, sampleSize, first, rows, count, file, what);
+    if (checkOverflow) {
+      const i = (x as Float32Array).findIndex((v) => !Number.isFinite(v));
+      if (i >= 0) {
+        throw new DatasetError(
+          'bad-spec',
+          file,
+          `scale/mean/std turn ${what} sample ${first + Math.floor(i / Math.max(sampleSize, 1))}, element ${i % Math.max(sampleSize, 1)} into ${x[i]}; expected values within ${dtype}'s range`,
+        );
+      }
+    }
     return x;
   };
 

@@ -118,6 +118,17 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   const layout = opts.layout ?? 'NCHW';
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   let size = opts.size;
+  if (size) {
+    // A declared size is checked before anything is decoded or resized into it.
+    const [h, w] = size;
+    if (!(Number.isSafeInteger(h) && Number.isSafeInteger(w) && h > 0 && w > 0) || h * w > MAX_IMAGE_PIXELS) {
+      throw new DatasetError('too-large', root, `"size" is [${h}, ${w}]; expected positive integers of at most ${MAX_IMAGE_PIXELS} pixels in all`);
+    }
+    const bytes = total * (opts.channels ?? 3) * h * w + 4 * h * w;
+    if (bytes > maxBytes) {
+      throw new DatasetError('too-large', root, `${total} images resized to ${h}×${w} need ${bytes} bytes, above the memory budget of ${maxBytes} bytes; set "limit" or a smaller "size"`);
+    }
+  }
   // Without declared channels we pack RGB and drop to one channel at the end if every image was grey.
   const packChannels = opts.channels ?? 3;
   let out: Uint8Array | undefined;
