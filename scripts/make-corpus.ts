@@ -280,6 +280,9 @@ function buildTfjs(): void {
     weightsManifest: [],
   };
   bad('tfjs/graph-empty-manifest/model.json', 'a graph model whose Const weights are not in its empty manifest', json(graphConst), 'invalid-structure', "Const node 'w' has no value");
+  const splat = JSON.parse(JSON.stringify(graphConst)) as typeof graphConst;
+  (splat.modelTopology.node[1].attr!.value as { tensor: Obj }).tensor = { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '100000' }, { size: '100000' }] }, floatVal: [0] };
+  bad('tfjs/graph-inline-splat/model.json', 'an inline Const of one value splatted over 10^10 elements', json(splat), 'absurd-shape', 'declares an inline value of shape [100000, 100000]');
   bad('json/tokenizer.json', 'a HuggingFace tokenizer', json({ version: '1.0', truncation: null, added_tokens: [], model: { type: 'BPE', vocab: { a: 0 } } }), 'unknown-format', 'tokenizer');
   bad('json/package.json', 'an npm package.json', json({ name: 'x', version: '1.0.0', dependencies: {} }), 'unknown-format', 'package.json');
   bad('json/config.json', 'a HuggingFace config', json({ model_type: 'gpt2', n_layer: 12, architectures: ['GPT2LMHeadModel'] }), 'unknown-format', 'config');

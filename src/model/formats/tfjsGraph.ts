@@ -19,6 +19,8 @@ type Obj = Record<string, unknown>;
 const FORMAT = 'tfjs-graph';
 /** Highest output index accepted in an input reference (`node:k`). */
 const MAX_OUTPUT_INDEX = 65535;
+/** Inline Const values are small in real graph models (shapes, scalars); beyond this, a splat would allocate gigabytes. */
+const MAX_INLINE_ELEMENTS = 2 ** 24;
 
 /** TensorFlow DataType enum names → IR dtypes (resource/variant handles have none). */
 const TF_DTYPES: Record<string, DType> = {
@@ -204,6 +206,18 @@ export function buildGraphModel(file: string, topo: Obj, json: Obj, tensors: Rec
       if (!hasInlineValue(attrs)) {
         throw bad(
           `Const node '${r.name}' has no value: expected its bytes in weightsManifest or an inline tensor value, found neither${Object.keys(tensors).length === 0 ? ' (the weightsManifest holds no weights at all)' : ''}`,
+        );
+      }
+      // An inline value may be one number splatted over its shape: tfjs allocates the whole shape.
+      const v = attrs.value;
+      const dims = isObj(v) && isObj(v.tensor) ? tfShape(v.tensor.tensorShape) : undefined;
+      const elements = dims?.reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1) ?? 0;
+      if (elements > MAX_INLINE_ELEMENTS) {
+        throw new ModelLoadError(
+          'absurd-shape',
+          file,
+          `Const node '${r.name}' declares an inline value of shape [${dims!.join(', ')}] (${elements} elements); expected at most ${MAX_INLINE_ELEMENTS} (large constants belong in the weightsManifest)`,
+          FORMAT,
         );
       }
       orphanConsts++;
