@@ -13,7 +13,7 @@ import { toPayload } from '../../src/engine/errors';
 import { ONNX_SCHEMA } from '../../src/model/formats/onnxSchema';
 import { loadModel } from '../../src/model/load';
 import { createOrtSession } from '../../src/model/runtime/ort';
-import { cleanRuntimeMessage, ModelRuntimeError, ortError } from '../../src/model/runtime/runtimeError';
+import { cleanRuntimeMessage, ModelRuntimeError, ortError, tfjsError } from '../../src/model/runtime/runtimeError';
 import { createTfjsSession } from '../../src/model/runtime/tfjsModels';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'circuitscope-rterr-'));
@@ -61,6 +61,15 @@ describe('runtime errors', () => {
     assert.equal(cleanRuntimeMessage('Status Message: matmul_helper.h:59 Compute MatMul dimension mismatch'), 'Status Message: MatMul dimension mismatch');
     const s = ortError(new Error('[ONNXRuntimeError] : 1 : FAIL : Node (/fc/MatMul) Op (MatMul) [ShapeInferenceError] Incompatible dimensions'), 'session', 'm.onnx');
     assert.equal(s.message, "m.onnx: onnxruntime could not load the model at node '/fc/MatMul': Op (MatMul) [ShapeInferenceError] Incompatible dimensions");
+  });
+
+  it("tfjs's unformatted values and internal engine errors are put in words", () => {
+    const e = tfjsError(new Error('[object Object] is not a valid FanMode. Valid values are fanIn,fanOut,fanAvg or null/undefined.'), 'session', 'm.json');
+    assert.equal(e.message, 'm.json: tfjs could not load the model: an object is not a valid FanMode. Valid values are fanIn,fanOut,fanAvg or null.');
+    const big = tfjsError(new RangeError('Invalid typed array length: 128000000000'), 'session', 'm.json');
+    assert.equal(big.message, 'm.json: tfjs could not load the model: a tensor the model declares is too large to allocate (check its layer sizes and input shape)');
+    const t = tfjsError(new TypeError("Cannot read properties of undefined (reading 'x')"), 'run', 'm.json');
+    assert.match(t.message, /^m\.json: tfjs failed running the model: the runtime stopped on a model configuration it cannot interpret \(an internal TypeError\)/);
   });
 
   it('onnxruntime refusing a model names the file and the node', async () => {

@@ -54,6 +54,8 @@ export function cleanRuntimeMessage(message: string): string {
     .filter((l) => !/^\s*at\s/.test(l))
     .join(' ');
   s = s.replace(/\s+/g, ' ').trim();
+  // JavaScript's renderings of values a runtime quoted without formatting them.
+  s = s.replace(/\[object Object\]/g, 'an object').replace(/\bnull\/undefined\b/g, 'null').replace(/\bundefined\b/g, 'nothing');
   if (!s) s = 'no message from the runtime';
   return s.length > 600 ? `${s.slice(0, 600)}…` : s;
 }
@@ -76,6 +78,18 @@ function withoutOrtNode(detail: string): string {
     .trim();
 }
 
+/**
+ * A JavaScript engine error raised inside a runtime (`Cannot read properties of undefined`, `Invalid typed
+ * array length: 128000000000`) says nothing to the user as it stands: say what it means instead.
+ */
+function internalText(e: unknown): string | undefined {
+  if (!(e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError)) return undefined;
+  if (/Invalid typed array length|Array buffer allocation failed|Invalid array length/.test(e.message)) {
+    return 'a tensor the model declares is too large to allocate (check its layer sizes and input shape)';
+  }
+  return `the runtime stopped on a model configuration it cannot interpret (an internal ${e.name}); the model file is probably malformed`;
+}
+
 /** Wraps anything onnxruntime threw. Already-typed errors pass through. */
 export function ortError(e: unknown, code: ModelRuntimeErrorCode, file: string): Error {
   if (e instanceof ModelRuntimeError) return e;
@@ -91,6 +105,8 @@ export function ortError(e: unknown, code: ModelRuntimeErrorCode, file: string):
  */
 export function tfjsError(e: unknown, code: ModelRuntimeErrorCode, file: string, isTyped?: (e: unknown) => boolean): Error {
   if (e instanceof ModelRuntimeError || (isTyped && isTyped(e))) return e as Error;
+  const internal = internalText(e);
+  if (internal) return new ModelRuntimeError(code, 'tfjs', file, internal);
   const raw = e instanceof Error ? e.message : String(e);
   const clean = cleanRuntimeMessage(raw);
   const m = /\b[Ll]ayer ['"]?([\w/.-]+?)['"]?[ :,]/.exec(clean) ?? /\bnode ['"]?([\w/.-]+)['"]?/i.exec(clean);
