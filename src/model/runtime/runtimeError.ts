@@ -93,6 +93,8 @@ function internalText(e: unknown): string | undefined {
 /** Wraps anything onnxruntime threw. Already-typed errors pass through. */
 export function ortError(e: unknown, code: ModelRuntimeErrorCode, file: string): Error {
   if (e instanceof ModelRuntimeError) return e;
+  const internal = internalText(e);
+  if (internal) return new ModelRuntimeError(code, 'onnxruntime', file, internal);
   const raw = e instanceof Error ? e.message : String(e);
   const clean = cleanRuntimeMessage(raw);
   const node = ortNodeOf(clean);
