@@ -84,6 +84,8 @@ function withoutOrtNode(detail: string): string {
  */
 function internalText(e: unknown): string | undefined {
   if (!(e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError)) return undefined;
+  // onnxruntime-common raises TypeError/RangeError for bad feeds too, with useful messages: only the engine's own pass.
+  if (!/Cannot (read|set) propert|is not a function|is not iterable|is not defined|Invalid typed array length|Array buffer allocation failed|Invalid array length|Maximum call stack/.test(e.message)) return undefined;
   if (/Invalid typed array length|Array buffer allocation failed|Invalid array length/.test(e.message)) {
     return 'a tensor the model declares is too large to allocate (check its layer sizes and input shape)';
   }
