@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DatasetError, loadJsonl, openDataset, readDatasetSpec } from '../../src/model/datasets';
 import { decodeImage } from '../../src/model/datasets/images';
-import { encodeNpy } from '../../src/model/datasets/writer';
+import { encodeNpy, encodeNpz } from '../../src/model/datasets/writer';
 import { JSON_DEPTH_LIMITS, jsonTooDeep } from '../../src/model/jsonDepth';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'circuitscope-limits-'));
@@ -68,6 +68,23 @@ describe('image folders', () => {
     fs.writeFileSync(path.join(root, 'a', 'x.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
     await rejectsWith(openDataset({ path: root, size: [1e9, 1e9] }), 'too-large', /"size" is \[1000000000, 1000000000\]; expected positive integers of at most 178956970 pixels/);
     await rejectsWith(openDataset({ path: root, size: [10_000, 10_000] }, { maxBytes: 2 ** 28 }), 'too-large', /1 images resized to 10000×10000 need 700000000 bytes, above the memory budget of 268435456 bytes/);
+  });
+});
+
+describe('compressed .npz members', () => {
+  it('a deflated member that would inflate and convert past the budget is refused before inflating', async () => {
+    // 2^24 zero bytes deflate to ≈ 16 KB; as float32 they need 64 MB more.
+    const zeros = { dtype: 'uint8' as const, shape: [2 ** 14, 2 ** 10], data: new Uint8Array(2 ** 24) };
+    const f = write('bomb.npz', encodeNpz({ x: zeros, y: zeros }));
+    assert.ok(fs.statSync(f).size < 200_000);
+    await rejectsWith(openDataset({ path: f, labels: 'y' }, { maxBytes: 2 ** 24 }), 'too-large', /labels 'y' are 16777344 bytes, above half the memory budget of 16777216 bytes/);
+    await rejectsWith(
+      openDataset({ path: f, input: 'x' }, { maxBytes: 2 ** 26 }),
+      'too-large',
+      /input 'x' must be decoded whole at open \(\[16384, 1024\] uint8, compressed or Fortran-ordered\): 16777216 bytes plus 67108864 as float32, above the memory budget of 67108864 bytes; store it uncompressed/,
+    );
+    const ok = await openDataset({ path: f, input: 'x', limit: 10 }, { maxBytes: 2 ** 26 });
+    assert.equal(ok.inputs.count, 10);
   });
 });
 

@@ -93,6 +93,8 @@ export interface OpenDatasetOptions {
 }
 
 const DEFAULT_EAGER_BYTES = 64 * 2 ** 20;
+/** The engine's default memory budget (circuitscope.memoryBudgetMB, --budget-mb). */
+const DEFAULT_MAX_BYTES = 4 * 2 ** 30;
 
 /**
  * Opens a dataset from a spec object, a spec already validated, or a bare path.
@@ -103,6 +105,7 @@ const DEFAULT_EAGER_BYTES = 64 * 2 ** 20;
 export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetOptions = {}): Promise<Dataset> {
   const s = validateDatasetSpec(spec, opts.specFile);
   const eagerBytes = opts.eagerBytes ?? DEFAULT_EAGER_BYTES;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const file = s.path;
   switch (s.format ?? 'npz') {
     case 'npz': {
@@ -120,6 +123,10 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
       }
       const fromNpz = async (x: string, y: string | undefined): Promise<Dataset> => {
         const info = z.info(x);
+        if (y !== undefined && z.info(y).bytes > maxBytes / 2) {
+          // Labels are read whole (and widened to int32): a member this large is not a label array.
+          throw new DatasetError('too-large', file, `labels '${y}' are ${z.info(y).bytes} bytes, above half the memory budget of ${maxBytes} bytes`);
+        }
         return buildDataset({
           spec: s,
           file,
@@ -135,6 +142,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
           labels: y === undefined ? undefined : await z.read(y),
           labelsName: y,
           eagerBytes,
+          maxBytes,
           signal: opts.signal,
         });
       };
@@ -153,6 +161,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         inputName: stem,
         source: { dtype: f.header.dtype, shape: f.header.shape, canStayOnDisk: !f.header.fortranOrder, readRows: f.readRows },
         eagerBytes,
+        maxBytes,
         signal: opts.signal,
       });
     }
@@ -173,6 +182,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         defaultScale: 1 / 255,
         notes,
         eagerBytes,
+        maxBytes,
         signal: opts.signal,
       });
     }
@@ -189,6 +199,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         classNames: csv.classNames,
         notes: [`feature columns: ${csv.columns.join(', ')}`],
         eagerBytes,
+        maxBytes,
         signal: opts.signal,
       });
     }
@@ -207,6 +218,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         labels: j.labels && { dtype: 'int32', shape: [j.labels.length], data: j.labels },
         notes,
         eagerBytes,
+        maxBytes,
         signal: opts.signal,
       });
     }
@@ -246,6 +258,8 @@ interface BuildArgs {
   defaultScale?: number;
   notes?: string[];
   eagerBytes: number;
+  /** Memory budget for what is decoded at open (see {@link OpenDatasetOptions.maxBytes}). */
+  maxBytes: number;
   signal?: AbortSignal;
 }
 
@@ -321,6 +335,16 @@ async function buildDataset(a: BuildArgs): Promise<Dataset> {
   let readRange: (start: number, end: number) => Promise<DataArray>;
   const eager = !source.canStayOnDisk || count * sampleSize * DTYPE_SIZE[source.dtype] <= a.eagerBytes;
   if (eager) {
+    // Decoded whole at open (a compressed member inflates whole): the stored rows and their conversion must fit.
+    const storedBytes = stored * sampleSize * DTYPE_SIZE[source.dtype];
+    const outBytes = count * sampleSize * DTYPE_SIZE[dtype];
+    if (storedBytes + outBytes > a.maxBytes) {
+      throw new DatasetError(
+        'too-large',
+        file,
+        `${what} must be decoded whole at open (${formatShape(source.shape)} ${source.dtype}${source.canStayOnDisk ? '' : ', compressed or Fortran-ordered'}): ${storedBytes} bytes plus ${outBytes} as ${dtype}, above the memory budget of ${a.maxBytes} bytes${source.canStayOnDisk ? '' : '; store it uncompressed in C order (np.savez) so batches are read from disk'}`,
+      );
+    }
     a.signal?.throwIfAborted();
     const all = convert(await source.readRows(0, count), 0, count);
     readRange = async (s, e) => (s === 0 && e === count ? all : all.slice(s * sampleSize, e * sampleSize));
