@@ -27,7 +27,8 @@ import type { FuzzCase, FuzzReport } from './fuzzWorker';
 const SEED = Number(process.env.FUZZ_SEED ?? 20261124);
 const CASES = Number(process.env.FUZZ_CASES ?? 2400);
 const KIND = process.env.FUZZ_KIND;
-const CASE_TIMEOUT_MS = 2000;
+// Generous against a loaded 2-core CI machine (the slowest case takes ≈ 0.1–0.6 s); a hang never ends.
+const CASE_TIMEOUT_MS = 5000;
 const RSS_LIMIT_KB = 2 * 1024 * 1024;
 
 /** mulberry32: small, seeded, good enough to pick mutations. */
