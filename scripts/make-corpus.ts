@@ -160,6 +160,18 @@ function buildOnnx(): void {
   bad('onnx/duplicate-producer.onnx', 'two nodes write the same value', model((_m, g) => void nodes(g).push({ name: 'again', op_type: 'Identity', input: ['x'], output: ['h'] })), 'invalid-graph', "value 'h'");
   bad('onnx/overwrites-initializer.onnx', 'a node writes an initializer', model((_m, g) => void (nodes(g)[0].output = ['b'])), 'invalid-graph', 'already a graph input or initializer');
   bad('onnx/no-op-type.onnx', 'a node without op_type', model((_m, g) => void delete nodes(g)[1].op_type), 'invalid-structure', 'expected an op_type');
+  bad('onnx/string-raw-data.onnx', 'a string initializer in raw_data', model((_m, g) => void (inits(g)[1].data_type = 8)), 'invalid-structure', 'must keep its values in string_data');
+  bad('onnx/cycle.onnx', 'two nodes read each other', model((_m, g) => void (nodes(g)[0].input = ['x', 'y'])), 'invalid-graph', 'found a cycle');
+  bad('onnx/self-loop.onnx', 'a node reads its own output', model((_m, g) => void (nodes(g)[2].input = ['y'])), 'invalid-graph', 'found a cycle');
+  bad(
+    'onnx/external-no-offset-length.onnx',
+    'external data offset -4 and no length',
+    model((_m, g) => {
+      inits(g)[0] = { name: 'W', data_type: 1, dims: [4, 3], data_location: 1, external_data: [{ key: 'location', value: 'valid-external.bin' }, { key: 'offset', value: '-4' }] };
+    }),
+    'invalid-structure',
+    'found offset=-4 length=(absent, 48)',
+  );
   bad('onnx/unnamed-initializer.onnx', 'an initializer without a name', model((_m, g) => void delete inits(g)[1].name), 'invalid-structure', 'has no name');
 }
 
@@ -221,6 +233,56 @@ function buildTfjs(): void {
     weightsManifest: [],
   };
   bad('tfjs/graph-no-op/model.json', "a graph-model node without 'op'", json(graphModel), 'invalid-structure', "'op'");
+  const layer = (cfg: Obj): Obj => {
+    const m = layersModel();
+    ((m.modelTopology as Obj).config as { layers: Obj[] }).layers[0].config = { ...(((m.modelTopology as Obj).config as { layers: Obj[] }).layers[0].config as Obj), ...cfg };
+    return m;
+  };
+  const withShard = (dir: string): void => write(`tfjs/${dir}/group1-shard1of1.bin`, shard);
+  withShard('empty-manifest');
+  bad('tfjs/empty-manifest/model.json', 'a Dense layer and an empty weightsManifest', json({ ...layersModel(), weightsManifest: [] }), 'invalid-structure', 'found an empty weightsManifest');
+  withShard('duplicated-shard');
+  const dup = layersModel();
+  const g0 = (dup.weightsManifest as Obj[])[0] as { paths: string[]; weights: Obj[] };
+  dup.weightsManifest = [{ paths: g0.paths, weights: g0.weights.slice(0, 1) }, { paths: g0.paths, weights: g0.weights.slice(1) }];
+  bad('tfjs/duplicated-shard/model.json', 'two manifest groups list the same shard', json(dup), 'invalid-structure', 'is already listed');
+  withShard('duplicated-manifest');
+  bad('tfjs/duplicated-manifest/model.json', 'the manifest group twice', json({ ...layersModel(), weightsManifest: [...(layersModel().weightsManifest as Obj[]), ...(layersModel().weightsManifest as Obj[])] }), 'invalid-structure', 'is already listed');
+  withShard('units-1e9');
+  bad('tfjs/units-1e9/model.json', 'a Dense layer with units 1e9', json(layer({ units: 1e9 })), 'absurd-shape', "expected 'units' to be an integer from 0 to 16777216, found 1000000000");
+  withShard('units-mismatch');
+  bad('tfjs/units-mismatch/model.json', 'units 5 with a [4, 3] kernel', json(layer({ units: 5 })), 'tensor-size-mismatch', "'units' is 5 but its weight 'dense/kernel' has shape [4, 3]");
+  withShard('input-width-1e9');
+  bad('tfjs/input-width-1e9/model.json', 'batch_input_shape [null, 1e9] before a [4, 3] kernel', json(layer({ batch_input_shape: [null, 1e9] })), 'tensor-size-mismatch', 'is 1000000000 wide');
+  withShard('kernel-size-1e9');
+  bad('tfjs/kernel-size-1e9/model.json', 'kernel_size 1e9', json(layer({ kernel_size: [1e9, 1] })), 'absurd-shape', "expected 'kernel_size' to hold integers from 0 to 65536");
+  withShard('initializer-number');
+  bad('tfjs/initializer-number/model.json', 'kernel_initializer is the number 1e308', json(layer({ kernel_initializer: 1e308 })), 'invalid-structure', "expected 'kernel_initializer' to be null");
+  withShard('initializer-config-number');
+  bad(
+    'tfjs/initializer-config-number/model.json',
+    "an initializer whose config is 1e308 (tfjs: Cannot create property 'customObjects' on number)",
+    json(layer({ bias_initializer: { class_name: 'Zeros', config: 1e308 } })),
+    'invalid-structure',
+    "expected 'config' to be an object, found number 1e+308",
+  );
+  withShard('deep-nesting');
+  bad('tfjs/deep-nesting/model.json', 'a config nested 100,000 deep', `{"modelTopology": {"x": ${'['.repeat(100_000)}${']'.repeat(100_000)}}, "weightsManifest": []}`, 'corrupt', 'nested at most 256 levels deep');
+  const graphConst = {
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' } } },
+        { name: 'w', op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '4' }, { size: '3' }] } } } } },
+        { name: 'y', op: 'MatMul', input: ['x', 'w'], attr: {} },
+      ],
+    },
+    weightsManifest: [],
+  };
+  bad('tfjs/graph-empty-manifest/model.json', 'a graph model whose Const weights are not in its empty manifest', json(graphConst), 'invalid-structure', "Const node 'w' has no value");
+  const splat = JSON.parse(JSON.stringify(graphConst)) as typeof graphConst;
+  (splat.modelTopology.node[1].attr!.value as { tensor: Obj }).tensor = { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '100000' }, { size: '100000' }] }, floatVal: [0] };
+  bad('tfjs/graph-inline-splat/model.json', 'an inline Const of one value splatted over 10^10 elements', json(splat), 'absurd-shape', 'declares an inline value of shape [100000, 100000]');
   bad('json/tokenizer.json', 'a HuggingFace tokenizer', json({ version: '1.0', truncation: null, added_tokens: [], model: { type: 'BPE', vocab: { a: 0 } } }), 'unknown-format', 'tokenizer');
   bad('json/package.json', 'an npm package.json', json({ name: 'x', version: '1.0.0', dependencies: {} }), 'unknown-format', 'package.json');
   bad('json/config.json', 'a HuggingFace config', json({ model_type: 'gpt2', n_layer: 12, architectures: ['GPT2LMHeadModel'] }), 'unknown-format', 'config');

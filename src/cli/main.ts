@@ -154,7 +154,10 @@ export function runAsProgram(argv: string[]): void {
   void main(argv).then(
     (code) => exitAfterDrain(code),
     (e: unknown) => {
-      process.stderr.write(`circuitscope: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      // One line for the user; the stack only when asked for (CIRCUITSCOPE_DEBUG=1), for a bug report.
+      const line = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : String(e);
+      const stack = process.env.CIRCUITSCOPE_DEBUG && e instanceof Error && e.stack ? `\n${e.stack}` : '';
+      process.stderr.write(`circuitscope: internal error (${line}); rerun with CIRCUITSCOPE_DEBUG=1 for details${stack}\n`);
       return exitAfterDrain(70);
     },
   );

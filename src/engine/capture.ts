@@ -71,7 +71,7 @@ export async function sessionFor(graph: ModelGraph, taps: readonly string[]): Pr
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a view, not a copy of the file
     const rewritten = taps.length ? withTapOutputs(file, bytes, taps) : bytes;
     const p = process.env.CIRCUITSCOPE_ORT_PROVIDER;
-    return createOrtSession(rewritten, { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', externalDataDir: path.dirname(file) });
+    return createOrtSession(rewritten, { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', externalDataDir: path.dirname(file), file });
   })();
   sessions.unshift({ key, session });
   session.catch(() => {
@@ -102,8 +102,14 @@ export function tfjsBackendSetting(): BackendChoice | 'auto' {
  * model input, an image folder is fitted to it where its spec does not say (see {@link openDataset}).
  */
 export async function openDatasetRef(ref: DatasetRef, signal?: AbortSignal, modelInput?: { name: string; shape: readonly (number | string | null)[] }): Promise<Dataset> {
-  if (typeof ref === 'string') return openDataset(ref, { signal, modelInput });
-  return openDataset(ref as unknown as DatasetSpec, { signal, modelInput });
+  if (typeof ref === 'string') return openDataset(ref, { signal, modelInput, maxBytes: budgetBytes() });
+  return openDataset(ref as unknown as DatasetSpec, { signal, modelInput, maxBytes: budgetBytes() });
+}
+
+/** The memory budget (CIRCUITSCOPE_BUDGET_MB, which the extension sets from circuitscope.memoryBudgetMB) in bytes, for data decoded at open. */
+function budgetBytes(): number | undefined {
+  const mb = Number(process.env.CIRCUITSCOPE_BUDGET_MB);
+  return Number.isFinite(mb) && mb > 0 ? mb * 2 ** 20 : undefined;
 }
 
 function singleInput(graph: ModelGraph): string {

@@ -4,7 +4,7 @@
  * decoders are wrapped (code `corrupt`).
  */
 
-import type { SerializedModelLoadError } from '../shared/errors';
+import { oneLine, type SerializedModelLoadError } from '../shared/errors';
 
 export type { SerializedModelLoadError };
 
@@ -46,12 +46,14 @@ export class ModelLoadError extends Error {
     readonly code: ModelLoadErrorCode,
     /** Absolute or user-given path of the offending file. */
     readonly file: string,
-    /** What was expected and what was found, in one or two sentences. */
+    /** What was expected and what was found, in one or two sentences (made one line). */
     readonly detail: string,
     /** The format the loader was reading, when known. */
     readonly format?: string,
   ) {
+    detail = oneLine(detail);
     super(`${file}: ${detail}`);
+    this.detail = detail;
   }
 
   toJSON(): SerializedModelLoadError {

@@ -4,7 +4,7 @@ import type { GraphNode, ModelGraph } from './ir';
 /**
  * Kahn's algorithm over value edges, stable in file order (ONNX files are usually sorted already). Nodes on
  * a cycle never become ready: they are returned in `stuck` (empty for a feed-forward graph), and `order`
- * then holds only the others; callers raise their own error.
+ * then holds only the others; callers raise their own error. A node reading its own output is a cycle too.
  */
 export function topologicalOrder(graph: Pick<ModelGraph, 'nodes'>): { order: GraphNode[]; stuck: GraphNode[] } {
   const producerOf = new Map<string, number>();
@@ -14,7 +14,7 @@ export function topologicalOrder(graph: Pick<ModelGraph, 'nodes'>): { order: Gra
   graph.nodes.forEach((n, i) => {
     for (const v of new Set(n.inputs)) {
       const p = v ? producerOf.get(v) : undefined;
-      if (p === undefined || p === i) continue;
+      if (p === undefined) continue;
       indeg[i]++;
       consumers[p].push(i);
     }

@@ -6,6 +6,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ModelLoadError } from './errors';
+import { internalErrorText } from './datasets/errors';
+import { JSON_DEPTH_LIMITS, jsonTooDeep } from './jsonDepth';
 import type { LoadedModel } from './ir';
 import { openOnnx } from './formats/onnx';
 import { describeJson, isTfjsModelJson, openTfjs } from './formats/tfjs';
@@ -50,7 +52,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     // A decoder bug or an exotic input we did not anticipate: still a typed error, never a crash.
-    const msg = e instanceof Error ? e.message : String(e);
+    const msg = internalErrorText(e) ?? (e instanceof Error ? e.message : String(e));
     throw new ModelLoadError('corrupt', abs, `the file could not be decoded: ${msg}`);
   }
 }
@@ -60,6 +62,15 @@ async function openBytes(file: string, bytes: Uint8Array): Promise<LoadedModel> 
   switch (kind.type) {
     case 'json': {
       const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+      const deep = jsonTooDeep(text, JSON_DEPTH_LIMITS.model);
+      if (deep) {
+        throw new ModelLoadError(
+          'corrupt',
+          file,
+          `expected a TF.js model.json nested at most ${JSON_DEPTH_LIMITS.model} levels deep, found deeper nesting at character ${deep.offset}`,
+          'tfjs',
+        );
+      }
       let json: unknown;
       try {
         json = JSON.parse(text);

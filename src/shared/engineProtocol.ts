@@ -109,7 +109,7 @@ export type JobKind = JobRequest['kind'];
 export type JobResult<K extends JobKind> = JobResultMap[K];
 
 export interface EngineErrorPayload {
-  /** 'ModelLoadError' | 'DatasetError' | 'TapError' | 'Cancelled' | 'EngineCrashed' | 'BudgetExceeded' | 'Error' … */
+  /** 'ModelLoadError' | 'DatasetError' | 'ModelRuntimeError' | 'TapError' | 'Cancelled' | 'EngineCrashed' | 'BudgetExceeded' | 'InternalError' … */
   name: string;
   message: string;
   code?: string;

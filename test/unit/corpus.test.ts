@@ -34,6 +34,7 @@ describe('loader corpus', () => {
           assert.equal(e.code, exp.error, `code for ${entry.file}: ${e.message}`);
           assert.ok(e.message.includes(exp.match), `message should mention ${JSON.stringify(exp.match)}: ${e.message}`);
           assert.ok(e.message.startsWith(path.resolve(file)), `message should name the file: ${e.message}`);
+          assert.doesNotMatch(e.detail, /undefined|\[object Object\]|\n|\bat .*:\d+:\d+/, 'one line, no undefined, no stack');
           return true;
         });
       } else {

@@ -100,9 +100,13 @@ export interface OpenDatasetOptions {
    * with a warning naming the input and its shape.
    */
   modelInput?: { name: string; shape: readonly (number | string | null)[] };
+  /** Memory budget in bytes for data decoded at open (image folders; default 4 GiB). */
+  maxBytes?: number;
 }
 
 const DEFAULT_EAGER_BYTES = 64 * 2 ** 20;
+/** The engine's default memory budget (circuitscope.memoryBudgetMB, --budget-mb). */
+const DEFAULT_MAX_BYTES = 4 * 2 ** 30;
 
 /**
  * Opens a dataset from a spec object, a spec already validated, or a bare path; a path to a `.json` file
@@ -120,6 +124,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
   }
   const s = validateDatasetSpec(spec, specFile);
   const eagerBytes = opts.eagerBytes ?? DEFAULT_EAGER_BYTES;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const file = s.path;
   switch (s.format ?? 'npz') {
     case 'npz': {
@@ -137,6 +142,10 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
       }
       const fromNpz = async (x: string, y: string | undefined): Promise<Dataset> => {
         const info = z.info(x);
+        if (y !== undefined && z.info(y).bytes > maxBytes / 2) {
+          // Labels are read whole (and widened to int32): a member this large is not a label array.
+          throw new DatasetError('too-large', file, `labels '${y}' are ${z.info(y).bytes} bytes, above half the memory budget of ${maxBytes} bytes`);
+        }
         return buildDataset({
           spec: s,
           file,
@@ -152,6 +161,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
           labels: y === undefined ? undefined : await z.read(y),
           labelsName: y,
           eagerBytes,
+          maxBytes,
           signal: opts.signal,
         });
       };
@@ -170,13 +180,14 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         inputName: stem,
         source: { dtype: f.header.dtype, shape: f.header.shape, canStayOnDisk: !f.header.fortranOrder, readRows: f.readRows },
         eagerBytes,
+        maxBytes,
         signal: opts.signal,
       });
     }
     case 'images': {
       const fit = fitToModelInput(s, opts.modelInput);
       const layout = s.layout ?? fit.layout ?? 'NCHW';
-      const folder = await loadImageFolder(file, { channels: s.channels ?? fit.channels, size: s.size ?? fit.size, layout, limit: s.limit, signal: opts.signal });
+      const folder = await loadImageFolder(file, { channels: s.channels ?? fit.channels, size: s.size ?? fit.size, layout, limit: s.limit, signal: opts.signal, maxBytes: opts.maxBytes });
       const notes: string[] = [];
       if (folder.skipped.count) notes.push(`skipped ${folder.skipped.count} non-image file(s), e.g. ${folder.skipped.examples.join(', ')}`);
       const warnings = fit.warning(folder.images.shape, folder.resized, folder.grey) ?? [];
@@ -195,6 +206,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         notes,
         warnings,
         eagerBytes,
+        maxBytes,
         signal: opts.signal,
       });
     }
@@ -223,6 +235,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         classNames: classes?.classNames ?? csv.classNames,
         notes: [`feature columns: ${csv.columns.join(', ')}`],
         eagerBytes,
+        maxBytes,
         signal: opts.signal,
       });
     }
@@ -241,6 +254,7 @@ export async function openDataset(spec: DatasetSpec | string, opts: OpenDatasetO
         labels: j.labels && { dtype: 'int32', shape: [j.labels.length], data: j.labels },
         notes,
         eagerBytes,
+        maxBytes,
         signal: opts.signal,
       });
     }
@@ -281,6 +295,8 @@ interface BuildArgs {
   notes?: string[];
   warnings?: string[];
   eagerBytes: number;
+  /** Memory budget for what is decoded at open (see {@link OpenDatasetOptions.maxBytes}). */
+  maxBytes: number;
   signal?: AbortSignal;
 }
 
@@ -331,20 +347,41 @@ async function buildDataset(a: BuildArgs): Promise<Dataset> {
     throw new DatasetError('bad-spec', file, `scale/mean/std need a float dtype, not '${dtype}'`);
   }
   const norm = hasNorm ? makeNorm(spec, a.defaultScale ?? 1, sampleShape, file) : undefined;
-  // Integer data stays finite through scale/mean/std (all finite, std > 0), so only float sources are scanned.
   const checkFinite = isFloatDType(dtype) && isFloatDType(source.dtype) && !spec.allowNonFinite;
+  // Integer data is finite, but scale/mean/std can still push it past the output dtype's range (mean 1e308).
+  const checkOverflow = norm !== undefined && !isFloatDType(source.dtype);
 
   const convert = (raw: NdArray, first: number, rows: number): DataArray => {
     let x: DataArray;
     if (norm) x = normalise(raw.data, dtype as 'float32' | 'float64', norm, sampleSize);
     else x = castArray(raw.data, raw.dtype, dtype, file, what);
     if (checkFinite) reportNonFinite(x as Float32Array | Float64Array, sampleSize, first, rows, count, file, what);
+    if (checkOverflow) {
+      const i = (x as Float32Array).findIndex((v) => !Number.isFinite(v));
+      if (i >= 0) {
+        throw new DatasetError(
+          'bad-spec',
+          file,
+          `scale/mean/std turn ${what} sample ${first + Math.floor(i / Math.max(sampleSize, 1))}, element ${i % Math.max(sampleSize, 1)} into ${x[i]}; expected values within ${dtype}'s range`,
+        );
+      }
+    }
     return x;
   };
 
   let readRange: (start: number, end: number) => Promise<DataArray>;
   const eager = !source.canStayOnDisk || count * sampleSize * DTYPE_SIZE[source.dtype] <= a.eagerBytes;
   if (eager) {
+    // Decoded whole at open (a compressed member inflates whole): the stored rows and their conversion must fit.
+    const storedBytes = stored * sampleSize * DTYPE_SIZE[source.dtype];
+    const outBytes = count * sampleSize * DTYPE_SIZE[dtype];
+    if (storedBytes + outBytes > a.maxBytes) {
+      throw new DatasetError(
+        'too-large',
+        file,
+        `${what} must be decoded whole at open (${formatShape(source.shape)} ${source.dtype}${source.canStayOnDisk ? '' : ', compressed or Fortran-ordered'}): ${storedBytes} bytes plus ${outBytes} as ${dtype}, above the memory budget of ${a.maxBytes} bytes${source.canStayOnDisk ? '' : '; store it uncompressed in C order (np.savez) so batches are read from disk'}`,
+      );
+    }
     a.signal?.throwIfAborted();
     const all = convert(await source.readRows(0, count), 0, count);
     readRange = async (s, e) => (s === 0 && e === count ? all : all.slice(s * sampleSize, e * sampleSize));

@@ -4,6 +4,8 @@
  * layer for bad input: exceptions from decoders (fflate, pngjs, jpeg-js, JSON.parse) are wrapped.
  */
 
+import { oneLine } from '../../shared/errors';
+
 export type DatasetErrorCode =
   /** The path does not exist. */
   | 'not-found'
@@ -68,10 +70,12 @@ export class DatasetError extends Error {
     readonly code: DatasetErrorCode,
     /** Absolute or user-given path of the offending file (or `<dataset spec>` for an in-memory spec). */
     readonly file: string,
-    /** What was expected and what was found, in one or two sentences. */
+    /** What was expected and what was found, in one or two sentences (made one line). */
     readonly detail: string,
   ) {
+    detail = oneLine(detail);
     super(`${file}: ${detail}`);
+    this.detail = detail;
   }
 
   /** Plain form for crossing a worker/webview boundary. */
@@ -92,9 +96,21 @@ export function isDatasetError(e: unknown): e is DatasetError {
   return e instanceof DatasetError;
 }
 
-/** Message of an unknown thrown value, for wrapping decoder exceptions. */
+/**
+ * Message of an unknown thrown value, for wrapping decoder exceptions. A JavaScript engine error raised inside
+ * a decoder (`Cannot set properties of undefined`, `Invalid typed array length`) says nothing about the file
+ * and is replaced by what it means: the decoder met data it did not expect.
+ */
 export function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return internalErrorText(e) ?? (e instanceof Error ? e.message : String(e));
+}
+
+/** For TypeError / RangeError / ReferenceError: a description without the engine's message; else undefined. */
+export function internalErrorText(e: unknown): string | undefined {
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError) {
+    return `the decoder stopped on data it cannot interpret (an internal ${e.name}); the file is probably damaged`;
+  }
+  return undefined;
 }
 
 /** Maps a Node fs error on `file` to a DatasetError (ENOENT → not-found, EISDIR → directory, else io). */

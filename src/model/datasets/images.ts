@@ -16,6 +16,7 @@ import { extname, join } from 'node:path';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { DatasetError, errorText, fsError } from './errors';
+import { decodePeakBytes, MAX_IMAGE_PIXELS, readImageHeader } from './imageHeader';
 import type { NdArray } from './ndarray';
 import type { Layout } from './spec';
 
@@ -30,7 +31,15 @@ export interface ImageFolderOptions {
   /** At most this many images, taken round-robin across classes (so every class keeps some). */
   limit?: number;
   signal?: AbortSignal;
+  /**
+   * Memory budget in bytes (default 4 GiB, the engine's default budget): an image whose decoding would need
+   * more (≈ 12 bytes per pixel, read from its header before decoding), or a folder whose packed pixels would,
+   * is refused with `too-large`.
+   */
+  maxBytes?: number;
 }
+
+const DEFAULT_MAX_BYTES = 4 * 2 ** 30;
 
 /** A decoded image folder. */
 export interface ImageFolder {
@@ -111,7 +120,19 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   }
 
   const layout = opts.layout ?? 'NCHW';
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   let size = opts.size;
+  if (size) {
+    // A declared size is checked before anything is decoded or resized into it.
+    const [h, w] = size;
+    if (!(Number.isSafeInteger(h) && Number.isSafeInteger(w) && h > 0 && w > 0) || h * w > MAX_IMAGE_PIXELS) {
+      throw new DatasetError('too-large', root, `"size" is [${h}, ${w}]; expected positive integers of at most ${MAX_IMAGE_PIXELS} pixels in all`);
+    }
+    const bytes = total * (opts.channels ?? 3) * h * w + 4 * h * w;
+    if (bytes > maxBytes) {
+      throw new DatasetError('too-large', root, `${total} images resized to ${h}×${w} need ${bytes} bytes, above the memory budget of ${maxBytes} bytes; set "limit" or a smaller "size"`);
+    }
+  }
   // Without declared channels we pack RGB and drop to one channel at the end if every image was grey.
   const packChannels = opts.channels ?? 3;
   let out: Uint8Array | undefined;
@@ -125,7 +146,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
     for (const rel of chosen[c]) {
       opts.signal?.throwIfAborted();
       const path = join(root, rel);
-      const img = await decodeImage(path);
+      const img = await decodeImage(path, maxBytes);
       if (!size) {
         size = [img.height, img.width];
         firstFile = rel;
@@ -144,7 +165,17 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
       }
       const rgba = same ? img.data : resizeBilinear(img.data, img.height, img.width, h, w);
       if (allGrey && !isGrey(rgba)) allGrey = false;
-      out ??= new Uint8Array(total * packChannels * h * w);
+      if (!out) {
+        const bytes = total * packChannels * h * w;
+        if (bytes > maxBytes || bytes > 2 ** 32) {
+          throw new DatasetError(
+            'too-large',
+            root,
+            `${total} images of ${packChannels}×${h}×${w} need ${bytes} bytes, above the memory budget of ${Math.min(maxBytes, 2 ** 32)} bytes; set "limit" or a smaller "size" in the dataset spec`,
+          );
+        }
+        out = new Uint8Array(bytes);
+      }
       packPixels(rgba, h * w, packChannels, layout, out.subarray(n * packChannels * h * w, (n + 1) * packChannels * h * w));
       labels[n] = c;
       files.push(rel);
@@ -185,8 +216,13 @@ interface Rgba {
   data: Uint8Array;
 }
 
-/** Decodes a PNG or JPEG (chosen by magic bytes, not extension) to 8-bit RGBA. @throws DatasetError `bad-image`. */
-export async function decodeImage(path: string): Promise<Rgba> {
+/**
+ * Decodes a PNG or JPEG (chosen by magic bytes, not extension) to 8-bit RGBA. The size is read from the header
+ * first: above {@link MAX_IMAGE_PIXELS} pixels, or when decoding would need more than `maxBytes`, the image is
+ * refused without decoding.
+ * @throws DatasetError `bad-image`, `too-large`.
+ */
+export async function decodeImage(path: string, maxBytes = DEFAULT_MAX_BYTES): Promise<Rgba> {
   const buf = await readFile(path).catch((e: unknown) => {
     throw fsError(e, path);
   });
@@ -194,6 +230,20 @@ export async function decodeImage(path: string): Promise<Rgba> {
   const isJpeg = buf.length >= 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
   if (!isPng && !isJpeg) {
     throw new DatasetError('bad-image', path, buf.length === 0 ? 'empty image file' : 'not a PNG or JPEG image (unrecognised first bytes)');
+  }
+  const header = readImageHeader(buf);
+  if (header) {
+    const pixels = header.width * header.height;
+    if (header.width === 0 || header.height === 0) {
+      throw new DatasetError('bad-image', path, `the ${header.format} header declares ${header.width}×${header.height} pixels (w×h); expected a non-empty image`);
+    }
+    if (pixels > MAX_IMAGE_PIXELS || decodePeakBytes(pixels) > maxBytes) {
+      throw new DatasetError(
+        'too-large',
+        path,
+        `the ${header.format} header declares ${header.width}×${header.height} pixels (w×h), which would need ≈ ${(decodePeakBytes(pixels) / 2 ** 20).toFixed(0)} MB to decode; expected at most ${MAX_IMAGE_PIXELS} pixels and ${(maxBytes / 2 ** 20).toFixed(0)} MB (the memory budget) — shrink the image first`,
+      );
+    }
   }
   let img: Rgba;
   try {

@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { DatasetError, errorText, fsError } from './errors';
+import { JSON_DEPTH_LIMITS, jsonTooDeep } from '../jsonDepth';
 import { type DataDType, DATA_DTYPES, isDataDType } from './ndarray';
 
 export const DATASET_FORMATS = ['npz', 'npy', 'images', 'csv', 'jsonl'] as const;
@@ -344,6 +345,10 @@ export async function readDatasetSpec(specFile: string): Promise<DatasetSpec> {
   const text = await readFile(specFile, 'utf8').catch((e: unknown) => {
     throw fsError(e, specFile);
   });
+  const deep = jsonTooDeep(text, JSON_DEPTH_LIMITS.spec);
+  if (deep) {
+    throw new DatasetError('bad-spec', specFile, `expected a dataset spec object, found JSON nested more than ${JSON_DEPTH_LIMITS.spec} levels deep (at character ${deep.offset})`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

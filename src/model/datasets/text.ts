@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { DatasetError, errorText, fsError } from './errors';
+import { JSON_DEPTH_LIMITS, jsonTooDeep } from '../jsonDepth';
 import type { NdArray } from './ndarray';
 
 async function readText(path: string, what: string): Promise<string> {
@@ -212,6 +213,11 @@ export interface JsonlData {
   padded: number;
 }
 
+/** Longest line `seqLen` may pad to: far beyond any model's context, short of padding a line into gigabytes. */
+const MAX_SEQ_LEN = 2 ** 20;
+/** Most token ids one JSONL file may hold (1 GiB as int64). */
+const MAX_TOKENS = 2 ** 27;
+
 /**
  * Loads JSONL token ids: each non-blank line is an array of integers or an object with one (`{"tokens":
  * [...], "label": 3}`). With `seqLen`, longer lines keep their first `seqLen` ids and shorter ones are
@@ -223,6 +229,10 @@ export async function loadJsonl(path: string, opts: JsonlOptions = {}): Promise<
   const text = await readText(path, 'JSONL');
   const key = opts.input ?? 'tokens';
   let labelKey = opts.labels;
+  if (opts.seqLen !== undefined && !(Number.isSafeInteger(opts.seqLen) && opts.seqLen > 0 && opts.seqLen <= MAX_SEQ_LEN)) {
+    throw new DatasetError('too-large', path, `seqLen is ${opts.seqLen}; expected a positive integer of at most ${MAX_SEQ_LEN} tokens per line`);
+  }
+  let totalTokens = 0;
   const lines = text.split(/\r?\n/);
   const seqs: number[][] = [];
   const labels: number[] = [];
@@ -238,6 +248,8 @@ export async function loadJsonl(path: string, opts: JsonlOptions = {}): Promise<
     const fail = (detail: string): never => {
       throw new DatasetError('bad-line', path, `line ${ln}: ${detail}`);
     };
+    const deep = jsonTooDeep(src, JSON_DEPTH_LIMITS.jsonlLine);
+    if (deep) fail(`expected a token list or an object holding one, found JSON nested more than ${JSON_DEPTH_LIMITS.jsonlLine} levels deep (at column ${deep.offset + 1})`);
     let v: unknown;
     try {
       v = JSON.parse(src);
@@ -283,6 +295,8 @@ export async function loadJsonl(path: string, opts: JsonlOptions = {}): Promise<
     } else if (ids.length !== firstLen) {
       fail(`${ids.length} tokens, but line ${firstLine} has ${firstLen}; declare seqLen (and padId) to pad/truncate to one length`);
     }
+    totalTokens += ids.length;
+    if (totalTokens > MAX_TOKENS) fail(`the token ids up to here exceed ${MAX_TOKENS} (${MAX_TOKENS * 8} bytes as int64); split the file or set "limit"`);
     seqs.push(ids);
   }
   if (seqs.length === 0) throw new DatasetError('empty-dataset', path, 'no lines with token ids');

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as fsSync from 'node:fs';
 import * as path from 'node:path';
 import protobuf from 'protobufjs';
+import { topologicalOrder } from '../graphOrder';
 import { ModelLoadError } from '../errors';
 import { checkedElements, finishGraph, LIMITS, scopeFromName, type PartialGraph } from '../graphBuild';
 import {
@@ -293,6 +294,15 @@ function describeTensor(
   const elements = checkedElements(shape, file, `${what} '${name}'`, FORMAT);
   const elemBytes = DTYPE_BYTES[dtype];
   const expectedBytes = Math.ceil(elements * elemBytes);
+  if (dtype === 'string' && (t.data_location === 1 || (t.raw_data && t.raw_data.length > 0))) {
+    // The ONNX spec: strings live in string_data only (raw_data and external data cannot hold them).
+    throw new ModelLoadError(
+      'invalid-structure',
+      file,
+      `${what} '${name}': a string tensor must keep its values in string_data, found ${t.data_location === 1 ? 'external data' : `${t.raw_data!.length} bytes of raw_data`}`,
+      FORMAT,
+    );
+  }
   if (t.data_location === 1) {
     const entries = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     const location = entries.get('location');
@@ -312,7 +322,7 @@ function describeTensor(
       throw new ModelLoadError(
         'invalid-structure',
         file,
-        `${what} '${name}': external data offset/length must be non-negative integers, found offset=${entries.get('offset')} length=${lengthText}`,
+        `${what} '${name}': external data offset/length must be non-negative integers, found offset=${entries.get('offset') ?? '(absent, 0)'} length=${lengthText ?? `(absent, ${expectedBytes})`}`,
         FORMAT,
       );
     }
@@ -690,6 +700,17 @@ export function onnxToGraph(
         );
       }
     }
+  }
+
+  const { stuck } = topologicalOrder({ nodes });
+  if (stuck.length) {
+    const list = stuck.slice(0, 5).map((n) => `'${n.id}' (${n.opType})`).join(', ') + (stuck.length > 5 ? ` and ${stuck.length - 5} more` : '');
+    throw new ModelLoadError(
+      'invalid-graph',
+      file,
+      `expected an acyclic graph (ONNX graphs are DAGs), found a cycle (${stuck.length} node(s) on it or behind it: ${list})`,
+      FORMAT,
+    );
   }
 
   const partial: PartialGraph = {

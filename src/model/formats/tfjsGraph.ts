@@ -19,6 +19,8 @@ type Obj = Record<string, unknown>;
 const FORMAT = 'tfjs-graph';
 /** Highest output index accepted in an input reference (`node:k`). */
 const MAX_OUTPUT_INDEX = 65535;
+/** Inline Const values are small in real graph models (shapes, scalars); beyond this, a splat would allocate gigabytes. */
+const MAX_INLINE_ELEMENTS = 2 ** 24;
 
 /** TensorFlow DataType enum names → IR dtypes (resource/variant handles have none). */
 const TF_DTYPES: Record<string, DType> = {
@@ -200,7 +202,26 @@ export function buildGraphModel(file: string, topo: Obj, json: Obj, tensors: Rec
       inputs.push(r.name);
       continue;
     }
-    if (r.op === 'Const') orphanConsts++;
+    if (r.op === 'Const') {
+      if (!hasInlineValue(attrs)) {
+        throw bad(
+          `Const node '${r.name}' has no value: expected its bytes in weightsManifest or an inline tensor value, found neither${Object.keys(tensors).length === 0 ? ' (the weightsManifest holds no weights at all)' : ''}`,
+        );
+      }
+      // An inline value may be one number splatted over its shape: tfjs allocates the whole shape.
+      const v = attrs.value;
+      const dims = isObj(v) && isObj(v.tensor) ? tfShape(v.tensor.tensorShape) : undefined;
+      const elements = dims?.reduce<number>((p, d) => p * (typeof d === 'number' ? d : 1), 1) ?? 0;
+      if (elements > MAX_INLINE_ELEMENTS) {
+        throw new ModelLoadError(
+          'absurd-shape',
+          file,
+          `Const node '${r.name}' declares an inline value of shape [${dims!.join(', ')}] (${elements} elements); expected at most ${MAX_INLINE_ELEMENTS} (large constants belong in the weightsManifest)`,
+          FORMAT,
+        );
+      }
+      orphanConsts++;
+    }
     const n = maxOut.has(r.name) ? (maxOut.get(r.name) ?? 0) + 1 : r.op === 'NoOp' ? 0 : 1;
     const outputs: string[] = [];
     for (let k = 0; k < n; k++) {
@@ -408,4 +429,18 @@ export class FunctionLibrary {
     this.memo.set(name, s);
     return s;
   }
+}
+
+/** Whether a Const node's `value` attribute carries its tensor inline (content or typed value lists). */
+function hasInlineValue(attrs: Record<string, unknown>): boolean {
+  const v = attrs.value;
+  const t = isObj(v) ? v.tensor : undefined;
+  if (!isObj(t)) return false;
+  if (typeof t.tensorContent === 'string') return true;
+  for (const k of ['floatVal', 'doubleVal', 'intVal', 'int64Val', 'boolVal', 'stringVal', 'halfVal', 'uint32Val', 'uint64Val']) {
+    if (Array.isArray(t[k])) return true;
+  }
+  // A tensor of zero elements needs no bytes.
+  const dims = isObj(t.tensorShape) && Array.isArray(t.tensorShape.dim) ? t.tensorShape.dim : undefined;
+  return dims !== undefined && dims.some((d) => isObj(d) && (d.size === '0' || d.size === 0));
 }

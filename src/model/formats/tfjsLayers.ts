@@ -45,6 +45,14 @@ const SAME_SHAPE = new Set([
   'SpatialDropout2D',
 ]);
 const MAX_DEPTH = 32;
+/** Size fields of layer configs checked for plausibility (a 2^24-wide layer is already far past any real model). */
+const SIZE_FIELDS = ['units', 'filters', 'output_dim', 'input_dim', 'num_heads', 'key_dim', 'value_dim', 'depth_multiplier'] as const;
+const MAX_LAYER_DIM = 2 ** 24;
+/** Window fields (kernels, pools, strides, dilations, cropping, padding sizes): a 65,536-wide window is already absurd. */
+const WINDOW_FIELDS = ['kernel_size', 'pool_size', 'strides', 'dilation_rate', 'size'] as const;
+const MAX_WINDOW = 2 ** 16;
+/** Layer classes that always own weights (a kernel or an embedding table). */
+const WEIGHTED = new Set(['Dense', 'Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose', 'Conv3DTranspose', 'DepthwiseConv2D', 'SeparableConv1D', 'SeparableConv2D', 'Embedding', 'LSTM', 'GRU', 'SimpleRNN']);
 /** Flattening repeated nested-model calls multiplies layers; real Keras models stay far below this. */
 const MAX_LAYER_NODES = Math.min(LIMITS.maxNodes, 200_000);
 
@@ -153,8 +161,130 @@ class LayersBuilder {
       if (cfg !== undefined && cfg !== null && !isObj(cfg) && !Array.isArray(cfg)) {
         throw this.bad(`${w} ('${name}'): expected 'config' to be an object, found ${found(cfg)}`);
       }
+      if (isObj(cfg) && !MODEL_CLASSES.has(l.class_name)) this.checkLayerConfig(cfg, `${w} ('${name}', ${l.class_name})`);
       return { cls: l.class_name, name, config: cfg ?? {}, raw: l, where: w };
     });
+  }
+
+  /**
+   * What tfjs-layers would otherwise trip over when it rebuilds the layer (a number where a serialized
+   * initializer is expected: `Cannot create property 'customObjects' on number`), or allocate without
+   * bound (`units: 1e9` → a 784 × 10⁹ kernel): size fields must be plausible positive integers, and every
+   * serialized object (`{class_name, config}`) must have an object config.
+   */
+  private checkLayerConfig(cfg: Obj, where: string): void {
+    for (const f of SIZE_FIELDS) {
+      const v = cfg[f];
+      if (v === undefined || v === null) continue;
+      if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > MAX_LAYER_DIM) {
+        throw new ModelLoadError(
+          'absurd-shape',
+          this.file,
+          `${where}: expected '${f}' to be an integer from 0 to ${MAX_LAYER_DIM}, found ${safeJson(v)}`,
+          FORMAT,
+        );
+      }
+    }
+    for (const f of WINDOW_FIELDS) {
+      const v = cfg[f];
+      if (v === undefined || v === null) continue;
+      const xs = Array.isArray(v) ? v : [v];
+      if (!xs.every((x) => Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) <= MAX_WINDOW)) {
+        throw new ModelLoadError('absurd-shape', this.file, `${where}: expected '${f}' to hold integers from 0 to ${MAX_WINDOW}, found ${safeJson(v)}`, FORMAT);
+      }
+    }
+    for (const [k, v] of Object.entries(cfg)) {
+      if (/_(initializer|regularizer|constraint)$/.test(k) && v !== null && typeof v !== 'string' && !isObj(v)) {
+        throw this.bad(`${where}: expected '${k}' to be null, a name or {class_name, config}, found ${found(v)}`);
+      }
+      this.checkSerialized(v, `${where}.${k}`, 0);
+    }
+  }
+
+  private checkSerialized(v: unknown, where: string, depth: number): void {
+    if (depth > 16 || !isObj(v)) return;
+    if ('class_name' in v) {
+      if (typeof v.class_name !== 'string') throw this.bad(`${where}.class_name: expected a class name, found ${found(v.class_name)}`);
+      if (v.config !== undefined && v.config !== null && !isObj(v.config)) {
+        throw this.bad(`${where} (${v.class_name}): expected 'config' to be an object, found ${found(v.config)}`);
+      }
+    }
+    for (const [k, x] of Object.entries(v)) this.checkSerialized(x, `${where}.${k}`, depth + 1);
+  }
+
+  /**
+   * Layers that always own weights must have them in the manifest (an empty manifest is refused, a partial
+   * one warned about: the graph can still be shown), and
+   * the size fields must agree with the stored kernel: `units` / `filters` with its last axis, an Embedding's
+   * `input_dim` × `output_dim` with its table.
+   */
+  private checkLayerWeights(): void {
+    const missing: string[] = [];
+    for (const n of this.nodes) {
+      if (!WEIGHTED.has(n.opType)) continue;
+      const weights = n.inputs.filter((i) => i in this.tensors);
+      const where = `layer '${n.id}' (${n.opType})`;
+      if (!weights.length) {
+        const total = Object.keys(this.tensors).length;
+        if (!total) throw this.bad(`${where}: expected its weights in weightsManifest, found an empty weightsManifest`);
+        missing.push(n.id);
+        continue;
+      }
+      const attr = (name: string): number | undefined => {
+        const a = n.attributes.find((x) => x.name === name)?.value;
+        return a?.type === 'int' && typeof a.value === 'number' ? a.value : undefined;
+      };
+      const kernel = weights.map((w) => this.tensors[w]).find((t) => /(^|\/)(kernel|embeddings)(:\d+)?$/.test(t.name));
+      if (!kernel || kernel.shape.length === 0) continue;
+      const last = kernel.shape[kernel.shape.length - 1];
+      const check = (field: string, want: number | undefined, got: number): void => {
+        if (want !== undefined && want !== got) {
+          throw new ModelLoadError(
+            'tensor-size-mismatch',
+            this.file,
+            `${where}: '${field}' is ${want} but its weight '${kernel.name}' has shape [${kernel.shape.join(', ')}]`,
+            FORMAT,
+          );
+        }
+      };
+      if (n.opType === 'Embedding') {
+        check('output_dim', attr('output_dim'), last);
+        check('input_dim', attr('input_dim'), kernel.shape[0]);
+      } else if (n.opType === 'Dense') check('units', attr('units'), last);
+      else if (/^Conv\dD$/.test(n.opType)) {
+        check('filters', attr('filters'), last);
+        const ks = n.attributes.find((x) => x.name === 'kernel_size')?.value;
+        const rank = Number(n.opType[4]);
+        const sizes = ks?.type === 'int' ? new Array<number>(rank).fill(ks.value as number) : ks?.type === 'ints' ? (ks.value as number[]) : undefined;
+        if (sizes && sizes.length === rank && kernel.shape.length === rank + 2) sizes.forEach((k, j) => check(`kernel_size[${j}]`, k, kernel.shape[j]));
+      }
+    }
+    if (missing.length) {
+      const list = missing.slice(0, 5).map((m) => `'${m}'`).join(', ') + (missing.length > 5 ? ` (and ${missing.length - 5} more)` : '');
+      this.warnings.push(`${missing.length} layer(s) that own weights have none in the weightsManifest: ${list}; tfjs will refuse to run this model`);
+    }
+  }
+
+  /**
+   * tfjs-layers builds a Dense kernel of [input's last dim, units] from the config before it reads the stored
+   * one: an input declared far larger than the stored kernel (`batch_input_shape: [null, 1e9]`) would be
+   * allocated in full. The declared input width must be the stored kernel's.
+   */
+  private checkDenseInputs(): void {
+    for (const n of this.nodes) {
+      if (n.opType !== 'Dense') continue;
+      const input = n.inputs[0] ? this.values[n.inputs[0]] : undefined;
+      const width = input?.kind !== 'initializer' ? input?.shape?.at(-1) : undefined;
+      const kernel = n.inputs.map((i) => this.tensors[i]).find((t) => t && /(^|\/)kernel(:\d+)?$/.test(t.name));
+      if (typeof width === 'number' && kernel && kernel.shape.length === 2 && width !== kernel.shape[0]) {
+        throw new ModelLoadError(
+          'tensor-size-mismatch',
+          this.file,
+          `layer '${n.id}' (Dense): its input '${input!.id}' is ${width} wide but its weight '${kernel.name}' has shape [${kernel.shape.join(', ')}]`,
+          FORMAT,
+        );
+      }
+    }
   }
 
   private isModel(e: Entry): boolean {
@@ -462,7 +592,9 @@ class LayersBuilder {
     const outputs = [...new Set(outs.map((o) => this.resolveId(o)))];
     this.checkAcyclic();
     this.attachWeights(order);
+    this.checkLayerWeights();
     this.cheapShapes();
+    this.checkDenseInputs();
     for (const o of outputs) {
       const v = this.values[o];
       if (v && v.kind === 'intermediate') v.kind = 'output';

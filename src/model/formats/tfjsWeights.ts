@@ -133,6 +133,8 @@ export async function openWeights(file: string, manifest: unknown, format: strin
   }
   const groups: { where: string; group: Group; weights: Parsed[] }[] = [];
   const names = new Set<string>();
+  /** Shard file → where it was first listed: a shard listed twice would be read as two different byte ranges. */
+  const shardSeen = new Map<string, string>();
   for (let g = 0; g < manifest.length; g++) {
     const grp = manifest[g];
     const where = `weightsManifest[${g}]`;
@@ -145,7 +147,11 @@ export async function openWeights(file: string, manifest: unknown, format: strin
       const pwhere = `${where}.paths[${i}]`;
       if (typeof rel !== 'string' || rel === '') throw bad(`${pwhere}: expected a shard file name, found ${found(rel)}`);
       group.rel.push(rel);
-      group.abs.push(resolveShard(dir, rel, file, `shard '${rel}' (${pwhere})`, format));
+      const abs = resolveShard(dir, rel, file, `shard '${rel}' (${pwhere})`, format);
+      const first = shardSeen.get(abs);
+      if (first !== undefined) throw bad(`${pwhere}: the shard '${rel}' is already listed at ${first}; expected each shard file once in weightsManifest`);
+      shardSeen.set(abs, pwhere);
+      group.abs.push(abs);
     }
     const weights: Parsed[] = [];
     for (let w = 0; w < grp.weights.length; w++) {

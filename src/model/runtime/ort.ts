@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ortError } from './runtimeError';
 
 export type OrtProvider = 'cuda' | 'cpu';
 
@@ -39,6 +40,8 @@ export interface OrtOptions {
    * or silently reads a same-named file there.
    */
   externalDataDir?: string;
+  /** The model file the bytes came from, named in errors (default: an internal kernel graph). */
+  file?: string;
 }
 
 /** CIRCUITSCOPE_THREADS as a positive integer, else undefined (onnxruntime's own choice). */
@@ -53,7 +56,11 @@ export function ortVersion(): string {
 
 async function create(bytes: Uint8Array, provider: OrtProvider, opts: OrtOptions): Promise<ort.InferenceSession> {
   const threads = opts.threads ?? threadsSetting();
+  // onnxruntime's own logger writes ANSI-coloured lines to stderr for errors we report ourselves, typed and
+  // naming the model (runtimeError.ts): keep it to fatal messages.
+  ort.env.logLevel = 'fatal';
   return ort.InferenceSession.create(bytes, {
+    logSeverityLevel: 4,
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     ...(threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {}),
@@ -85,6 +92,15 @@ export function cudaProviderInstalled(): boolean {
 
 /** Creates a session; with provider 'auto', falls back from CUDA to CPU and records why. */
 export async function createOrtSession(bytes: Uint8Array, opts: OrtOptions = {}): Promise<OrtSession> {
+  const file = opts.file ?? 'an onnxruntime kernel graph';
+  try {
+    return await createOrtSessionUnwrapped(bytes, opts, file);
+  } catch (e) {
+    throw ortError(e, 'session', file);
+  }
+}
+
+async function createOrtSessionUnwrapped(bytes: Uint8Array, opts: OrtOptions, file: string): Promise<OrtSession> {
   const want = opts.provider ?? 'auto';
   let session: ort.InferenceSession;
   let provider: OrtProvider = 'cpu';
@@ -112,7 +128,12 @@ export async function createOrtSession(bytes: Uint8Array, opts: OrtOptions = {})
     async run(feeds, fetches) {
       const inputs: Record<string, ort.Tensor> = {};
       for (const [k, v] of Object.entries(feeds)) inputs[k] = new ort.Tensor(v.dtype, v.data, v.dims);
-      const out = fetches ? await session.run(inputs, fetches as string[]) : await session.run(inputs);
+      let out: ort.InferenceSession.ReturnType;
+      try {
+        out = fetches ? await session.run(inputs, fetches as string[]) : await session.run(inputs);
+      } catch (e) {
+        throw ortError(e, 'run', file);
+      }
       const res: Record<string, OrtOutput> = {};
       for (const [k, t] of Object.entries(out)) {
         res[k] = { dtype: t.type, dims: [...t.dims], data: t.data as OrtOutput['data'] };

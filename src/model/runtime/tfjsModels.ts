@@ -10,6 +10,8 @@ import * as tfc from '@tensorflow/tfjs-converter';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelGraph } from '../ir';
 import type { OrtInput, OrtOutput, OrtSession } from './ort';
+import { ModelLoadError } from '../errors';
+import { tfjsError } from './runtimeError';
 import { resolveBackend, type BackendChoice } from './tfjs/backend';
 import { tf } from './tfjs/tf';
 
@@ -87,6 +89,29 @@ async function fromTensor(t: tf.Tensor): Promise<OrtOutput> {
  * @throws Error naming a tap that cannot be fetched (e.g. a layer inside a nested model).
  */
 export async function createTfjsSession(graph: ModelGraph, taps: readonly string[], backend: BackendChoice | 'auto' = 'auto'): Promise<OrtSession & { backendName: string }> {
+  let session: OrtSession & { backendName: string };
+  try {
+    session = await createTfjsSessionUnwrapped(graph, taps, backend);
+  } catch (e) {
+    throw tfjsError(e, 'session', graph.file, isTypedLoadError);
+  }
+  const run = session.run.bind(session);
+  session.run = async (feeds, fetches) => {
+    try {
+      return await run(feeds, fetches);
+    } catch (e) {
+      throw tfjsError(e, 'run', graph.file);
+    }
+  };
+  return session;
+}
+
+/** Errors this module or the loader already typed (a tap that cannot be fetched, a backend that failed). */
+function isTypedLoadError(e: unknown): boolean {
+  return e instanceof ModelLoadError || (e instanceof Error && (e.name === 'TranslatorError' || e.name === 'JobInputError'));
+}
+
+async function createTfjsSessionUnwrapped(graph: ModelGraph, taps: readonly string[], backend: BackendChoice | 'auto'): Promise<OrtSession & { backendName: string }> {
   const resolved = await resolveBackend({ force: backend });
   const handler = fileHandler(graph.file);
   const inputNames = [...graph.inputs];
