@@ -142,6 +142,8 @@ export interface OrtCircuitOptions {
   seqLen: number;
   /** The metric's position (already resolved to 0 … T−1). */
   position: number;
+  /** The model file (named in onnxruntime's errors). */
+  file?: string;
   threads?: number;
 }
 
@@ -285,7 +287,7 @@ export class OrtCircuitModel {
     } else model = which === 'fwd' ? this.forwardModel() : this.patchModel();
     // the three graphs that do the work run on the provider asked for (a GPU one where installed); probes on CPU
     const p = process.env.CIRCUITSCOPE_ORT_PROVIDER;
-    const s = await createOrtSession(encodeModelProto(model), { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', threads: this.opts.threads });
+    const s = await createOrtSession(encodeModelProto(model), { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', threads: this.opts.threads, file: this.opts.file });
     this.provider = s.provider;
     this.sessions[which] = s;
     return s;

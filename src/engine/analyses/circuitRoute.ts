@@ -37,7 +37,7 @@ async function ortModel(model: LoadedModel, stream: ResidualStream, pairs: Promp
   const key = cacheKey(model, pairs.seqLen, position);
   if (cached?.key === key) return cached.model;
   const threads = Number(process.env.CIRCUITSCOPE_THREADS) || undefined;
-  const p = OrtCircuitModel.create(model, stream, pairs.clean.subarray(0, pairs.seqLen), { seqLen: pairs.seqLen, position, threads });
+  const p = OrtCircuitModel.create(model, stream, pairs.clean.subarray(0, pairs.seqLen), { seqLen: pairs.seqLen, position, threads, file: model.graph.file });
   cached = { key, model: p };
   p.catch(() => {
     if (cached?.model === p) cached = undefined;
