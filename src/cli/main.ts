@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { ModelLoadError } from '../model/errors';
 import { loadModel } from '../model/load';
-import { formatSummary, summarize } from '../model/summary';
+import { formatSummary, summarize } from '../shared/summary';
 import { listAnalyses } from '../engine/analyses';
 import { JobInputError } from '../engine/errors';
 import { runReport } from './report';

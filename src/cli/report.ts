@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { analysisRunner } from '../engine/analyses';
 import { EngineError } from '../engine/errors';
 import { isSpecPath, openNpz, readDatasetSpec } from '../model/datasets';
-import { summarize } from '../model/summary';
+import { summarize } from '../shared/summary';
 import { ANALYSIS_NAMES, type AnalysisName } from '../shared/analysis';
 import { formatDuration } from '../shared/cost';
 import type { RunRecord, TypedEnvelope } from '../shared/results';

@@ -9,7 +9,7 @@ import { forEachBatch, checkOutPath, prepareTaps, type JobContext } from './capt
 import { CancelledError, JobInputError, throwIfAborted } from './errors';
 import { analysisInfos, analysisRunner } from './analyses';
 import { layerCandidates } from '../model/layerCandidates';
-import { formatSummary, summarize } from '../model/summary';
+import { formatSummary, summarize } from '../shared/summary';
 import { loadCached } from './modelCache';
 import { NpzStreamWriter } from './npzStream';
 

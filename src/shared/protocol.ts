@@ -7,7 +7,7 @@ import type { TensorPreview } from './engineProtocol';
 import type { SerializedModelLoadError } from './errors';
 import type { ModelGraph } from './ir';
 import type { RevealTarget, RunRecord } from './results';
-import type { ModelSummaryView } from './views';
+import type { ModelSummary } from './summary';
 
 /** An error as it crosses to the webview: the loader's typed error, or a plain message. */
 export type WebviewError = SerializedModelLoadError | { name: string; message: string };
@@ -34,7 +34,7 @@ export type HostToWebview =
    * message cheap on the host (test/bench/graphHostLag.ts).
    */
   | { type: 'graphChunk'; bytes: Uint8Array; index: number; count: number }
-  | { type: 'summary'; summary: ModelSummaryView }
+  | { type: 'summary'; summary: ModelSummary }
   | { type: 'tensor'; id: number; ok: true; value: TensorPreview }
   | { type: 'tensor'; id: number; ok: false; error: WebviewError }
   | { type: 'error'; error: WebviewError }

@@ -285,7 +285,7 @@ export interface ReportData {
   tool: string;
   /** Absolute path of the model, as the runs name it. */
   model?: string;
-  summary?: import('./views').ModelSummaryView;
+  summary?: import('./summary').ModelSummary;
   /** The operator graph (omitted for very large graphs, with a note). */
   graph?: import('./ir').ModelGraph;
   runs: RunRecord[];

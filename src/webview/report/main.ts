@@ -10,7 +10,7 @@
 import type { CircuitsToHost, ExportRequest, HostToCircuits, HostToResults, HostToWebview, ResultsToHost, WebviewToHost } from '../../shared/protocol';
 import type { ReportData, RunRecord } from '../../shared/results';
 import { hasCircuitGraph } from '../../shared/runs';
-import type { ModelSummaryView } from '../../shared/views';
+import type { ModelSummary } from '../../shared/summary';
 import { localBridge } from '../bridge';
 import { mountCircuits } from '../circuits/view';
 import { mountGraph } from '../graphMount';
@@ -202,7 +202,7 @@ function mount(tab: Tab, root: HTMLElement): void {
 let deliverToCircuits: ((m: HostToCircuits) => void) | undefined;
 let circuitsShow: string | undefined;
 
-function summaryTable(s: ModelSummaryView): HTMLElement {
+function summaryTable(s: ModelSummary): HTMLElement {
   const rows: [string, string][] = [
     ['file', s.file],
     ['format', `${s.format}${s.formatVersion ? ` ${s.formatVersion}` : ''}`],
