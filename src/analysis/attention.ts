@@ -17,39 +17,7 @@
  * - **sinkMass**: the weight on the first valid token, averaged over valid queries after it (i ≥ 1).
  * Per layer = mean over its heads; global = mean over all heads. Compare models only at equal T.
  */
-
-export interface SparsityMetrics {
-  /** Gated models only (a gate bias was given). */
-  connectivity?: number;
-  fractionAbove: number;
-  fractionAboveInvT: number;
-  keysFor90: number;
-  keysFor99: number;
-  entropyKeys: number;
-  sinkMass: number;
-}
-
-export interface HeadSparsity extends SparsityMetrics {
-  layer: number;
-  head: number;
-}
-
-export interface LayerSparsity extends SparsityMetrics {
-  layer: number;
-  heads: number;
-}
-
-export interface SparsityResult {
-  heads: HeadSparsity[];
-  layers: LayerSparsity[];
-  global: SparsityMetrics;
-  /** Prompts and valid queries counted. */
-  prompts: number;
-  queries: number;
-  seqLen: number;
-  epsilon: number;
-  gateBias?: number;
-}
+import type { HeadSparsity, LayerSparsity, SparsityMetrics, SparsityResult, TokenGraph } from '../shared/results';
 
 export interface SparsityOptions {
   /** Sequence length T (keys = queries = T). */
@@ -228,14 +196,6 @@ function meanMetrics(xs: SparsityMetrics[], gated: boolean): SparsityMetrics {
     out[k] = xs.length ? xs.reduce((s, x) => s + (x[k] ?? 0), 0) / xs.length : 0;
   }
   return out as unknown as SparsityMetrics;
-}
-
-/** A token-level attention graph of one prompt: edges key → query with weight ≥ threshold. */
-export interface TokenGraph {
-  prompt: number;
-  tokens: number[];
-  threshold: number;
-  heads: { layer: number; head: number; edges: { from: number; to: number; weight: number }[] }[];
 }
 
 /**

@@ -9,16 +9,9 @@
  * it (a *receiver*); heads read on three ports, q, k and v, so an edge into a head names its port. Heads of
  * the same layer do not feed each other (they read the same stream value).
  */
+import type { CircuitNode, Port, SizeSearchPoint } from '../shared/results';
 
-export type Port = 'q' | 'k' | 'v';
 export const PORTS: readonly Port[] = ['q', 'k', 'v'];
-
-export interface CircuitNode {
-  id: string;
-  kind: 'input' | 'head' | 'mlp' | 'logits';
-  layer?: number;
-  head?: number;
-}
 
 /** A stream reader: a head's port, an MLP, or the logits. */
 export interface Receiver {
@@ -247,13 +240,6 @@ export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Spearman's rank correlation (Pearson on average ranks). */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return pearson(ranks(a), ranks(b));
-}
-
-export interface SizeSearchPoint {
-  n: number;
-  /** Edges left after pruning. */
-  edges: number;
-  faithfulness: number | null;
 }
 
 /**

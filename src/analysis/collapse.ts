@@ -11,6 +11,7 @@
  * {@link collapseMetrics} combines them with the classifier (W, b) into every metric of the result contract.
  */
 import { eigh, matmulABt } from './linalg/index';
+import type { CollapseMetrics } from '../shared/results';
 
 export type RealArray = Float32Array | Float64Array;
 
@@ -291,37 +292,6 @@ export const COLLAPSE_VARIANTS = {
   nccMismatch: 'share of samples where argmax(Wh + b) ≠ argmin_c ‖h − μ_c‖, train class means on both splits (NC4)',
   nccAccuracy: 'share of samples whose nearest train class mean is their label (classifier-free; our addition)',
 } as const;
-
-/** The `collapse` result contract (null = undefined here; the warnings say why). */
-export interface CollapseMetrics {
-  classes: number;
-  samples: number;
-  dim: number;
-  accuracyTrain: number | null;
-  accuracyTest?: number | null;
-  nc1: number | null;
-  nc1TraceRatio: number | null;
-  cdnv: number | null;
-  equinormMeans: number | null;
-  equinormWeights: number | null;
-  equiangularityMeans: number | null;
-  equiangularityWeights: number | null;
-  maxAngleMeans: number | null;
-  maxAngleWeights: number | null;
-  etfDistanceMeans: number | null;
-  etfDistanceWeights: number | null;
-  selfDuality: number | null;
-  selfDualityEtf: number | null;
-  nccMismatchTrain: number | null;
-  nccMismatchTest?: number | null;
-  nccAccuracyTrain: number;
-  nccAccuracyTest?: number;
-  /** Number of Σ_B eigenpairs inverted for nc1. */
-  sigmaBRank: number;
-  /** Classes without training samples (dropped). */
-  droppedClasses: number[];
-  warnings: string[];
-}
 
 const finiteOrNull = (v: number, name: string, why: string, warnings: string[]): number | null => {
   if (Number.isFinite(v)) return v;

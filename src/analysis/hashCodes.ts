@@ -19,6 +19,7 @@ import { clusterMajorityAccuracy, kmeansBinary } from './stats/kmeans';
 import { knnHammingPredict } from './stats/knn';
 import { fitOvoLogistic, predictOvoLogistic } from './stats/logistic';
 import type { Monitor } from './stats/monitor';
+import type { HashMetrics } from '../shared/results';
 
 export type { BitCodes } from './stats/bits';
 
@@ -86,27 +87,6 @@ export interface HashInput {
   labelsTest?: Int32Array | null;
   /** Labels are 0..classes−1; K-means uses k = classes. */
   classes: number;
-}
-
-/** The `hash` result contract, without the network's accuracies (the engine adds those). */
-export interface HashMetrics {
-  codeBitsRaw: number;
-  codeBits: number;
-  redundancyRatioTrain: number;
-  redundancyRatioTest: number | null;
-  distinctTrain: number;
-  distinctTest: number | null;
-  kmeansAccuracyTrain: number | null;
-  kmeansAccuracyTest: number | null;
-  knnAccuracy: number | null;
-  logisticAccuracy: number | null;
-  bySampleSize?: { samples: number; distinct: number; redundancyRatio: number }[];
-  /** Diagnostics of the probes (iterations, inertia, convergence). */
-  probes: {
-    kmeans?: { train?: { inertia: number; iterations: number }; test?: { inertia: number; iterations: number } };
-    logistic?: { pairs: number; notConverged: number; maxIterations: number };
-  };
-  warnings: string[];
 }
 
 export const HASH_VARIANTS = {

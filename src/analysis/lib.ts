@@ -23,6 +23,7 @@ import {
   syrkAccumulate,
   type RealArray,
 } from './linalg/index';
+import type { LibEdgesResult, LibGraph, LibGraphEdge, LibLayerResult } from '../shared/results';
 
 /** A truncation rule: keep eigenvalues λ > max(relative · λmax, absolute). */
 export interface Thresholds {
@@ -669,59 +670,6 @@ export function relativeFrobenius(a: RealArray, b: RealArray): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Result shapes and the graph for the side panel
 // ---------------------------------------------------------------------------------------------------------------
-
-/** One node layer in the result (DESIGN.md `lib` contract). */
-export interface LibLayerResult {
-  name: string;
-  /** Folded dimension (w + 1), or w for the output layer. */
-  dim: number;
-  /** Directions kept (constant included for folded layers). */
-  rank: number;
-  /** Λ, constant direction first for folded layers. */
-  lambdas: number[];
-  /** Λ > 1e-3·Λmax, constant direction excluded. */
-  effectiveFeatures: number;
-  /** Directions after the first truncation (constant included). */
-  firstRank?: number;
-  /** Whether the last coordinate is the folded constant. */
-  folded: boolean;
-}
-
-/** Edges between adjacent node layers (`weights` is rows × cols, row-major: rows = `to`'s directions). */
-export interface LibEdgesResult {
-  from: string;
-  to: string;
-  rows: number;
-  cols: number;
-  weights: number[];
-  /** Edge-mass statistics of this pair, constant nodes excluded. */
-  mass: number;
-  for90: number;
-  for99: number;
-}
-
-export interface LibGraphNode {
-  id: string;
-  layer: number;
-  /** Direction index in the layer's basis (0 = constant for folded layers). */
-  index: number;
-  lambda: number;
-  constant: boolean;
-}
-
-export interface LibGraphEdge {
-  from: string;
-  to: string;
-  weight: number;
-}
-
-/** What the side panel draws: layers of nodes (sorted by Λ) and the strongest edges. */
-export interface LibGraph {
-  layers: { name: string; nodes: LibGraphNode[] }[];
-  edges: LibGraphEdge[];
-  /** How edges were chosen: per adjacent pair, the strongest edges holding `massFraction` of the mass, at most `maxEdgesPerPair`. */
-  threshold: { massFraction: number; maxEdgesPerPair: number; maxNodesPerLayer: number; includesConstant: boolean };
-}
 
 /** Number of Λ > 1e-3·Λmax, the constant direction excluded for folded layers. */
 export function effectiveFeatures(lambdas: ArrayLike<number>, folded: boolean): number {

@@ -17,6 +17,7 @@ import { averageLinkage, cutDendrogram } from './stats/agglomerative';
 import type { Monitor } from './stats/monitor';
 import { mulberry32, sampleWithoutReplacement } from './stats/random';
 import { cholesky, gram, solveLower, solveLowerTransposed } from './linalg/index';
+import type { RedundancyGroups, RedundancyMetrics } from '../shared/results';
 
 export type RealArray = Float32Array | Float64Array;
 
@@ -53,50 +54,6 @@ export interface RedundancyOptions {
   groups?: boolean;
   groupThreshold?: number;
   monitor?: Monitor;
-}
-
-export interface RedundancyChunk {
-  size: number;
-  accuracyTrain: number | null;
-  accuracyTest: number | null;
-  r2: number;
-  /** Mean |corr| of the residuals over pairs of units outside the chunk (null when fewer than 2 remain). */
-  residualCorrelation: number | null;
-  /** Standard deviations over the trials. */
-  r2Std: number;
-  accuracyTestStd: number | null;
-  trials: { accuracy: number; r2: number };
-}
-
-export interface RedundancyGroups {
-  label: string;
-  method: string;
-  threshold: number;
-  count: number;
-  /** Group of every unit of the layer (−1 for dropped constant units). */
-  assignment: number[];
-  sizes: number[];
-  /** Mean |corr| inside each group (1 for singletons). */
-  cohesion: number[];
-}
-
-/** The `redundancy` result contract. */
-export interface RedundancyMetrics {
-  /** Live units analysed (the layer width minus constant units). */
-  width: number;
-  layerWidth: number;
-  droppedConstantUnits: number;
-  chunks: RedundancyChunk[];
-  criticalWidth: number | null;
-  /** Critical width per R² threshold ("0.9", "0.95", "0.99"). */
-  criticalWidths: Record<string, number | null>;
-  clones: number | null;
-  /** Chunk accuracy of all live units (equals the network's accuracy when this layer feeds the classifier). */
-  fullAccuracyTrain: number | null;
-  fullAccuracyTest: number | null;
-  r2Split: 'test' | 'train';
-  groups?: RedundancyGroups;
-  warnings: string[];
 }
 
 export const REDUNDANCY_VARIANTS = {

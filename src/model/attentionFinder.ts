@@ -25,6 +25,7 @@
  *    from the last stream value alone. Anything else (post-LN, parallel attention+MLP, fused ops) is an
  *    {@link AttentionStructureError} naming the value or node that did not match.
  */
+import type { FusedAttention } from '../shared/results';
 import type { GraphNode, ModelGraph } from './ir';
 
 const MATMUL = new Set(['MatMul', 'BatchMatMul', 'BatchMatMulV2']);
@@ -75,12 +76,6 @@ export interface AttentionBlock {
   steps: { node: string; op: string; role: 'scale' | 'mask' | 'pass' }[];
   /** Gated sparse attention: the Mul node and the gate value multiplying the softmax output. */
   gate?: { node: string; value: string };
-}
-
-export interface FusedAttention {
-  node: string;
-  opType: string;
-  domain: string;
 }
 
 export interface AttentionReport {

@@ -1,16 +1,22 @@
 /**
- * The analysis results as the views read them: the DESIGN.md result contract, typed once for the webviews
- * (results panel, circuits side panel, the overlay on the operator graph) and the HTML report. The engine's own
- * result types carry more fields; `src/engine/analyses/contract.ts` checks at compile time that each of them
- * is assignable to the view type here, so a renamed field breaks the build instead of a chart.
+ * The analysis results: the DESIGN.md result contract, declared once. `src/analysis` returns these types
+ * directly (it imports them as types only), the engine adds what it knows about the model (layer names, the
+ * classifier it found, the variant labels), and the CLI's `--json`, the webviews (results panel, circuits side
+ * panel, the overlay on the operator graph) and the HTML report read the same declarations — a renamed field
+ * breaks the build on every side at once.
  *
- * Numbers that are undefined for a run (a metric with no meaning for that data) are `null`, never NaN.
+ * Metrics that are undefined for a run (no meaning for that data) are `null` with a warning saying why, never
+ * NaN. Warnings travel in the envelope (`AnalysisEnvelope.warnings`), not in `result`.
  */
 import type { AnalysisEnvelope, AnalysisName } from './analysis';
 
+/** Labels of the variants and conventions an analysis picked (shown beside its numbers). */
+export type VariantLabels = Record<string, string>;
+
 // ------------------------------------------------------------------------------------------------ collapse
 
-export interface CollapseMetricsView {
+/** What `collapseMetrics` (src/analysis/collapse.ts) computes from the two passes over one feature layer. */
+export interface CollapseMetrics {
   classes: number;
   samples: number;
   dim: number;
@@ -31,35 +37,44 @@ export interface CollapseMetricsView {
   selfDualityEtf: number | null;
   nccMismatchTrain: number | null;
   nccMismatchTest?: number | null;
-  nccAccuracyTrain?: number | null;
-  nccAccuracyTest?: number | null;
+  nccAccuracyTrain: number;
+  nccAccuracyTest?: number;
+  /** Number of Σ_B eigenpairs inverted for nc1. */
+  sigmaBRank: number;
+  /** Classes without training samples (dropped). */
+  droppedClasses: number[];
+  warnings: string[];
+}
+
+/** Classifier-free metrics of one hidden layer. */
+export interface LayerCollapse {
+  layer: string;
+  dim: number;
+  nc1: number | null;
+  nc1TraceRatio: number | null;
+  cdnv: number | null;
+  equinormMeans: number | null;
+  equiangularityMeans: number | null;
+  maxAngleMeans: number | null;
+  etfDistanceMeans: number | null;
+  nccAccuracyTrain: number;
+  nccAccuracyTest?: number;
+}
+
+/** `collapse`: the metrics of the classifier's input plus the classifier-free metrics of every hidden layer. */
+export interface CollapseResult extends Omit<CollapseMetrics, 'warnings'> {
   /** The features analysed (the classifier's input value). */
   features: string;
   head: { node: string; opType: string; weight: string; bias?: string; classes: number } | null;
   /** Classifier-free metrics of every hidden layer, in graph order (value names). */
-  layers: {
-    layer: string;
-    dim: number;
-    nc1: number | null;
-    nc1TraceRatio: number | null;
-    cdnv: number | null;
-    equinormMeans: number | null;
-    equiangularityMeans: number | null;
-    maxAngleMeans: number | null;
-    etfDistanceMeans: number | null;
-    nccAccuracyTrain: number;
-    nccAccuracyTest?: number;
-  }[];
-  variants: Record<string, string>;
+  layers: LayerCollapse[];
+  variants: VariantLabels;
 }
 
 // ------------------------------------------------------------------------------------------------ hash
 
-export interface HashMetricsView {
-  /** The coded values (value names), in code order. */
-  layers: string[];
-  activations: { layer: string; node: string; op: string; units: number; piecewiseLinear: boolean }[];
-  units: number;
+/** What `hashCodeAnalysis` (src/analysis/hashCodes.ts) computes; the engine adds the network's accuracies. */
+export interface HashMetrics {
   codeBitsRaw: number;
   codeBits: number;
   redundancyRatioTrain: number;
@@ -70,149 +85,284 @@ export interface HashMetricsView {
   kmeansAccuracyTest: number | null;
   knnAccuracy: number | null;
   logisticAccuracy: number | null;
-  networkAccuracyTrain: number | null;
-  networkAccuracyTest: number | null;
   /** Train redundancy ratio on the first n samples (`--sampleSizes`). */
   bySampleSize?: { samples: number; distinct: number; redundancyRatio: number }[];
-  variants: Record<string, string>;
+  /** Diagnostics of the probes (iterations, inertia, convergence). */
+  probes: {
+    kmeans?: { train?: { inertia: number; iterations: number }; test?: { inertia: number; iterations: number } };
+    logistic?: { pairs: number; notConverged: number; maxIterations: number };
+  };
+  warnings: string[];
+}
+
+/** `hash`: activation hash codes of every ReLU-like activation. */
+export interface HashResult extends Omit<HashMetrics, 'warnings'> {
+  /** The coded values (value names), in code order. */
+  layers: string[];
+  activations: { layer: string; node: string; op: string; units: number; piecewiseLinear: boolean }[];
+  /** Hidden units coded (= codeBitsRaw): the model-size axis of the phase chart. */
+  units: number;
+  networkAccuracyTrain: number | null;
+  networkAccuracyTest: number | null;
+  variants: VariantLabels;
 }
 
 // ------------------------------------------------------------------------------------------------ redundancy
 
-export interface RedundancyChunkView {
+export interface RedundancyChunk {
   size: number;
   accuracyTrain: number | null;
   accuracyTest: number | null;
-  r2: number | null;
+  r2: number;
+  /** Mean |corr| of the residuals over pairs of units outside the chunk (null when fewer than 2 remain). */
   residualCorrelation: number | null;
-  r2Std?: number | null;
-  accuracyTestStd?: number | null;
+  /** Standard deviations over the trials. */
+  r2Std: number;
+  accuracyTestStd: number | null;
+  trials: { accuracy: number; r2: number };
 }
 
-export interface RedundancyMetricsView {
+/** Our extension (labelled as such): neurons grouped by average-linkage clustering on 1 − |corr|. */
+export interface RedundancyGroups {
+  label: string;
+  method: string;
+  threshold: number;
+  count: number;
+  /** Group of every unit of the layer (all `layerWidth` units; −1 for dropped constant units). */
+  assignment: number[];
+  sizes: number[];
+  /** Mean |corr| inside each group (1 for singletons). */
+  cohesion: number[];
+}
+
+/** What `redundancyAnalysis` (src/analysis/redundancy.ts) computes on one layer. */
+export interface RedundancyMetrics {
+  /** Live units analysed (the layer width minus constant units). */
+  width: number;
+  layerWidth: number;
+  droppedConstantUnits: number;
+  chunks: RedundancyChunk[];
+  criticalWidth: number | null;
+  /** Critical width per R² threshold ("0.9", "0.95", "0.99"). */
+  criticalWidths: Record<string, number | null>;
+  clones: number | null;
+  /** Chunk accuracy of all live units (equals the network's accuracy when this layer feeds the classifier). */
+  fullAccuracyTrain: number | null;
+  fullAccuracyTest: number | null;
+  r2Split: 'test' | 'train';
+  groups?: RedundancyGroups;
+  warnings: string[];
+}
+
+/** `redundancy`: redundant representations / clones of one layer. */
+export interface RedundancyResult extends Omit<RedundancyMetrics, 'warnings'> {
   /** The analysed layer (value name). */
   layer: string;
   head: { node: string; weight: string; bias?: string; classes: number } | null;
-  /** Live units (constant units dropped). */
-  width: number;
-  layerWidth?: number;
-  droppedConstantUnits: number;
-  chunks: RedundancyChunkView[];
-  criticalWidth: number | null;
-  criticalWidths?: Record<string, number | null>;
-  clones: number | null;
-  /** Our extension (labelled as such): neurons grouped by average-linkage clustering on 1 − |corr|. */
-  groups?: {
-    label: string;
-    method: string;
-    threshold: number;
-    count: number;
-    /** Group index per unit of the layer (all `layerWidth` units; constant units are −1). */
-    assignment: number[];
-    sizes: number[];
-    cohesion: (number | null)[];
-  };
   networkAccuracyTrain: number | null;
   networkAccuracyTest: number | null;
-  variants: Record<string, string>;
+  variants: VariantLabels;
 }
 
 // ------------------------------------------------------------------------------------------------ lib
 
-export interface LibLayerView {
-  /** Value name of the node layer (a complete cut of the graph). */
+/** One node layer (a complete cut of the graph, by value name). */
+export interface LibLayerResult {
   name: string;
+  /** Folded dimension (w + 1), or w for the output layer. */
   dim: number;
+  /** Directions kept (constant included for folded layers). */
   rank: number;
-  /** Λ of the kept directions, in basis order (the constant direction first when the bias was folded). */
+  /** Λ of the kept directions, in basis order (the constant direction first for folded layers). */
   lambdas: number[];
+  /** Λ > 1e-3·Λmax, constant direction excluded. */
   effectiveFeatures: number;
+  /** Directions after the first truncation (constant included). */
   firstRank?: number;
-  folded?: boolean;
+  /** Whether the last coordinate is the folded constant. */
+  folded: boolean;
 }
 
-export interface LibEdgesView {
+/** Edges between adjacent node layers (`weights` is rows × cols, row-major: rows = `to`'s directions). */
+export interface LibEdgesResult {
   from: string;
   to: string;
-  /** rows = rank of `to`, cols = rank of `from`; `weights` row-major E_ij. */
   rows: number;
   cols: number;
   weights: number[];
-  mass?: number;
-  for90?: number;
-  for99?: number;
+  /** Edge-mass statistics of this pair, constant nodes excluded. */
+  mass: number;
+  for90: number;
+  for99: number;
 }
 
-/** The readable interaction graph the engine prepared (strongest nodes per layer, strongest edges per pair). */
-export interface LibGraphView {
-  layers: { name: string; nodes: { id: string; layer: number; index: number; lambda: number; constant: boolean }[] }[];
-  edges: { from: string; to: string; weight: number }[];
+export interface LibGraphNode {
+  id: string;
+  layer: number;
+  /** Direction index in the layer's basis (0 = constant for folded layers). */
+  index: number;
+  lambda: number;
+  constant: boolean;
+}
+
+export interface LibGraphEdge {
+  from: string;
+  to: string;
+  weight: number;
+}
+
+/** What the side panel draws: layers of nodes (sorted by Λ) and the strongest edges. */
+export interface LibGraph {
+  layers: { name: string; nodes: LibGraphNode[] }[];
+  edges: LibGraphEdge[];
+  /** How edges were chosen: per adjacent pair, the strongest edges holding `massFraction` of the mass, at most `maxEdgesPerPair`. */
   threshold: { massFraction: number; maxEdgesPerPair: number; maxNodesPerLayer: number; includesConstant: boolean };
 }
 
-export interface LibResultView {
-  layers: LibLayerView[];
-  edges: LibEdgesView[];
+export interface AblationPoint {
+  layer: string;
+  kept: number;
+  accuracy: number;
+}
+
+/** `lib`: the Local Interaction Basis (DESIGN.md contract fields first; the rest are documented extras). */
+export interface LibResult {
+  layers: LibLayerResult[];
+  edges: LibEdgesResult[];
+  /** Σ over adjacent layer pairs of the edges holding 90% (99%) of that pair's mass, constant nodes excluded. */
   edgesFor90: number;
   edgesFor99: number;
-  pca?: { layers: LibLayerView[]; edges: LibEdgesView[]; edgesFor90: number; edgesFor99: number; ablation?: { layer: string; kept: number; accuracy: number }[] };
-  ablation?: { layer: string; kept: number; accuracy: number }[];
-  graph: LibGraphView;
+  pca?: { layers: LibLayerResult[]; edges: LibEdgesResult[]; edgesFor90: number; edgesFor99: number; ablation?: AblationPoint[] };
+  ablation?: AblationPoint[];
+  graph: LibGraph;
   samples: number;
   positions: number;
   nodeLayers: { names: string[]; how: string };
+  sections: { from: string; to: string; method: 'closed-form' | 'autodiff'; activation?: string; note?: string }[];
+  jacobians: { vjps: number; stochasticSources: number; tfjsBackend?: string; constantCoordinate: string };
+  ablationSplit?: string;
+  invariants?: { layer: string; gram: number; jacobian: number; pinv: number; constantRow: number }[];
+  crossCheck?: { from: string; to: string; mPrime: number; edges: number; samples: number }[];
 }
 
 // ------------------------------------------------------------------------------------------------ attention
 
-export interface SparsityStatsView {
-  connectivity?: number | null;
-  fractionAbove: number | null;
-  fractionAboveInvT?: number | null;
-  keysFor90: number | null;
-  keysFor99?: number | null;
-  entropyKeys: number | null;
-  sinkMass: number | null;
+export interface SparsityMetrics {
+  /** Gated models only (a gate bias was given). */
+  connectivity?: number;
+  fractionAbove: number;
+  fractionAboveInvT: number;
+  keysFor90: number;
+  keysFor99: number;
+  entropyKeys: number;
+  sinkMass: number;
 }
 
-export interface AttentionResultView {
-  heads: (SparsityStatsView & { layer: number; head: number })[];
-  layers: (SparsityStatsView & { layer: number; heads: number })[];
-  global: SparsityStatsView;
+export interface HeadSparsity extends SparsityMetrics {
+  layer: number;
+  head: number;
+}
+
+export interface LayerSparsity extends SparsityMetrics {
+  layer: number;
+  heads: number;
+}
+
+/** What `SparsityAccumulator` (src/analysis/attention.ts) computes. */
+export interface SparsityResult {
+  heads: HeadSparsity[];
+  layers: LayerSparsity[];
+  global: SparsityMetrics;
+  /** Prompts and valid queries counted. */
   prompts: number;
+  queries: number;
   seqLen: number;
+  epsilon: number;
+  gateBias?: number;
+}
+
+/** A token-level attention graph of one prompt: edges key → query with weight ≥ threshold. */
+export interface TokenGraph {
+  prompt: number;
+  tokens: number[];
+  threshold: number;
+  heads: { layer: number; head: number; edges: { from: number; to: number; weight: number }[] }[];
+}
+
+/** An attention op fused into one node (its heads are not visible to the analyses). */
+export interface FusedAttention {
+  node: string;
+  opType: string;
+  domain: string;
+}
+
+/** `attention`: sparsity proxies per head, per layer and globally, plus one prompt's token graph. */
+export interface AttentionResult extends SparsityResult {
   /** Where each attention layer lives in the operator graph (node and value names). */
-  blocks: { layer: number; name: string; softmax: string; probs: string; heads: number; gated: boolean }[];
-  tokenGraph?: { prompt: number; tokens: number[]; threshold: number; heads: { layer: number; head: number; edges: { from: number; to: number; weight: number }[] }[] };
+  blocks: {
+    layer: number;
+    name: string;
+    softmax: string;
+    probs: string;
+    logits: string;
+    scores: string;
+    heads: number;
+    gated: boolean;
+    steps: string;
+  }[];
+  fused: FusedAttention[];
+  notes: string[];
+  tokenGraph?: TokenGraph;
   definitions: Record<string, string>;
 }
 
 // ------------------------------------------------------------------------------------------------ circuit
 
-export interface CircuitNodeView {
+export type Port = 'q' | 'k' | 'v';
+
+/** A component of the residual stream: `input`, a head `a{l}.h{h}`, an MLP `m{l}`, the `logits`. */
+export interface CircuitNode {
   id: string;
   kind: 'input' | 'head' | 'mlp' | 'logits';
   layer?: number;
   head?: number;
-  /** The operator-graph element this component corresponds to (for click-through and the overlay). */
+}
+
+/** A component as the result lists it, with the operator-graph element it corresponds to (click-through, overlay). */
+export interface CircuitResultNode extends CircuitNode {
   graph?: { node?: string; value?: string };
 }
 
-export interface CircuitResultView {
-  method: string;
+/** Edge scores: EAP, or EAP-IG (integrated gradients over the input embeddings). */
+export type ScoreMethod = 'eap' | 'eap-ig';
+
+export interface SizeSearchPoint {
+  n: number;
+  /** Edges left after pruning. */
+  edges: number;
+  faithfulness: number | null;
+}
+
+/** `circuit`: scored component-graph edges, the selected circuit and its faithfulness. */
+export interface CircuitResult {
+  method: ScoreMethod;
+  steps?: number;
   metric: string;
   pairs: number;
   seqLen: number;
-  nodes: CircuitNodeView[];
+  layout: string;
+  nodes: CircuitResultNode[];
   edges: { id: string; from: string; to: string; port?: string; score: number; inCircuit: boolean }[];
   totalEdges: number;
   listedEdges: number;
   circuit: {
     edges: string[];
+    n: number;
     edgeCount: number;
     fraction: number;
     heads: string[];
     nodes: string[];
+    selection: 'topn' | 'greedy';
     target: number;
     reachedTarget: boolean;
     metricClean: number;
@@ -220,34 +370,43 @@ export interface CircuitResultView {
     metricCircuit: number;
     faithfulness: number | null;
   };
-  sizeSearch: { n: number; edges: number; faithfulness: number | null }[];
-  passes: { forward: number; backward: number };
-  validation?: { top: number; spearmanTop: { eap: number; eapIg: number }; spearmanAll: { eap: number; eapIg: number } };
+  sizeSearch: SizeSearchPoint[];
+  passes: { forward: number; backward: number; scoring: { forward: number; backward: number }; search: { forward: number } };
+  validation?: {
+    exactScores: number[];
+    top: number;
+    spearmanTop: { eap: number; eapIg: number };
+    spearmanAll: { eap: number; eapIg: number };
+    forwardPasses: number;
+    /** Exact patching alone; `ms` also holds the other method's scoring pass. */
+    exactMs: number;
+    ms: number;
+  };
 }
 
 // ------------------------------------------------------------------------------------------------ envelopes
 
-/** A checkpoint series / width sweep: one row per model, in order. */
-export interface SeriesView<R> {
+/** A checkpoint series / width sweep: one row per model, in order; the variant labels hoisted beside it. */
+export interface Series<R> {
   models: number;
-  series: (R & { model: string; checkpoint: number | null })[];
-  variants?: Record<string, string>;
+  series: (Omit<R, 'variants'> & { model: string; checkpoint: number | null })[];
+  variants?: VariantLabels;
 }
 
-export interface ResultViewByAnalysis {
-  collapse: CollapseMetricsView | SeriesView<CollapseMetricsView>;
-  hash: HashMetricsView | SeriesView<HashMetricsView>;
-  redundancy: RedundancyMetricsView | SeriesView<RedundancyMetricsView>;
-  lib: LibResultView;
-  attention: AttentionResultView;
-  circuit: CircuitResultView;
+export interface ResultByAnalysis {
+  collapse: CollapseResult | Series<CollapseResult>;
+  hash: HashResult | Series<HashResult>;
+  redundancy: RedundancyResult | Series<RedundancyResult>;
+  lib: LibResult;
+  attention: AttentionResult;
+  circuit: CircuitResult;
 }
 
 /** An envelope whose `result` is typed by its `analysis`. */
-export type TypedEnvelope = { [A in AnalysisName]: AnalysisEnvelope<ResultViewByAnalysis[A]> & { analysis: A } }[AnalysisName];
+export type TypedEnvelope = { [A in AnalysisName]: AnalysisEnvelope<ResultByAnalysis[A]> & { analysis: A } }[AnalysisName];
 
-export function isSeries<R>(r: R | SeriesView<R>): r is SeriesView<R> {
-  return typeof r === 'object' && r !== null && Array.isArray((r as SeriesView<R>).series);
+export function isSeries<R>(r: R | Series<R>): r is Series<R> {
+  return typeof r === 'object' && r !== null && Array.isArray((r as Series<R>).series);
 }
 
 /**

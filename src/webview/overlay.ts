@@ -14,15 +14,15 @@ import type { AnalysisName } from '../shared/analysis';
 import type { ModelGraph } from '../shared/ir';
 import {
   isSeries,
-  type AttentionResultView,
-  type CircuitResultView,
-  type CollapseMetricsView,
-  type HashMetricsView,
-  type LibResultView,
-  type RedundancyMetricsView,
+  type AttentionResult,
+  type CircuitResult,
+  type CollapseResult,
+  type HashResult,
+  type LibResult,
+  type RedundancyResult,
   type RunRecord,
-  type SeriesView,
-  type SparsityStatsView,
+  type Series,
+  type SparsityMetrics,
 } from '../shared/results';
 import { nodeElementId, representativeOf, type GraphIndex, type VisibleGraph } from './viewModel';
 
@@ -247,7 +247,7 @@ const LIB_METRICS: OverlayMetric[] = [
   { key: 'rank', label: 'rank', description: 'directions kept in the layer’s interaction basis' },
   { key: 'lambdaMax', label: 'Λ max', description: 'largest Λ of the layer (constant direction excluded)' },
 ];
-const ATTENTION_METRICS: (keyof SparsityStatsView)[] = ['fractionAbove', 'fractionAboveInvT', 'keysFor90', 'keysFor99', 'entropyKeys', 'sinkMass', 'connectivity'];
+const ATTENTION_METRICS: (keyof SparsityMetrics)[] = ['fractionAbove', 'fractionAboveInvT', 'keysFor90', 'keysFor99', 'entropyKeys', 'sinkMass', 'connectivity'];
 const CIRCUIT_METRICS: OverlayMetric[] = [
   { key: 'score', label: 'Σ|score| in circuit', description: 'Σ |edge score| of the circuit’s edges touching the operator' },
   { key: 'scoreAll', label: 'Σ|score| all edges', description: 'Σ |edge score| of every scored edge touching the operator' },
@@ -267,7 +267,7 @@ export function runMetrics(run: RunRecord): OverlayMetric[] {
       return LIB_METRICS;
     case 'attention': {
       const r = e.result;
-      const rows: SparsityStatsView[] = [...(r.layers ?? []), ...(r.heads ?? [])];
+      const rows: SparsityMetrics[] = [...(r.layers ?? []), ...(r.heads ?? [])];
       return ATTENTION_METRICS.filter((k) => rows.some((l) => l[k] !== undefined)).map((k) => ({ key: k, label: k, description: r.definitions?.[k] }));
     }
     case 'circuit':
@@ -290,7 +290,7 @@ interface Bound<R> {
  * here: checked by the caller through `missing`). A series (checkpoints, widths) applies through the row
  * whose model is this file; a file in the series' folder that is no row gets the last row, said in a note.
  */
-function bind<R>(graph: ModelGraph, model: string, result: R | SeriesView<R>): Bound<R> | { reason: string; lenient?: Bound<R> } {
+function bind<R>(graph: ModelGraph, model: string, result: R | Series<R>): Bound<R> | { reason: string; lenient?: Bound<R> } {
   if (!isSeries(result)) {
     if (samePath(model, graph.file)) return { view: result as Row<R>, notes: [] };
     const lenient = baseName(model) === baseName(graph.file) ? { view: result as Row<R>, notes: [`recorded on ${model}; drawn here because the file name and every name it uses match this graph`] } : undefined;
@@ -347,8 +347,8 @@ class Builder {
   }
 }
 
-function collapseOverlay(b: Builder, r: Row<CollapseMetricsView>, metric: string): void {
-  const m = metric as keyof CollapseMetricsView['layers'][number];
+function collapseOverlay(b: Builder, r: Row<CollapseResult>, metric: string): void {
+  const m = metric as keyof CollapseResult['layers'][number];
   const layerRows = (l: Record<string, unknown>): OverlayRow[] => [
     { label: 'dim', value: num(l.dim) },
     ...COLLAPSE_METRICS.map((x) => ({ label: x.key, value: num(l[x.key]) })),
@@ -386,7 +386,7 @@ function collapseOverlay(b: Builder, r: Row<CollapseMetricsView>, metric: string
   );
 }
 
-function hashOverlay(b: Builder, r: Row<HashMetricsView>, metric: string): void {
+function hashOverlay(b: Builder, r: Row<HashResult>, metric: string): void {
   const total = r.units;
   for (const a of r.activations ?? []) {
     const share = total > 0 ? a.units / total : null;
@@ -410,7 +410,7 @@ function hashOverlay(b: Builder, r: Row<HashMetricsView>, metric: string): void 
   );
 }
 
-function redundancyOverlay(b: Builder, r: Row<RedundancyMetricsView>, metric: string): void {
+function redundancyOverlay(b: Builder, r: Row<RedundancyResult>, metric: string): void {
   const value = metric === 'criticalWidth' ? num(r.criticalWidth) : num(r.clones);
   const rows: OverlayRow[] = [
     { label: 'width (live units)', value: r.width },
@@ -427,7 +427,7 @@ function redundancyOverlay(b: Builder, r: Row<RedundancyMetricsView>, metric: st
   if (r.groups) b.rows.push({ label: 'neuron groups', value: r.groups.count });
 }
 
-function lambdaMax(l: LibResultView['layers'][number]): number | null {
+function lambdaMax(l: LibResult['layers'][number]): number | null {
   // With a folded bias the first Λ is the constant direction, which effectiveFeatures excludes too.
   const xs = l.folded ? l.lambdas.slice(1) : l.lambdas;
   let best: number | null = null;
@@ -435,7 +435,7 @@ function lambdaMax(l: LibResultView['layers'][number]): number | null {
   return best;
 }
 
-function libOverlay(b: Builder, r: LibResultView, metric: string): void {
+function libOverlay(b: Builder, r: LibResult, metric: string): void {
   for (const l of r.layers ?? []) {
     const value = metric === 'rank' ? num(l.rank) : metric === 'lambdaMax' ? lambdaMax(l) : num(l.effectiveFeatures);
     b.entry(b.names.valueKey(l.name), l.name, value, `node layer ${l.name}`, [
@@ -457,8 +457,8 @@ function libOverlay(b: Builder, r: LibResultView, metric: string): void {
   b.rows.push({ label: 'edgesFor90', value: r.edgesFor90 }, { label: 'edgesFor99', value: r.edgesFor99 }, { label: 'samples', value: r.samples });
 }
 
-function attentionOverlay(b: Builder, r: AttentionResultView, metric: string): void {
-  const m = metric as keyof SparsityStatsView;
+function attentionOverlay(b: Builder, r: AttentionResult, metric: string): void {
+  const m = metric as keyof SparsityMetrics;
   for (const blk of r.blocks ?? []) {
     const layer = r.layers.find((l) => l.layer === blk.layer);
     const heads = r.heads.filter((x) => x.layer === blk.layer).sort((a, c) => a.head - c.head);
@@ -472,7 +472,7 @@ function attentionOverlay(b: Builder, r: AttentionResultView, metric: string): v
   b.rows.push({ label: `${metric} (all heads)`, value: num(r.global?.[m]) }, { label: 'prompts', value: r.prompts }, { label: 'sequence length', value: r.seqLen });
 }
 
-function circuitOverlay(b: Builder, r: CircuitResultView, metric: string): void {
+function circuitOverlay(b: Builder, r: CircuitResult, metric: string): void {
   const keyOf = new Map<string, string>();
   const compsAt = new Map<string, string[]>();
   for (const c of r.nodes ?? []) {
@@ -574,22 +574,22 @@ export function computeOverlay(graph: ModelGraph, run: RunRecord, metric?: strin
   let refused: OverlayOutcome | undefined;
   switch (e.analysis) {
     case 'collapse':
-      refused = attempt((x) => collapseOverlay(b, x.view as Row<CollapseMetricsView>, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
+      refused = attempt((x) => collapseOverlay(b, x.view as Row<CollapseResult>, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
       break;
     case 'hash':
-      refused = attempt((x) => hashOverlay(b, x.view as Row<HashMetricsView>, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
+      refused = attempt((x) => hashOverlay(b, x.view as Row<HashResult>, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
       break;
     case 'redundancy':
-      refused = attempt((x) => redundancyOverlay(b, x.view as Row<RedundancyMetricsView>, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
+      refused = attempt((x) => redundancyOverlay(b, x.view as Row<RedundancyResult>, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
       break;
     case 'lib':
-      refused = attempt((x) => libOverlay(b, x.view as LibResultView, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
+      refused = attempt((x) => libOverlay(b, x.view as LibResult, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
       break;
     case 'attention':
-      refused = attempt((x) => attentionOverlay(b, x.view as AttentionResultView, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
+      refused = attempt((x) => attentionOverlay(b, x.view as AttentionResult, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
       break;
     case 'circuit':
-      refused = attempt((x) => circuitOverlay(b, x.view as CircuitResultView, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
+      refused = attempt((x) => circuitOverlay(b, x.view as CircuitResult, chosen.key), bind(graph, run.modelFile ?? e.model, e.result));
       break;
   }
   if (refused) return refused;

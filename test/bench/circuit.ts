@@ -5,7 +5,8 @@
  * tfjs backend is whichever the circuit analysis resolves (wasm here).
  */
 import * as path from 'node:path';
-import { runCircuit, type CircuitResult } from '../../src/engine/analyses/circuit';
+import { runCircuit } from '../../src/engine/analyses/circuit';
+import type { CircuitResult } from '../../src/shared/results';
 
 const repo = path.join(__dirname, '..', '..');
 

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readPromptPairs, runCircuit, type CircuitResult } from '../../src/engine/analyses/circuit';
+import { readPromptPairs, runCircuit } from '../../src/engine/analyses/circuit';
+import type { CircuitResult } from '../../src/shared/results';
 import { CircuitModel } from '../../src/engine/analyses/circuitModel';
 import { CircuitSession, type PromptPairs } from '../../src/engine/analyses/circuitDiscovery';
 import { OrtCircuitModel } from '../../src/engine/analyses/circuitOrt';

@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runLib, type LibResult } from '../../src/engine/analyses/lib';
+import { runLib } from '../../src/engine/analyses/lib';
+import type { LibResult } from '../../src/shared/results';
 import type { AnalysisEnvelope } from '../../src/shared/analysis';
 import { repo, testEngine } from '../helpers/engine';
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SparsityAccumulator, tokenGraphLayer, type SparsityMetrics, type SparsityResult } from '../../src/analysis/attention';
+import { SparsityAccumulator, tokenGraphLayer } from '../../src/analysis/attention';
+import type { SparsityMetrics, SparsityResult } from '../../src/shared/results';
 import { AttentionStructureError, findAttention, findResidualStream } from '../../src/model/attentionFinder';
 import type { GraphNode, ModelGraph, ValueInfo } from '../../src/model/ir';
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadModel } from '../../src/model/load';
 import type { ModelGraph } from '../../src/shared/ir';
-import type { AttentionResultView, CircuitResultView, CollapseMetricsView, RunRecord, SeriesView, TypedEnvelope } from '../../src/shared/results';
+import type { AttentionResult, CircuitResult, CollapseResult, RunRecord, Series, TypedEnvelope } from '../../src/shared/results';
 import { contrast, paletteFromVars, parseColor, type Rgb } from '../../src/webview/colors';
 import { computeOverlay, legendScale, NameResolver, overlayOptions, runMetrics, samePath, scalePosition, visibleOverlay, type Overlay } from '../../src/webview/overlay';
 import { nodePaint, overlayColors } from '../../src/webview/overlayColors';
@@ -53,7 +53,7 @@ describe('computeOverlay: collapse', () => {
   it('colours exactly the producers of layers[].layer with the fixture’s numbers, and marks the head', async () => {
     const g = await graphOf('mlp/mlp.onnx');
     const r = run('collapse');
-    const result = r.envelope.result as CollapseMetricsView;
+    const result = r.envelope.result as CollapseResult;
     for (const m of runMetrics(r)) {
       const ov = overlayOf(g, r, m.key);
       assert.equal(ov.metric, m.key);
@@ -90,7 +90,7 @@ describe('computeOverlay: collapse', () => {
     assert.ok(ov.legend.notes.some((n) => /recorded on \/home\/ci/.test(n)));
     const renamed = (e: TypedEnvelope): void => {
       elsewhere(e);
-      (e.result as CollapseMetricsView).layers[0].layer = '/nowhere_output_0';
+      (e.result as CollapseResult).layers[0].layer = '/nowhere_output_0';
     };
     const out = computeOverlay(await graphOf('mlp/mlp.onnx'), run('collapse', renamed));
     assert.equal(out.ok, false);
@@ -101,7 +101,7 @@ describe('computeOverlay: collapse', () => {
     const g = await graphOf('mlp/mlp.onnx');
     const ov = overlayOf(
       g,
-      run('collapse', (e) => void ((e.result as CollapseMetricsView).layers[0].nc1 = null)),
+      run('collapse', (e) => void ((e.result as CollapseResult).layers[0].nc1 = null)),
     );
     assert.deepEqual(values(ov), { 'n:/relu1/Relu': null, 'n:/relu2/Relu': 0.512256397792042 });
     assert.equal(ov.legend.min, 0.512256397792042);
@@ -116,7 +116,7 @@ describe('computeOverlay: collapse', () => {
 
   it('uses the series row of the graph, and the last checkpoint for another file of the series folder', async () => {
     const r = run('collapse-series');
-    const rows = (r.envelope.result as SeriesView<CollapseMetricsView>).series;
+    const rows = (r.envelope.result as Series<CollapseResult>).series;
     const last = overlayOf(await graphOf('mlp/series/epoch_200.onnx'), r);
     assert.deepEqual(values(last), { 'n:/relu2/Relu': rows[8].nc1 });
     assert.ok(last.legend.notes.some((n) => /row 9, epoch_200\.onnx/.test(n)));
@@ -189,7 +189,7 @@ describe('computeOverlay: attention and circuits', () => {
   it('attention: the two Softmax nodes by the layer means, per-head values in their rows', async () => {
     const g = await graphOf('transformer/transformer.onnx');
     const r = run('attention');
-    const res = r.envelope.result as AttentionResultView;
+    const res = r.envelope.result as AttentionResult;
     const keys = runMetrics(r).map((m) => m.key);
     assert.deepEqual(keys, ['fractionAbove', 'fractionAboveInvT', 'keysFor90', 'keysFor99', 'entropyKeys', 'sinkMass'], 'connectivity only for gated models');
     for (const k of keys) {
@@ -210,7 +210,7 @@ describe('computeOverlay: attention and circuits', () => {
   it('circuit: Σ|score| per operator, edges merged per operator pair and listed', async () => {
     const g = await graphOf('transformer/transformer.onnx');
     const r = run('circuit');
-    const res = r.envelope.result as CircuitResultView;
+    const res = r.envelope.result as CircuitResult;
     const ov = overlayOf(g, r);
     // Independent expectation: component → operator via `graph`, Σ|score| of in-circuit edges touching it.
     const opOf = (id: string): string => {

@@ -8,14 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type {
-  AttentionResultView,
-  CircuitResultView,
-  CollapseMetricsView,
-  HashMetricsView,
-  LibResultView,
-  RedundancyMetricsView,
+  AttentionResult,
+  CircuitResult,
+  CollapseResult,
+  HashResult,
+  LibResult,
+  RedundancyResult,
   RunRecord,
-  SeriesView,
+  Series,
   TypedEnvelope,
 } from '../../src/shared/results';
 import { parseCsv, tableCsv, csvField } from '../../src/webview/results/csv';
@@ -257,7 +257,7 @@ describe('results views of every fixture', () => {
     const expect: Record<Name, boolean> = { collapse: false, 'collapse-series': false, hash: false, 'hash-widths': false, redundancy: true, lib: true, attention: false, circuit: true };
     for (const name of NAMES) assert.equal(runView(run(name)).showCircuit, expect[name], name);
     const e = envelope('redundancy');
-    const r = e.result as RedundancyMetricsView;
+    const r = e.result as RedundancyResult;
     delete r.groups;
     assert.equal(runView(run('redundancy', e)).showCircuit, false);
     assert.deepEqual(runView(run('circuit')).warnings, envelope('circuit').warnings);
@@ -269,7 +269,7 @@ describe('results views of every fixture', () => {
 describe('results: collapse', () => {
   it('the metrics table has every contract field with the envelope value and its variant as tooltip', () => {
     const e = envelope('collapse');
-    const r = e.result as CollapseMetricsView;
+    const r = e.result as CollapseResult;
     const t = table(runView(run('collapse', e)), 'metrics');
     for (const f of COLLAPSE_FIELDS) assertNumberCell(kv(t, f), (r as unknown as Record<string, number>)[f], f);
     assert.match(kv(t, 'nc1')!.title!, /Papyan/);
@@ -279,7 +279,7 @@ describe('results: collapse', () => {
 
   it('null metrics are "—", CSV empty, chart gaps; absent optional fields are left out', () => {
     const e = envelope('collapse');
-    const r = e.result as CollapseMetricsView;
+    const r = e.result as CollapseResult;
     r.nc1 = null;
     r.layers[0].cdnv = null;
     delete r.accuracyTest;
@@ -295,7 +295,7 @@ describe('results: collapse', () => {
 
   it('"NC metrics over layers": layers in order, then the features layer unless already last', () => {
     const e = envelope('collapse');
-    const r = e.result as CollapseMetricsView;
+    const r = e.result as CollapseResult;
     const c = chart(runView(run('collapse', e)), 'nc-over-layers', 'line');
     assert.deepEqual(c.x.categories, ['/relu1/Relu_output_0', '/relu2/Relu_output_0']);
     assert.equal(c.x.scale, 'category');
@@ -321,7 +321,7 @@ describe('results: collapse', () => {
 
   it('series: rows and chart follow the checkpoints (log x), whatever the envelope order', () => {
     const e = envelope('collapse-series');
-    const s = e.result as SeriesView<CollapseMetricsView>;
+    const s = e.result as Series<CollapseResult>;
     const shuffled = [s.series[4], s.series[0], s.series[8], s.series[2], s.series[6], s.series[1], s.series[7], s.series[3], s.series[5]];
     s.series = shuffled;
     const v = runView(run('collapse-series', e));
@@ -352,7 +352,7 @@ describe('results: collapse', () => {
 
   it('series without checkpoint numbers fall back to model order', () => {
     const e = envelope('collapse-series');
-    const s = e.result as SeriesView<CollapseMetricsView>;
+    const s = e.result as Series<CollapseResult>;
     s.series[3].checkpoint = null;
     const v = runView(run('collapse-series', e));
     const c = chart(v, 'metrics-over-checkpoints', 'line');
@@ -367,7 +367,7 @@ describe('results: collapse', () => {
 describe('results: hash', () => {
   it('single model: every metric as in the envelope', () => {
     const e = envelope('hash');
-    const r = e.result as HashMetricsView;
+    const r = e.result as HashResult;
     const v = runView(run('hash', e));
     const t = table(v, 'metrics');
     for (const f of ['units', 'codeBitsRaw', 'codeBits', 'redundancyRatioTrain', 'redundancyRatioTest', 'kmeansAccuracyTrain', 'kmeansAccuracyTest', 'knnAccuracy', 'logisticAccuracy', 'networkAccuracyTrain', 'networkAccuracyTest'] as const) {
@@ -379,7 +379,7 @@ describe('results: hash', () => {
 
   it('width sweep: the phase chart over units (log), undefined probes left out and named', () => {
     const e = envelope('hash-widths');
-    const s = e.result as SeriesView<HashMetricsView>;
+    const s = e.result as Series<HashResult>;
     const v = runView(run('hash-widths', e));
     const c = chart(v, 'phase', 'line');
     assert.equal(c.x.scale, 'log');
@@ -399,7 +399,7 @@ describe('results: hash', () => {
 
   it('bySampleSize gives a chart and a table when present', () => {
     const e = envelope('hash');
-    (e.result as HashMetricsView).bySampleSize = [
+    (e.result as HashResult).bySampleSize = [
       { samples: 100, distinct: 100, redundancyRatio: 0 },
       { samples: 1000, distinct: 998, redundancyRatio: 0.002 },
       { samples: 5000, distinct: 4999, redundancyRatio: 0.0002 },
@@ -419,7 +419,7 @@ describe('results: hash', () => {
 describe('results: redundancy', () => {
   it('curves over chunk size (log2) with ±std bands, the critical width and R² = 0.95 marked', () => {
     const e = envelope('redundancy');
-    const r = e.result as RedundancyMetricsView;
+    const r = e.result as RedundancyResult;
     const v = runView(run('redundancy', e));
     const c = chart(v, 'redundancy-curves', 'line');
     assert.equal(c.x.scale, 'log2');
@@ -447,7 +447,7 @@ describe('results: redundancy', () => {
 
   it('the groups are labelled as our extension, sizes and members agree with the assignment', () => {
     const e = envelope('redundancy');
-    const g = (e.result as RedundancyMetricsView).groups!;
+    const g = (e.result as RedundancyResult).groups!;
     const v = runView(run('redundancy', e));
     const sec = v.sections.find((s) => s.items.some((i) => i.slug === 'groups'))!;
     assert.equal(sec.badge, 'our extension');
@@ -466,8 +466,8 @@ describe('results: redundancy', () => {
 
   it('series: clones and critical width over checkpoints', () => {
     const e = envelope('redundancy');
-    const one = e.result as RedundancyMetricsView;
-    const series: SeriesView<RedundancyMetricsView> = {
+    const one = e.result as RedundancyResult;
+    const series: Series<RedundancyResult> = {
       models: 3,
       series: [
         { ...one, model: 'e8.onnx', checkpoint: 8, clones: 2.5, criticalWidth: 50 },
@@ -495,7 +495,7 @@ describe('results: redundancy', () => {
 describe('results: lib', () => {
   it('spectra are sorted descending, the folded constant direction left out and named', () => {
     const e = envelope('lib');
-    const r = e.result as LibResultView;
+    const r = e.result as LibResult;
     const v = runView(run('lib', e));
     for (const l of r.layers) {
       const c = chart(v, `spectrum-${slug(l.name)}`, 'line');
@@ -521,7 +521,7 @@ describe('results: lib', () => {
 
   it('layer and edge tables compare LIB with PCA; totals are edgesFor90/99', () => {
     const e = envelope('lib');
-    const r = e.result as LibResultView;
+    const r = e.result as LibResult;
     const v = runView(run('lib', e));
     const layers = table(v, 'layers');
     r.layers.forEach((l, i) => {
@@ -547,7 +547,7 @@ describe('results: lib', () => {
 
   it('ablation curves per layer, LIB and PCA, nothing kept as a reference line', () => {
     const e = envelope('lib');
-    const r = e.result as LibResultView;
+    const r = e.result as LibResult;
     const v = runView(run('lib', e));
     const c = chart(v, `ablation-${slug('/relu1/Relu_output_0')}`, 'line');
     const lib = r.ablation!.filter((a) => a.layer === '/relu1/Relu_output_0');
@@ -567,7 +567,7 @@ describe('results: lib', () => {
 describe('results: attention', () => {
   it('the per-head heatmap holds each head’s value (rows = layers, cols = heads) for every metric', () => {
     const e = envelope('attention');
-    const r = e.result as AttentionResultView;
+    const r = e.result as AttentionResult;
     const v = runView(run('attention', e));
     const hm = chart(v, 'head-sparsity', 'heatmap');
     assert.deepEqual(hm.rows, ['L0', 'L1']);
@@ -586,8 +586,9 @@ describe('results: attention', () => {
 
   it('gated models start on connectivity; a missing head is null', () => {
     const e = envelope('attention');
-    const r = e.result as AttentionResultView;
-    r.heads.forEach((h, i) => (h.connectivity = i === 3 ? null : 0.1 * i));
+    const r = e.result as AttentionResult;
+    // A saved run is JSON, where a NaN arrives as null: the view must show it as missing, not as 0.
+    r.heads.forEach((h, i) => ((h as { connectivity?: number | null }).connectivity = i === 3 ? null : 0.1 * i));
     r.heads.splice(5, 1);
     const hm = chart(runView(run('attention', e)), 'head-sparsity', 'heatmap');
     assert.equal(hm.initial, 'connectivity');
@@ -599,7 +600,7 @@ describe('results: attention', () => {
 
   it('layer table with the global row; token graph as one matrix per head (row = query, col = key)', () => {
     const e = envelope('attention');
-    const r = e.result as AttentionResultView;
+    const r = e.result as AttentionResult;
     const v = runView(run('attention', e));
     const t = table(v, 'layers');
     assert.equal(t.rows.length, r.layers.length + 1);
@@ -622,7 +623,7 @@ describe('results: attention', () => {
 describe('results: circuit', () => {
   it('summary, size search with the target, edges by |score| with the circuit marked', () => {
     const e = envelope('circuit');
-    const r = e.result as CircuitResultView;
+    const r = e.result as CircuitResult;
     const v = runView(run('circuit', e));
     const sum = table(v, 'summary');
     assertNumberCell(kv(sum, 'faithfulness'), r.circuit.faithfulness, 'faithfulness');
@@ -659,7 +660,7 @@ describe('results: circuit', () => {
 
   it('validation Spearman when present', () => {
     const e = envelope('circuit');
-    (e.result as CircuitResultView).validation = { top: 20, spearmanTop: { eap: 0.81, eapIg: 0.93 }, spearmanAll: { eap: 0.64, eapIg: 0.77 } };
+    (e.result as CircuitResult).validation = { exactScores: [], top: 20, spearmanTop: { eap: 0.81, eapIg: 0.93 }, spearmanAll: { eap: 0.64, eapIg: 0.77 }, forwardPasses: 0, exactMs: 0, ms: 0 };
     const t = table(runView(run('circuit', e)), 'validation');
     assertNumberCell(t.rows[0][col(t, 'eapIg')], 0.93, 'top eapIg');
     assertNumberCell(t.rows[1][col(t, 'eap')], 0.64, 'all eap');

@@ -4,10 +4,11 @@
  * sparsity proxies of ANALYSES.md §5 per head, per layer and globally, plus a token-level attention graph of
  * one prompt.
  */
-import { SparsityAccumulator, tokenGraphLayer, type SparsityResult, type TokenGraph } from '../../analysis/attention';
-import { findAttention, type AttentionBlock, type FusedAttention } from '../../model/attentionFinder';
+import { SparsityAccumulator, tokenGraphLayer } from '../../analysis/attention';
+import { findAttention, type AttentionBlock } from '../../model/attentionFinder';
 import type { AnalysisEnvelope, AnalysisRequest, OptionSpec } from '../../shared/analysis';
 import type { CostEstimate } from '../../shared/engineProtocol';
+import type { AttentionResult, TokenGraph } from '../../shared/results';
 import { forEachBatch, prepareTaps, type JobContext, type TapRunner } from '../capture';
 import { JobInputError } from '../errors';
 import { loadCached } from '../modelCache';
@@ -21,24 +22,6 @@ export const ATTENTION_OPTIONS: OptionSpec[] = [
   { name: 'prompt', type: 'integer', description: 'prompt (row of the dataset) whose token-level attention graph is returned', default: 0 },
   { name: 'graphThreshold', type: 'number', description: 'attention weight from which a key→query pair is an edge of the token graph', default: 0.1 },
 ];
-
-export interface AttentionResult extends SparsityResult {
-  blocks: {
-    layer: number;
-    name: string;
-    softmax: string;
-    probs: string;
-    logits: string;
-    scores: string;
-    heads: number;
-    gated: boolean;
-    steps: string;
-  }[];
-  fused: FusedAttention[];
-  notes: string[];
-  tokenGraph?: TokenGraph;
-  definitions: Record<string, string>;
-}
 
 const DEFINITIONS: Record<string, string> = {
   connectivity: 'gated models: #{causal pairs with S + b_gate > 0} / #causal pairs, per prompt, averaged over prompts',

@@ -10,6 +10,7 @@ import type { ModelGraph } from '../../model/ir';
 import { TranslatorError, tf } from '../../model/runtime/tfjs';
 import type { AnalysisEnvelope, AnalysisRequest, OptionSpec } from '../../shared/analysis';
 import type { CostEstimate } from '../../shared/engineProtocol';
+import type { CircuitResult } from '../../shared/results';
 import type { JobContext } from '../capture';
 import { JobInputError, throwIfAborted } from '../errors';
 import { loadCached } from '../modelCache';
@@ -97,47 +98,6 @@ export async function readPromptPairs(data: unknown, limit?: number): Promise<Pr
     wrong: wrong.data.subarray(0, count),
     count,
     seqLen: T,
-  };
-}
-
-export interface CircuitResult {
-  method: ScoreMethod;
-  steps?: number;
-  metric: string;
-  pairs: number;
-  seqLen: number;
-  layout: string;
-  /** Components; `graph` names the operator-graph node/value each one corresponds to (click-through, overlay). */
-  nodes: (ComponentGraph['nodes'][number] & { graph?: { node?: string; value?: string } })[];
-  edges: { id: string; from: string; to: string; port?: string; score: number; inCircuit: boolean }[];
-  totalEdges: number;
-  listedEdges: number;
-  circuit: {
-    edges: string[];
-    n: number;
-    edgeCount: number;
-    fraction: number;
-    heads: string[];
-    nodes: string[];
-    selection: 'topn' | 'greedy';
-    target: number;
-    reachedTarget: boolean;
-    metricClean: number;
-    metricCorrupt: number;
-    metricCircuit: number;
-    faithfulness: number | null;
-  };
-  sizeSearch: { n: number; edges: number; faithfulness: number | null }[];
-  passes: { forward: number; backward: number; scoring: { forward: number; backward: number }; search: { forward: number } };
-  validation?: {
-    exactScores: number[];
-    top: number;
-    spearmanTop: { eap: number; eapIg: number };
-    spearmanAll: { eap: number; eapIg: number };
-    forwardPasses: number;
-    /** Exact patching alone; `ms` also holds the other method's scoring pass. */
-    exactMs: number;
-    ms: number;
   };
 }
 

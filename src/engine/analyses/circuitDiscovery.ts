@@ -13,10 +13,10 @@ import {
   selectTopN,
   smallestCircuit,
   spearman,
-  type SizeSearchPoint,
 } from '../../analysis/circuits';
 import { tf } from '../../model/runtime/tfjs';
 import { throwIfAborted } from '../errors';
+import type { ScoreMethod, SizeSearchPoint } from '../../shared/results';
 import type { CircuitModel } from './circuitModel';
 
 /** Prompt pairs as int32 tensors: clean/corrupt [M, T], answer/wrong [M]. */
@@ -29,7 +29,7 @@ export interface PromptPairs {
   seqLen: number;
 }
 
-export type ScoreMethod = 'eap' | 'eap-ig';
+export type { ScoreMethod };
 
 /** What circuit discovery needs from a route (tfjs: {@link CircuitSession}; onnxruntime: OrtCircuitSession). */
 export interface CircuitScoring {

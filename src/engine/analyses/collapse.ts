@@ -8,10 +8,10 @@ import {
   CollapseAccumulator,
   collapseGeometry,
   collapseMetrics,
-  type CollapseMetrics,
   type LinearHead,
 } from '../../analysis/collapse';
 import type { AnalysisRequest } from '../../shared/analysis';
+import type { CollapseResult, LayerCollapse } from '../../shared/results';
 import type { JobContext } from '../capture';
 import { JobInputError } from '../errors';
 import {
@@ -33,29 +33,6 @@ import {
   type OneResult,
 } from './common';
 import { registerAnalysis, resolveOptions } from './registry';
-
-/** Classifier-free metrics of one hidden layer. */
-export interface LayerCollapse {
-  layer: string;
-  dim: number;
-  nc1: number | null;
-  nc1TraceRatio: number | null;
-  cdnv: number | null;
-  equinormMeans: number | null;
-  equiangularityMeans: number | null;
-  maxAngleMeans: number | null;
-  etfDistanceMeans: number | null;
-  nccAccuracyTrain: number;
-  nccAccuracyTest?: number;
-}
-
-export type CollapseResult = Omit<CollapseMetrics, 'warnings'> & {
-  /** The features analysed (the classifier's input). */
-  features: string;
-  head: { node: string; opType: string; weight: string; bias?: string; classes: number } | null;
-  layers: LayerCollapse[];
-  variants: typeof COLLAPSE_VARIANTS;
-};
 
 const OPTIONS = [
   { name: 'head', type: 'string' as const, description: 'node name of the linear classifier (default: the last Gemm / MatMul+Add before the output); its input is the features' },

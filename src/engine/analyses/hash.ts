@@ -3,8 +3,9 @@
  * ratios and probe accuracies; over several models (a width sweep or a checkpoint series) one row per model —
  * the data of the activation hash phase chart. See src/analysis/hashCodes.ts.
  */
-import { AUTO_SAMPLE_SIZE_MIN, autoSampleSizes, CodeBuilder, HASH_VARIANTS, hashCodeAnalysis, type HashMetrics } from '../../analysis/hashCodes';
+import { AUTO_SAMPLE_SIZE_MIN, autoSampleSizes, CodeBuilder, HASH_VARIANTS, hashCodeAnalysis } from '../../analysis/hashCodes';
 import type { AnalysisRequest } from '../../shared/analysis';
+import type { HashResult } from '../../shared/results';
 import type { JobContext } from '../capture';
 import { JobInputError, throwIfAborted } from '../errors';
 import {
@@ -27,17 +28,6 @@ import {
   type Split,
 } from './common';
 import { registerAnalysis, resolveOptions } from './registry';
-
-export type HashResult = Omit<HashMetrics, 'warnings'> & {
-  /** The coded values, in code order. */
-  layers: string[];
-  activations: { layer: string; node: string; op: string; units: number; piecewiseLinear: boolean }[];
-  /** Hidden units coded (= codeBitsRaw): the model-size axis of the phase chart. */
-  units: number;
-  networkAccuracyTrain: number | null;
-  networkAccuracyTest: number | null;
-  variants: typeof HASH_VARIANTS;
-};
 
 const PROBES = ['kmeans', 'knn', 'logistic'];
 

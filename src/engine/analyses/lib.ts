@@ -12,7 +12,8 @@
  * (C_hᵀ diag(g) b); for GELU, LayerNorm and attention it is the offset of the local linearisation. It is linear in
  * the cotangent, so the stochastic-sources estimator applies to it unchanged.
  */
-import type { LayerBasis, LibEdgesResult, LibGraph, LibLayerResult, MPrime, Thresholds, Whitening } from '../../analysis/lib';
+import type { LayerBasis, MPrime, Thresholds, Whitening } from '../../analysis/lib';
+import type { AblationPoint, LibEdgesResult, LibLayerResult, LibResult } from '../../shared/results';
 import {
   JacobianAccumulator,
   MomentAccumulator,
@@ -87,32 +88,6 @@ interface LibOptions {
   graphMass: number;
   graphMaxEdges: number;
   graphMaxNodes: number;
-}
-
-/** The `lib` result (DESIGN.md contract fields first; the rest are documented extras). */
-export interface LibResult {
-  layers: LibLayerResult[];
-  edges: LibEdgesResult[];
-  /** Σ over adjacent layer pairs of the edges holding 90% (99%) of that pair's mass, constant nodes excluded. */
-  edgesFor90: number;
-  edgesFor99: number;
-  pca?: { layers: LibLayerResult[]; edges: LibEdgesResult[]; edgesFor90: number; edgesFor99: number; ablation?: AblationPoint[] };
-  ablation?: AblationPoint[];
-  graph: LibGraph;
-  samples: number;
-  positions: number;
-  nodeLayers: { names: string[]; how: string };
-  sections: { from: string; to: string; method: 'closed-form' | 'autodiff'; activation?: string; note?: string }[];
-  jacobians: { vjps: number; stochasticSources: number; tfjsBackend?: string; constantCoordinate: string };
-  ablationSplit?: string;
-  invariants?: { layer: string; gram: number; jacobian: number; pinv: number; constantRow: number }[];
-  crossCheck?: { from: string; to: string; mPrime: number; edges: number; samples: number }[];
-}
-
-export interface AblationPoint {
-  layer: string;
-  kept: number;
-  accuracy: number;
 }
 
 interface ClosedJob {

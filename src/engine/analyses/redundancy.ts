@@ -2,8 +2,9 @@
  * `redundancy`: redundant representations / clones (Doimo, Glielmo, Goldt & Laio 2022) of the last hidden
  * layer (the classifier's input, or --layer), plus our explicit neuron grouping. See src/analysis/redundancy.ts.
  */
-import { REDUNDANCY_VARIANTS, redundancyAnalysis, type RedundancyMetrics } from '../../analysis/redundancy';
+import { REDUNDANCY_VARIANTS, redundancyAnalysis } from '../../analysis/redundancy';
 import type { AnalysisRequest } from '../../shared/analysis';
+import type { RedundancyResult } from '../../shared/results';
 import type { JobContext } from '../capture';
 import { JobInputError, throwIfAborted } from '../errors';
 import {
@@ -25,14 +26,6 @@ import {
   type Split,
 } from './common';
 import { registerAnalysis, resolveOptions } from './registry';
-
-export type RedundancyResult = Omit<RedundancyMetrics, 'warnings'> & {
-  layer: string;
-  head: { node: string; weight: string; bias?: string; classes: number } | null;
-  networkAccuracyTrain: number | null;
-  networkAccuracyTest: number | null;
-  variants: typeof REDUNDANCY_VARIANTS;
-};
 
 const OPTIONS = [
   { name: 'head', type: 'string' as const, description: 'node name of the linear classifier (default: the last Gemm / MatMul+Add before the output, or the one reading --layer)' },

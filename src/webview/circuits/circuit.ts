@@ -6,7 +6,7 @@
  * "circuit" mode shows exactly `circuit.edges`; "topn" shows the n strongest edges by |score| (circuit members
  * among them still emphasised).
  */
-import type { CircuitNodeView, CircuitResultView } from '../../shared/results';
+import type { CircuitResultNode, CircuitResult } from '../../shared/results';
 import { fmt, pct } from './format';
 import type { Controls, VColumn, VEdge, VGraph, VNode } from './model';
 
@@ -14,11 +14,11 @@ import type { Controls, VColumn, VEdge, VGraph, VNode } from './model';
 interface Stage {
   key: string;
   label: string;
-  kind: CircuitNodeView['kind'];
+  kind: CircuitResultNode['kind'];
   layer: number;
 }
 
-function stageOf(n: CircuitNodeView): Stage {
+function stageOf(n: CircuitResultNode): Stage {
   const layer = n.layer ?? 0;
   switch (n.kind) {
     case 'input':
@@ -40,17 +40,17 @@ function stageRank(s: Stage): number {
 }
 
 /** The result's edges by |score|, strongest first (ties in result order), with their 1-based ranks. */
-export function rankedEdges(r: CircuitResultView): { edge: CircuitResultView['edges'][number]; rank: number }[] {
+export function rankedEdges(r: CircuitResult): { edge: CircuitResult['edges'][number]; rank: number }[] {
   const idx = [...r.edges.keys()].sort((a, b) => Math.abs(r.edges[b].score) - Math.abs(r.edges[a].score) || a - b);
   return idx.map((i, k) => ({ edge: r.edges[i], rank: k + 1 }));
 }
 
-export function circuitDefaults(r: CircuitResultView): Controls {
+export function circuitDefaults(r: CircuitResult): Controls {
   return { mode: 'circuit', value: Math.max(1, r.circuit.edgeCount), constantEdges: false, expanded: [], folds: [], folded: [], pinned: {} };
 }
 
 /** Node box sizes: labels sit inside. */
-function boxFor(n: CircuitNodeView): { w: number; h: number } {
+function boxFor(n: CircuitResultNode): { w: number; h: number } {
   switch (n.kind) {
     case 'input':
     case 'logits':
@@ -62,7 +62,7 @@ function boxFor(n: CircuitNodeView): { w: number; h: number } {
   }
 }
 
-function describe(n: CircuitNodeView): string {
+function describe(n: CircuitResultNode): string {
   switch (n.kind) {
     case 'input':
       return 'input embedding';
@@ -75,7 +75,7 @@ function describe(n: CircuitNodeView): string {
   }
 }
 
-export function circuitGraph(r: CircuitResultView, c: Controls): VGraph {
+export function circuitGraph(r: CircuitResult, c: Controls): VGraph {
   const members = new Set(r.circuit.nodes);
   const stages = new Map<string, Stage>();
   for (const n of r.nodes) {

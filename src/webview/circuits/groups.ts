@@ -3,12 +3,12 @@
  * per group, constant units (assignment −1) in a box of their own; any group can be folded into a single
  * supernode. Pure. The slider folds every group of at least n units (its right end folds none).
  */
-import type { RedundancyMetricsView } from '../../shared/results';
+import type { RedundancyResult } from '../../shared/results';
 import { fmt } from './format';
 import type { Controls, VGraph, VNode } from './model';
 
-type Groups = NonNullable<RedundancyMetricsView['groups']>;
-type GroupsResult = RedundancyMetricsView & { groups: Groups };
+type Groups = NonNullable<RedundancyResult['groups']>;
+type GroupsResult = RedundancyResult & { groups: Groups };
 
 /** Unit box size (model units). */
 export const UNIT_SIZE = 22;

@@ -11,7 +11,7 @@
  * exactly (a unit test checks it). The directions beyond the cap are folded into one supernode per layer;
  * expanding it lifts that layer's cap.
  */
-import type { LibEdgesView, LibLayerView, LibResultView } from '../../shared/results';
+import type { LibEdgesResult, LibLayerResult, LibResult } from '../../shared/results';
 import { fmt, pct } from './format';
 import { shortLayerName, type Controls, type VColumn, type VEdge, type VGraph, type VNode } from './model';
 
@@ -29,7 +29,7 @@ export const TOPN_MAX = 600;
  * A pair's entries with E > 0, sorted by E descending (ties in row-major order, as the engine's stable sort),
  * without row 0 when `skipRow0` and column 0 when `skipCol0` (the constant directions); `total` is their sum.
  */
-export function pairCandidates(e: LibEdgesView, skipRow0: boolean, skipCol0: boolean): { cand: Candidate[]; total: number } {
+export function pairCandidates(e: LibEdgesResult, skipRow0: boolean, skipCol0: boolean): { cand: Candidate[]; total: number } {
   const cand: Candidate[] = [];
   let total = 0;
   for (let i = skipRow0 ? 1 : 0; i < e.rows; i++) {
@@ -80,12 +80,12 @@ export interface LibSelection {
 }
 
 /** Whether layer `li`'s direction 0 is the constant (bias) direction kept out of the statistics. */
-function excludesConstant(r: LibResultView, li: number): boolean {
+function excludesConstant(r: LibResult, li: number): boolean {
   return !!r.layers[li]?.folded && !r.graph.threshold.includesConstant;
 }
 
 /** The selection behind {@link libGraph}: which edges and directions the controls show. */
-export function selectLib(r: LibResultView, c: Pick<Controls, 'mode' | 'value' | 'expanded' | 'constantEdges'>): LibSelection {
+export function selectLib(r: LibResult, c: Pick<Controls, 'mode' | 'value' | 'expanded' | 'constantEdges'>): LibSelection {
   const t = r.graph.threshold;
   const index = new Map(r.layers.map((l, i) => [l.name, i]));
   const used = r.layers.map(() => new Set<number>());
@@ -140,19 +140,19 @@ export function selectLib(r: LibResultView, c: Pick<Controls, 'mode' | 'value' |
 }
 
 /** Default controls for a LIB run: the engine's own share (the prepared graph). */
-export function libDefaults(r: LibResultView): Controls {
+export function libDefaults(r: LibResult): Controls {
   return { mode: 'mass', value: r.graph.threshold.massFraction, constantEdges: false, expanded: [], folds: [], folded: [], pinned: {}, };
 }
 
 /** The top-n slider's range for a run: 1 … the largest pair's candidate count (at most {@link TOPN_MAX}). */
-export function libTopnMax(r: LibResultView): number {
+export function libTopnMax(r: LibResult): number {
   let m = 1;
   for (const e of r.edges) m = Math.max(m, e.rows * e.cols);
   return Math.min(TOPN_MAX, m);
 }
 
 /** Node diameter ∝ log Λ over the run's range of Λ (min 14, max 34 model units). */
-export function lambdaScale(layers: readonly LibLayerView[]): (lambda: number) => number {
+export function lambdaScale(layers: readonly LibLayerResult[]): (lambda: number) => number {
   let lo = Infinity;
   let hi = -Infinity;
   for (const l of layers) {
@@ -172,7 +172,7 @@ export function lambdaScale(layers: readonly LibLayerView[]): (lambda: number) =
 }
 
 /** Column order: `nodeLayers.names`, then any layer the list misses, as indices into `result.layers`. */
-export function libColumnOrder(r: LibResultView): number[] {
+export function libColumnOrder(r: LibResult): number[] {
   const index = new Map(r.layers.map((l, i) => [l.name, i]));
   const order: number[] = [];
   for (const n of r.nodeLayers?.names ?? []) {
@@ -191,7 +191,7 @@ function edge(source: string, target: string, weight: number, constant: boolean,
 }
 
 /** The visible LIB graph for the controls (before user folds; fold.ts applies those). */
-export function libGraph(r: LibResultView, c: Controls): VGraph {
+export function libGraph(r: LibResult, c: Controls): VGraph {
   const sel = selectLib(r, c);
   const order = libColumnOrder(r);
   const columnOf = new Map(order.map((li, col) => [li, col]));

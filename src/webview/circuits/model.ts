@@ -4,7 +4,7 @@
  * {@link VGraph} from a result and {@link Controls}; fold.ts folds nodes into supernodes; layout.ts places them.
  * The unit tests run all of it in plain Node on the real CLI envelopes.
  */
-import type { CircuitResultView, LibResultView, RedundancyMetricsView, RunRecord } from '../../shared/results';
+import type { CircuitResult, LibResult, RedundancyResult, RunRecord } from '../../shared/results';
 import { isSeries } from '../../shared/results';
 
 export type GraphKind = 'lib' | 'circuit' | 'groups';
@@ -126,9 +126,9 @@ export interface Controls {
 }
 
 export type DrawableRun =
-  | { kind: 'lib'; run: RunRecord; result: LibResultView }
-  | { kind: 'circuit'; run: RunRecord; result: CircuitResultView }
-  | { kind: 'groups'; run: RunRecord; result: RedundancyMetricsView & { groups: NonNullable<RedundancyMetricsView['groups']> } };
+  | { kind: 'lib'; run: RunRecord; result: LibResult }
+  | { kind: 'circuit'; run: RunRecord; result: CircuitResult }
+  | { kind: 'groups'; run: RunRecord; result: RedundancyResult & { groups: NonNullable<RedundancyResult['groups']> } };
 
 /** The graph a run can show in this panel, or undefined (other analyses, redundancy without groups, series). */
 export function drawable(run: RunRecord): DrawableRun | undefined {

@@ -5,15 +5,15 @@
  * envelopes in test/fixtures/envelopes.
  */
 import type {
-  AttentionResultView,
-  CircuitResultView,
-  CollapseMetricsView,
-  HashMetricsView,
-  LibLayerView,
-  LibResultView,
-  RedundancyMetricsView,
-  SeriesView,
-  SparsityStatsView,
+  AttentionResult,
+  CircuitResult,
+  CollapseResult,
+  HashResult,
+  LibLayerResult,
+  LibResult,
+  RedundancyResult,
+  Series,
+  SparsityMetrics,
 } from '../../shared/results';
 import { fmtNum, slug } from './format';
 import { bool, list, num, str, styleOf, type Cell, type Column, type LineChartSpec, type LineSeries, type RefLine, type Section, type TableSpec } from './spec';
@@ -214,7 +214,7 @@ const COLLAPSE_SERIES_VISIBLE = new Set(['nc1', 'nc1TraceRatio', 'cdnv', 'etfDis
  * The x slots of "NC metrics over layers": every hidden layer in graph order, then the features layer
  * (its metrics are the run's top-level ones) unless it is already the last of them.
  */
-export function collapseLayerRows(r: CollapseMetricsView): { layer: string; values: Record<string, number | null> }[] {
+export function collapseLayerRows(r: CollapseResult): { layer: string; values: Record<string, number | null> }[] {
   const rows = r.layers.map((l) => ({ layer: l.layer, values: Object.fromEntries(COLLAPSE_LAYER_FIELDS.map((f) => [f, field(l, f) ?? null])) as Record<string, number | null> }));
   if (!r.layers.some((l) => l.layer === r.features)) {
     const top = r as unknown as Record<string, unknown>;
@@ -223,7 +223,7 @@ export function collapseLayerRows(r: CollapseMetricsView): { layer: string; valu
   return rows;
 }
 
-export function collapseSections(r: CollapseMetricsView): Section[] {
+export function collapseSections(r: CollapseResult): Section[] {
   const v = r.variants;
   const head = r.head ? `${r.head.node} (${r.head.opType}, ${r.head.weight}${r.head.bias ? ` + ${r.head.bias}` : ''})` : null;
   const metrics = kvTable('metrics', 'Collapse metrics', [
@@ -271,7 +271,7 @@ export function collapseSections(r: CollapseMetricsView): Section[] {
   return sections;
 }
 
-export function collapseSeriesSections(s: SeriesView<CollapseMetricsView>): Section[] {
+export function collapseSeriesSections(s: Series<CollapseResult>): Section[] {
   const rows = sortSeries(s.series);
   const v = s.variants;
   const x = seriesX(rows);
@@ -309,7 +309,7 @@ export const HASH_FIELDS = [
 /** The phase chart's lines (Hash codes paper: redundancy ratio and probe accuracies against width). */
 export const HASH_PHASE_FIELDS = ['redundancyRatioTrain', 'redundancyRatioTest', 'knnAccuracy', 'logisticAccuracy', 'kmeansAccuracyTrain', 'kmeansAccuracyTest', 'networkAccuracyTest', 'networkAccuracyTrain'] as const;
 
-function bySampleSizeChart(lines: { key: string; label: string; rows: NonNullable<HashMetricsView['bySampleSize']> }[]): LineChartSpec {
+function bySampleSizeChart(lines: { key: string; label: string; rows: NonNullable<HashResult['bySampleSize']> }[]): LineChartSpec {
   const series: LineSeries[] = lines.map((l, i) => ({
     key: l.key,
     label: l.label,
@@ -327,7 +327,7 @@ function bySampleSizeChart(lines: { key: string; label: string; rows: NonNullabl
   };
 }
 
-function bySampleSizeTable(rows: { model?: string; b: NonNullable<HashMetricsView['bySampleSize']>[number] }[]): TableSpec {
+function bySampleSizeTable(rows: { model?: string; b: NonNullable<HashResult['bySampleSize']>[number] }[]): TableSpec {
   const withModel = rows.some((r) => r.model !== undefined);
   return {
     kind: 'table',
@@ -339,7 +339,7 @@ function bySampleSizeTable(rows: { model?: string; b: NonNullable<HashMetricsVie
   };
 }
 
-export function hashSections(r: HashMetricsView): Section[] {
+export function hashSections(r: HashResult): Section[] {
   const v = r.variants;
   const metrics = kvTable('metrics', 'Hash-code metrics', [['layers', list(r.layers), 'the coded values, in code order'], ...fieldRows(r, HASH_FIELDS, v)]);
   const acts: TableSpec = {
@@ -360,7 +360,7 @@ export function hashSections(r: HashMetricsView): Section[] {
   return sections;
 }
 
-export function hashSeriesSections(s: SeriesView<HashMetricsView>): Section[] {
+export function hashSeriesSections(s: Series<HashResult>): Section[] {
   const rows = sortSeries(s.series);
   const v = s.variants;
   // The phase chart's x is the width (units); a checkpoint series of one width falls back to checkpoints.
@@ -400,7 +400,7 @@ export function hashSeriesSections(s: SeriesView<HashMetricsView>): Section[] {
 
 // ------------------------------------------------------------------------------------------------ redundancy
 
-export function redundancySections(r: RedundancyMetricsView): Section[] {
+export function redundancySections(r: RedundancyResult): Section[] {
   const v = r.variants;
   const critical = r.criticalWidths ? Object.entries(r.criticalWidths).map(([k, w]) => [`criticalWidth (R² ≥ ${k})`, num(w), variantFor('criticalWidth', v)] as [string, Cell, string?]) : [];
   const summary = kvTable('summary', 'Summary', [
@@ -453,7 +453,7 @@ export function redundancySections(r: RedundancyMetricsView): Section[] {
 }
 
 /** The neuron groups, labelled as our extension (not part of Doimo et al.'s method). */
-export function groupsSection(g: NonNullable<RedundancyMetricsView['groups']>): Section {
+export function groupsSection(g: NonNullable<RedundancyResult['groups']>): Section {
   const members: number[][] = g.sizes.map(() => []);
   g.assignment.forEach((grp, unit) => {
     if (grp >= 0 && grp < members.length) members[grp].push(unit);
@@ -476,7 +476,7 @@ export function groupsSection(g: NonNullable<RedundancyMetricsView['groups']>): 
   return { title: 'Neuron groups', badge: 'our extension', note: g.label, items: [table] };
 }
 
-export function redundancySeriesSections(s: SeriesView<RedundancyMetricsView>): Section[] {
+export function redundancySeriesSections(s: Series<RedundancyResult>): Section[] {
   const rows = sortSeries(s.series);
   const v = s.variants;
   const x = seriesX(rows);
@@ -500,15 +500,15 @@ export function redundancySeriesSections(s: SeriesView<RedundancyMetricsView>): 
  * direction first when the bias was folded; that direction is not a feature, so it is left out here (and
  * returned separately for the caption).
  */
-export function sortedSpectrum(l: LibLayerView): { values: number[]; constant: number | null } {
+export function sortedSpectrum(l: LibLayerResult): { values: number[]; constant: number | null } {
   const folded = l.folded === true && l.lambdas.length > 0;
   const values = (folded ? l.lambdas.slice(1) : l.lambdas.slice()).sort((a, b) => b - a);
   return { values, constant: folded ? l.lambdas[0] : null };
 }
 
-export function libSections(r: LibResultView): Section[] {
+export function libSections(r: LibResult): Section[] {
   const pca = r.pca;
-  const pcaLayer = (name: string): LibLayerView | undefined => pca?.layers.find((l) => l.name === name);
+  const pcaLayer = (name: string): LibLayerResult | undefined => pca?.layers.find((l) => l.name === name);
   const layersTable: TableSpec = {
     kind: 'table',
     slug: 'layers',
@@ -635,12 +635,12 @@ export const SPARSITY_FIELDS = ['connectivity', 'fractionAbove', 'fractionAboveI
 type SparsityField = (typeof SPARSITY_FIELDS)[number];
 
 /** The sparsity fields this run has (connectivity only for gated models; keysFor99 and fractionAboveInvT when computed). */
-export function sparsityFields(r: AttentionResultView): SparsityField[] {
-  const all: SparsityStatsView[] = [...r.heads, ...r.layers, r.global];
+export function sparsityFields(r: AttentionResult): SparsityField[] {
+  const all: SparsityMetrics[] = [...r.heads, ...r.layers, r.global];
   return SPARSITY_FIELDS.filter((f) => all.some((s) => s[f] !== undefined && (f !== 'connectivity' || s[f] !== null)));
 }
 
-export function attentionSections(r: AttentionResultView): Section[] {
+export function attentionSections(r: AttentionResult): Section[] {
   const fields = sparsityFields(r);
   const defs = r.definitions;
   const layerIds = [...new Set(r.heads.map((h) => h.layer))].sort((a, b) => a - b);
@@ -729,14 +729,14 @@ export function attentionSections(r: AttentionResultView): Section[] {
 // ------------------------------------------------------------------------------------------------ circuit
 
 /** Edges by |score|, largest first (ties keep the run's order). */
-export function edgesByScore(r: CircuitResultView): CircuitResultView['edges'] {
+export function edgesByScore(r: CircuitResult): CircuitResult['edges'] {
   return r.edges
     .map((e, i) => ({ e, i }))
     .sort((a, b) => Math.abs(b.e.score) - Math.abs(a.e.score) || a.i - b.i)
     .map((x) => x.e);
 }
 
-export function circuitSections(r: CircuitResultView): Section[] {
+export function circuitSections(r: CircuitResult): Section[] {
   const c = r.circuit;
   const summary = kvTable('summary', 'Summary', [
     ['method', str(r.method), undefined],
