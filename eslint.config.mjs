@@ -1,6 +1,19 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/*
+ * The layering (DESIGN.md "Dependency direction"), enforced per folder: analysis ← model/engine ← extension, cli;
+ * shared is the protocol and result contract everybody reads; the webview sees only shared. The engine runs in
+ * its own process, so the extension reaches it only through src/engine/client.ts and never loads a runtime.
+ */
+const RUNTIMES = ['onnxruntime-*', '@tensorflow/*', 'protobufjs', 'fflate', 'pngjs', 'jpeg-js'];
+const NODE = ['node:*', 'fs', 'fs/*', 'path', 'os', 'crypto', 'worker_threads', 'child_process', 'zlib', 'util', 'buffer'];
+// A layer's folder and its index; src/shared/analysis.ts is not src/analysis, so shared paths are let through.
+const layers = (...names) => [...names.flatMap((n) => [`**/${n}/**`, `**/${n}`]), '!**/shared/*'];
+const restrict = (patterns) => ({
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
+});
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'out/**', 'node_modules/**', '.e2e/**', 'test-output/**', 'src/model/formats/onnxSchema.ts', '**/*.mjs', '**/*.js', '**/*.py'],
@@ -21,41 +34,65 @@ export default tseslint.config(
     },
   },
   {
-    // The science is pure: no editor, runtime, DOM or node imports under src/analysis.
+    // The science is pure: no editor, runtime, DOM or node imports under src/analysis; the result contract of
+    // src/shared is read as types only (erased at build time), so no shared code runs inside an analysis.
     files: ['src/analysis/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['vscode', 'onnxruntime-*', '@tensorflow/*', 'node:*', 'fs', 'path', 'worker_threads', 'child_process'],
-              message: 'src/analysis is pure: it takes typed arrays and returns plain objects.',
-            },
-            {
-              group: ['**/model/**', '**/engine/**', '**/extension/**', '**/cli/**', '**/webview/**'],
-              message: 'src/analysis must not depend on the runtime layers.',
-            },
-          ],
-        },
-      ],
-    },
+    rules: restrict([
+      { group: ['vscode', ...RUNTIMES, ...NODE], message: 'src/analysis is pure: it takes typed arrays and returns plain objects.' },
+      { group: layers('model', 'engine', 'extension', 'cli', 'webview'), message: 'src/analysis must not depend on the runtime layers.' },
+      { group: ['**/shared/**', '**/shared'], allowTypeImports: true, message: 'src/analysis reads src/shared as types only (import type).' },
+    ]),
   },
   {
-    // The webview sees only the shared protocol types.
+    // The protocol and the result contract: plain data and pure helpers, read by every other layer.
+    files: ['src/shared/**/*.ts'],
+    rules: restrict([
+      { group: ['vscode', ...RUNTIMES, ...NODE], message: 'src/shared is plain data and pure functions: no editor, runtime or node imports.' },
+      {
+        // As a path: './analysis' here is src/shared/analysis.ts, '../analysis' is the layer.
+        regex: '^(\\.\\./)+(analysis|model|engine|extension|cli|webview)(/|$)',
+        message: 'src/shared imports nothing outside src/shared (every layer reads it).',
+      },
+    ]),
+  },
+  {
+    // Loading and execution run in the engine process, headless from the CLI too: never the editor.
+    files: ['src/model/**/*.ts'],
+    rules: restrict([
+      { group: ['vscode'], message: 'src/model runs in the engine process and the CLI: no vscode.' },
+      { group: layers('engine', 'extension', 'cli', 'webview'), message: 'src/model depends only on src/analysis and src/shared.' },
+    ]),
+  },
+  {
+    files: ['src/engine/**/*.ts'],
+    rules: restrict([
+      { group: ['vscode'], message: 'src/engine runs in its own process and under the CLI: no vscode.' },
+      { group: layers('extension', 'cli', 'webview'), message: 'src/engine must not depend on the extension, the CLI or the webview.' },
+    ]),
+  },
+  {
+    // The extension host is glue: the engine (models, runtimes, analyses) runs in its own process.
+    files: ['src/extension/**/*.ts'],
+    rules: restrict([
+      { group: RUNTIMES, message: 'runtimes load in the engine process, never in the extension host (DESIGN.md).' },
+      { group: layers('model', 'analysis'), message: 'the extension talks to the engine (src/engine/client.ts) and reads src/shared; it never imports src/model or src/analysis.' },
+      { group: layers('cli', 'webview'), message: 'the extension must not import the CLI or the webview bundle.' },
+    ]),
+  },
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: restrict([
+      { group: ['vscode'], message: 'the CLI runs headless: no vscode.' },
+      { group: layers('extension', 'webview'), message: 'the CLI must not import the extension or the webview bundle.' },
+    ]),
+  },
+  {
+    // The webview is browser code: it sees only src/shared (its own files and browser libraries aside).
     files: ['src/webview/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['vscode', 'node:*', '**/model/**', '**/engine/**', '**/extension/**', '**/cli/**', 'onnxruntime-*'],
-              message: 'the webview sees only src/shared.',
-            },
-          ],
-        },
-      ],
-    },
+    rules: restrict([
+      { group: ['vscode', ...RUNTIMES, ...NODE], message: 'the webview is browser code: no editor, runtime or node imports.' },
+      // '../model' alone is allowed: the webview's own results/model.ts and circuits/model.ts.
+      { group: ['**/model/**', ...layers('analysis', 'engine', 'extension', 'cli')], message: 'the webview sees only src/shared.' },
+    ]),
   },
 );
