@@ -4,6 +4,7 @@
  */
 import { isDatasetError } from '../model/datasets';
 import { ModelLoadError } from '../model/errors';
+import { GraphPatternError } from '../model/patterns';
 import { TapError } from '../model/runtime/onnxRewrite';
 import { cleanRuntimeMessage, ModelRuntimeError } from '../model/runtime/runtimeError';
 import { TranslatorError } from '../model/runtime/tfjs/errors';
@@ -41,6 +42,7 @@ export function toPayload(e: unknown): EngineErrorPayload {
   if (isDatasetError(e)) return { name: 'DatasetError', message: e.message, code: e.code, file: e.file, detail: e.detail };
   if (e instanceof TapError) return { name: e.name, message: e.message, file: e.file, detail: e.detail };
   if (e instanceof JobInputError) return { name: e.name, message: e.message, file: e.file };
+  if (e instanceof GraphPatternError) return { name: e.name, message: e.message, file: e.file };
   if (e instanceof ModelRuntimeError) {
     return { name: e.name, message: e.message, code: e.code, file: e.file, detail: e.node ? `node '${e.node}': ${e.detail}` : e.detail };
   }

@@ -27,7 +27,7 @@ import { clusterMajorityAccuracy, kmeansBinary } from '../../src/analysis/stats/
 import { knnHammingPredict } from '../../src/analysis/stats/knn';
 import { fitOvoLogistic, predictOvoLogistic } from '../../src/analysis/stats/logistic';
 import { forEachBatch, prepareTaps } from '../../src/engine/capture';
-import { findLinearHead } from '../../src/engine/analyses/common';
+import { findLinearHead } from '../../src/model/patterns';
 import { writeNpz } from '../../src/model/datasets';
 
 const repo = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..');

@@ -10,28 +10,15 @@ import {
   collapseMetrics,
   type LinearHead,
 } from '../../analysis/collapse';
+import { findActivations, findLinearHead, resolveLayer } from '../../model/patterns';
 import type { AnalysisRequest } from '../../shared/analysis';
 import type { CollapseResult, LayerCollapse } from '../../shared/results';
 import type { JobContext } from '../capture';
 import { JobInputError } from '../errors';
-import {
-  DEFAULT_BATCH_SIZE,
-  SplitBatches,
-  Confusion,
-  argmaxCorrect,
-  findActivations,
-  findLinearHead,
-  floatData,
-  graphOf,
-  labelRange,
-  perSample,
-  permutedLabelsWarning,
-  prepareSplits,
-  resolveLayer,
-  runOverModels,
-  staged,
-  type OneResult,
-} from './common';
+import { loadCached } from '../modelCache';
+import { Confusion, argmaxCorrect, floatData, labelRange, perSample, permutedLabelsWarning } from './outputs';
+import { runOverModels, type OneResult } from './series';
+import { DEFAULT_BATCH_SIZE, SplitBatches, prepareSplits, staged } from './splits';
 import { registerAnalysis, resolveOptions } from './registry';
 
 const OPTIONS = [
@@ -50,7 +37,7 @@ interface LayerState {
 
 async function collapseOne(model: string, req: AnalysisRequest, opts: Record<string, unknown>, ctx: JobContext): Promise<OneResult<CollapseResult>> {
   const t0 = performance.now();
-  const lm = await graphOf(model);
+  const lm = await loadCached(model);
   const graph = lm.graph;
   const warnings: string[] = [];
   const found = await findLinearHead(lm, { head: opts.head as string | undefined });

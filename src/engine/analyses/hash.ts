@@ -4,29 +4,15 @@
  * the data of the activation hash phase chart. See src/analysis/hashCodes.ts.
  */
 import { AUTO_SAMPLE_SIZE_MIN, autoSampleSizes, CodeBuilder, HASH_VARIANTS, hashCodeAnalysis } from '../../analysis/hashCodes';
+import { findActivations, resolveLayer, type ActivationInfo } from '../../model/patterns';
 import type { AnalysisRequest } from '../../shared/analysis';
 import type { HashResult } from '../../shared/results';
 import type { JobContext } from '../capture';
 import { JobInputError, throwIfAborted } from '../errors';
-import {
-  DEFAULT_BATCH_SIZE,
-  SplitBatches,
-  Confusion,
-  argmaxCorrect,
-  findActivations,
-  floatData,
-  graphOf,
-  labelRange,
-  perSample,
-  permutedLabelsWarning,
-  prepareSplits,
-  resolveLayer,
-  runOverModels,
-  staged,
-  type ActivationInfo,
-  type OneResult,
-  type Split,
-} from './common';
+import { loadCached } from '../modelCache';
+import { Confusion, argmaxCorrect, floatData, labelRange, perSample, permutedLabelsWarning } from './outputs';
+import { runOverModels, type OneResult } from './series';
+import { DEFAULT_BATCH_SIZE, SplitBatches, prepareSplits, staged, type Split } from './splits';
 import { registerAnalysis, resolveOptions } from './registry';
 
 const PROBES = ['kmeans', 'knn', 'logistic'];
@@ -72,7 +58,7 @@ async function buildCodes(split: Split, coded: Coded[], taps: string[], output: 
 
 async function hashOne(model: string, req: AnalysisRequest, opts: Record<string, unknown>, ctx: JobContext): Promise<OneResult<HashResult>> {
   const t0 = performance.now();
-  const lm = await graphOf(model);
+  const lm = await loadCached(model);
   const graph = lm.graph;
   const { activations, piecewiseLinear } = await findActivations(lm);
   const coded = codedValues(req.layers, activations, (l) => resolveLayer(graph, l, '--layer'));

@@ -3,28 +3,15 @@
  * layer (the classifier's input, or --layer), plus our explicit neuron grouping. See src/analysis/redundancy.ts.
  */
 import { REDUNDANCY_VARIANTS, redundancyAnalysis } from '../../analysis/redundancy';
+import { findLinearHead, resolveLayer } from '../../model/patterns';
 import type { AnalysisRequest } from '../../shared/analysis';
 import type { RedundancyResult } from '../../shared/results';
 import type { JobContext } from '../capture';
 import { JobInputError, throwIfAborted } from '../errors';
-import {
-  DEFAULT_BATCH_SIZE,
-  SplitBatches,
-  Confusion,
-  argmaxCorrect,
-  findLinearHead,
-  floatData,
-  graphOf,
-  labelRange,
-  perSample,
-  permutedLabelsWarning,
-  prepareSplits,
-  resolveLayer,
-  runOverModels,
-  staged,
-  type OneResult,
-  type Split,
-} from './common';
+import { loadCached } from '../modelCache';
+import { Confusion, argmaxCorrect, floatData, labelRange, perSample, permutedLabelsWarning } from './outputs';
+import { runOverModels, type OneResult } from './series';
+import { DEFAULT_BATCH_SIZE, SplitBatches, prepareSplits, staged, type Split } from './splits';
 import { registerAnalysis, resolveOptions } from './registry';
 
 const OPTIONS = [
@@ -65,7 +52,7 @@ async function collect(split: Split, layer: string, output: string, batchSize: n
 
 async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<string, unknown>, ctx: JobContext): Promise<OneResult<RedundancyResult>> {
   const t0 = performance.now();
-  const lm = await graphOf(model);
+  const lm = await loadCached(model);
   const graph = lm.graph;
   if ((req.layers?.length ?? 0) > 1) throw new JobInputError(`redundancy analyses one layer, found ${req.layers!.length} (--layer ${req.layers!.join(', ')})`);
   const userLayer = req.layers?.[0] ? resolveLayer(graph, req.layers[0], '--layer') : undefined;

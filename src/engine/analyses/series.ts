@@ -1,0 +1,80 @@
+/**
+ * Checkpoint series and width sweeps: an analysis run on each of several models, one result row per model in
+ * order (the variant labels hoisted beside the rows), or the single result for one model.
+ */
+import * as path from 'node:path';
+import type { AnalysisEnvelope, AnalysisRequest } from '../../shared/analysis';
+import type { Series, VariantLabels } from '../../shared/results';
+import type { JobContext } from '../capture';
+import { throwIfAborted } from '../errors';
+import { staged } from './splits';
+
+/** The outcome of one model's analysis. */
+export interface OneResult<R> {
+  result: R;
+  backend: string;
+  layer?: string | string[];
+  warnings: string[];
+  timings: Record<string, number>;
+}
+
+/** The number in a checkpoint's file name (epoch_064.onnx → 64; mlp_w100.onnx → 100), or null. */
+export function checkpointNumber(file: string): number | null {
+  const m = path.basename(file).match(/(\d+)(?!.*\d)/);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Runs `one` on the request's model, or on each of `req.models` (a checkpoint series or a set of widths),
+ * returning the envelope: a single result, or `{ series: [{ model, checkpoint, …result }] }` in order.
+ */
+export async function runOverModels<R extends { variants?: VariantLabels }>(
+  req: AnalysisRequest,
+  ctx: JobContext,
+  options: Record<string, unknown>,
+  one: (model: string, ctx: JobContext) => Promise<OneResult<R>>,
+): Promise<AnalysisEnvelope<R | Series<R>>> {
+  const t0 = performance.now();
+  const models = req.models?.length ? req.models : [req.model];
+  if (models.length === 1) {
+    const r = await one(models[0], ctx);
+    return {
+      analysis: req.analysis,
+      model: models[0],
+      backend: r.backend,
+      ...(r.layer !== undefined ? { layer: r.layer } : {}),
+      options,
+      result: r.result,
+      timings: { ...r.timings, totalMs: performance.now() - t0 },
+      ...(r.warnings.length ? { warnings: r.warnings } : {}),
+    };
+  }
+  const rows: Series<R>['series'] = [];
+  let variants: VariantLabels | undefined;
+  const warnings: string[] = [];
+  let backend = '';
+  let layer: string | string[] | undefined;
+  let runMs = 0;
+  for (let i = 0; i < models.length; i++) {
+    throwIfAborted(ctx.signal);
+    const r = await one(models[i], staged(ctx, `model ${i + 1}/${models.length} (${path.basename(models[i])})`));
+    // Variant labels are the same for every row: hoisted once beside the series.
+    const { variants: v, ...rest } = r.result;
+    variants ??= v;
+    rows.push({ model: path.basename(models[i]), checkpoint: checkpointNumber(models[i]), ...rest });
+    for (const w of r.warnings) warnings.push(`${path.basename(models[i])}: ${w}`);
+    backend = r.backend;
+    layer ??= r.layer;
+    runMs += r.timings.runMs ?? 0;
+  }
+  return {
+    analysis: req.analysis,
+    model: path.dirname(models[0]) === path.dirname(models[models.length - 1]) ? path.dirname(models[0]) : models[0],
+    backend,
+    ...(layer !== undefined ? { layer } : {}),
+    options,
+    result: { models: models.length, series: rows, ...(variants !== undefined ? { variants } : {}) },
+    timings: { runMs, totalMs: performance.now() - t0 },
+    ...(warnings.length ? { warnings } : {}),
+  };
+}
