@@ -1,7 +1,8 @@
 /**
  * What the circuits side panel draws, as plain data: the visible graph of a run (nodes, edges, columns) and
- * the user's controls for it. Pure (no DOM, no cytoscape): lib.ts, circuit.ts and groups.ts build a
- * {@link VGraph} from a result and {@link Controls}; fold.ts folds nodes into supernodes; layout.ts places them.
+ * the user's controls for it. Pure (no DOM, no cytoscape): libGraph.ts, circuitGraph.ts and groupsGraph.ts
+ * build a {@link VGraph} from a result and {@link Controls}; fold.ts folds nodes into supernodes; layout.ts
+ * places them.
  * The unit tests run all of it in plain Node on the real CLI envelopes.
  */
 import type { CircuitResult, LibResult, RedundancyResult, RunRecord } from '../../shared/results';

@@ -4,11 +4,11 @@
  * every visual attribute as data. Pure: view.ts only hands the elements to cytoscape.
  */
 import type { ElementDefinition } from 'cytoscape';
-import { circuitDefaults, circuitGraph } from './circuit';
+import { circuitDefaults, circuitGraph } from './circuitGraph';
 import { foldGraph } from './fold';
-import { groupsDefaults, groupsGraph } from './groups';
+import { groupsDefaults, groupsGraph } from './groupsGraph';
 import { bendSide, chooseOrientation, edgeBend, layeredLayout, packGroups, PACK_LABEL, PACK_PAD, type Box, type Orientation, type PackInput, type Point } from './layout';
-import { libDefaults, libGraph } from './lib';
+import { libDefaults, libGraph } from './libGraph';
 import type { Controls, DrawableRun, VGraph, VNode } from './model';
 import type { CircuitsColors } from './style';
 

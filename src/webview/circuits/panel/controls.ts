@@ -3,8 +3,8 @@
  * top-n; groups: none), the slider's range and reading, and the constant-edges checkbox.
  */
 import { pct } from '../format';
-import { groupsSliderRange } from '../groups';
-import { libTopnMax } from '../lib';
+import { groupsSliderRange } from '../groupsGraph';
+import { libTopnMax } from '../libGraph';
 import type { Controls, DrawableRun } from '../model';
 import { custom, type PanelDom } from './dom';
 

@@ -3,7 +3,7 @@
  * supernode; groups: fold whole groups), and lifting a layer's node cap.
  */
 import { foldSelection, unfold } from '../fold';
-import { groupsSliderRange } from '../groups';
+import { groupsSliderRange } from '../groupsGraph';
 import type { VNode } from '../model';
 import { persist, type PanelContext } from './context';
 import { say } from './details';

@@ -4,8 +4,8 @@
  * the panel's keyboard shortcuts (F fit, P pin, Escape clears the selection).
  */
 import type { Core, EventObject, NodeSingular, SingularElementArgument } from 'cytoscape';
-import { foldedBySize } from '../groups';
-import { libTopnMax } from '../lib';
+import { foldedBySize } from '../groupsGraph';
+import { libTopnMax } from '../libGraph';
 import type { Controls } from '../model';
 import { revealTarget } from '../reveal';
 import { persist, type PanelContext } from './context';
