@@ -6,6 +6,7 @@
  */
 import type { TensorPreview } from '../shared/engineProtocol';
 import type { AttributeValue, Dim, GraphNode, ModelGraph } from '../shared/ir';
+import { formatBytes } from '../shared/summary';
 import { drawHeatmap, drawHistogram, fmt } from './charts';
 import type { InferredShapes } from './shapes';
 import type { Palette } from './theme';
@@ -380,16 +381,4 @@ export class Inspector {
       body.append(h('div', { className: 'chart-title' }, 'First values'), h('code', { className: 'first-values' }, `${first}${t.elements > 24 ? ', …' : ''}`));
     }
   }
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const u = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${u[i]}`;
 }

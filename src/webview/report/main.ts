@@ -10,7 +10,7 @@
 import type { CircuitsToHost, ExportRequest, HostToCircuits, HostToResults, HostToWebview, ResultsToHost, WebviewToHost } from '../../shared/protocol';
 import type { ReportData, RunRecord } from '../../shared/results';
 import { hasCircuitGraph } from '../../shared/runs';
-import type { ModelSummary } from '../../shared/summary';
+import { formatBytes, formatShape, type ModelSummary } from '../../shared/summary';
 import { localBridge } from '../bridge';
 import { mountCircuits } from '../circuits/view';
 import { mountGraph } from '../graphMount';
@@ -209,9 +209,9 @@ function summaryTable(s: ModelSummary): HTMLElement {
     ['producer', s.producer ?? '—'],
     ['opsets', s.opsets.join(', ') || '—'],
     ['operators', `${s.nodes} (${Object.entries(s.opCounts).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')})`],
-    ['parameters', `${s.params.toLocaleString()} (${(s.paramBytes / 2 ** 20).toFixed(2)} MB)`],
-    ['inputs', s.inputs.map((i) => `${i.name} ${i.dtype ?? ''} [${(i.shape ?? []).map((d) => d ?? '?').join(', ')}]`).join('; ')],
-    ['outputs', s.outputs.map((i) => `${i.name} ${i.dtype ?? ''} [${(i.shape ?? []).map((d) => d ?? '?').join(', ')}]`).join('; ')],
+    ['parameters', `${s.params.toLocaleString()} (${formatBytes(s.paramBytes)})`],
+    ['inputs', s.inputs.map((i) => `${i.name} ${i.dtype ?? '?'} ${formatShape(i.shape)}`).join('; ')],
+    ['outputs', s.outputs.map((i) => `${i.name} ${i.dtype ?? '?'} ${formatShape(i.shape)}`).join('; ')],
   ];
   const t = el('table', { 'data-table': 'model-summary' });
   for (const [k, v] of rows) t.append(el('tr', {}, el('th', {}, k), el('td', {}, v)));
