@@ -10,8 +10,16 @@ const RUNTIMES = ['onnxruntime-*', '@tensorflow/*', 'protobufjs', 'fflate', 'png
 const NODE = ['node:*', 'fs', 'fs/*', 'path', 'os', 'crypto', 'worker_threads', 'child_process', 'zlib', 'util', 'buffer'];
 // A layer's folder and its index; src/shared/analysis.ts is not src/analysis, so shared paths are let through.
 const layers = (...names) => [...names.flatMap((n) => [`**/${n}/**`, `**/${n}`]), '!**/shared/*'];
-const restrict = (patterns) => ({
+const restrict = (patterns, dynamic) => ({
   '@typescript-eslint/no-restricted-imports': ['error', { patterns }],
+  // import('…') as an expression or a type is not an import declaration: the same rule for those, as a regex.
+  ...(dynamic && {
+    'no-restricted-syntax': [
+      'error',
+      { selector: `ImportExpression[source.value=${dynamic.regex}]`, message: dynamic.message },
+      { selector: `TSImportType[argument.literal.value=${dynamic.regex}]`, message: dynamic.message },
+    ],
+  }),
 });
 
 export default tseslint.config(
@@ -61,14 +69,14 @@ export default tseslint.config(
     rules: restrict([
       { group: ['vscode'], message: 'src/model runs in the engine process and the CLI: no vscode.' },
       { group: layers('engine', 'extension', 'cli', 'webview'), message: 'src/model depends only on src/analysis and src/shared.' },
-    ]),
+    ], { regex: '/^vscode$|^(\\.\\.\\/)+(engine|extension|cli|webview)(\\/|$)/', message: 'src/model depends only on src/analysis and src/shared (no vscode).' }),
   },
   {
     files: ['src/engine/**/*.ts'],
     rules: restrict([
       { group: ['vscode'], message: 'src/engine runs in its own process and under the CLI: no vscode.' },
       { group: layers('extension', 'cli', 'webview'), message: 'src/engine must not depend on the extension, the CLI or the webview.' },
-    ]),
+    ], { regex: '/^vscode$|^(\\.\\.\\/)+(extension|cli|webview)(\\/|$)/', message: 'src/engine must not depend on vscode, the extension, the CLI or the webview.' }),
   },
   {
     // The extension host is glue: the engine (models, runtimes, analyses) runs in its own process.
@@ -77,7 +85,7 @@ export default tseslint.config(
       { group: RUNTIMES, message: 'runtimes load in the engine process, never in the extension host (DESIGN.md).' },
       { group: layers('model', 'analysis'), message: 'the extension talks to the engine (src/engine/client.ts) and reads src/shared; it never imports src/model or src/analysis.' },
       { group: layers('cli', 'webview'), message: 'the extension must not import the CLI or the webview bundle.' },
-    ]),
+    ], { regex: '/^(onnxruntime-|@tensorflow\\/)|^(\\.\\.\\/)+(model|analysis|cli|webview)(\\/|$)/', message: 'the extension reaches models and runtimes only through the engine process.' }),
   },
   {
     files: ['src/cli/**/*.ts'],
