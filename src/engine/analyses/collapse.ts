@@ -11,6 +11,7 @@ import {
   type CollapseMetrics,
   type LinearHead,
 } from '../../analysis/collapse';
+import { collapseAuthors, type CollapseAuthors } from '../../analysis/authors';
 import type { AnalysisRequest } from '../../shared/analysis';
 import type { JobContext } from '../capture';
 import { JobInputError } from '../errors';
@@ -55,6 +56,8 @@ export type CollapseResult = Omit<CollapseMetrics, 'warnings'> & {
   head: { node: string; opType: string; weight: string; bias?: string; classes: number } | null;
   layers: LayerCollapse[];
   variants: typeof COLLAPSE_VARIANTS;
+  /** rhubarbwu/neural-collapse's conventions beside ours (ANALYSES.md §6). */
+  authors: CollapseAuthors;
 };
 
 const OPTIONS = [
@@ -172,6 +175,13 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
     if (m.nccAccuracyTest !== undefined) row.nccAccuracyTest = m.nccAccuracyTest;
     layers.push(row);
   }
+  const g = f.train!.geom;
+  const keptWeights = f.head ? Float64Array.from(g.classIds.flatMap((c) => [...f.head!.weight.subarray(c * g.dim, (c + 1) * g.dim)])) : null;
+  const authors = collapseAuthors({
+    centred: g.centred, weight: keptWeights, classes: g.classIds.length, dim: g.dim,
+    agreeTrain: f.head ? f.train!.nccAgreesHeadNoBias : null, samplesTrain: f.train!.samples,
+    ...(f.test ? { agreeTest: f.head ? f.test.nccAgreesHeadNoBias : null, samplesTest: f.test.samples } : {}),
+  });
   const { warnings: _w, ...metrics } = main;
   const result: CollapseResult = {
     ...metrics,
@@ -179,6 +189,7 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
     head: head ? { node: head.node, opType: head.opType, weight: head.weightTensor, bias: head.biasTensor, classes: head.classes } : null,
     layers,
     variants: COLLAPSE_VARIANTS,
+    authors,
   };
   return {
     result,

@@ -3,6 +3,7 @@
  * layer (the classifier's input, or --layer), plus our explicit neuron grouping. See src/analysis/redundancy.ts.
  */
 import { REDUNDANCY_VARIANTS, redundancyAnalysis, type RedundancyMetrics } from '../../analysis/redundancy';
+import { redundancyAuthors, type RedundancyAuthors } from '../../analysis/authors';
 import type { AnalysisRequest } from '../../shared/analysis';
 import type { JobContext } from '../capture';
 import { JobInputError, throwIfAborted } from '../errors';
@@ -32,6 +33,8 @@ export type RedundancyResult = Omit<RedundancyMetrics, 'warnings'> & {
   networkAccuracyTrain: number | null;
   networkAccuracyTest: number | null;
   variants: typeof REDUNDANCY_VARIANTS;
+  /** diegodoimo/redundant_representation's conventions beside ours (ANALYSES.md §6); absent with --authors false. */
+  authors?: RedundancyAuthors;
 };
 
 const OPTIONS = [
@@ -43,6 +46,7 @@ const OPTIONS = [
   { name: 'sizes', type: 'strings' as const, description: 'chunk sizes (default 1, 2, 4, … and the width)' },
   { name: 'groups', type: 'boolean' as const, default: true, description: 'our extension: group neurons by average-linkage clustering on 1 − |corr|' },
   { name: 'groupThreshold', type: 'number' as const, default: 0.5, description: 'cut height of the grouping dendrogram (in 1 − |corr|)' },
+  { name: 'authors', type: 'boolean' as const, default: true, description: "also compute the authors' conventions (diegodoimo/redundant_representation: grid W // 2^i over all units, residual correlation over all pairs)" },
 ];
 
 /** Bytes of activations held in memory at most (both splits): chunk accuracy needs every sample's units. */
@@ -127,6 +131,25 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
     },
   );
   warnings.push(...m.warnings);
+  const authors = opts.authors === false
+    ? undefined
+    : redundancyAuthors(
+      {
+        train: { h: tr.h, rows: train.count, labels: train.labels },
+        test: te && test ? { h: te.h, rows: test.count, labels: test.labels } : null,
+        width: W,
+        weight: head?.weight ?? null,
+        bias: head?.bias ?? null,
+        classes,
+      },
+      {
+        accuracyTrials: opts.accuracyTrials as number,
+        r2Trials: opts.r2Trials as number,
+        seed: opts.seed as number,
+        alpha: opts.alpha as number,
+        monitor: { progress: staged(ctx, 'authors’ conventions').progress, check: () => throwIfAborted(ctx.signal) },
+      },
+    );
   const { warnings: _w, ...metrics } = m;
   const accTr = tr.accuracy, accTe = te?.accuracy ?? null;
   const permuted = accTr !== null && permutedLabelsWarning(confusion, 'train', train.runner.dataset.classNames);
@@ -141,6 +164,7 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
     networkAccuracyTrain: accTr,
     networkAccuracyTest: accTe,
     variants: REDUNDANCY_VARIANTS,
+    ...(authors ? { authors } : {}),
   };
   return { result, backend, layer, warnings, timings: { loadMs, runMs, analysisMs: performance.now() - t0 - loadMs - runMs } };
 }
