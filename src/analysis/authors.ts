@@ -169,7 +169,7 @@ const CORR_EPS = 1e-8;
  * B = (G_SS + αI)⁻¹ G_S:; its rows for units inside the chunk are computed as α²·(A⁻¹B) (exact: the residual of
  * chunk unit a is α X_S A⁻¹ e_a and X_Sᵀ E = αB), which avoids subtracting two nearly equal numbers there.
  */
-function authorsRidgeChunk(G: Float64Array, W: number, rows: number, S: Int32Array, alpha: number, trG: number): { r2: number; corr: number } {
+export function authorsRidgeChunk(G: Float64Array, W: number, rows: number, S: Int32Array, alpha: number, trG: number): { r2: number; corr: number } {
   const w = S.length;
   const A = new Float64Array(w * w);
   for (let a = 0; a < w; a++) for (let b = 0; b < w; b++) A[a * w + b] = G[S[a] * W + S[b]];
