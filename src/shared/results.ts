@@ -8,6 +8,40 @@
  */
 import type { AnalysisEnvelope, AnalysisName } from './analysis';
 
+// ------------------------------------------------------------------------------------------------ authors
+
+/**
+ * The authors' conventions reported beside ours (ANALYSES.md §6, `result.authors`): which repository at which
+ * commit, and for each field the file and function it follows.
+ */
+export interface AuthorsSourceView {
+  repository: string;
+  commit: string;
+  follows: Record<string, string>;
+}
+
+/** rhubarbwu/neural-collapse: NCC mismatch without the classifier's bias; equiangularity as a population variance. */
+export interface CollapseAuthorsView extends AuthorsSourceView {
+  nccMismatchTrain: number | null;
+  nccMismatchTest?: number | null;
+  equiangularityMeans: number | null;
+  equiangularityWeights: number | null;
+}
+
+/** diegodoimo/redundant_representation: the grid W // 2^i over all units, residual correlation over all pairs. */
+export interface RedundancyAuthorsView extends AuthorsSourceView {
+  width: number;
+  chunks: { size: number; accuracyTrain: number | null; accuracyTest: number | null; r2: number | null; residualCorrelation: number | null }[];
+  criticalWidth: number | null;
+  clones: number | null;
+  draws?: string;
+}
+
+/** ApolloResearch/rib: Λ of the constant direction carried through the activation (null where rib cannot fold). */
+export interface LibAuthorsView extends AuthorsSourceView {
+  layers: { name: string; lambda0: number | null; reason?: string }[];
+}
+
 // ------------------------------------------------------------------------------------------------ collapse
 
 export interface CollapseMetricsView {
@@ -51,6 +85,7 @@ export interface CollapseMetricsView {
     nccAccuracyTest?: number;
   }[];
   variants: Record<string, string>;
+  authors?: CollapseAuthorsView;
 }
 
 // ------------------------------------------------------------------------------------------------ hash
@@ -115,6 +150,7 @@ export interface RedundancyMetricsView {
   networkAccuracyTrain: number | null;
   networkAccuracyTest: number | null;
   variants: Record<string, string>;
+  authors?: RedundancyAuthorsView;
 }
 
 // ------------------------------------------------------------------------------------------------ lib
@@ -161,6 +197,7 @@ export interface LibResultView {
   samples: number;
   positions: number;
   nodeLayers: { names: string[]; how: string };
+  authors?: LibAuthorsView;
 }
 
 // ------------------------------------------------------------------------------------------------ attention
