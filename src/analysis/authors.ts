@@ -294,7 +294,7 @@ export function redundancyAuthors(
     chunks,
     criticalWidth,
     clones: criticalWidth ? W / criticalWidth : null,
-    draws: `${accTrials} accuracy trials (one random order of the units per trial, its prefixes as the chunks), ${r2Trials} R² trials per size, seed ${seed}; the full width once (deterministic)`,
+    draws: `${accTrials} accuracy trials (one random order of the units per trial, its prefixes as the chunks), ${r2Trials} R² trials per size on the ${input.test ? 'test' : 'train (no test split)'} split, seed ${seed}; the full width once (deterministic)`,
   };
 }
 
