@@ -143,7 +143,8 @@ export interface AuthorsChunk {
   accuracyTrain: number | null;
   accuracyTest: number | null;
   r2: number;
-  residualCorrelation: number;
+  /** Null with fewer than 2 samples (np.cov is undefined there). */
+  residualCorrelation: number | null;
 }
 
 /** The redundancy result's `authors` block. */
@@ -262,7 +263,6 @@ export function redundancyAuthors(
     });
   }
   const r2s = input.test ?? input.train;
-  if (r2s.rows < 2) throw new RangeError(`redundancy: the residual correlation needs at least 2 samples, found ${r2s.rows}`);
   const X = new Float64Array(r2s.rows * W);
   const mu = new Float64Array(W);
   for (let i = 0; i < r2s.rows; i++) for (let j = 0; j < W; j++) mu[j] += r2s.h[i * W + j];
@@ -280,10 +280,10 @@ export function redundancyAuthors(
     for (let t = 0; t < (s === W ? 1 : r2Trials); t++) {
       const r = authorsRidgeChunk(G, W, r2s.rows, s === W ? all : sampleWithoutReplacement(W, s, rand), alpha, trG);
       r2.push(r.r2);
-      corr.push(r.corr);
+      if (r2s.rows >= 2) corr.push(r.corr);
     }
     const acc = correct.get(s)!;
-    return { size: s, accuracyTrain: mean(acc.tr), accuracyTest: mean(acc.te), r2: mean(r2)!, residualCorrelation: mean(corr)! };
+    return { size: s, accuracyTrain: mean(acc.tr), accuracyTest: mean(acc.te), r2: mean(r2)!, residualCorrelation: mean(corr) };
   });
   const criticalWidth = chunks.find((c) => c.r2 >= 0.95)?.size ?? null;
   return {

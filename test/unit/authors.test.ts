@@ -128,7 +128,7 @@ describe('authors: residual statistics (compute_r2_chunk)', () => {
     assert.ok(r.chunks[2].r2 > 0.99 && r.chunks[0].r2 < 0.7, r.chunks.map((c) => c.r2).join(', '));
     assert.ok(r.criticalWidth === 2 || r.criticalWidth === 4);
     assert.equal(r.clones, W / r.criticalWidth!);
-    assert.ok(r.chunks[3].residualCorrelation < 1e-6);
+    assert.ok(r.chunks[3].residualCorrelation! < 1e-6);
   });
 });
 
