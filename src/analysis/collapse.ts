@@ -168,6 +168,8 @@ export class CollapseAccumulator {
   /** Samples whose nearest class centre is their label / agrees with the head / whose head prediction is their label. */
   nccCorrect = 0;
   nccAgreesHead = 0;
+  /** Samples whose nearest class centre agrees with argmax(W h) without the bias (rhubarbwu/neural-collapse's NC4). */
+  nccAgreesHeadNoBias = 0;
   headCorrect = 0;
   /** Samples whose label has no class mean (a class empty in the training split). */
   unseenLabel = 0;
@@ -261,15 +263,21 @@ export class CollapseAccumulator {
       }
       if (ncc === y) this.nccCorrect++;
       if (Ch) {
-        let arg = 0, top = -Infinity;
+        let arg = 0, top = -Infinity, argNoBias = 0, topNoBias = -Infinity;
         for (let c = 0; c < Ch; c++) {
-          const v = prod[o + r + C + c] + this.head!.bias[c];
+          const z = prod[o + r + C + c];
+          const v = z + this.head!.bias[c];
           if (v > top) {
             top = v;
             arg = c;
           }
+          if (z > topNoBias) {
+            topNoBias = z;
+            argNoBias = c;
+          }
         }
         if (arg === ncc) this.nccAgreesHead++;
+        if (argNoBias === ncc) this.nccAgreesHeadNoBias++;
         if (arg === y) this.headCorrect++;
       }
     }

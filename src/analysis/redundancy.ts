@@ -126,7 +126,7 @@ function columns(h: RealArray, rows: number, W: number, units: Int32Array, centr
  * (half of a ReLU layer is zero) and accumulates four logits at a time in registers, storing them at every
  * chunk boundary, so one pass serves all sizes. `wt` is the classifier transposed and padded to C4 = ⌈C/4⌉·4.
  */
-function nestedChunkCorrect(
+export function nestedChunkCorrect(
   h: RealArray, rows: number, W: number, live: Int32Array, wt: Float64Array, bias: Float64Array, labels: Int32Array, C: number,
   P: Int32Array, sizes: number[],
 ): Float64Array {

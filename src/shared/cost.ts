@@ -45,7 +45,7 @@ export function formatBytes(bytes: number): string {
 const TIME_HINTS: Record<AnalysisName, string> = {
   collapse: '--layerwise false',
   hash: 'fewer --probes, a lower --kmeansInit, fewer --sampleSizes',
-  redundancy: 'lower --accuracyTrials / --r2Trials, fewer --sizes, --groups false',
+  redundancy: 'lower --accuracyTrials / --r2Trials, fewer --sizes, --groups false, --authors false',
   lib: '--pca false, --ablation false, --stochasticSources N on sequence models',
   attention: '',
   circuit: 'fewer --steps, --method eap, --validate false',

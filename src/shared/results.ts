@@ -10,6 +10,54 @@
  */
 import type { AnalysisEnvelope, AnalysisName } from './analysis';
 
+// ------------------------------------------------------------------------------------------------ authors
+
+/**
+ * The authors' conventions reported beside ours (ANALYSES.md §6, `result.authors`): which repository at which
+ * commit, and for each field the file and function it follows.
+ */
+export interface AuthorsSource {
+  repository: string;
+  commit: string;
+  follows: Record<string, string>;
+}
+
+/** rhubarbwu/neural-collapse: NCC mismatch without the classifier's bias; equiangularity as a population variance. */
+export interface CollapseAuthors extends AuthorsSource {
+  /** Share of train samples where argmax(W h) (no bias) ≠ the nearest train class mean. */
+  nccMismatchTrain: number | null;
+  nccMismatchTest?: number | null;
+  /** Population variance of the cosines of μ_c − μ_G over unordered pairs (resp. of the raw rows w_c). */
+  equiangularityMeans: number | null;
+  equiangularityWeights: number | null;
+}
+
+export interface AuthorsChunk {
+  size: number;
+  accuracyTrain: number | null;
+  accuracyTest: number | null;
+  r2: number;
+  /** Null with fewer than 2 samples (np.cov is undefined there). */
+  residualCorrelation: number | null;
+}
+
+/** diegodoimo/redundant_representation: the grid W // 2^i over all units, residual correlation over all pairs. */
+export interface RedundancyAuthors extends AuthorsSource {
+  /** All units of the layer (the authors drop none). */
+  width: number;
+  chunks: AuthorsChunk[];
+  criticalWidth: number | null;
+  clones: number | null;
+  /** How our draws differ from theirs (same expectation). */
+  draws: string;
+}
+
+/** ApolloResearch/rib: Λ of the constant direction carried through the activation (null where rib cannot fold). */
+export interface LibAuthors extends AuthorsSource {
+  /** Folded node layers, input side first; lambda0 null (with the reason) where rib's folding does not apply. */
+  layers: { name: string; lambda0: number | null; reason?: string }[];
+}
+
 /** Labels of the variants and conventions an analysis picked (shown beside its numbers). */
 export type VariantLabels = Record<string, string>;
 
@@ -69,6 +117,8 @@ export interface CollapseResult extends Omit<CollapseMetrics, 'warnings'> {
   /** Classifier-free metrics of every hidden layer, in graph order (value names). */
   layers: LayerCollapse[];
   variants: VariantLabels;
+  /** rhubarbwu/neural-collapse's conventions beside ours (ANALYSES.md §6); absent in runs saved before them. */
+  authors?: CollapseAuthors;
 }
 
 // ------------------------------------------------------------------------------------------------ hash
@@ -162,6 +212,8 @@ export interface RedundancyResult extends Omit<RedundancyMetrics, 'warnings'> {
   networkAccuracyTrain: number | null;
   networkAccuracyTest: number | null;
   variants: VariantLabels;
+  /** diegodoimo/redundant_representation's conventions beside ours (ANALYSES.md §6); absent with --authors false. */
+  authors?: RedundancyAuthors;
 }
 
 // ------------------------------------------------------------------------------------------------ lib
@@ -243,6 +295,8 @@ export interface LibResult {
   ablationSplit?: string;
   invariants?: { layer: string; gram: number; jacobian: number; pinv: number; constantRow: number }[];
   crossCheck?: { from: string; to: string; mPrime: number; edges: number; samples: number }[];
+  /** ApolloResearch/rib's Λ of the constant direction beside ours (ANALYSES.md §6); absent in runs saved before it. */
+  authors?: LibAuthors;
 }
 
 // ------------------------------------------------------------------------------------------------ attention

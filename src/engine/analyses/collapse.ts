@@ -10,6 +10,7 @@ import {
   collapseMetrics,
   type LinearHead,
 } from '../../analysis/collapse';
+import { collapseAuthors } from '../../analysis/authors';
 import { findActivations, findLinearHead, resolveLayer } from '../../model/patterns';
 import type { AnalysisRequest } from '../../shared/analysis';
 import type { CollapseResult, LayerCollapse } from '../../shared/results';
@@ -136,6 +137,13 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
     if (m.nccAccuracyTest !== undefined) row.nccAccuracyTest = m.nccAccuracyTest;
     layers.push(row);
   }
+  const g = f.train!.geom;
+  const keptWeights = f.head ? Float64Array.from(g.classIds.flatMap((c) => [...f.head!.weight.subarray(c * g.dim, (c + 1) * g.dim)])) : null;
+  const authors = collapseAuthors({
+    centred: g.centred, weight: keptWeights, classes: g.classIds.length, dim: g.dim,
+    agreeTrain: f.head ? f.train!.nccAgreesHeadNoBias : null, samplesTrain: f.train!.samples,
+    ...(f.test ? { agreeTest: f.head ? f.test.nccAgreesHeadNoBias : null, samplesTest: f.test.samples } : {}),
+  });
   const { warnings: _w, ...metrics } = main;
   const result: CollapseResult = {
     ...metrics,
@@ -143,6 +151,7 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
     head: head ? { node: head.node, opType: head.opType, weight: head.weightTensor, bias: head.biasTensor, classes: head.classes } : null,
     layers,
     variants: COLLAPSE_VARIANTS,
+    authors,
   };
   return {
     result,

@@ -50,6 +50,8 @@ import { loadCached } from '../modelCache';
 import { registerAnalysis, resolveOptions } from './registry';
 import { LibKernels } from './libKernels';
 import { autoNodeLayers, planSections, userNodeLayers, type ClosedSection, type Section } from './libModel';
+import { libAuthors } from './libAuthors';
+import type { LibAuthors } from '../../analysis/authors';
 import * as tfjsModule from '../../model/runtime/tfjs';
 
 export const LIB_OPTIONS: OptionSpec[] = [
@@ -702,6 +704,7 @@ async function runLib(req: AnalysisRequest, ctx: JobContext): Promise<AnalysisEn
         ...(run.tfjsBackend ? { tfjsBackend: run.tfjsBackend } : {}),
         constantCoordinate: 'closed form: the bias column of W̃ = [W | b]; autodiff: the homogeneity offset ⟨c, F(x)⟩ − ⟨∂⟨c,F⟩/∂x, x⟩',
       },
+      authors: libAuthors(plan.layers, sections, lib, run.layers.slice(0, L - 1).map((ls) => ls.whitening!.mean), run.egg),
     };
     if (pcaBases && pcaEdges) {
       const pl = pcaBases.map((b, l) => layerResult(plan.layers[l], b));

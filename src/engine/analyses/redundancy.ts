@@ -3,6 +3,7 @@
  * layer (the classifier's input, or --layer), plus our explicit neuron grouping. See src/analysis/redundancy.ts.
  */
 import { REDUNDANCY_VARIANTS, redundancyAnalysis } from '../../analysis/redundancy';
+import { redundancyAuthors } from '../../analysis/authors';
 import { findLinearHead, resolveLayer } from '../../model/patterns';
 import type { AnalysisRequest } from '../../shared/analysis';
 import type { RedundancyResult } from '../../shared/results';
@@ -23,6 +24,7 @@ const OPTIONS = [
   { name: 'sizes', type: 'strings' as const, description: 'chunk sizes (default 1, 2, 4, … and the width)' },
   { name: 'groups', type: 'boolean' as const, default: true, description: 'our extension: group neurons by average-linkage clustering on 1 − |corr|' },
   { name: 'groupThreshold', type: 'number' as const, default: 0.5, description: 'cut height of the grouping dendrogram (in 1 − |corr|)' },
+  { name: 'authors', type: 'boolean' as const, default: true, description: "also compute the authors' conventions (diegodoimo/redundant_representation: grid W // 2^i over all units, residual correlation over all pairs)" },
 ];
 
 /** Bytes of activations held in memory at most (both splits): chunk accuracy needs every sample's units. */
@@ -107,6 +109,25 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
     },
   );
   warnings.push(...m.warnings);
+  const authors = opts.authors === false
+    ? undefined
+    : redundancyAuthors(
+      {
+        train: { h: tr.h, rows: train.count, labels: train.labels },
+        test: te && test ? { h: te.h, rows: test.count, labels: test.labels } : null,
+        width: W,
+        weight: head?.weight ?? null,
+        bias: head?.bias ?? null,
+        classes,
+      },
+      {
+        accuracyTrials: opts.accuracyTrials as number,
+        r2Trials: opts.r2Trials as number,
+        seed: opts.seed as number,
+        alpha: opts.alpha as number,
+        monitor: { progress: staged(ctx, 'authors’ conventions').progress, check: () => throwIfAborted(ctx.signal) },
+      },
+    );
   const { warnings: _w, ...metrics } = m;
   const accTr = tr.accuracy, accTe = te?.accuracy ?? null;
   const permuted = accTr !== null && permutedLabelsWarning(confusion, 'train', train.runner.dataset.classNames);
@@ -121,6 +142,7 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
     networkAccuracyTrain: accTr,
     networkAccuracyTest: accTe,
     variants: REDUNDANCY_VARIANTS,
+    ...(authors ? { authors } : {}),
   };
   return { result, backend, layer, warnings, timings: { loadMs, runMs, analysisMs: performance.now() - t0 - loadMs - runMs } };
 }

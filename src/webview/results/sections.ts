@@ -14,9 +14,13 @@ import type {
   RedundancyResult,
   Series,
   SparsityMetrics,
+  AuthorsSource,
+  CollapseAuthors,
+  LibAuthors,
+  RedundancyAuthors,
 } from '../../shared/results';
 import { fmtNum, slug } from './format';
-import { bool, list, num, str, styleOf, type Cell, type Column, type LineChartSpec, type LineSeries, type RefLine, type Section, type TableSpec } from './spec';
+import { bool, list, num, str, styleOf, type Cell, type Column, type Item, type LineChartSpec, type LineSeries, type RefLine, type Section, type TableSpec } from './spec';
 import { spansDecades } from './ticks';
 
 // ------------------------------------------------------------------------------------------------ shared
@@ -93,6 +97,101 @@ function fieldRows(obj: object, fields: readonly string[], variants: Record<stri
     rows.push([f, num(typeof v === 'number' ? v : null, desc), desc]);
   }
   return rows;
+}
+
+// ------------------------------------------------------------------------------------------------ authors
+
+/** The section title and note shared by every analysis's "Authors' conventions" (ANALYSES.md §6). */
+function authorsSection(a: AuthorsSource, items: Item[]): Section {
+  return {
+    title: 'Authors’ conventions',
+    badge: a.repository,
+    note: `The same quantities as the papers’ own code computes them (${a.repository} @ ${a.commit.slice(0, 7)}), beside ours; our conventions stay the headline numbers above. Hover a value for the file and function it follows.`,
+    items,
+  };
+}
+
+/** One row per field: ours, the authors', and what the authors' reading follows. */
+function authorsRows(pairs: [string, number | null | undefined, number | null | undefined, string | undefined, string | undefined][]): Cell[][] {
+  return pairs.map(([f, ours, theirs, oursDesc, follows]) => [str(f, undefined, 'code'), num(ours ?? null, oursDesc), num(theirs ?? null, follows), str(follows ?? '')]);
+}
+
+const AUTHORS_COLUMNS: Column[] = [
+  { key: 'field', label: 'field' },
+  { key: 'ours', label: 'ours', numeric: true, title: 'our convention (the headline number)' },
+  { key: 'authors', label: 'authors’', numeric: true, title: 'the authors’ convention' },
+  { key: 'follows', label: 'follows', title: 'the authors’ file and function' },
+];
+
+export function collapseAuthorsSection(r: CollapseResult, a: CollapseAuthors): Section {
+  const v = r.variants;
+  const pairs: [string, number | null | undefined, number | null | undefined, string | undefined, string | undefined][] = [
+    ['nccMismatchTrain', r.nccMismatchTrain, a.nccMismatchTrain, variantFor('nccMismatchTrain', v), a.follows.nccMismatch],
+    ...(a.nccMismatchTest !== undefined ? [['nccMismatchTest', r.nccMismatchTest, a.nccMismatchTest, variantFor('nccMismatchTest', v), a.follows.nccMismatch] as [string, number | null | undefined, number | null | undefined, string | undefined, string | undefined]] : []),
+    ['equiangularityMeans', r.equiangularityMeans, a.equiangularityMeans, variantFor('equiangularityMeans', v), a.follows.equiangularity],
+    ['equiangularityWeights', r.equiangularityWeights, a.equiangularityWeights, variantFor('equiangularityWeights', v), a.follows.equiangularity],
+  ];
+  const table: TableSpec = {
+    kind: 'table',
+    slug: 'authors',
+    title: `Ours and ${a.repository}`,
+    note: 'NCC mismatch: the classifier without its bias (argmax W h). Equiangularity: the population variance of the cosines over the C(C−1)/2 unordered pairs (ours: the n−1 standard deviation over the C(C−1) ordered pairs).',
+    columns: AUTHORS_COLUMNS,
+    rows: authorsRows(pairs),
+  };
+  return authorsSection(a, [table]);
+}
+
+export function redundancyAuthorsSection(r: RedundancyResult, a: RedundancyAuthors): Section {
+  const v = r.variants;
+  const summary: TableSpec = {
+    kind: 'table',
+    slug: 'authors-summary',
+    title: `Ours and ${a.repository}`,
+    note: `Their grid W // 2^i over all ${a.width} units (ours: 1, 2, 4, … over the ${r.width} live units); their residual correlation averages all pairs of units, pairs inside the chunk included.`,
+    columns: AUTHORS_COLUMNS,
+    rows: authorsRows([
+      ['width', r.width, a.width, DESCRIPTIONS.width, 'all units of the layer (analysis_repr.py width_tot)'],
+      ['criticalWidth', r.criticalWidth, a.criticalWidth, variantFor('criticalWidth', v), a.follows.criticalWidth],
+      ['clones', r.clones, a.clones, DESCRIPTIONS.clones, a.follows.criticalWidth],
+    ]),
+  };
+  const chunks: TableSpec = {
+    kind: 'table',
+    slug: 'authors-chunks',
+    title: 'Chunks on the authors’ grid',
+    note: a.draws,
+    sortable: true,
+    columns: [
+      { key: 'size', label: 'size', numeric: true, title: a.follows.chunks },
+      { key: 'accuracyTrain', label: 'accuracyTrain', numeric: true, title: a.follows.accuracy },
+      { key: 'accuracyTest', label: 'accuracyTest', numeric: true, title: a.follows.accuracy },
+      { key: 'r2', label: 'r2', numeric: true, title: a.follows.r2 },
+      { key: 'residualCorrelation', label: 'residualCorrelation', numeric: true, title: a.follows.residualCorrelation },
+    ],
+    rows: a.chunks.map((c) => [num(c.size), num(c.accuracyTrain), num(c.accuracyTest), num(c.r2), num(c.residualCorrelation)]),
+  };
+  return authorsSection(a, [summary, chunks]);
+}
+
+export function libAuthorsSection(r: LibResult, a: LibAuthors): Section {
+  const table: TableSpec = {
+    kind: 'table',
+    slug: 'authors',
+    title: `Λ of the constant direction: ours and ${a.repository}`,
+    note: 'rib carries the appended 1 through the activation (the next layer’s 1 is act(1)), so its constant direction has a Jacobian to the previous layer’s; every other Λ, basis vector and edge is the same in both.',
+    columns: [
+      { key: 'layer', label: 'layer' },
+      { key: 'ours', label: 'Λ₀ ours', numeric: true, csvLabel: 'lambda0Ours', title: 'ours: the constant has no Jacobian to earlier layers' },
+      { key: 'authors', label: 'Λ₀ rib', numeric: true, csvLabel: 'lambda0Rib', title: a.follows.lambda0 },
+      { key: 'reason', label: 'note' },
+    ],
+    rows: a.layers.map((l) => {
+      const ours = r.layers.find((x) => x.name === l.name);
+      return [str(l.name, undefined, 'code'), num(ours?.folded ? ours.lambdas[0] : null), num(l.lambda0, a.follows.lambda0), str(l.reason ?? '')];
+    }),
+  };
+  return authorsSection(a, [table]);
 }
 
 function metricColumns(fields: readonly string[], variants: Record<string, string> | undefined): Column[] {
@@ -268,6 +367,7 @@ export function collapseSections(r: CollapseResult): Section[] {
     };
     sections.push({ title: 'Over layers', items: [chart, table] });
   }
+  if (r.authors) sections.push(collapseAuthorsSection(r, r.authors));
   return sections;
 }
 
@@ -449,6 +549,7 @@ export function redundancySections(r: RedundancyResult): Section[] {
     { title: 'Redundancy curves', items: [chart, table] },
   ];
   if (r.groups) sections.push(groupsSection(r.groups));
+  if (r.authors) sections.push(redundancyAuthorsSection(r, r.authors));
   return sections;
 }
 
@@ -626,6 +727,7 @@ export function libSections(r: LibResult): Section[] {
     };
     sections.push({ title: 'Ablation', items: [...charts, table] });
   }
+  if (r.authors) sections.push(libAuthorsSection(r, r.authors));
   return sections;
 }
 
