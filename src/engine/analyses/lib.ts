@@ -51,7 +51,6 @@ import { registerAnalysis, resolveOptions } from './registry';
 import { LibKernels } from './libKernels';
 import { autoNodeLayers, planSections, userNodeLayers, type ClosedSection, type Section } from './libModel';
 import { libAuthors } from './libAuthors';
-import type { LibAuthors } from '../../analysis/authors';
 import * as tfjsModule from '../../model/runtime/tfjs';
 
 export const LIB_OPTIONS: OptionSpec[] = [
