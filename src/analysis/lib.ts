@@ -656,6 +656,18 @@ export function pinvInvariantError(basis: LayerBasis): number {
   return e;
 }
 
+/**
+ * max_j |E_0j| over the edges E (r_{l+1} × r_l, row-major) into the next layer's constant direction: f̂_0 is a
+ * constant, so nothing may feed it; 0 when the next layer is not folded (it has no constant direction).
+ */
+export function constantRowError(E: RealArray, rIn: number, nextFolded: boolean): number {
+  if (!nextFolded) return 0;
+  if (E.length < rIn) throw new LibError('constantRowError', `expected at least one row of ${rIn} edges, found ${E.length} values`);
+  let e = 0;
+  for (let j = 0; j < rIn; j++) e = Math.max(e, Math.abs(E[j]));
+  return e;
+}
+
 /** ‖a − b‖_F / ‖b‖_F (0 when both are zero). */
 export function relativeFrobenius(a: RealArray, b: RealArray): number {
   if (a.length !== b.length) throw new LibError('relativeFrobenius', `lengths differ: ${a.length} vs ${b.length}`);

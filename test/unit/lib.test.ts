@@ -15,6 +15,7 @@ import {
   closedFormFactor,
   closedFormMPrime,
   closedFormMiddle,
+  constantRowError,
   derivativeRows,
   edgeMass,
   effectiveFeatures,
@@ -33,20 +34,10 @@ import {
   type LayerBasis,
 } from '../../src/analysis/lib';
 import { gram, matmul, matmulABt, matmulAtB } from '../../src/analysis/linalg/index';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/analysis/stats/random';
 
 function randn(n: number, seed: number, scale = 1): Float64Array {
-  const r = prng(seed);
+  const r = mulberry32(seed);
   return Float64Array.from({ length: n }, () => scale * (r() + r() + r() - 1.5) * 2);
 }
 
@@ -323,6 +314,130 @@ describe('lib: basis on a toy ReLU MLP', () => {
     }
     const ids = new Set(g.layers.flatMap((L) => L.nodes.map((nd) => nd.id)));
     assert.ok(g.edges.every((e) => ids.has(e.from) && ids.has(e.to) && e.weight > 0));
+  });
+});
+
+/** A copy of a basis with C and C_pinv edited (the fields the invariant checkers read). */
+function edited(b: LayerBasis, edit: (C: Float64Array, Cpinv: Float64Array) => void): LayerBasis {
+  const C = Float64Array.from(b.C);
+  const Cpinv = Float64Array.from(b.Cpinv);
+  edit(C, Cpinv);
+  return { ...b, C, Cpinv };
+}
+
+/** C R and Rᵀ C_pinv for the Givens rotation R by `angle` in directions i and j (C_pinv C = I is kept). */
+function rotated(b: LayerBasis, i: number, j: number, angle: number): LayerBasis {
+  const c = Math.cos(angle), s = Math.sin(angle), r = b.rank;
+  return edited(b, (C, Cpinv) => {
+    for (let a = 0; a < b.dim; a++) {
+      const x = C[a * r + i], y = C[a * r + j];
+      C[a * r + i] = c * x + s * y;
+      C[a * r + j] = -s * x + c * y;
+      const p = Cpinv[i * b.dim + a], q = Cpinv[j * b.dim + a];
+      Cpinv[i * b.dim + a] = c * p + s * q;
+      Cpinv[j * b.dim + a] = -s * p + c * q;
+    }
+  });
+}
+
+// A checker that always answered 0 would pass every test above: here each is fed a broken basis and must
+// report an error far above the ≤ 1e-9 of the valid ones.
+describe('lib: the invariant checkers catch broken bases', () => {
+  const n = 400;
+  const net = toyMlp(n);
+  const lib = build(net, 'lib');
+  const l = 1;
+  const good = lib.bases[l];
+  const next = lib.bases[l + 1];
+  const h = net.widths[l + 1], d = net.widths[l] + 1;
+  const gramError = (b: LayerBasis): number => gramInvariantError(gram(projectRows(net.x[l], n, b), n, b.rank).map((v) => v / n), b);
+  /** E[ĴᵀĴ] by brute force, Ĵ = J̄ C_pinvᵀ, with `to` as the next layer's basis. */
+  const jacobianError = (b: LayerBasis, to = next): number => {
+    const P = derivativeRows(to);
+    const X = new Float64Array(b.rank * b.rank);
+    for (let s = 0; s < n; s++) {
+      const Jh = matmulABt(sampleJacobian(P, h, to.rank, lib.gates[l], s, net.Wt[l], d), b.Cpinv, to.rank, d, b.rank);
+      const JtJ = matmulAtB(Jh, Jh, to.rank, b.rank, b.rank);
+      for (let i = 0; i < X.length; i++) X[i] += JtJ[i] / n;
+    }
+    return jacobianInvariantError(X, b.rank, b.folded);
+  };
+  const edgesInto = (to: LayerBasis): Float64Array => {
+    const E = new Float64Array(to.rank * good.rank);
+    closedFormEdgesAccumulate(E, derivativeRows(to), sectionA(net.Wt[l], h, d, good), h, to.rank, good.rank, lib.gates[l], projectRows(net.x[l], n, good), n);
+    return E;
+  };
+  const CAUGHT = 1e-2;
+
+  it('the unbroken basis passes every checker (the baseline of the cases below)', () => {
+    assert.ok(good.folded && good.rank >= 4, `layer ${l} is folded with ≥ 4 directions (rank ${good.rank})`);
+    assert.ok(gramError(good) < 1e-9 && jacobianError(good) < 1e-9 && pinvInvariantError(good) < 1e-10);
+    assert.ok(constantRowError(edgesInto(next), good.rank, true) < 1e-12);
+  });
+
+  it('a rotation within the kept directions: E[f̂f̂ᵀ] is no longer diagonal', () => {
+    const b = rotated(good, 1, 2, 0.3);
+    assert.ok(gramError(b) > CAUGHT, `gram check on a rotated basis: ${gramError(b)}`);
+    // C_pinv C = I and E[ĴᵀĴ] = I are rotation invariant (Ĵ → Ĵ R): only the Gram check can see a rotation.
+    assert.ok(pinvInvariantError(b) < 1e-10);
+    assert.ok(jacobianError(b) < 1e-9);
+  });
+
+  it('a scaled direction: Λ no longer matches E[f̂²] and E[ĴᵀĴ] is no longer I', () => {
+    const j = 2, r = good.rank;
+    const b = edited(good, (C, Cpinv) => {
+      for (let a = 0; a < good.dim; a++) C[a * r + j] *= 2;
+      for (let a = 0; a < good.dim; a++) Cpinv[j * good.dim + a] /= 2;
+    });
+    assert.ok(gramError(b) > CAUGHT, `gram check on a scaled basis: ${gramError(b)}`);
+    assert.ok(jacobianError(b) > CAUGHT, `Jacobian check on a scaled basis: ${jacobianError(b)}`);
+    assert.ok(pinvInvariantError(b) < 1e-10, 'the scaling is undone in C_pinv');
+  });
+
+  it('a non-orthogonal basis (one direction sheared into another, C_pinv left as it was)', () => {
+    const r = good.rank;
+    const b = edited(good, (C) => {
+      for (let a = 0; a < good.dim; a++) C[a * r + 2] += 0.5 * C[a * r + 1];
+    });
+    assert.ok(gramError(b) > CAUGHT, `gram check on a sheared basis: ${gramError(b)}`);
+    assert.ok(pinvInvariantError(b) > CAUGHT, `C_pinv C check on a sheared basis: ${pinvInvariantError(b)}`);
+  });
+
+  it('C_pinv that is not the inverse of C on the kept directions', () => {
+    const b = edited(good, (_C, Cpinv) => {
+      for (let a = 0; a < good.dim; a++) Cpinv[1 * good.dim + a] *= 1.1;
+    });
+    assert.ok(pinvInvariantError(b) > CAUGHT, `C_pinv C check: ${pinvInvariantError(b)}`);
+    assert.ok(jacobianError(b) > CAUGHT, `Jacobian check with a wrong C_pinv: ${jacobianError(b)}`);
+  });
+
+  it('a wrong constant row: a direction that is not centred, or the constant direction out of place', () => {
+    const r = good.rank, w = good.dim - 1;
+    // The constant coordinate's row of C shifts direction 1: f̂_1 is no longer centred, so E[f̂_0 f̂_1] ≠ 0.
+    const shifted = edited(good, (C) => {
+      C[w * r + 1] += 0.5;
+    });
+    assert.ok(gramError(shifted) > CAUGHT, `gram check with a shifted direction: ${gramError(shifted)}`);
+    assert.ok(pinvInvariantError(shifted) > CAUGHT, `C_pinv C check with a shifted direction: ${pinvInvariantError(shifted)}`);
+    // Directions 0 (the constant) and 1 swapped, in C and C_pinv alike: E[f̂_0²] is Λ_1, not the constant's scale².
+    const swapped = edited(good, (C, Cpinv) => {
+      for (let a = 0; a < good.dim; a++) {
+        [C[a * r], C[a * r + 1]] = [C[a * r + 1], C[a * r]];
+        [Cpinv[a], Cpinv[good.dim + a]] = [Cpinv[good.dim + a], Cpinv[a]];
+      }
+    });
+    assert.ok(gramError(swapped) > CAUGHT, `gram check with the constant direction swapped: ${gramError(swapped)}`);
+  });
+
+  it('edges into the next layer’s constant direction (its basis leaking a feature into f̂_0)', () => {
+    const rn = next.rank;
+    const leaky = edited(next, (C) => {
+      C[0 * rn + 0] = 0.1; // the constant direction reads feature 0 of the next layer
+    });
+    const E = edgesInto(leaky);
+    assert.ok(constantRowError(E, good.rank, true) > CAUGHT, `constant-row check: ${constantRowError(E, good.rank, true)}`);
+    assert.equal(constantRowError(E, good.rank, false), 0, 'a layer without a constant direction has no such row');
+    assert.throws(() => constantRowError(new Float64Array(2), good.rank, true), LibError);
   });
 });
 

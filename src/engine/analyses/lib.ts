@@ -22,6 +22,7 @@ import {
   closedFormFactor,
   closedFormMPrime,
   closedFormMiddle,
+  constantRowError,
   derivativeRows,
   edgeMass,
   effectiveFeatures,
@@ -38,6 +39,7 @@ import {
   whiten,
 } from '../../analysis/lib';
 import { matmul, matmulAtB, syrkAccumulate, transpose } from '../../analysis/linalg/index';
+import { mulberry32 } from '../../analysis/stats/random';
 import type { Dataset } from '../../model/datasets';
 import type { LoadedModel } from '../../model/ir';
 import type { OrtOutput } from '../../model/runtime/ort';
@@ -151,16 +153,10 @@ class MomentStage {
   }
 }
 
-/** Mulberry32: deterministic ±1 sources. */
+/** Deterministic ±1 sources: the lowest bit of each mulberry32 draw (u·2³² is the draw's exact 32-bit integer). */
 function signs(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) & 1 ? 1 : -1;
-  };
+  const u = mulberry32(seed);
+  return () => ((u() * 4294967296) & 1 ? 1 : -1);
 }
 
 function activations(t: OrtOutput | undefined, name: string, count: number): { x: Float32Array; T: number; w: number } {
@@ -670,7 +666,7 @@ async function runLib(req: AnalysisRequest, ctx: JobContext): Promise<AnalysisEn
             gram: gramInvariantError(fg!, bases[l]),
             jacobian: jacobianInvariantError(jtj!, bases[l].rank, bases[l].folded),
             pinv: pinvInvariantError(bases[l]),
-            constantRow: bases[l + 1].folded ? Math.max(...E.subarray(0, bases[l].rank).map(Math.abs)) : 0,
+            constantRow: constantRowError(E, bases[l].rank, bases[l + 1].folded),
           });
         }
         out.push(edgesResult(plan.layers[l], plan.layers[l + 1], E, bases[l], bases[l + 1]));
