@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { eighWasmAvailable, eighWith } from '../../src/analysis/linalg/eigh';
 import { syrkAccumulate } from '../../src/analysis/linalg/index';
+import { mulberry32 } from '../../src/analysis/stats/random';
 
 export interface LinalgBenchRow {
   name: string;
@@ -32,11 +33,8 @@ const PYTHON = '/usr/bin/python3';
 const SYRK_ROWS = 5000, SYRK_D = 785;
 
 function randomSymmetric(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296 - 0.5;
-  };
+  const u = mulberry32(seed);
+  const next = (): number => u() - 0.5;
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = next();
   return a;

@@ -4,6 +4,7 @@
  */
 import type { OnnxModelProto } from '../../src/model/formats/onnx';
 import { makeAttrs, makeTensor, type AttrValue } from '../../src/model/autodiff/protoUtil';
+import { mulberry32 } from './random';
 
 export type FloatType = 'float32' | 'float64';
 
@@ -33,17 +34,8 @@ export interface TinySpec {
   feedShapes?: Record<string, number[]>;
 }
 
-/** A deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (mulberry32, test/helpers/random.ts). */
+export const rng = mulberry32;
 
 export const ELEM_OF: Record<FloatType, number> = { float32: 1, float64: 11 };
 

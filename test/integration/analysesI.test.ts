@@ -19,6 +19,7 @@ import { EngineError } from '../../src/engine/errors';
 import { writeNpz } from '../../src/model/datasets';
 import type { AnalysisEnvelope } from '../../src/shared/analysis';
 import { repo, testEngine } from '../helpers/engine';
+import { expectClose } from '../helpers/expectClose';
 
 const ex = (...p: string[]): string => path.join(repo, 'examples', ...p);
 const fmnist = ex('data', 'fmnist.npz');
@@ -27,15 +28,6 @@ const ref = JSON.parse(fs.readFileSync(path.join(repo, 'test', 'fixtures', 'anal
 type Row = Record<string, unknown>;
 const num = (r: Row, k: string): number => r[k] as number;
 
-function relClose(ours: unknown, theirs: unknown, tol: number, what: string): void {
-  assert.equal(typeof ours, 'number', `${what}: ours is ${String(ours)}`);
-  const a = ours as number, b = theirs as number;
-  assert.ok(Math.abs(a - b) <= tol * Math.max(Math.abs(b), 1e-12), `${what}: ours ${a} vs reference ${b} (rel ${(Math.abs(a - b) / Math.abs(b)).toExponential(2)} > ${tol})`);
-}
-function absClose(ours: unknown, theirs: unknown, tol: number, what: string): void {
-  assert.equal(typeof ours, 'number', `${what}: ours is ${String(ours)}`);
-  assert.ok(Math.abs((ours as number) - (theirs as number)) <= tol, `${what}: ours ${ours} vs reference ${theirs} (> ±${tol})`);
-}
 
 const NC_METRICS = [
   'nc1', 'nc1TraceRatio', 'cdnv', 'equinormMeans', 'equinormWeights', 'equiangularityMeans', 'equiangularityWeights',
@@ -46,15 +38,15 @@ const NC_SHARES = ['accuracyTrain', 'accuracyTest', 'nccMismatchTrain', 'nccMism
 
 function compareCollapse(ours: Row, theirs: Row, where: string): void {
   for (const k of ['classes', 'samples', 'dim', 'features']) assert.equal(ours[k], theirs[k], `${where} ${k}`);
-  for (const k of NC_METRICS) relClose(ours[k], theirs[k], 1e-3, `${where} ${k}`);
-  for (const k of NC_SHARES) absClose(ours[k], theirs[k], 0.002, `${where} ${k}`);
+  for (const k of NC_METRICS) expectClose(ours[k], theirs[k], { rel: 1e-3 }, `${where} ${k}`);
+  for (const k of NC_SHARES) expectClose(ours[k], theirs[k], { abs: 0.002 }, `${where} ${k}`);
   const lo = ours.layers as Row[], lt = theirs.layers as Row[];
   assert.deepEqual(lo.map((l) => l.layer), lt.map((l) => l.layer), `${where} layer list`);
   lo.forEach((l, i) => {
     for (const k of ['nc1', 'nc1TraceRatio', 'cdnv', 'equinormMeans', 'equiangularityMeans', 'maxAngleMeans', 'etfDistanceMeans']) {
-      relClose(l[k], lt[i][k], 1e-3, `${where} layer ${String(l.layer)} ${k}`);
+      expectClose(l[k], lt[i][k], { rel: 1e-3 }, `${where} layer ${String(l.layer)} ${k}`);
     }
-    absClose(l.nccAccuracyTrain, lt[i].nccAccuracyTrain, 0.002, `${where} layer ${String(l.layer)} nccAccuracyTrain`);
+    expectClose(l.nccAccuracyTrain, lt[i].nccAccuracyTrain, { abs: 0.002 }, `${where} layer ${String(l.layer)} nccAccuracyTrain`);
   });
 }
 
@@ -63,10 +55,10 @@ function compareHash(ours: Row, theirs: Row, where: string): void {
     assert.equal(ours[k], theirs[k], `${where} ${k}`);
   }
   assert.deepEqual(ours.layers, theirs.layers, `${where} layers`);
-  absClose(ours.knnAccuracy, theirs.knnAccuracy, 0.005, `${where} knnAccuracy`);
-  absClose(ours.logisticAccuracy, theirs.logisticAccuracy, 0.03, `${where} logisticAccuracy`);
-  absClose(ours.networkAccuracyTrain, theirs.networkAccuracyTrain, 0.001, `${where} networkAccuracyTrain`);
-  absClose(ours.networkAccuracyTest, theirs.networkAccuracyTest, 0.001, `${where} networkAccuracyTest`);
+  expectClose(ours.knnAccuracy, theirs.knnAccuracy, { abs: 0.005 }, `${where} knnAccuracy`);
+  expectClose(ours.logisticAccuracy, theirs.logisticAccuracy, { abs: 0.03 }, `${where} logisticAccuracy`);
+  expectClose(ours.networkAccuracyTrain, theirs.networkAccuracyTrain, { abs: 0.001 }, `${where} networkAccuracyTrain`);
+  expectClose(ours.networkAccuracyTest, theirs.networkAccuracyTest, { abs: 0.001 }, `${where} networkAccuracyTest`);
   const detail = theirs.kmeansDetail as Record<'train' | 'test', Row>;
   for (const split of ['train', 'test'] as const) {
     const k = split === 'train' ? 'kmeansAccuracyTrain' : 'kmeansAccuracyTest';
@@ -77,7 +69,7 @@ function compareHash(ours: Row, theirs: Row, where: string): void {
     // Same k-means++ seeds, scikit-learn's Lloyd: it centres the data first, which breaks the exact distance ties
     // of codes with few distinct values differently from ours, so this is checked where ties are rare.
     const distinct = num(theirs, split === 'train' ? 'distinctTrain' : 'distinctTest');
-    if (d.sharedSeeding !== null && distinct >= 500) absClose(v, d.sharedSeeding, 0.03, `${where} ${k} (shared seeding)`);
+    if (d.sharedSeeding !== null && distinct >= 500) expectClose(v, d.sharedSeeding, { abs: 0.03 }, `${where} ${k} (shared seeding)`);
   }
 }
 
@@ -88,11 +80,11 @@ function compareRedundancy(ours: Row, theirs: Row, where: string): void {
   assert.deepEqual(co.map((c) => c.size), ct.map((c) => c.size), `${where} chunk sizes`);
   co.forEach((c, i) => {
     // The same chunks on both sides (shared mulberry32 draws): accuracies agree up to float ties.
-    absClose(c.accuracyTrain, ct[i].accuracyTrain, 0.001, `${where} size ${c.size} accuracyTrain`);
-    absClose(c.accuracyTest, ct[i].accuracyTest, 0.001, `${where} size ${c.size} accuracyTest`);
-    absClose(c.r2, ct[i].r2, 0.02, `${where} size ${c.size} r2`);
+    expectClose(c.accuracyTrain, ct[i].accuracyTrain, { abs: 0.001 }, `${where} size ${c.size} accuracyTrain`);
+    expectClose(c.accuracyTest, ct[i].accuracyTest, { abs: 0.001 }, `${where} size ${c.size} accuracyTest`);
+    expectClose(c.r2, ct[i].r2, { abs: 0.02 }, `${where} size ${c.size} r2`);
     if (ct[i].residualCorrelation === null) assert.equal(c.residualCorrelation, null);
-    else absClose(c.residualCorrelation, ct[i].residualCorrelation, 0.02, `${where} size ${c.size} residualCorrelation`);
+    else expectClose(c.residualCorrelation, ct[i].residualCorrelation, { abs: 0.02 }, `${where} size ${c.size} residualCorrelation`);
   });
   const g = ours.groups as Row, gt = theirs.groups as Row;
   assert.equal(g.count, gt.count, `${where} group count`);
@@ -126,8 +118,8 @@ describe('analyses I against the independent reference', () => {
     assert.equal(rows.length, models.length);
     for (const row of rows) {
       const theirs = ref.collapse[`mlp/series/${String(row.model)}`];
-      for (const k of NC_METRICS) relClose(row[k], theirs[k], 1e-3, `${String(row.model)} ${k}`);
-      for (const k of NC_SHARES) absClose(row[k], theirs[k], 0.002, `${String(row.model)} ${k}`);
+      for (const k of NC_METRICS) expectClose(row[k], theirs[k], { rel: 1e-3 }, `${String(row.model)} ${k}`);
+      for (const k of NC_SHARES) expectClose(row[k], theirs[k], { abs: 0.002 }, `${String(row.model)} ${k}`);
     }
     assert.deepEqual(rows.map((r) => r.checkpoint), models.map((m) => Number(path.basename(m).match(/\d+/)![0])));
     const nc1 = rows.map((r) => num(r, 'nc1'));

@@ -18,6 +18,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { readNpz, resizeBilinear, writeNpz, type NdArray } from '../../src/model/datasets';
 import { analysesForData } from '../../src/cli/report';
 import { testEngine } from '../helpers/engine';
+import { expectClose } from '../helpers/expectClose';
 
 const repo = path.join(__dirname, '..', '..');
 const bin = path.join(repo, 'bin', 'circuitscope.js');
@@ -98,12 +99,6 @@ async function captured(file: string, name: string): Promise<NdArray> {
   return all[key];
 }
 
-function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string): void {
-  assert.equal(a.length, b.length, `${what}: length`);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  assert.ok(worst <= tol, `${what}: max |Δ| = ${worst} > ${tol}`);
-}
 
 describe('dataset specs through the CLI', () => {
   before(async () => {
@@ -173,7 +168,7 @@ describe('dataset specs through the CLI', () => {
     runJson(tmp, 'run', 'capture', MLP, '--data', spec, '--layers', 'flatten', '--out', out);
     const flat = (await captured(out, '_flatten')).data as Float32Array;
     const want = Float32Array.from(bytes, (v) => (v * (1 / 255) - 0.25) / 0.5);
-    assertClose(flat, want, 1e-6, 'normalised input');
+    expectClose(flat, want, { abs: 1e-6 }, 'normalised input');
     // dtype the model does not take: a typed error naming the fix.
     const f64 = cli(tmp, 'run', 'capture', MLP, '--data', writeSpec('f64.dataset.json', { path: 'u8.npz', dtype: 'float64' }), '--layers', 'flatten');
     assert.equal(f64.status, 1);
@@ -328,7 +323,7 @@ describe('dataset specs through the CLI', () => {
     rows.forEach((r, i) => {
       for (let p = 0; p < 784; p++) want[i * 784 + p] = Math.round(fm.x[r * 784 + p] * 255) * (2 / 255) - 1;
     });
-    assertClose(x, want, 1e-6, 'CNN input');
+    expectClose(x, want, { abs: 1e-6 }, 'CNN input');
     const wrong = cli(tmp, 'run', 'capture', CNN, '--data', writeSpec('fm-nhwc.dataset.json', { path: 'fm-images', layout: 'NHWC' }), '--layers', 'x');
     assert.equal(wrong.status, 1);
     assert.match(wrong.stderr, /add "layout": "NCHW"/);
@@ -358,13 +353,13 @@ describe('dataset specs through the CLI', () => {
     const a = runJson(tmp, 'run', 'capture', model, '--data', writeSpec('fm-auto.dataset.json', { path: 'fm-images', classes: FMNIST }), '--layers', 'flat', '--out', auto);
     const notice = a.warnings ?? [];
     assert.ok(notice.some((w) => /resized 300 image\(s\) \(e\.g\. from 28×28\) to 64×64/.test(w) && /model input 'img' \[[^\]]*64, 64, 1\]/.test(w) && /NHWC/.test(w)), notice.join('\n'));
-    assertClose((await captured(auto, 'flat')).data as Float32Array, want, 1e-6, 'auto-resized input');
+    expectClose((await captured(auto, 'flat')).data as Float32Array, want, { abs: 1e-6 }, 'auto-resized input');
 
     // Declared: the same values and no warning.
     const declared = path.join(tmp, 'declared64.npz');
     const d = runJson(tmp, 'run', 'capture', model, '--data', writeSpec('fm-64.dataset.json', { path: 'fm-images', size: [64, 64], layout: 'NHWC', channels: 1, classes: FMNIST }), '--layers', 'flat', '--out', declared);
     assert.equal(d.warnings, undefined);
-    assertClose((await captured(declared, 'flat')).data as Float32Array, want, 1e-6, 'declared input');
+    expectClose((await captured(declared, 'flat')).data as Float32Array, want, { abs: 1e-6 }, 'declared input');
 
     // An analysis carries the notice in its warnings.
     // TF.js Dense heads and Activation layers are not found automatically yet: name the features.

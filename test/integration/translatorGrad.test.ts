@@ -18,24 +18,15 @@ import { before, describe, it } from 'node:test';
 import { openNpz } from '../../src/model/datasets';
 import { loadModel } from '../../src/model/load';
 import { TfjsGraphExecutor, resolveBackend, tf, vjp } from '../../src/model/runtime/tfjs';
+import { seededUniform } from '../helpers/random';
 
 const examples = path.join(__dirname, '..', '..', 'examples');
 const TOL = 1e-2;
 /** Step as a fraction of the cut's norm (see the header). */
 const STEP = 1e-4;
 
-function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
+/** Deterministic uniform [lo, hi) values (mulberry32), default [−1, 1). */
+const seeded = (n: number, seed: number, lo = -1, hi = 1): Float32Array => seededUniform(n, seed, lo, hi);
 
 function norm(v: ArrayLike<number>): number {
   let s = 0;

@@ -16,6 +16,7 @@ import { openNpz } from '../../src/model/datasets';
 import type { LoadedModel } from '../../src/model/ir';
 import { loadModel } from '../../src/model/load';
 import { TfjsGraphExecutor, resolveBackend, tf } from '../../src/model/runtime/tfjs';
+import { seededUniform } from '../helpers/random';
 
 const repo = path.join(__dirname, '..', '..');
 const examples = path.join(repo, 'examples');
@@ -31,18 +32,7 @@ function onnxFiles(dir: string): string[] {
 }
 
 /** Deterministic uniform [0,1) values (mulberry32), so failures reproduce. */
-function seeded(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  return out;
-}
+const seeded = (n: number, seed: number): Float32Array => seededUniform(n, seed);
 
 /**
  * A synthetic text-line image (dark vertical strokes in bands on white), ImageNet-normalised as PaddleOCR

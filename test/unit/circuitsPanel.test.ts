@@ -20,6 +20,7 @@ import { buildScene } from '../../src/webview/circuits/scene';
 import { circuitsColors } from '../../src/webview/circuits/style';
 import { sceneToSvg } from '../../src/webview/circuits/svg';
 import { contrast, paletteFromVars, parseColor, type Palette, type Rgb } from '../../src/webview/colors';
+import { expectClose } from '../helpers/expectClose';
 
 const dir = path.join(__dirname, '..', 'fixtures', 'envelopes');
 const envelope = (name: string): TypedEnvelope => JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as TypedEnvelope;
@@ -36,7 +37,8 @@ const groups = groupsRun.result;
 const allExpanded = (r: LibResult): number[] => r.layers.map((_, i) => i);
 const edgeKey = (e: { from?: string; to?: string; source?: string; target?: string }): string => `${e.from ?? e.source}->${e.to ?? e.target}`;
 const totalWeight = (g: VGraph): number => g.edges.reduce((s, e) => s + e.weight, 0);
-const close = (a: number, b: number, tol = 1e-9): void => assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b)), `${a} ≉ ${b}`);
+/** Sums compared with their parts: equal up to rounding (1e-9 absolute and relative). */
+const close = (a: number, b: number, what: string): void => expectClose(a, b, { abs: 1e-9, rel: 1e-9 }, what);
 
 function palette(kind: Palette['kind']): Palette {
   const vars: Record<string, Record<string, string>> = {
@@ -123,7 +125,7 @@ describe('circuits panel: LIB interaction graph', () => {
       const shownIds = new Set(lib.graph.layers[li].nodes.map((n) => n.index));
       let sum = 0;
       for (let i = l.folded ? 1 : 0; i < l.lambdas.length; i++) if (!shownIds.has(i)) sum += l.lambdas[i];
-      close(over.lambda!, sum);
+      close(over.lambda!, sum, `layer ${li} overflow ΣΛ`);
       assert.ok(over.info[0].includes(`+${rest} directions`) && over.info[0].includes('ΣΛ'));
     }
     // Columns follow nodeLayers.names.
@@ -147,7 +149,7 @@ describe('circuits panel: LIB interaction graph', () => {
       const { cand, total } = pairCandidates(e, !!lib.layers[idx.get(e.to)!].folded, !!lib.layers[idx.get(e.from)!].folded);
       assert.ok(cand.every((x) => x.i > 0 || !lib.layers[idx.get(e.to)!].folded));
       assert.ok(cand.every((x) => x.j > 0 || !lib.layers[idx.get(e.from)!].folded));
-      close(total, e.mass!, 1e-9);
+      close(total, e.mass!, `${e.from} → ${e.to} mass`);
       assert.equal(massCount(cand, total, 0.9), e.for90);
       assert.equal(massCount(cand, total, 0.99), e.for99);
       s90 += massCount(cand, total, 0.9);
@@ -247,8 +249,8 @@ describe('circuits panel: folding', () => {
     assert.deepEqual([...sn.members!].sort(), pick);
     assert.equal(sn.column, base.nodes.find((n) => n.id === '1:1')!.column);
     for (const id of pick) assert.equal(folded.nodes.find((n) => n.id === id), undefined);
-    close(totalWeight(folded), totalWeight(base));
-    close(sn.lambda!, pick.reduce((s, id) => s + lib.layers[1].lambdas[Number(id.split(':')[1])], 0));
+    close(totalWeight(folded), totalWeight(base), 'total weight kept by the fold');
+    close(sn.lambda!, pick.reduce((s, id) => s + lib.layers[1].lambdas[Number(id.split(':')[1])], 0), 'supernode Λ = ΣΛ of its members');
     // Every neighbour's edge to the supernode carries the sum of its edges to the members.
     const byNeighbour = new Map<string, number>();
     for (const e of base.edges) {
@@ -261,7 +263,7 @@ describe('circuits panel: folding', () => {
       if (e.source === sn.id) got.set(`>${e.target}`, e.weight);
     }
     assert.equal(got.size, byNeighbour.size);
-    for (const [k, v] of byNeighbour) close(got.get(k)!, v);
+    for (const [k, v] of byNeighbour) close(got.get(k)!, v, `edge ${k} of the supernode`);
     assert.deepEqual(foldGraph(base, unfold(folds, [sn.id])), base);
     assert.deepEqual(unfold(folds, []), []);
   });
@@ -277,7 +279,7 @@ describe('circuits panel: folding', () => {
     assert.deepEqual([...again.folds.find((f) => f.members.includes('0:3'))!.members].sort(), ['0:1', '0:2', '0:3']);
     assert.equal(foldSelection(base, [], ['0:1']).made, 0);
     const g = foldGraph(base, again.folds);
-    close(totalWeight(g), totalWeight(base));
+    close(totalWeight(g), totalWeight(base), 'total weight kept by the folds');
     assert.equal(new Set(g.nodes.map((n) => n.id)).size, g.nodes.length);
     assert.equal(new Set(g.edges.map((e) => e.id)).size, g.edges.length);
   });
@@ -343,11 +345,11 @@ describe('circuits panel: attention circuit', () => {
     const sn = g.nodes.find((n) => n.kind === 'fold')!;
     assert.equal(sn.label, 'a1.h0,1,2,3');
     assert.ok(sn.inCircuit && !sn.faded);
-    close(totalWeight(g), totalWeight(base));
+    close(totalWeight(g), totalWeight(base), 'total weight kept by the folds');
     const into = g.edges.find((e) => e.source === 'input' && e.target === sn.id && e.port === 'v')!;
     const parts = circuit.edges.filter((e) => e.from === 'input' && heads.includes(e.to) && e.port === 'v');
-    close(into.weight, parts.reduce((s, e) => s + Math.abs(e.score), 0));
-    close(into.score!, parts.reduce((s, e) => s + e.score, 0));
+    close(into.weight, parts.reduce((s, e) => s + Math.abs(e.score), 0), 'folded edge weight = Σ|score|');
+    close(into.score!, parts.reduce((s, e) => s + e.score, 0), 'folded edge score = Σscore');
     assert.equal(into.count, 4);
     assert.ok(into.inCircuit);
     const target = revealTarget(circuitRun, sn);

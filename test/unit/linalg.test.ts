@@ -24,6 +24,7 @@ import {
   transpose,
 } from '../../src/analysis/linalg/index';
 import { randomMatrix, randomOrthogonal, randomSymmetric } from '../helpers/matrices';
+import { expectClose } from '../helpers/expectClose';
 
 const EPS = 2 ** -52;
 
@@ -50,18 +51,6 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'length mismatch');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-/** Asserts max |actual − expected| ≤ tol (absolute), with a readable message. */
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  const d = maxDiff(actual, expected);
-  assert.ok(d <= tol, `${what}: max |difference| ${d.toExponential(3)} > tolerance ${tol.toExponential(3)}`);
-}
 
 /** ‖AV − VΛ‖_max / ‖A‖_max and ‖VᵀV − I‖_max. */
 function eighResiduals(a: Float64Array, n: number, values: Float64Array, vectors: Float64Array) {
@@ -103,9 +92,9 @@ describe('linalg: gemm family', () => {
       const a = randomMatrix(m, k, m * 1000 + k), b = randomMatrix(k, n, k * 1000 + n);
       const ref = naiveMatmul(a, b, m, k, n);
       const tol = 4 * k * EPS;
-      expectClose(matmul(a, b, m, k, n), ref, tol, 'matmul');
-      expectClose(matmulABt(a, transpose(b, k, n), m, k, n), ref, tol, 'matmulABt');
-      expectClose(matmulAtB(transpose(a, m, k), b, k, m, n), ref, tol, 'matmulAtB');
+      expectClose(matmul(a, b, m, k, n), ref, { abs: tol }, 'matmul');
+      expectClose(matmulABt(a, transpose(b, k, n), m, k, n), ref, { abs: tol }, 'matmulABt');
+      expectClose(matmulAtB(transpose(a, m, k), b, k, m, n), ref, { abs: tol }, 'matmulAtB');
     });
   }
 
@@ -113,7 +102,7 @@ describe('linalg: gemm family', () => {
     for (const [rows, d] of [[1, 1], [5, 3], [300, 37], [40, 130]]) {
       const a = randomMatrix(rows, d, rows + d);
       const g = gram(a, rows, d);
-      expectClose(g, naiveMatmul(transpose(a, rows, d), a, d, rows, d), 4 * rows * EPS, `gram ${rows}×${d}`);
+      expectClose(g, naiveMatmul(transpose(a, rows, d), a, d, rows, d), { abs: 4 * rows * EPS }, `gram ${rows}×${d}`);
       assert.equal(asymmetry(g, d), 0);
     }
   });
@@ -127,7 +116,7 @@ describe('linalg: gemm family', () => {
     const stacked = new Float64Array((r1 + r2) * d);
     stacked.set(x1);
     stacked.set(x2, r1 * d);
-    expectClose(g, gram(stacked, r1 + r2, d), 8 * (r1 + r2) * EPS, 'syrkAccumulate');
+    expectClose(g, gram(stacked, r1 + r2, d), { abs: 8 * (r1 + r2) * EPS }, 'syrkAccumulate');
     assert.equal(asymmetry(g, d), 0);
   });
 
@@ -138,11 +127,11 @@ describe('linalg: gemm family', () => {
     crossAccumulate(c, x, y, rows, dx, dy);
     crossAccumulate(c, x, y, rows, dx, dy);
     const ref = naiveMatmul(transpose(x, rows, dx), y, dx, rows, dy).map((v) => 2 * v);
-    expectClose(c, ref, 1e-12, 'crossAccumulate');
+    expectClose(c, ref, { abs: 1e-12 }, 'crossAccumulate');
     const s = new Float64Array(dx);
     colSumsAccumulate(s, x, rows, dx);
     const ones = new Float64Array(rows).fill(1);
-    expectClose(s, matvec(transpose(x, rows, dx), ones, dx, rows), 1e-13, 'colSumsAccumulate');
+    expectClose(s, matvec(transpose(x, rows, dx), ones, dx, rows), { abs: 1e-13 }, 'colSumsAccumulate');
   });
 
   it('rejects mismatched shapes and wrong accumulator types, naming the argument', () => {
@@ -169,7 +158,7 @@ describe('linalg: eigh', () => {
     it(`random symmetric n=${n}: AV = VΛ, VᵀV = I, descending, sign convention`, () => {
       const a = randomSymmetric(n, 100 + n);
       const { values, vectors } = assertGoodEigh(a, n, `random n=${n}`);
-      expectClose(eigvalsh(a, n), values, 50 * n * EPS * maxAbs(values), 'eigvalsh vs eigh');
+      expectClose(eigvalsh(a, n), values, { abs: 50 * n * EPS * maxAbs(values) }, 'eigvalsh vs eigh');
       for (let j = 0; j < n; j++) {
         let best = 0;
         for (let i = 0; i < n; i++) if (Math.abs(vectors[i * n + j]) > Math.abs(best)) best = vectors[i * n + j];
@@ -218,7 +207,7 @@ describe('linalg: eigh', () => {
       const { values, vectors } = eigh(Float64Array.of(p, q, q, r), 2);
       const mean = (p + r) / 2, rad = Math.hypot((p - r) / 2, q);
       const scale = Math.max(Math.abs(mean) + rad, Number.MIN_VALUE);
-      expectClose(values, [mean + rad, mean - rad], 4 * EPS * scale, `2×2 [${p}, ${q}; ${q}, ${r}]`);
+      expectClose(values, [mean + rad, mean - rad], { abs: 4 * EPS * scale }, `2×2 [${p}, ${q}; ${q}, ${r}]`);
       const { res, orth } = eighResiduals(Float64Array.of(p, q, q, r), 2, values, vectors);
       assert.ok(res < 1e-15 && orth < 1e-15, `2×2 residuals ${res} ${orth}`);
     }
@@ -231,7 +220,7 @@ describe('linalg: eigh', () => {
     const q = randomOrthogonal(n, 99);
     const a = withSpectrum(q, spectrum, n);
     const { values, vectors } = assertGoodEigh(a, n, 'known spectrum');
-    expectClose(values, [...spectrum].sort((x, y) => y - x), 100 * n * EPS * 9, 'eigenvalues');
+    expectClose(values, [...spectrum].sort((x, y) => y - x), { abs: 100 * n * EPS * 9 }, 'eigenvalues');
     // Each distinct eigenvalue's eigenspace: Σ v vᵀ over computed columns equals Σ q qᵀ over the true ones.
     for (const lambda of new Set(spectrum)) {
       const ours: number[] = [], theirs: number[] = [];
@@ -245,7 +234,7 @@ describe('linalg: eigh', () => {
         }
         return p;
       };
-      expectClose(projector(vectors, ours), projector(q, theirs), 1e-12, `eigenspace of ${lambda}`);
+      expectClose(projector(vectors, ours), projector(q, theirs), { abs: 1e-12 }, `eigenspace of ${lambda}`);
     }
   });
 
@@ -277,7 +266,7 @@ describe('linalg: eigh', () => {
     assert.deepEqual(Array.from(eigh(garbage, n).values), Array.from(eigh(a, n).values));
     const a32 = Float32Array.from(a);
     assertGoodEigh(Float64Array.from(a32), n, 'float32 input');
-    expectClose(eigh(a32, n).values, eigh(Float64Array.from(a32), n).values, 0, 'float32 widened');
+    expectClose(eigh(a32, n).values, eigh(Float64Array.from(a32), n).values, { abs: 0 }, 'float32 widened');
   });
 
   it('extreme magnitudes: eigenvalues scale exactly, no overflow or underflow', () => {
@@ -330,7 +319,7 @@ describe('linalg: eigh', () => {
       for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = c.lower[t++];
       const { values, vectors } = eigh(a, n);
       const scale = maxAbs(c.values);
-      expectClose(values, c.values, 1e-10 * scale, `${c.name} eigenvalues vs numpy`);
+      expectClose(values, c.values, { abs: 1e-10 * scale }, `${c.name} eigenvalues vs numpy`);
       // Eigenvectors up to sign; the tolerance follows the perturbation bound ε‖A‖/gap.
       c.vectorColumns.forEach((col, idx) => {
         const ref = c.vectors[idx];
@@ -342,12 +331,12 @@ describe('linalg: eigh', () => {
         for (let i = 0; i < n; i++) dot += vectors[i * n + col] * ref[i];
         const sign = dot < 0 ? -1 : 1;
         const ours = Array.from({ length: n }, (_, i) => sign * vectors[i * n + col]);
-        expectClose(ours, ref, Math.max(1e-12, (1e3 * n * EPS * scale) / gap), `${c.name} eigenvector ${col} vs numpy`);
+        expectClose(ours, ref, { abs: Math.max(1e-12, (1e3 * n * EPS * scale) / gap) }, `${c.name} eigenvector ${col} vs numpy`);
       });
     }
     for (const g of fixture.grams) {
       const values = eigvalsh(gram(Float64Array.from(g.x), g.rows, g.d), g.d);
-      expectClose(values, g.values, 1e-10 * g.values[0], `${g.name} eigenvalues vs numpy`);
+      expectClose(values, g.values, { abs: 1e-10 * g.values[0] }, `${g.name} eigenvalues vs numpy`);
       const rank = Array.from(values).filter((v) => v > 1e-10 * values[0]).length;
       assert.equal(rank, g.rank, `${g.name} numerical rank`);
     }
@@ -368,11 +357,11 @@ describe('linalg: cholesky and solves', () => {
       const { factor: l, jitter } = cholesky(a, n);
       assert.equal(jitter, 0);
       for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) assert.equal(l[i * n + j], 0);
-      expectClose(matmulABt(l, l, n, n, n), a, 1e-12 * maxAbs(a), `LLᵀ n=${n}`);
+      expectClose(matmulABt(l, l, n, n, n), a, { abs: 1e-12 * maxAbs(a) }, `LLᵀ n=${n}`);
       const b = randomMatrix(n, 3, 40 + n);
-      expectClose(matmul(l, solveLower(l, n, b, 3), n, n, 3), b, 1e-12, 'solveLower');
+      expectClose(matmul(l, solveLower(l, n, b, 3), n, n, 3), b, { abs: 1e-12 }, 'solveLower');
       const xt = solveLowerTransposed(l, n, b, 3);
-      expectClose(matmul(transpose(l, n, n), xt, n, n, 3), b, 1e-12, 'solveLowerTransposed');
+      expectClose(matmul(transpose(l, n, n), xt, n, n, 3), b, { abs: 1e-12 }, 'solveLowerTransposed');
     }
   });
 
@@ -382,7 +371,7 @@ describe('linalg: cholesky and solves', () => {
     const b = randomMatrix(n, 4, 4);
     const { x, jitter } = solveSpd(a, n, b, 4);
     assert.equal(jitter, 0);
-    expectClose(matmul(a, x, n, n, 4), b, 1e-10, 'A·X − B');
+    expectClose(matmul(a, x, n, n, 4), b, { abs: 1e-10 }, 'A·X − B');
     const v = solveSpd(a, n, b.subarray(0, n).slice()).x;
     assert.equal(v.length, n);
   });
@@ -398,7 +387,7 @@ describe('linalg: cholesky and solves', () => {
     assert.ok(jitter > 0);
     const gj = Float64Array.from(g);
     for (let i = 0; i < 10; i++) gj[i * 10 + i] += jitter;
-    expectClose(matmulABt(factor, factor, 10, 10, 10), gj, 1e-12 * maxAbs(g), 'jittered LLᵀ');
+    expectClose(matmulABt(factor, factor, 10, 10, 10), gj, { abs: 1e-12 * maxAbs(g) }, 'jittered LLᵀ');
     const indefinite = Float64Array.of(1, 2, 2, 1);
     assert.throws(() => cholesky(indefinite, 2, { jitter: true }), /even with jitter/);
     assert.throws(() => cholesky(Float64Array.of(1, NaN, NaN, 1), 2), /argument 'a': contains NaN/);
@@ -419,8 +408,8 @@ describe('linalg: pinvSym', () => {
     assert.ok(threshold === 1e-10 * values[0]);
     assert.equal(asymmetry(pinv, d), 0);
     const s = maxAbs(g);
-    expectClose(matmul(matmul(g, pinv, d, d, d), g, d, d, d), g, 1e-10 * s, 'A·A⁺·A = A');
-    expectClose(matmul(matmul(pinv, g, d, d, d), pinv, d, d, d), pinv, 1e-10 * maxAbs(pinv), 'A⁺·A·A⁺ = A⁺');
+    expectClose(matmul(matmul(g, pinv, d, d, d), g, d, d, d), g, { abs: 1e-10 * s }, 'A·A⁺·A = A');
+    expectClose(matmul(matmul(pinv, g, d, d, d), pinv, d, d, d), pinv, { abs: 1e-10 * maxAbs(pinv) }, 'A⁺·A·A⁺ = A⁺');
   });
 
   it('equals the inverse for an SPD matrix, and a too-small rtol inverts round-off', () => {
@@ -428,7 +417,7 @@ describe('linalg: pinvSym', () => {
     const a = withSpectrum(randomOrthogonal(n, 3), [8, 7, 6, 5, 4, 3, 2, 1], n);
     const { pinv, rank } = pinvSym(a, n, 1e-12);
     assert.equal(rank, n);
-    expectClose(matmul(a, pinv, n, n, n), identity(n), 1e-12, 'A·A⁻¹');
+    expectClose(matmul(a, pinv, n, n, n), identity(n), { abs: 1e-12 }, 'A·A⁻¹');
     // Rank 3 plus round-off: rtol = 0 keeps round-off eigenvalues and explodes the norm.
     const low = withSpectrum(randomOrthogonal(n, 4), [3, 2, 1, 0, 0, 0, 0, 0], n);
     assert.equal(pinvSym(low, n, 1e-10).rank, 3);
@@ -456,8 +445,8 @@ describe('linalg: ridgeSolve', () => {
       y[r * q + 1] -= 4;
     }
     const fit = ridgeSolve(Float32Array.from(x), y, rows, p, q, 1e-10);
-    expectClose(fit.coef, b, 1e-6, 'coefficients');
-    expectClose(fit.intercept, [10, -4], 1e-6, 'intercept');
+    expectClose(fit.coef, b, { abs: 1e-6 }, 'coefficients');
+    expectClose(fit.intercept, [10, -4], { abs: 1e-6 }, 'intercept');
   });
 
   it('matches the one-variable closed form, and survives collinear inputs with α = 1e-8', () => {
@@ -470,8 +459,8 @@ describe('linalg: ridgeSolve', () => {
       sxx += (x[r] - mx) ** 2;
     }
     const fit = ridgeSolve(x, y, rows, 1, 1, alpha);
-    expectClose(fit.coef, [sxy / (sxx + alpha)], 1e-14, 'slope');
-    expectClose(fit.intercept, [my - (mx * sxy) / (sxx + alpha)], 1e-14, 'intercept');
+    expectClose(fit.coef, [sxy / (sxx + alpha)], { abs: 1e-14 }, 'slope');
+    expectClose(fit.intercept, [my - (mx * sxy) / (sxx + alpha)], { abs: 1e-14 }, 'intercept');
     const xc = new Float64Array(rows * 3);
     for (let r = 0; r < rows; r++) xc.set([x[r], x[r], 1], r * 3); // duplicated column and a constant
     const collinear = ridgeSolve(xc, y, rows, 3, 1, 1e-8);

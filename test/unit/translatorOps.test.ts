@@ -22,6 +22,7 @@ import {
   vjp,
 } from '../../src/model/runtime/tfjs';
 import { renderOpsTable } from '../../src/model/runtime/tfjs/ops';
+import { seededUniform } from '../helpers/random';
 
 // ---- a tiny in-memory model builder ----
 
@@ -106,18 +107,8 @@ const ints = (value: number[]): AttributeValue => ({ type: 'ints', value });
 const float = (value: number): AttributeValue => ({ type: 'float', value });
 const str = (value: string): AttributeValue => ({ type: 'string', value });
 
-function seeded(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
+/** Deterministic uniform [lo, hi) values (mulberry32), default [−1, 1). */
+const seeded = (n: number, seed: number, lo = -1, hi = 1): Float32Array => seededUniform(n, seed, lo, hi);
 
 const f32 = (shape: number[], seed: number): TinyInit => ({ dtype: 'float32', shape, data: seeded(shape.reduce((a, b) => a * b, 1), seed) });
 const i64 = (vals: number[]): TinyInit => ({ dtype: 'int64', shape: [vals.length], data: BigInt64Array.from(vals.map(BigInt)) });
@@ -457,11 +448,20 @@ describe('jacobian', () => {
 });
 
 describe('backend resolution', () => {
+  // tfjs-node and tfjs-node-gpu are optional and not dependencies of this package (package.json): the
+  // priority list must pass over both, skip wasm for gradients, and land on cpu, explaining each step.
   it('skips wasm when gradients are required and explains every candidate', async () => {
     const r = await resolveBackend({ requireGradients: true });
-    assert.notEqual(r.name, 'wasm');
-    const wasm = r.attempts.find((a) => a.name === 'wasm');
-    if (r.name === 'cpu') assert.match(wasm?.reason ?? '', /gradients were requested/);
+    assert.equal(r.name, 'cpu');
+    assert.deepEqual(
+      r.attempts.map((a) => `${a.name}: ${a.ok ? 'ok' : a.reason}`),
+      [
+        'tfjs-node-gpu: @tensorflow/tfjs-node-gpu is not installed',
+        'tfjs-node: @tensorflow/tfjs-node is not installed',
+        'wasm: skipped: gradients were requested and wasm lacks backward kernels (e.g. Conv2DBackpropFilter)',
+        'cpu: ok',
+      ],
+    );
     await assert.rejects(resolveBackend({ force: 'wasm', requireGradients: true }), (e: unknown) => e instanceof TranslatorError && e.code === 'no-backend' && /wasm: skipped/.test(e.message));
   });
 
@@ -474,8 +474,13 @@ describe('backend resolution', () => {
   });
 
   it('reports a missing optional package as not installed (tfjs-node is optional)', async () => {
-    const r = await resolveBackend({ force: 'tfjs-node' }).catch((e: unknown) => e);
-    if (r instanceof TranslatorError) assert.match(r.message, /tfjs-node: @tensorflow\/tfjs-node is not installed|tfjs-node: /);
+    await assert.rejects(
+      resolveBackend({ force: 'tfjs-node' }),
+      (e: unknown) =>
+        e instanceof TranslatorError &&
+        e.code === 'no-backend' &&
+        e.message === 'no tfjs backend could be initialised (forced: tfjs-node): tfjs-node: @tensorflow/tfjs-node is not installed',
+    );
     await resolveBackend({ force: 'cpu' });
   });
 });
