@@ -1,10 +1,12 @@
 /**
  * Circuits on the example transformer: the decomposed (per-receiver) forward against the plain model and
- * PyTorch, EAP gradients against finite differences, exact patching vs EAP / EAP-IG (Spearman), and the
- * discovered circuits against the known induction mechanism (examples/transformer/mechanism.json), with
- * measured faithfulness. Two pair sets: the example's own (corrupting the copied token: the value path) and
- * test/fixtures/attention/induction_match_pairs.npz (corrupting the matched token: K-composition through the
- * previous-token heads; scripts/reference/attention_pairs.py).
+ * PyTorch, EAP gradients against finite differences, exact patching against PyTorch's
+ * (scripts/reference/circuit_exact.py → test/fixtures/attention/exact_patching.json) and vs EAP / EAP-IG
+ * (Spearman), and the discovered circuits against the known induction mechanism
+ * (examples/transformer/mechanism.json), with measured faithfulness. Two pair sets: the example's own
+ * (corrupting the copied token: the value path) and test/fixtures/attention/induction_match_pairs.npz
+ * (corrupting the matched token: K-composition through the previous-token heads;
+ * scripts/reference/attention_pairs.py).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -20,6 +22,7 @@ import { openNpz, writeNpz } from '../../src/model/datasets';
 import { loadModel } from '../../src/model/load';
 import { tf } from '../../src/model/runtime/tfjs';
 import { repo, testEngine } from '../helpers/engine';
+import { expectClose } from '../helpers/expectClose';
 
 const model = path.join(repo, 'examples', 'transformer', 'transformer.onnx');
 const dataPairs = path.join(repo, 'examples', 'transformer', 'induction.npz');
@@ -32,6 +35,13 @@ const mechanism = JSON.parse(fs.readFileSync(path.join(repo, 'examples', 'transf
   inductionHeads: [number, number][];
   primaryPreviousTokenHead: [number, number];
   primaryInductionHead: [number, number];
+};
+/** Exact patching per edge computed in PyTorch (scripts/reference/circuit_exact.py) on the match pairs. */
+const torchExact = JSON.parse(fs.readFileSync(path.join(repo, 'test', 'fixtures', 'attention', 'exact_patching.json'), 'utf8')) as {
+  metricClean: number;
+  metricCorrupt: number;
+  edges: string[];
+  exactScores: number[];
 };
 const id = ([l, h]: [number, number]): string => `a${l}.h${h}`;
 
@@ -121,6 +131,12 @@ describe('circuit discovery on the induction mechanism', () => {
     );
     console.log(`discovery: ${env.timings.discoveryMs.toFixed(0)} ms, ${r.passes.forward} forward + ${r.passes.backward} backward passes`);
     assert.ok(Math.abs(c.metricCorrupt - ref.circuitMetrics.match.corrupt) < 1e-4);
+    // The engine's exact patching against PyTorch's, edge by edge (float32 on both sides; the scores reach ~2;
+    // measured max |Δ| 1.3e-6 on the onnxruntime route).
+    assert.equal(r.listedEdges, r.totalEdges, 'every edge listed, in graph order');
+    assert.deepEqual(r.edges.map((e) => e.id), torchExact.edges, 'the same component graph as the PyTorch reference');
+    console.log(`exact patching vs PyTorch: max |Δ| ${Math.max(...v.exactScores.map((x, i) => Math.abs(x - torchExact.exactScores[i]))).toExponential(2)} over ${v.exactScores.length} edges`);
+    expectClose(v.exactScores, torchExact.exactScores, { abs: 1e-5, rel: 1e-4 }, 'exact patching vs PyTorch (scripts/reference/circuit_exact.py)');
     assert.ok(c.faithfulness !== null && c.faithfulness >= 0.8);
     for (const h of [...mechanism.previousTokenHeads, ...mechanism.inductionHeads]) assert.ok(c.heads.includes(id(h)), `the circuit lacks ${id(h)}`);
     assert.ok(c.fraction < 0.5);
