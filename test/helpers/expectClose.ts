@@ -53,7 +53,7 @@ export function expectClose(actual: unknown, expected: unknown, tol: Tolerance, 
   if (worst >= 0) {
     const x = a[worst];
     const y = e[worst];
-    const at = e.length > 1 ? ` element ${worst} of ${e.length}` : '';
+    const at = e.length > 1 ? ` element ${worst} of ${e.length}:` : '';
     assert.fail(`${what}:${at} ${x} vs expected ${y} (|Δ| ${Math.abs(x - y).toExponential(2)} > ${abs} + ${rel}·|expected|)`);
   }
 }
