@@ -394,6 +394,23 @@ describe('lib: the invariant checkers catch broken bases', () => {
     assert.ok(pinvInvariantError(b) < 1e-10, 'the scaling is undone in C_pinv');
   });
 
+  it('correlated directions with the right variances: only the off-diagonal of E[f̂f̂ᵀ] is wrong', () => {
+    // f̂_2 → b f̂_1 + d f̂_2 with b²Λ_1 + d²Λ_2 = Λ_2: every diagonal entry still equals Λ, E[f̂_1 f̂_2] = bΛ_1.
+    const r = good.rank, dim = good.dim;
+    const b = 0.3 * Math.sqrt(good.lambdas[2] / good.lambdas[1]);
+    const dd = Math.sqrt(1 - (b * b * good.lambdas[1]) / good.lambdas[2]);
+    const mixed = edited(good, (C, Cpinv) => {
+      for (let a = 0; a < dim; a++) C[a * r + 2] = b * C[a * r + 1] + dd * C[a * r + 2];
+      // C_pinv → M⁻¹ C_pinv, M⁻¹ = [[1, −b/d], [0, 1/d]] on directions 1, 2: C_pinv C = I still holds.
+      for (let a = 0; a < dim; a++) {
+        Cpinv[dim + a] -= (b / dd) * Cpinv[2 * dim + a];
+        Cpinv[2 * dim + a] /= dd;
+      }
+    });
+    assert.ok(pinvInvariantError(mixed) < 1e-10);
+    assert.ok(gramError(mixed) > CAUGHT, `gram check on correlated directions: ${gramError(mixed)}`);
+  });
+
   it('a non-orthogonal basis (one direction sheared into another, C_pinv left as it was)', () => {
     const r = good.rank;
     const b = edited(good, (C) => {
