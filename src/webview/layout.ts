@@ -2,8 +2,11 @@
  * A layered (Sugiyama-style) layout for compound graphs, fast enough for 20k-node operator graphs.
  *
  * Pure and DOM-free: it runs in the layout Web Worker (layoutWorker.ts) and, as a fallback, on the main
- * thread. elkjs and dagre were measured too slow at 10k–20k nodes (see test/bench/graphRender.ts), so this
- * is a deliberately simple pipeline, linear or n·log n per step:
+ * thread. It replaced elkjs and dagre on measurement (test/bench/graphLayout.ts, part of `npm run bench:graph`;
+ * same layout requests, layout call only, Node, 2 shared cores): on the 1k–20k-operator synthetic graphs this
+ * takes 0.03–1.2 s, ELK's layered algorithm 16–223× longer (78 s flat, 136 s with compounds at 20k) and dagre
+ * 65–850× longer (it overflows the stack at 20k flat and passes 240 s at 5k with compounds). It is a
+ * deliberately simple pipeline, linear or n·log n per step:
  *
  * 1. compounds are laid out bottom-up; every edge is lifted to the children of its endpoints' lowest
  *    common compound, so each compound is an ordinary layered-layout problem whose child compounds are

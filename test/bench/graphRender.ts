@@ -8,6 +8,8 @@
  *          --netron DIR  (a Netron web build served from DIR — opened on the same files in the same run for
  *          a side-by-side ratio; nothing of Netron is part of this repository)
  *          --no-lag (skip the host event-loop section)
+ *          --layout-only (only the layout section: ours vs dagre and elkjs in Node, graphLayout.ts)
+ *          --no-layout (skip it)  --layout-timeout 240 (seconds per engine and graph)
  *
  * "Interactive" for Circuitscope: the webview's own mark after the first frame is drawn with the layout
  * applied and input handlers attached (body[data-state=ready]). For Netron: its graph page is shown
@@ -21,6 +23,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { loadModel } from '../../src/model/load';
 import { startHarness } from './graphHarness';
 import { hostLag, lagTable } from './graphHostLag';
+import { layoutComparison, layoutTable, type LayoutRow } from './graphLayout';
 import { syntheticOnnx } from './graphModels';
 
 const repo = path.join(__dirname, '..', '..');
@@ -33,6 +36,9 @@ const { values: opt } = parseArgs({
     netron: { type: 'string' },
     'netron-timeout': { type: 'string', default: '600' },
     'no-lag': { type: 'boolean', default: false },
+    'layout-only': { type: 'boolean', default: false },
+    'no-layout': { type: 'boolean', default: false },
+    'layout-timeout': { type: 'string', default: '240' },
     scoped: { type: 'boolean', default: true },
     'no-scoped': { type: 'boolean', default: false },
   },
@@ -127,7 +133,21 @@ async function netronBoot(browser: Browser, base: string): Promise<number> {
   }
 }
 
+/** Layout time alone, ours against dagre and elkjs on the same graphs (graphLayout.ts). */
+async function layoutSection(sizes: number[], runs: number): Promise<LayoutRow[]> {
+  console.log('\n## Layout alone, in Node: Circuitscope vs dagre and elkjs (graphLayout.ts)\n');
+  const rows = await layoutComparison(sizes, runs, Number(opt['layout-timeout']));
+  console.log(`\n${layoutTable(rows, runs)}`);
+  return rows;
+}
+
 async function main(): Promise<void> {
+  if (opt['layout-only']) {
+    fs.mkdirSync(opt.out, { recursive: true });
+    const rows = await layoutSection(opt.sizes.split(',').map(Number), Number(opt.runs));
+    fs.writeFileSync(path.join(opt.out, 'graph-layout-bench.json'), JSON.stringify({ rows }, null, 2));
+    return;
+  }
   if (!fs.existsSync(path.join(repo, 'dist', 'webview.js'))) throw new Error('dist/webview.js is missing: run npm run build first');
   const sizes = opt.sizes.split(',').map(Number);
   const runs = Number(opt.runs);
@@ -225,7 +245,8 @@ async function main(): Promise<void> {
     console.log(lagTable(lagRows));
     lag = lagRows;
   }
-  fs.writeFileSync(path.join(opt.out, 'graph-bench.json'), JSON.stringify({ chromium: version, rows, lag }, null, 2));
+  const layouts = opt['no-layout'] ? [] : await layoutSection(sizes, runs);
+  fs.writeFileSync(path.join(opt.out, 'graph-bench.json'), JSON.stringify({ chromium: version, rows, lag, layouts }, null, 2));
 }
 
 main().then(

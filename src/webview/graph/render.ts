@@ -5,12 +5,11 @@
  */
 import type { Core } from 'cytoscape';
 import { BEND_LIMIT, BIG_GRAPH_NODES, EDGE_LABEL_LIMIT, buildElements, createCy, detectWebgl, stylesheet } from '../graphView';
-import type { LayoutRequest } from '../layout';
 import { LayoutClient } from '../layoutClient';
+import { buildLayoutRequest } from '../layoutRequest';
 import { Minimap } from '../minimap';
 import { initialViewportFor, ProgressiveMount, regionOf, splitByRegion, type Split, type Viewport } from '../progressive';
-import type { Palette } from '../theme';
-import { visibleGraph, type OpCategory, type VisibleGraph } from '../viewModel';
+import { visibleGraph, type OpCategory } from '../viewModel';
 import { setStatus, type GraphContext } from './context';
 import { drawOverlayExtras, paintOverlay } from './overlayLayer';
 import { setDrawn, type ViewState } from './state';
@@ -40,45 +39,6 @@ function textWidth(text: string, font: string): number {
     widthCache.set(key, w);
   }
   return w;
-}
-
-/** The layout problem of a visible graph: compounds first, then items; sizes from their labels. */
-function buildLayoutRequest(v: VisibleGraph, palette: Palette): { req: LayoutRequest; itemIndex: Map<string, number> } {
-  const n = v.compounds.length + v.items.length;
-  const itemIndex = new Map<string, number>();
-  v.compounds.forEach((c, i) => itemIndex.set(c.id, i));
-  v.items.forEach((it, i) => itemIndex.set(it.id, v.compounds.length + i));
-  const parent = new Int32Array(n).fill(-1);
-  const isCompound = new Uint8Array(n);
-  const width = new Float64Array(n);
-  const height = new Float64Array(n);
-  const family = palette.fontFamily;
-  v.compounds.forEach((c, i) => {
-    isCompound[i] = 1;
-    parent[i] = c.parent ? itemIndex.get(c.parent)! : -1;
-    const label = c.repeat ? `${c.label}   ⟳ ${c.repeat.index}/${c.repeat.count}` : c.label;
-    width[i] = textWidth(label, `bold 11px ${family}`) + 24;
-  });
-  v.items.forEach((it, j) => {
-    const i = v.compounds.length + j;
-    parent[i] = it.parent ? itemIndex.get(it.parent)! : -1;
-    const font = it.kind === 'group' ? `bold 12px ${family}` : `12px ${family}`;
-    const lines = [it.label];
-    if (it.kind === 'group') lines.push(`${it.repeat ? `⟳ ${it.repeat.index}/${it.repeat.count} · ` : ''}${it.detail ?? ''}`);
-    else if (it.detail) lines.push(it.detail);
-    let w = 0;
-    for (const l of lines) w = Math.max(w, textWidth(l, font));
-    width[i] = Math.max(it.kind === 'op' ? 56 : 72, Math.ceil(w) + (it.kind === 'group' ? 28 : 20));
-    height[i] = lines.length > 1 ? 42 : 28;
-  });
-  const m = v.edges.length;
-  const edgeSource = new Int32Array(m);
-  const edgeTarget = new Int32Array(m);
-  v.edges.forEach((e, k) => {
-    edgeSource[k] = itemIndex.get(e.source)!;
-    edgeTarget[k] = itemIndex.get(e.target)!;
-  });
-  return { req: { n, parent, isCompound, width, height, edgeSource, edgeTarget }, itemIndex };
 }
 
 /** Creates the cytoscape instance (renderer chosen by size and WebGL2) with its minimap and events. */
@@ -113,7 +73,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   const seq = ++s.renderSeq;
   setStatus(ctx, 'rendering');
   const v = visibleGraph(s.index, s.expanded);
-  const { req, itemIndex: order } = buildLayoutRequest(v, s.palette);
+  const { req, itemIndex: order } = buildLayoutRequest(v, s.palette.fontFamily, textWidth);
   const layoutClient = (s.layoutClient ??= new LayoutClient(params.get('layout') === 'main'));
   const t0 = performance.now();
   const result = await layoutClient.layout(req);
