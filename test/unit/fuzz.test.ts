@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { it } from 'node:test';
 import protobuf from 'protobufjs';
 import { ONNX_SCHEMA } from '../../src/model/formats/onnxSchema';
+import { mulberry32 } from '../helpers/random';
 import { fuzzSeeds, type Mutation, type Seed } from './fuzzSeeds';
 import type { FuzzCase, FuzzReport } from './fuzzWorker';
 
@@ -30,18 +31,6 @@ const KIND = process.env.FUZZ_KIND;
 // Generous against a loaded 2-core CI machine (the slowest case takes ≈ 0.1–0.6 s); a hang never ends.
 const CASE_TIMEOUT_MS = 5000;
 const RSS_LIMIT_KB = 2 * 1024 * 1024;
-
-/** mulberry32: small, seeded, good enough to pick mutations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------- binary mutations
 type Rand = () => number;
@@ -370,7 +359,7 @@ function mutate(r: Rand, how: Mutation, bytes: Uint8Array): { bytes: Uint8Array;
 }
 
 function makeCases(): { cases: FuzzCase[]; controls: number } {
-  const r = rng(SEED);
+  const r = mulberry32(SEED); // small, seeded, good enough to pick mutations
   const seeds: Seed[] = fuzzSeeds().filter((s) => !KIND || s.kind === KIND);
   assert.ok(seeds.length > 0, `no fuzz seeds${KIND ? ` of kind ${KIND}` : ''}`);
   // The unmutated seeds first: every one must load (a broken seed would make its mutations meaningless).
