@@ -8,6 +8,7 @@ bash scripts/system-deps.sh
 
 echo "== build"; node esbuild.mjs >/dev/null
 echo "== typecheck"; npx --no-install tsc -b
+echo "== function length (no function in src/ over 300 lines)"; node scripts/check-function-length.mjs src
 echo "== lint"; npx --no-install eslint src test scripts
 echo "== unit + integration tests"
 node --import tsx --test --test-reporter=spec test/unit/*.test.ts test/integration/*.test.ts

@@ -88,20 +88,20 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
   if (head && maxLabel > head.classes) throw new JobInputError(`labels go up to ${maxLabel - 1} but the classifier '${head.node}' has ${head.classes} outputs`, graph.file);
   if (!test) warnings.push('no test split (x_test/y_test): R² and residual correlation are measured on the training split, accuracyTest is not reported');
   const actx = staged(ctx, 'chunks');
+  // the same data and draws for our conventions and the authors'
+  const input = {
+    train: { h: tr.h, rows: train.count, labels: train.labels },
+    test: te && test ? { h: te.h, rows: test.count, labels: test.labels } : null,
+    width: W,
+    weight: head?.weight ?? null,
+    bias: head?.bias ?? null,
+    classes,
+  };
+  const draws = { accuracyTrials: opts.accuracyTrials as number, r2Trials: opts.r2Trials as number, seed: opts.seed as number, alpha: opts.alpha as number };
   const m = redundancyAnalysis(
+    input,
     {
-      train: { h: tr.h, rows: train.count, labels: train.labels },
-      test: te && test ? { h: te.h, rows: test.count, labels: test.labels } : null,
-      width: W,
-      weight: head?.weight ?? null,
-      bias: head?.bias ?? null,
-      classes,
-    },
-    {
-      accuracyTrials: opts.accuracyTrials as number,
-      r2Trials: opts.r2Trials as number,
-      seed: opts.seed as number,
-      alpha: opts.alpha as number,
+      ...draws,
       sizes: sizes.length ? sizes : undefined,
       groups: opts.groups as boolean,
       groupThreshold: opts.groupThreshold as number,
@@ -112,19 +112,9 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
   const authors = opts.authors === false
     ? undefined
     : redundancyAuthors(
+      input,
       {
-        train: { h: tr.h, rows: train.count, labels: train.labels },
-        test: te && test ? { h: te.h, rows: test.count, labels: test.labels } : null,
-        width: W,
-        weight: head?.weight ?? null,
-        bias: head?.bias ?? null,
-        classes,
-      },
-      {
-        accuracyTrials: opts.accuracyTrials as number,
-        r2Trials: opts.r2Trials as number,
-        seed: opts.seed as number,
-        alpha: opts.alpha as number,
+        ...draws,
         monitor: { progress: staged(ctx, 'authors’ conventions').progress, check: () => throwIfAborted(ctx.signal) },
       },
     );

@@ -8,6 +8,7 @@
  * values never carry a gradient) and an output the objective depends on. Contributions to a value from
  * several consumers are accumulated with one Sum node; the rules are in vjpMath.ts, vjpShape.ts, vjpNn.ts.
  */
+import { topoSort } from '../onnxBuild';
 import type { OnnxModelProto, OnnxValueInfoProto } from '../formats/onnx';
 import { GradBuilder } from './builder';
 import { AutodiffError } from './errors';
@@ -46,35 +47,6 @@ export function supportedGradientOps(): string[] {
 }
 
 const nodeLabel = (n: NodeProto): string => n.name || n.output?.[0] || '?';
-
-/** Nodes in an order where every producer precedes its consumers (ONNX requires it; re-checked here). */
-function topoOrder(nodes: readonly NodeProto[]): NodeProto[] {
-  const producer = new Map<string, number>();
-  nodes.forEach((n, i) => n.output?.forEach((o) => o && producer.set(o, i)));
-  const state = new Uint8Array(nodes.length);
-  const out: NodeProto[] = [];
-  for (let s = 0; s < nodes.length; s++) {
-    if (state[s]) continue;
-    const stack: [number, number][] = [[s, 0]];
-    state[s] = 1;
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      const ins = nodes[top[0]].input ?? [];
-      if (top[1] < ins.length) {
-        const p = producer.get(ins[top[1]++]);
-        if (p !== undefined && state[p] === 0) {
-          state[p] = 1;
-          stack.push([p, 0]);
-        }
-        continue;
-      }
-      state[top[0]] = 2;
-      out.push(nodes[top[0]]);
-      stack.pop();
-    }
-  }
-  return out;
-}
 
 function diffInputs(rule: VjpRule, n: NodeProto, opset: number): number[] {
   return typeof rule.diff === 'function' ? rule.diff(n, opset) : rule.diff;
@@ -133,7 +105,7 @@ export function buildGradientModel(model: OnnxModelProto, spec: GradientSpec): G
     throw new AutodiffError('unsupported-case', `expected a model importing default-domain opset ≥ 9 (ConstantOfShape, Where, NonZero), found ${opset}`);
   }
   const nodes = graph.node ?? [];
-  const order = topoOrder(nodes);
+  const order = topoSort(nodes); // ONNX requires producers first; re-checked (a cycle throws)
   const known = new Set<string>();
   for (const v of graph.input ?? []) if (v.name) known.add(v.name);
   for (const t of graph.initializer ?? []) if (t.name) known.add(t.name);
