@@ -1,8 +1,9 @@
 /**
  * `lib`: the Local Interaction Basis and its interaction graph (Bushnaq et al. 2024; ANALYSES.md §4), wired to
  * the engine: node layers are captured with onnxruntime taps and streamed batch by batch; every second moment is
- * accumulated in float64; M′ comes from the closed form for Linear → pointwise sections and from the tfjs
- * translator's VJPs otherwise (per output position for sequence models, or with stochastic ±1 sources); edges,
+ * accumulated in float64; M′ comes from the closed form for Linear → pointwise sections and from VJPs otherwise
+ * (per output position for sequence models, or with stochastic ±1 sources) — on onnxruntime gradient graphs, the
+ * tfjs translator as the fallback (libGrad.ts); edges,
  * the PCA baseline through the same path, node-ablation curves, and the readable graph for the side panel.
  *
  * The constant (bias) coordinate in autodiff sections. A generic ONNX section has its biases inside, not as a
