@@ -678,6 +678,7 @@ async function runLib(req: AnalysisRequest, ctx: JobContext): Promise<AnalysisEn
       if (lib[l].warning) warnings.push(`${plan.layers[l]}: ${lib[l].warning}`);
       throwIfAborted(ctx.signal);
     }
+    run.proto = undefined; // every autodiff section's graph is built: the decoded weights can go
     timings.basisMs = now() - t - jacMs;
     timings.jacobiansMs = jacMs;
 
