@@ -12,10 +12,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { estimateLib, runLib, type LibResult } from '../../src/engine/analyses/lib';
+import { estimateLib, runLib } from '../../src/engine/analyses/lib';
 import { encodeModelProto } from '../../src/model/formats/onnx';
 import { writeNpz } from '../../src/model/datasets/writer';
 import type { AnalysisEnvelope } from '../../src/shared/analysis';
+import type { LibResult } from '../../src/shared/results';
 import { repo } from '../helpers/engine';
 import { rng, tinyModel } from '../helpers/onnxTiny';
 
