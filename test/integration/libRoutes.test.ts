@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { estimateLib, runLib } from '../../src/engine/analyses/lib';
+import { supportedGradientOps } from '../../src/model/autodiff';
 import { encodeModelProto } from '../../src/model/formats/onnx';
 import { writeNpz } from '../../src/model/datasets/writer';
 import type { AnalysisEnvelope } from '../../src/shared/analysis';
@@ -141,8 +142,9 @@ describe('lib: a section whose gradient graph does not build', () => {
   let model: string;
   let data: string;
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-lib-sin-'));
-    // x → MatMul → Sin → MatMul → y: Sin has no VJP rule in the ONNX autodiff (the translator differentiates it).
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-lib-atan-'));
+    // x → MatMul → Atan → MatMul → y: Atan has no VJP rule in the ONNX autodiff (the translator differentiates it).
+    assert.ok(!supportedGradientOps().includes('Atan'), 'Atan gained a VJP rule: pick another op the translator differentiates and the autodiff does not');
     const proto = tinyModel(
       {
         opset: 17,
@@ -150,7 +152,7 @@ describe('lib: a section whose gradient graph does not build', () => {
         inits: { w1: { shape: [6, 5] }, w2: { shape: [5, 3] } },
         nodes: [
           { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h'] },
-          { op: 'Sin', inputs: ['h'], outputs: ['s'] },
+          { op: 'Atan', inputs: ['h'], outputs: ['s'] },
           { op: 'MatMul', inputs: ['s', 'w2'], outputs: ['y'] },
         ],
         output: 'y',
@@ -158,7 +160,7 @@ describe('lib: a section whose gradient graph does not build', () => {
       'float32',
       rng(3),
     );
-    model = path.join(dir, 'sin.onnx');
+    model = path.join(dir, 'atan.onnx');
     fs.writeFileSync(model, encodeModelProto(proto));
     const r = rng(4);
     data = path.join(dir, 'x.npz');
@@ -170,9 +172,9 @@ describe('lib: a section whose gradient graph does not build', () => {
     const mixed = await lib(model, data, { jacobians: 'autodiff', ablation: false });
     const tfjs = await lib(model, data, { jacobians: 'autodiff', ablation: false, route: 'tfjs' });
     assert.deepEqual(mixed.result.sections.map((s) => s.route), ['tfjs', 'onnxruntime']);
-    assert.ok((mixed.warnings ?? []).some((w) => /x' → 's': the onnxruntime gradient graph does not build .*Sin.*tfjs translator/.test(w)), (mixed.warnings ?? []).join('; '));
+    assert.ok((mixed.warnings ?? []).some((w) => /x' → 's': the onnxruntime gradient graph does not build .*Atan.*tfjs translator/.test(w)), (mixed.warnings ?? []).join('; '));
     assert.match(mixed.result.jacobians.backend!, /tfjs .* and onnxruntime|onnxruntime .* and tfjs/);
-    assertSame(mixed.result, tfjs.result, 1e-5, 'sin');
-    await assert.rejects(lib(model, data, { jacobians: 'autodiff', ablation: false, route: 'onnxruntime' }), (e: Error) => e.name === 'JobInputError' && /does not build.*Sin/.test(e.message));
+    assertSame(mixed.result, tfjs.result, 1e-5, 'atan');
+    await assert.rejects(lib(model, data, { jacobians: 'autodiff', ablation: false, route: 'onnxruntime' }), (e: Error) => e.name === 'JobInputError' && /does not build.*Atan/.test(e.message));
   });
 });
