@@ -947,8 +947,8 @@ async function estimateLib(req: AnalysisRequest, ctx: JobContext): Promise<CostE
   // Measured: the RSS now holds the model, the tap session and what the calibrated VJP sessions left (weights,
   // arenas at the run's call size, the calls' arrays). The run opens one session per autodiff section, one after
   // the other, and released memory is not all returned to the OS: one more section's growth (the largest) is
-  // added (on the bench's 4-layer export this lands within 0.84–1.04× of the measured peaks, which themselves
-  // vary by ±6% from run to run).
+  // added (on the bench's 4-layer export: 0.97× of the measured peak with 8 prompts, 0.81–0.91× with 16; the
+  // measured peaks themselves vary by ±6% from run to run).
   const sectionBytes = Math.max(0, ...[...costs.values()].map((c) => c?.rssBytes ?? 0));
   const peakBytes = costs.size
     ? process.memoryUsage().rss + sectionBytes + cacheBytes + arrays
