@@ -290,8 +290,10 @@ export interface LibResult {
   samples: number;
   positions: number;
   nodeLayers: { names: string[]; how: string };
-  sections: { from: string; to: string; method: 'closed-form' | 'autodiff'; activation?: string; note?: string }[];
-  jacobians: { vjps: number; stochasticSources: number; tfjsBackend?: string; constantCoordinate: string };
+  /** `route`: where an autodiff section's VJPs ran (an onnxruntime gradient graph or the tfjs translator). */
+  sections: { from: string; to: string; method: 'closed-form' | 'autodiff'; activation?: string; note?: string; route?: 'onnxruntime' | 'tfjs' }[];
+  /** `backend`: the routes that computed VJPs, in words (absent when none ran). */
+  jacobians: { vjps: number; stochasticSources: number; backend?: string; tfjsBackend?: string; constantCoordinate: string };
   ablationSplit?: string;
   invariants?: { layer: string; gram: number; jacobian: number; pinv: number; constantRow: number }[];
   crossCheck?: { from: string; to: string; mPrime: number; edges: number; samples: number }[];

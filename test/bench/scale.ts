@@ -8,6 +8,11 @@
  * - `circuit`: EAP-IG on prompt pairs (default 16 × 32, 5 steps, all edges) plus one patched forward measuring
  *   the top-n circuit's faithfulness (`--edges n` on both sides, so both do the same work).
  *
+ * - `lib`: LIB with stochastic sources on its own, smaller GPT-2-style export (default 4 layers, d 256, 8 heads, vocab
+ *   5000, ctx 256; 8 prompts × 32 tokens; node layers the residual stream: the embedding sum and each block's
+ *   output — the unembedding section would cost one VJP per vocabulary entry and direction), run to completion;
+ *   its own cost estimate against the measured job time and the process's peak RSS (issue 13: within ±30%).
+ *
  * Each side is a child process: wall time from spawn to exit, peak RSS from /usr/bin/time (its max resident set
  * size; the CLI's engine is a worker thread of the same process). onnxruntime runs with `--threads 1`, torch with
  * torch.set_num_threads(1) and OMP_NUM_THREADS=1. Agreement: attention proxies max |Δ| over every head and proxy;
@@ -18,8 +23,9 @@
  * Options (after `--`): --layers 12 --d 768 --heads 12 --vocab 50257 --ctx 1024 (the model), --prompts 32
  * --tokens 128 (attention data), --pairs 16 --pair-tokens 32 --steps 5 --edges N (circuit; N defaults to 5% of
  * the edges, at least 50), --only info,attention,circuit (default: all three), --keep DIR (export there and keep it),
- * --timeout S (per child, default 7200).
- * Quick check: npm run bench scale -- --layers 2 --d 128 --heads 4 --vocab 1000 --ctx 256
+ * --timeout S (per child, default 7200); lib: --lib-layers 4 --lib-d 256 --lib-heads 8 --lib-vocab 5000 --lib-ctx 256
+ * --lib-prompts 8 --lib-tokens 32 --lib-sources 1.
+ * Quick check: npm run bench scale -- --layers 2 --d 128 --heads 4 --vocab 1000 --ctx 256 --only info,attention,circuit
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -92,6 +98,14 @@ interface Row {
 
 const fmtS = (ms: number): string => (ms / 1000).toFixed(1);
 const fmtMb = (mb: number): string => (Number.isFinite(mb) ? mb.toFixed(0) : '—');
+
+const UNIT_MS: Record<string, number> = { s: 1000, min: 60_000, h: 3_600_000 };
+
+/** The CLI's estimate as numbers (`estimate: peak ≈ N MB|GB, ≈ T s|min|h, …`; src/shared/cost.ts formats it). */
+function parseEstimate(stderr: string): { mb: number; ms: number } | undefined {
+  const m = /estimate: peak ≈ ([\d.]+) (MB|GB), ≈ ([\d.]+) (s|min|h)\b/.exec(stderr);
+  return m ? { mb: Number(m[1]) * (m[2] === 'GB' ? 1024 : 1), ms: Number(m[3]) * UNIT_MS[m[4]] } : undefined;
+}
 
 /** The CLI's own cost estimate, from its stderr (`estimate: peak ≈ N MB, ≈ S s, …`). */
 function estimateOf(stderr: string): string | undefined {
@@ -210,10 +224,73 @@ async function benchCircuit(dir: string, model: string, heads: number, steps: nu
   };
 }
 
+interface LibRow {
+  name: string;
+  error?: string;
+  est: { mb: number; ms: number };
+  jobMs: number;
+  wallMs: number;
+  rssMb: number;
+  vjps: number;
+  backend: string;
+  checks: { label: string; ok: boolean }[];
+}
+
+/** LIB with stochastic sources on its own GPT-2-style export, run to completion; its estimate vs the measured run. */
+async function benchLib(dir: string, cfg: Record<string, number>, timeout: number): Promise<LibRow> {
+  const libDir = path.join(dir, 'lib');
+  fs.mkdirSync(libDir, { recursive: true });
+  const exp = await measure(
+    PYTHON,
+    [EXPORT, '--out', libDir, '--layers', String(cfg.layers), '--d', String(cfg.d), '--heads', String(cfg.heads), '--vocab', String(cfg.vocab), '--ctx', String(cfg.ctx), '--prompts', String(cfg.prompts), '--tokens', String(cfg.tokens), '--pairs', '1', '--pair-tokens', '4'],
+    timeout,
+  );
+  check(exp, 'the lib export (scripts/bench/gpt2_export.py)');
+  const model = path.join(libDir, 'gpt2.onnx');
+  const layers = ['/Add_output_0', ...Array.from({ length: cfg.layers }, (_, i) => `/h.${i}/Add_1_output_0`)];
+  const out = path.join(libDir, 'cli_lib.json');
+  const ours = await measure(
+    process.execPath,
+    [CLI, 'run', 'lib', model, '--data', path.join(libDir, 'tokens.npz'), '--layer', layers.join(','), '--stochasticSources', String(cfg.sources), '--threads', '1', '--yes', '--json', '--out', out],
+    timeout,
+  );
+  check(ours, 'circuitscope run lib');
+  const est = parseEstimate(ours.stderr);
+  if (!est) throw new Error('lib: the CLI printed no estimate line');
+  const env = JSON.parse(fs.readFileSync(out, 'utf8')) as { backend: string; timings: { totalMs: number }; result: { jacobians: { vjps: number; backend?: string } } };
+  const jobMs = env.timings.totalMs;
+  const tr = est.ms / jobMs, mr = est.mb / ours.rssMb;
+  return {
+    name: `lib (${cfg.layers} layers, d ${cfg.d}, vocab ${cfg.vocab}; ${cfg.prompts} × ${cfg.tokens} tokens, ${cfg.sources} stochastic source${cfg.sources === 1 ? '' : 's'})`,
+    est,
+    jobMs,
+    wallMs: ours.ms,
+    rssMb: ours.rssMb,
+    vjps: env.result.jacobians.vjps,
+    backend: env.result.jacobians.backend ?? env.backend,
+    checks: [
+      { label: `time estimate within ±30% (${tr.toFixed(2)}×)`, ok: tr >= 0.7 && tr <= 1.3 },
+      { label: `peak RSS estimate within ±30% (${mr.toFixed(2)}×)`, ok: mr >= 0.7 && mr <= 1.3 },
+    ],
+  };
+}
+
 function edgeCount(layers: number, heads: number): number {
   const layout: ComponentLayout[] = [];
   for (let l = 0; l < layers; l++) layout.push({ kind: 'attn', layer: l, heads }, { kind: 'mlp', layer: l });
   return buildComponentGraph(layout).edges.length;
+}
+
+function printLib(r: LibRow): void {
+  console.log(`\n## scale: ${r.name}, estimate vs measured (run to completion, one onnxruntime thread)\n`);
+  console.log('| job | estimate s | job s (timings.totalMs) | process wall s | estimate MiB | peak RSS MiB | VJPs | Jacobians | targets |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---|---|');
+  if (r.error) {
+    console.log(`| lib | — | — | — | — | — | — | — | FAIL: ${r.error.replace(/\|/g, '/')} |`);
+    return;
+  }
+  const targets = r.checks.map((c) => `${c.ok ? 'pass' : 'FAIL'}: ${c.label}`).join('; ');
+  console.log(`| lib | ${fmtS(r.est.ms)} | ${fmtS(r.jobMs)} | ${fmtS(r.wallMs)} | ${fmtMb(r.est.mb)} | ${fmtMb(r.rssMb)} | ${r.vjps} | ${r.backend} | ${targets} |`);
 }
 
 export async function benchScale(argv: string[] = []): Promise<void> {
@@ -231,7 +308,15 @@ export async function benchScale(argv: string[] = []): Promise<void> {
       'pair-tokens': { type: 'string', default: '32' },
       steps: { type: 'string', default: '5' },
       edges: { type: 'string' },
-      only: { type: 'string', default: 'info,attention,circuit' },
+      only: { type: 'string', default: 'info,attention,circuit,lib' },
+      'lib-layers': { type: 'string', default: '4' },
+      'lib-d': { type: 'string', default: '256' },
+      'lib-heads': { type: 'string', default: '8' },
+      'lib-vocab': { type: 'string', default: '5000' },
+      'lib-ctx': { type: 'string', default: '256' },
+      'lib-prompts': { type: 'string', default: '8' },
+      'lib-tokens': { type: 'string', default: '32' },
+      'lib-sources': { type: 'string', default: '1' },
       keep: { type: 'string' },
       timeout: { type: 'string', default: '7200' },
     },
@@ -243,7 +328,7 @@ export async function benchScale(argv: string[] = []): Promise<void> {
     return n;
   };
   const only = new Set((o.only as string).split(',').map((s) => s.trim()));
-  for (const s of only) if (!['info', 'attention', 'circuit'].includes(s)) throw new Error(`--only takes info, attention, circuit; found '${s}'`);
+  for (const s of only) if (!['info', 'attention', 'circuit', 'lib'].includes(s)) throw new Error(`--only takes info, attention, circuit, lib; found '${s}'`);
   if (!fs.existsSync(PYTHON) || !fs.existsSync(TIME)) throw new Error(`the scale bench needs ${PYTHON} (torch, onnx) and ${TIME}`);
   if (!fs.existsSync(path.join(repo, 'dist', 'cli.js'))) throw new Error('dist/cli.js is missing: run `npm run build` first');
   const [layers, heads] = [int('layers'), int('heads')];
@@ -254,11 +339,23 @@ export async function benchScale(argv: string[] = []): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const config = `${layers} layers, d ${o.d}, ${heads} heads, vocab ${o.vocab}, ctx ${o.ctx}`;
   try {
-    const exp = await measure(
+    let libRow: LibRow | undefined;
+    if (only.has('lib')) {
+      const cfg = Object.fromEntries(['layers', 'd', 'heads', 'vocab', 'ctx', 'prompts', 'tokens', 'sources'].map((k) => [k, int(`lib-${k}` as keyof typeof o)]));
+      try {
+        libRow = await benchLib(dir, cfg, timeout);
+      } catch (e) {
+        libRow = { name: 'lib', error: e instanceof Error ? e.message : String(e) } as LibRow;
+      }
+      only.delete('lib');
+    }
+    const exp = only.size ? await measure(
       PYTHON,
       [EXPORT, '--out', dir, ...['layers', 'd', 'heads', 'vocab', 'ctx', 'prompts', 'tokens', 'pairs', 'pair-tokens'].flatMap((k) => [`--${k}`, String(o[k as keyof typeof o])])],
       timeout,
-    );
+    ) : undefined;
+    if (libRow) printLib(libRow);
+    if (!exp) return;
     check(exp, 'the export (scripts/bench/gpt2_export.py)');
     const model = path.join(dir, 'gpt2.onnx');
     const mb = fs.statSync(model).size / 1e6;

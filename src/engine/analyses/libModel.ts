@@ -1,7 +1,7 @@
 /**
  * LIB on a model graph: which values are node layers (complete cuts), and what each section between two
  * adjacent node layers is — a Linear → pointwise-activation section with a closed form (its folded weight
- * W̃ = [W | b] read from the initializers), or anything else (Jacobians by autodiff through the tfjs translator).
+ * W̃ = [W | b] read from the initializers), or anything else (Jacobians by autodiff: libGrad.ts).
  */
 import type { Pointwise } from '../../analysis/lib';
 import type { GraphNode, LoadedModel, ModelGraph } from '../../model/ir';
