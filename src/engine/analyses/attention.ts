@@ -204,7 +204,7 @@ function tapBytes(b: TapBatch): number {
 }
 
 /** Prompts of the timed calibration run (after one warm-up prompt). */
-const CALIB_PROMPTS = 2;
+const CALIB_PROMPTS = 4;
 
 
 /**
