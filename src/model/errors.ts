@@ -38,7 +38,9 @@ export type ModelLoadErrorCode =
   /** The graph violates an IR invariant (duplicate ids, dangling edges, …). */
   | 'invalid-graph'
   /** The file is larger than the loader accepts. */
-  | 'too-large';
+  | 'too-large'
+  /** The file changed on disk after it was loaded (a lazily read tensor can no longer be located). */
+  | 'changed';
 
 export class ModelLoadError extends Error {
   override readonly name = 'ModelLoadError';

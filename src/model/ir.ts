@@ -3,6 +3,7 @@
  * reads weight bytes lazily.
  */
 import type { ModelGraph, TensorInfo } from '../shared/ir';
+import type { OnnxValueInfoProto } from './formats/onnx';
 
 export * from '../shared/ir';
 
@@ -34,5 +35,14 @@ export interface LoadedModel {
   graph: ModelGraph;
   /** Reads one weight tensor. @throws ModelLoadError when its bytes are missing or inconsistent. */
   readTensor(name: string): Promise<LoadedTensor>;
+  /**
+   * The file's bytes as read at load (ONNX loaded from a path), handed over once so a session can be created
+   * from them instead of reading the file again; the model itself keeps no reference to them (its tensors are
+   * read from the file on demand), so they are freed once the taker drops them. The view may have spare
+   * capacity after its end (see `readFileWithSpare`). Undefined once taken, and for other formats.
+   */
+  takeBytes?(): Uint8Array | undefined;
+  /** ONNX: the declared ValueInfoProto (type and shape) of a value, from value_info or the graph outputs. */
+  valueInfo?(name: string): OnnxValueInfoProto | undefined;
 }
 

@@ -44,11 +44,21 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   if (stat.size > max) {
     throw new ModelLoadError('too-large', abs, `the file is ${stat.size} bytes, above the ${max}-byte limit`);
   }
-  // a view of readFile's buffer: `new Uint8Array(buffer)` would copy the whole file (2× the file in memory)
-  const buf = await fs.readFile(abs);
-  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  // The file once, into a buffer with room after it (a session's tap outputs are appended in place there); the
+  // model is given the bytes to hand on (takeBytes) rather than keeping them.
+  const bytes = await readFileWithSpare(abs, TAP_SPARE_BYTES);
   try {
-    return await openBytes(abs, bytes);
+    const model = await openBytes(abs, bytes, { size: stat.size, mtimeMs: stat.mtimeMs });
+    if (model.graph.format !== 'onnx') return model;
+    let held: Uint8Array | undefined = bytes;
+    return {
+      ...model,
+      takeBytes() {
+        const b = held;
+        held = undefined;
+        return b;
+      },
+    };
   } catch (e) {
     if (e instanceof ModelLoadError) throw e;
     // A decoder bug or an exotic input we did not anticipate: still a typed error, never a crash.
@@ -57,7 +67,35 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   }
 }
 
-async function openBytes(file: string, bytes: Uint8Array): Promise<LoadedModel> {
+/**
+ * Room left after a model's bytes for the protobuf suffix that adds tap outputs (≈ 20–100 bytes a tap). Costs no
+ * memory until written: the pages of a large allocation are not touched before then.
+ */
+export const TAP_SPARE_BYTES = 1 << 20;
+
+/**
+ * Reads a whole file into a buffer `spare` bytes longer than the file and returns a view of the file's bytes
+ * (the spare capacity lies after the view's end, in the same ArrayBuffer).
+ * @throws the file system's error
+ */
+export async function readFileWithSpare(file: string, spare: number): Promise<Uint8Array> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = new Uint8Array(new ArrayBuffer(size + spare));
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await fh.read(buf, done, Math.min(size - done, 1 << 30), done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buf.subarray(0, done);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function openBytes(file: string, bytes: Uint8Array, stat?: { size: number; mtimeMs: number }): Promise<LoadedModel> {
   const kind = sniff(bytes, file);
   switch (kind.type) {
     case 'json': {
@@ -94,7 +132,7 @@ async function openBytes(file: string, bytes: Uint8Array): Promise<LoadedModel> 
       return openTfjs(file, json);
     }
     case 'onnx':
-      return openOnnx(file, bytes);
+      return openOnnx(file, bytes, stat ? { fileBacked: stat } : {});
     case 'other':
       throw new ModelLoadError('unknown-format', file, `expected an ONNX protobuf or a TF.js model.json, found ${kind.what}`);
   }

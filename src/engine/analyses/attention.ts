@@ -9,7 +9,7 @@ import { findAttention, type AttentionBlock } from '../../model/attentionFinder'
 import type { AnalysisEnvelope, AnalysisRequest, OptionSpec } from '../../shared/analysis';
 import type { CostEstimate } from '../../shared/engineProtocol';
 import type { AttentionResult, TokenGraph } from '../../shared/results';
-import { forEachBatch, prepareTaps, type JobContext, type TapRunner } from '../capture';
+import { BATCH_GROWTH_PER_TAP_BYTE, forEachBatch, prepareTaps, sessionPeakSince, type JobContext, type TapBatch, type TapRunner } from '../capture';
 import { JobInputError } from '../errors';
 import { loadCached } from '../modelCache';
 import { registerAnalysis, resolveOptions } from './registry';
@@ -107,48 +107,55 @@ export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promi
   let tokenGraph: TokenGraph | undefined;
   const threshold = o.graphThreshold as number;
   const t1 = performance.now();
-  await forEachBatch(
-    runner,
-    req.batchSize ?? 64,
-    async (b) => {
-      let valid: Uint8Array | undefined;
-      let tokens: number[] | undefined;
-      const needTokens = padToken >= 0 || (prompt >= b.start && prompt < b.start + b.count);
-      if (needTokens) {
-        const batch = await runner.dataset.read(b.start, b.start + b.count);
-        const x = batch.x as ArrayLike<number | bigint>;
-        if (padToken >= 0) {
-          valid = new Uint8Array(b.count * T);
-          for (let i = 0; i < valid.length; i++) valid[i] = Number(x[i]) === padToken ? 0 : 1;
-        }
-        if (prompt >= b.start && prompt < b.start + b.count) {
-          tokens = Array.from({ length: T }, (_, t) => Number(x[(prompt - b.start) * T + t]));
-        }
+  const onBatch = async (b: TapBatch): Promise<void> => {
+    let valid: Uint8Array | undefined;
+    let tokens: number[] | undefined;
+    const needTokens = padToken >= 0 || (prompt >= b.start && prompt < b.start + b.count);
+    if (needTokens) {
+      const batch = await runner.dataset.read(b.start, b.start + b.count);
+      const x = batch.x as ArrayLike<number | bigint>;
+      if (padToken >= 0) {
+        valid = new Uint8Array(b.count * T);
+        for (let i = 0; i < valid.length; i++) valid[i] = Number(x[i]) === padToken ? 0 : 1;
       }
-      blocks.forEach((blk, li) => {
-        const p = b.tensors[blk.probs];
-        if (p.dims.length !== 4 || p.dims[2] !== T || p.dims[3] !== T) {
-          throw new JobInputError(`attention layer ${blk.layer} (${blk.name}): expected probabilities (batch, heads, ${T}, ${T}) at '${blk.probs}', found (${p.dims.join(', ')})`, graph.file);
-        }
-        if (!acc) {
-          heads = blocks.map((x) => b.tensors[x.probs].dims[1]);
-          acc = new SparsityAccumulator({ seqLen: T, heads, epsilon: o.epsilon as number, gateBias });
-        }
-        const probs = p.data as Float32Array;
-        const scores = gateBias !== undefined ? (b.tensors[blk.scores].data as Float32Array) : undefined;
-        acc.add(li, probs, p.dims, valid, scores, li === 0);
-        if (tokens) {
-          const H = p.dims[1];
-          const off = (prompt - b.start) * H * T * T;
-          const v = valid?.subarray((prompt - b.start) * T, (prompt - b.start + 1) * T);
-          tokenGraph ??= { prompt, tokens, threshold, heads: [] };
-          tokenGraph.heads.push(...tokenGraphLayer(blk.layer, probs.subarray(off, off + H * T * T), H, T, threshold, v));
-        }
-      });
-    },
-    ctx,
-    { end },
-  );
+      if (prompt >= b.start && prompt < b.start + b.count) {
+        tokens = Array.from({ length: T }, (_, t) => Number(x[(prompt - b.start) * T + t]));
+      }
+    }
+    blocks.forEach((blk, li) => {
+      const p = b.tensors[blk.probs];
+      if (p.dims.length !== 4 || p.dims[2] !== T || p.dims[3] !== T) {
+        throw new JobInputError(`attention layer ${blk.layer} (${blk.name}): expected probabilities (batch, heads, ${T}, ${T}) at '${blk.probs}', found (${p.dims.join(', ')})`, graph.file);
+      }
+      if (!acc) {
+        heads = blocks.map((x) => b.tensors[x.probs].dims[1]);
+        acc = new SparsityAccumulator({ seqLen: T, heads, epsilon: o.epsilon as number, gateBias });
+      }
+      const probs = p.data as Float32Array;
+      const scores = gateBias !== undefined ? (b.tensors[blk.scores].data as Float32Array) : undefined;
+      acc.add(li, probs, p.dims, valid, scores, li === 0);
+      if (tokens) {
+        const H = p.dims[1];
+        const off = (prompt - b.start) * H * T * T;
+        const v = valid?.subarray((prompt - b.start) * T, (prompt - b.start + 1) * T);
+        tokenGraph ??= { prompt, tokens, threshold, heads: [] };
+        tokenGraph.heads.push(...tokenGraphLayer(blk.layer, probs.subarray(off, off + H * T * T), H, T, threshold, v));
+      }
+    });
+  };
+  // Without --batch-size: one prompt first, then batches sized from its captured bytes (attentionBatchSize).
+  let first = 0;
+  let batchSize = req.batchSize;
+  if (batchSize === undefined) {
+    let bytes = 0;
+    await forEachBatch(runner, 1, async (b) => {
+      bytes = tapBytes(b) / b.count;
+      await onBatch(b);
+    }, ctx, { end: Math.min(1, end) });
+    first = Math.min(1, end);
+    batchSize = attentionBatchSize(bytes);
+  }
+  await forEachBatch(runner, batchSize, onBatch, ctx, { start: first, end });
   if (!acc) throw new JobInputError('the dataset has no prompts', runner.dataset.file);
   const sparsity = acc.result();
   const result: AttentionResult = {
@@ -182,7 +189,31 @@ export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promi
   };
 }
 
-/** Cost before running: one timed calibration batch of ≤ 32 prompts with the probabilities captured. */
+/** Captured bytes of one batch the default batching holds at once: batches shrink beyond it (64 prompts at most). */
+const BATCH_TAP_BYTES = 64 * 2 ** 20;
+
+/** The default batch size: as many prompts as keep one batch's captured tensors within {@link BATCH_TAP_BYTES}. */
+export function attentionBatchSize(bytesPerPrompt: number): number {
+  return Math.max(1, Math.min(64, Math.floor(BATCH_TAP_BYTES / Math.max(1, bytesPerPrompt))));
+}
+
+function tapBytes(b: TapBatch): number {
+  let n = 0;
+  for (const t of Object.values(b.tensors)) n += Array.isArray(t.data) ? 0 : t.data.byteLength;
+  return n;
+}
+
+/** Prompts of the timed calibration run (after one warm-up prompt). */
+const CALIB_PROMPTS = 4;
+
+
+/**
+ * Cost before running, from the job's own measurements: the session is created here (the run reuses it), one
+ * warm-up prompt gives the captured bytes per prompt (hence the batch size), a timed run of
+ * {@link CALIB_PROMPTS} prompts through the forward pass and the proxies gives the time per prompt. Peak memory
+ * is the larger of the process's RSS peak while the session was created and its RSS now plus one batch's growth
+ * ({@link BATCH_GROWTH_PER_TAP_BYTE}).
+ */
 export async function estimateAttention(req: AnalysisRequest, ctx: JobContext): Promise<CostEstimate> {
   const o = resolveOptions(ATTENTION_OPTIONS, req.options);
   if (!req.data) throw new JobInputError('the attention analysis needs --data');
@@ -191,28 +222,38 @@ export async function estimateAttention(req: AnalysisRequest, ctx: JobContext): 
   assertAttention(report, model.graph.file);
   const blocks = selectBlocks(report.blocks, req.layers, model.graph.file);
   const gate = (o.gateBias as number | undefined) ?? gateBiasFromMetadata(model.graph.metadata);
+  const since = process.resourceUsage().maxRSS;
   const runner = await prepareTaps(model.graph.file, req.data, [...new Set(blocks.flatMap((b) => (gate !== undefined ? [b.probs, b.scores] : [b.probs])))], ctx);
-  const batchSize = req.batchSize ?? 64;
+  const sessionPeak = sessionPeakSince(since);
   const samples = Math.min(runner.dataset.inputs.count, req.limit ?? Infinity);
   await checkPromptTokens(runner, samples, ctx.signal);
-  const calib = Math.max(1, Math.min(samples, 32));
-  let bytes = 0;
+  let perPrompt = 0;
+  await forEachBatch(runner, 1, (b) => void (perPrompt = tapBytes(b) / b.count), ctx, { end: Math.min(1, samples) });
+  const batchSize = req.batchSize ?? attentionBatchSize(perPrompt);
+  const calib = Math.max(1, Math.min(samples, CALIB_PROMPTS));
+  const T = runner.dataset.inputs.sampleShape[0];
+  let acc: SparsityAccumulator | undefined;
   const t0 = performance.now();
   await forEachBatch(runner, calib, (b) => {
-    for (const t of runner.taps) bytes += (b.tensors[t].data as Float32Array).byteLength;
+    blocks.forEach((blk, li) => {
+      const p = b.tensors[blk.probs];
+      acc ??= new SparsityAccumulator({ seqLen: T, heads: blocks.map((x) => b.tensors[x.probs].dims[1]), epsilon: o.epsilon as number, gateBias: gate });
+      acc.add(li, p.data as Float32Array, p.dims, undefined, gate !== undefined ? (b.tensors[blk.scores].data as Float32Array) : undefined, li === 0);
+    });
   }, ctx, { end: calib });
   const ms = performance.now() - t0;
-  const perSample = bytes / calib;
+  const rss = process.memoryUsage().rss;
+  const batchGrowth = BATCH_GROWTH_PER_TAP_BYTE * perPrompt * Math.min(batchSize, samples);
+  const forwardPasses = req.batchSize ? Math.ceil(samples / batchSize) : Math.min(1, samples) + Math.ceil(Math.max(0, samples - 1) / batchSize);
   return {
     samples,
     batchSize,
-    activationBytesPerBatch: perSample * batchSize,
-    peakBytes: Math.round(2 * model.graph.fileBytes + 2 * perSample * batchSize),
-    // the proxies sort every query row: about as long again as the forward pass on small models
-    expectedMs: Math.round((2 * ms * samples) / calib),
-    forwardPasses: Math.ceil(samples / batchSize),
+    activationBytesPerBatch: perPrompt * batchSize,
+    peakBytes: Math.round(Math.max(sessionPeak, rss + batchGrowth)),
+    expectedMs: Math.round((ms * samples) / calib),
+    forwardPasses,
     vjps: 0,
-    notes: [`calibrated on ${calib} prompts in ${ms.toFixed(0)} ms with ${runner.backend}`],
+    notes: [`calibrated on ${calib} prompts in ${ms.toFixed(0)} ms with ${runner.backend}; ${(perPrompt / 2 ** 20).toFixed(1)} MB captured a prompt, RSS ${(rss / 2 ** 20).toFixed(0)} MB after the calibration`],
   };
 }
 

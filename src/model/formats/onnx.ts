@@ -257,7 +257,15 @@ interface TensorSource {
   proto: PTensor;
   /** For external data: the absolute path. */
   externalPath?: string;
+  /**
+   * Inline `raw_data` left in the model file and read from there on demand: its byte range in the file, and
+   * the file's size and mtime when it was loaded (a changed file is refused, not read at the wrong offset).
+   */
+  inFile?: { offset: number; length: number; size: number; mtimeMs: number };
 }
+
+/** Inline raw_data up to this size is copied out of the file buffer at load; larger is read from the file. */
+const DETACH_COPY_BYTES = 64 * 1024;
 
 function typedFieldLength(t: PTensor, dtype: DType): number {
   switch (dtype) {
@@ -734,10 +742,22 @@ export function onnxToGraph(
   return { graph: finishGraph(partial), sources };
 }
 
+export interface OpenOnnxOptions {
+  /**
+   * `bytes` are the file's contents as on disk now (size and mtime): the loaded model then keeps no view into
+   * them — small inline tensors are copied, large ones are read from the file on demand — so the caller can
+   * hand the buffer on (to an onnxruntime session) and let it go. Without it the model keeps views into `bytes`.
+   */
+  fileBacked?: { size: number; mtimeMs: number };
+}
+
 /** Opens an ONNX model from its bytes; checks external data files exist and are long enough. @throws ModelLoadError */
-export async function openOnnx(file: string, bytes: Uint8Array): Promise<LoadedModel> {
+export async function openOnnx(file: string, bytes: Uint8Array, opts: OpenOnnxOptions = {}): Promise<LoadedModel> {
   const m = decodeModelProto(file, bytes);
   const { graph, sources } = onnxToGraph(file, bytes.length, m);
+  if (opts.fileBacked) for (const src of sources.values()) detachFromBuffer(src, bytes, opts.fileBacked);
+  const declared = new Map<string, PValueInfo>();
+  for (const vi of [...(m.graph?.value_info ?? []), ...(m.graph?.output ?? [])]) if (vi.name) declared.set(vi.name, vi);
   for (const src of sources.values()) {
     if (!src.externalPath || src.info.location.kind !== 'external') continue;
     const { offset, length, file: rel } = src.info.location;
@@ -763,6 +783,7 @@ export async function openOnnx(file: string, bytes: Uint8Array): Promise<LoadedM
   }
   return {
     graph,
+    valueInfo: (name: string) => declared.get(name),
     async readTensor(name: string): Promise<LoadedTensor> {
       const src = sources.get(name);
       if (!src) throw new ModelLoadError('invalid-structure', file, `no tensor named '${name}' in this model`, FORMAT);
@@ -786,11 +807,46 @@ async function tensorData(src: TensorSource, file: string): Promise<TensorData> 
     } finally {
       await fh.close();
     }
+  } else if (src.inFile) {
+    raw = await readInFile(src.inFile, info.name, file);
   } else if (proto.raw_data && proto.raw_data.length > 0) {
     raw = proto.raw_data;
   }
   if (raw) return fromRaw(raw, info);
   return fromTypedFields(proto, info);
+}
+
+/** Replaces a source's view into the file buffer by a copy (small) or by its byte range in the file (large). */
+function detachFromBuffer(src: TensorSource, bytes: Uint8Array, stat: { size: number; mtimeMs: number }): void {
+  const raw = src.proto.raw_data;
+  if (!raw || raw.buffer !== bytes.buffer) return;
+  if (raw.byteLength <= DETACH_COPY_BYTES) {
+    src.proto = { ...src.proto, raw_data: Uint8Array.prototype.slice.call(raw) };
+    return;
+  }
+  src.inFile = { offset: raw.byteOffset - bytes.byteOffset, length: raw.byteLength, ...stat };
+  src.proto = { ...src.proto, raw_data: undefined };
+}
+
+async function readInFile(at: NonNullable<TensorSource['inFile']>, name: string, file: string): Promise<Uint8Array> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const st = await fh.stat();
+    if (st.size !== at.size || st.mtimeMs !== at.mtimeMs) {
+      throw new ModelLoadError('changed', file, `tensor '${name}': the file changed on disk since it was loaded (${at.size} → ${st.size} bytes); reopen the model`, FORMAT);
+    }
+    const raw = new Uint8Array(at.length);
+    let done = 0;
+    while (done < at.length) {
+      const { bytesRead } = await fh.read(raw, done, at.length - done, at.offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    if (done !== at.length) throw new ModelLoadError('truncated', file, `tensor '${name}': read ${done} of its ${at.length} bytes`, FORMAT);
+    return raw;
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Copies into an aligned buffer and views it with the dtype's array (ONNX raw_data is little-endian). */
