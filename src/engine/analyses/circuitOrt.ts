@@ -216,7 +216,8 @@ export class OrtCircuitModel {
   static async create(model: LoadedModel, stream: ResidualStream, probeTokens: ArrayLike<number>, opts: OrtCircuitOptions): Promise<OrtCircuitModel> {
     const opset = model.graph.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
     if (typeof opset === 'number' && opset < 13) throw new OrtCircuitUnsupported(`opset ${opset} < 13`);
-    const bytes = new Uint8Array(await fs.readFile(model.graph.file));
+    // the loader's bytes when it still holds them (one copy of the file, not two), else a fresh read
+    const bytes = model.takeBytes?.() ?? new Uint8Array(await fs.readFile(model.graph.file));
     const proto = decodeModelProto(model.graph.file, bytes);
     const ix = new GraphIndexProto(proto.graph!);
     const parts: Part[] = [];
