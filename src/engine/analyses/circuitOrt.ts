@@ -288,7 +288,7 @@ export class OrtCircuitModel {
     } else model = which === 'fwd' ? this.forwardModel() : this.patchModel();
     // the three graphs that do the work run on the provider asked for (a GPU one where installed); probes on CPU
     const p = process.env.CIRCUITSCOPE_ORT_PROVIDER;
-    const s = await createOrtSession(encodeModelProto(model), { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', threads: this.opts.threads, file: this.opts.file });
+    const s = await createOrtSession(encodeModelProto(model), { provider: p === 'cuda' || p === 'cpu' ? p : 'auto', threads: this.opts.threads, file: this.opts.file, optimization: 'extended' });
     this.provider = s.provider;
     this.sessions[which] = s;
     return s;

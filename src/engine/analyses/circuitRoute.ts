@@ -91,6 +91,12 @@ const ORT_BATCH_BYTES = 1e9;
 const ORT_MODEL_COPIES = 6.4;
 const ORT_BASELINE_BYTES = 300e6;
 
+/** Batches of equal size (no small last batch) holding at most ORT_BATCH_BYTES of activations each. */
+function autoBatch(count: number, perPair: number): number {
+  const most = Math.max(1, Math.min(count, Math.floor(ORT_BATCH_BYTES / perPair)));
+  return Math.ceil(count / Math.ceil(count / most));
+}
+
 /**
  * Opens the route for `o.route` (see the module header).
  * @throws JobInputError when `route: onnxruntime` was asked for and the model does not decompose
@@ -103,7 +109,7 @@ export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Recor
     const stream = findResidualStream(model.graph, findAttention(model.graph));
     try {
       const m = await ortModel(model, stream, pairs, position);
-      const B = batchSize ?? Math.max(1, Math.min(pairs.count, Math.floor(ORT_BATCH_BYTES / ortBytesPerPair(m.layout, pairs.seqLen, m.D))));
+      const B = batchSize ?? autoBatch(pairs.count, ortBytesPerPair(m.layout, pairs.seqLen, m.D));
       const cm = Object.assign(m, { dispose: () => releaseOrtCircuit() });
       return {
         cm,
@@ -159,7 +165,7 @@ export async function estimateOrt(model: LoadedModel, pairs: PromptPairs, o: Rec
     throw e;
   }
   const perPair = ortBytesPerPair(m.layout, pairs.seqLen, m.D);
-  const B = batchSize ?? Math.max(1, Math.min(pairs.count, Math.floor(ORT_BATCH_BYTES / perPair)));
+  const B = batchSize ?? autoBatch(pairs.count, perPair);
   const t0 = performance.now();
   const tok = m.tokens(pairs.clean.subarray(0, B * pairs.seqLen), B);
   await m.forward(tok);
