@@ -5,9 +5,11 @@ import { EngineError } from '../engine/engineError';
 import type { AnalysisInfo, AnalysisRequest, LayerCandidate, OptionSpec } from '../shared/analysis';
 import { checkCost, DEFAULT_MEMORY_BUDGET_MB, DEFAULT_TIME_BUDGET_MIN, formatBytes, formatDuration, timeOptionHint } from '../shared/cost';
 import type { TypedEnvelope } from '../shared/results';
+import { modelLabel } from '../shared/modelSniff';
 import { getEngine } from './engine';
 import { ResultsPanel } from './resultsPanel';
 import type { Services } from './services';
+import { isModelFile, isTfjsModelFile } from './tfjsModels';
 
 /**
  * "Circuitscope: Run Analysis…": model → analysis → dataset → layer(s) → options (defaults first) → the
@@ -16,7 +18,7 @@ import type { Services } from './services';
  */
 
 const DATA_GLOB = '**/*.{npz,npy,csv,jsonl}';
-const MODEL_GLOB = '**/{*.onnx,model.json}';
+const MODEL_GLOB = '**/{*.onnx,*.json}';
 const EXCLUDE = '**/{node_modules,.git,.circuitscope}/**';
 
 /** Settings that override an analysis option's default. */
@@ -40,12 +42,13 @@ function orDismiss<T>(v: T | undefined): T {
 
 let infos: Promise<AnalysisInfo[]> | undefined;
 
-function modelFromArg(arg: unknown): vscode.Uri | undefined {
+/** The model named by the command's argument, the active graph editor or the active text editor (by content). */
+async function modelFromArg(arg: unknown): Promise<vscode.Uri | undefined> {
   if (arg instanceof vscode.Uri) return arg;
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (input instanceof vscode.TabInputCustom && /\.(onnx|json)$/i.test(input.uri.path)) return input.uri;
+  if (input instanceof vscode.TabInputCustom && input.viewType.startsWith('circuitscope.modelGraph')) return input.uri;
   const doc = vscode.window.activeTextEditor?.document.uri;
-  if (doc && (/\.onnx$/i.test(doc.path) || doc.path.endsWith('/model.json'))) return doc;
+  if (doc && (await isModelFile(doc))) return doc;
   return undefined;
 }
 
@@ -60,15 +63,18 @@ interface ModelPick {
 const SERIES_ANALYSES = new Set(['collapse', 'hash', 'redundancy']);
 
 async function pickModel(arg: unknown): Promise<ModelPick> {
-  const given = modelFromArg(arg);
+  const given = await modelFromArg(arg);
   if (given) return { uri: given };
-  const files = await vscode.workspace.findFiles(MODEL_GLOB, EXCLUDE, 500);
+  // JSON files are offered only when their first bytes are a TF.js model's (any file name: emotion.json, …).
+  const found = await vscode.workspace.findFiles(MODEL_GLOB, EXCLUDE, 2000);
+  const isModel = await Promise.all(found.map((f) => (/\.onnx$/i.test(f.path) ? true : isTfjsModelFile(f))));
+  const files = found.filter((_, i) => isModel[i]).slice(0, 500);
   if (!files.length) {
     const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: 'Circuitscope: choose a checkpoint' });
     return { uri: orDismiss(chosen?.[0]) };
   }
   const items: Pick<ModelPick>[] = files.map((f) => ({
-    label: path.basename(f.fsPath) === 'model.json' ? `${path.basename(path.dirname(f.fsPath))}/model.json` : path.basename(f.fsPath),
+    label: f.fsPath.endsWith('.json') ? modelLabel(f.fsPath) : path.basename(f.fsPath),
     description: vscode.workspace.asRelativePath(f),
     value: { uri: f },
   }));
@@ -100,7 +106,7 @@ async function pickAnalysis(s: Services, model: vscode.Uri, series: boolean): Pr
     .filter((a) => !series || SERIES_ANALYSES.has(a.name))
     .map((a): Pick<AnalysisInfo> => ({ label: a.name, description: a.description.split('(')[0].trim(), detail: `Data: ${a.dataHint}`, value: a }));
   if (last) items.sort((a, b) => Number(b.value.name === last) - Number(a.value.name === last));
-  const picked = await vscode.window.showQuickPick(items, { title: `Circuitscope: Run Analysis on ${path.basename(model.fsPath)}`, placeHolder: 'Which analysis?', matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, { title: `Circuitscope: Run Analysis on ${modelLabel(model.fsPath)}`, placeHolder: 'Which analysis?', matchOnDetail: true });
   return orDismiss(picked).value;
 }
 

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { EngineError } from '../engine/engineError';
 import { getEngine } from './engine';
+import { isModelFile, isTfjsModelFile } from './tfjsModels';
 
 function targetUri(uri: unknown): vscode.Uri | undefined {
   if (uri instanceof vscode.Uri) return uri;
@@ -17,16 +18,20 @@ export function registerCommands(context: vscode.ExtensionContext, output: vscod
     vscode.commands.registerCommand('circuitscope.inspectModel', async (arg: unknown) => {
       const uri = targetUri(arg);
       if (!uri) {
-        void vscode.window.showErrorMessage('Circuitscope: select an .onnx file or a TF.js model.json to inspect.');
+        void vscode.window.showErrorMessage('Circuitscope: select an .onnx file or a TF.js model (its .json) to inspect.');
         return;
       }
-      const viewType = uri.path.endsWith('.json') ? 'circuitscope.modelGraphJson' : 'circuitscope.modelGraph';
+      if (!(await isModelFile(uri))) {
+        void vscode.window.showErrorMessage(`Circuitscope: ${uri.fsPath} is neither an .onnx file nor a TF.js model (a JSON object with modelTopology or weightsManifest).`);
+        return;
+      }
+      const viewType = (await isTfjsModelFile(uri)) ? 'circuitscope.modelGraphJson' : 'circuitscope.modelGraph';
       await vscode.commands.executeCommand('vscode.openWith', uri, viewType);
     }),
     vscode.commands.registerCommand('circuitscope.modelInfo', async (arg: unknown) => {
       const uri = targetUri(arg);
       if (!uri) {
-        void vscode.window.showErrorMessage('Circuitscope: select an .onnx file or a TF.js model.json.');
+        void vscode.window.showErrorMessage('Circuitscope: select an .onnx file or a TF.js model (its .json).');
         return;
       }
       try {

@@ -5,6 +5,7 @@ import { registerCommands } from './commands';
 import { ModelEditorProvider } from './modelEditor';
 import { ResultsPanel } from './resultsPanel';
 import { RunStore } from './runStore';
+import { TfjsModelIndex } from './tfjsModels';
 import { modelForReveal, type Services } from './services';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -29,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const editors = ModelEditorProvider.register(context, output, store);
   const circuits = CircuitsViewProvider.register(s);
   registerCommands(context, output);
+  TfjsModelIndex.register(context);
   context.subscriptions.push(
     vscode.commands.registerCommand('circuitscope.runAnalysis', (arg: unknown) => runAnalysisCommand(s, arg)),
     vscode.commands.registerCommand('circuitscope.openResults', (arg: unknown) => openResultsCommand(s, arg)),

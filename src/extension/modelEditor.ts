@@ -9,6 +9,7 @@ import type { RevealTarget } from '../shared/results';
 import { getEngine } from './engine';
 import { graphHtml, graphWebviewOptions } from './graphHtml';
 import type { RunStore } from './runStore';
+import { isTfjsModelFile } from './tfjsModels';
 
 type GraphBytes = JobResult<'loadGraphBytes'>;
 
@@ -64,7 +65,11 @@ export function toWebviewError(e: unknown): WebviewError {
   return { name: 'Error', message: String(e) };
 }
 
-/** Read-only custom editor for `*.onnx` (default) and TF.js `model.json` (via "Reopen With…"). */
+/**
+ * Read-only custom editor for `*.onnx` (default) and TF.js models of any file name (offered for every `*.json`
+ * under "Open With…" with priority `option`, so ordinary JSON still opens as text; a JSON that is not a model
+ * gets the loader's typed error saying what it looks like).
+ */
 export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<ModelDocument> {
   static readonly viewTypes = ['circuitscope.modelGraph', 'circuitscope.modelGraphJson'] as const;
 
@@ -127,7 +132,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       p.panel.reveal(undefined, false);
       return p;
     }
-    const viewType = file.endsWith('.json') ? 'circuitscope.modelGraphJson' : 'circuitscope.modelGraph';
+    const viewType = (await isTfjsModelFile(vscode.Uri.file(file))) ? 'circuitscope.modelGraphJson' : 'circuitscope.modelGraph';
     const appeared = new Promise<LivePanel>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(file);
