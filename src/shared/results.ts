@@ -340,7 +340,10 @@ export interface SparsityResult {
 /** A token-level attention graph of one prompt: edges key → query with weight ≥ threshold. */
 export interface TokenGraph {
   prompt: number;
+  /** The prompt's token ids; for inputs that are not tokens (images, features), the key positions 0 … T−1. */
   tokens: number[];
+  /** What `tokens` holds (absent in runs saved before it: token ids). */
+  positions?: 'tokens' | 'keys';
   threshold: number;
   heads: { layer: number; head: number; edges: { from: number; to: number; weight: number }[] }[];
 }
@@ -365,7 +368,16 @@ export interface AttentionResult extends SparsityResult {
     heads: number;
     gated: boolean;
     steps: string;
+    /** Query and key positions (positions = the key axis); absent in runs saved before them. */
+    queries?: number;
+    keys?: number;
+    /** The pairs counted: causal (key ≤ query) or all. */
+    pairs?: 'causal' | 'all';
+    /** Keys per sample the model gave exactly zero weight from every query and head (a mask), averaged. */
+    maskedKeys?: number;
   }[];
+  /** What the model read (absent in runs saved before it: token prompts). */
+  input?: { kind: 'tokens' | 'samples'; sampleShape: number[] };
   fused: FusedAttention[];
   notes: string[];
   tokenGraph?: TokenGraph;

@@ -208,6 +208,64 @@ const block = (x: string, l: number, gated = false): [string, string[], string[]
   ['Add', [`r${l}`, `m${l}`], [`x${l + 1}`]],
 ];
 
+describe('attention sparsity proxies: full (non-causal) blocks, model masks, cross-attention', () => {
+  it('uniform full attention over T keys: every pair above ε, exp(H) = T, keysFor90 = ⌈0.9T⌉/T, sink 1/T', () => {
+    const T = 5;
+    const acc = new SparsityAccumulator({ seqLen: T, heads: [1], layers: [{ queries: T, keys: T, causal: false }] });
+    acc.add(0, new Float32Array(T * T).fill(1 / T), [1, 1, T, T]);
+    const h = acc.result().heads[0];
+    assert.equal(h.fractionAbove, 1);
+    assert.ok(Math.abs(h.entropyKeys - T) < 1e-5);
+    assert.equal(h.keysFor90, Math.ceil(0.9 * T) / T);
+    // the sink (key 0) is averaged over the other T−1 queries, its own row excluded
+    assert.ok(Math.abs(h.sinkMass - 1 / T) < 1e-7);
+    // the same weights read as causal count only keys j ≤ i: exp(H) = i + 1, averaged = 3
+    const causal = new SparsityAccumulator({ seqLen: T, heads: [1] });
+    causal.add(0, new Float32Array(T * T).fill(1 / T), [1, 1, T, T]);
+    assert.ok(Math.abs(causal.result().heads[0].entropyKeys - 3) < 1e-5);
+  });
+
+  it('keys the model masked are neither pairs nor sinks: uniform over the 3 attended of 5 keys = dense over 3', () => {
+    const T = 5;
+    const p = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (const j of [1, 2, 4]) p[i * T + j] = 1 / 3;
+    const keyValid = Uint8Array.from([0, 1, 1, 0, 1]);
+    const acc = new SparsityAccumulator({ seqLen: T, heads: [1], layers: [{ queries: T, keys: T, causal: false }] });
+    acc.add(0, p, [1, 1, T, T], undefined, undefined, true, keyValid);
+    const h = acc.result().heads[0];
+    assert.equal(h.fractionAbove, 1, 'the 2 masked keys (weight 0) are not counted as pairs');
+    assert.ok(Math.abs(h.entropyKeys - 3) < 1e-5);
+    assert.equal(h.keysFor90, 1);
+    // sink = the first attended key (1), over the queries other than 1
+    assert.ok(Math.abs(h.sinkMass - 1 / 3) < 1e-7);
+    const unmasked = new SparsityAccumulator({ seqLen: T, heads: [1], layers: [{ queries: T, keys: T, causal: false }] });
+    unmasked.add(0, p, [1, 1, T, T]);
+    assert.ok(Math.abs(unmasked.result().heads[0].fractionAbove - 3 / 5) < 1e-12);
+  });
+
+  it('cross-attention with 2 queries over 4 keys', () => {
+    const p = Float32Array.from([0.7, 0.25, 0.03, 0.02, 0.25, 0.25, 0.25, 0.25]);
+    const acc = new SparsityAccumulator({ seqLen: 4, heads: [1], layers: [{ queries: 2, keys: 4, causal: false }] });
+    acc.add(0, p, [1, 1, 2, 4]);
+    const r = acc.result();
+    assert.equal(r.queries, 2);
+    assert.ok(Math.abs(r.heads[0].fractionAboveInvT - 1 / 8) < 1e-12, 'only 0.7 > 1/Tk = 0.25');
+    assert.ok(Math.abs(r.heads[0].keysFor90 - (2 / 4 + 4 / 4) / 2) < 1e-12);
+    assert.throws(() => acc.add(0, p, [1, 1, 4, 2]), /expected weights of shape \[B, H, 2, 4\]/);
+    assert.throws(() => new SparsityAccumulator({ seqLen: 4, heads: [1], layers: [{ queries: 2, keys: 4, causal: true }] }), /causal layer needs as many queries as keys/);
+    assert.throws(() => acc.add(0, p, [1, 1, 2, 4], new Uint8Array(4)), /token mask needs as many queries as keys/);
+  });
+
+  it('token graph of a full block has edges both ways', () => {
+    const p = Float32Array.from([0.5, 0.5, 0.5, 0.5]);
+    assert.deepEqual(
+      tokenGraphLayer(0, p, 1, 2, 0.5, undefined, false)[0].edges.map((e) => [e.from, e.to]),
+      [[0, 0], [1, 0], [0, 1], [1, 1]],
+    );
+    assert.equal(tokenGraphLayer(0, p, 1, 2, 0.5)[0].edges.length, 3);
+  });
+});
+
 describe('attention finder', () => {
   const twoLayers = [
     ['Gather', ['Wemb', 'tokens'], ['e']],

@@ -1,8 +1,9 @@
 /**
  * The `attention` analysis: finds the attention blocks of a transformer graph, captures their probabilities
- * (and, for gated models, the scaled scores) per head over a token dataset with onnxruntime, and reports the
- * sparsity proxies of ANALYSES.md §5 per head, per layer and globally, plus a token-level attention graph of
- * one prompt.
+ * (and, for gated models, the scaled scores) per head over a dataset of any input kind — token prompts, images,
+ * audio features, float arrays — with onnxruntime, and reports the sparsity proxies of ANALYSES.md §5 per head,
+ * per layer and globally, plus a position-level attention graph of one prompt. Positions are each block's key
+ * axis; whether a block is causal and which keys the model masked are read from its weights (option `pairs`).
  */
 import { SparsityAccumulator, tokenGraphLayer } from '../../analysis/attention';
 import { findAttention, type AttentionBlock } from '../../model/attentionFinder';
@@ -21,7 +22,26 @@ export const ATTENTION_OPTIONS: OptionSpec[] = [
   { name: 'padToken', type: 'integer', description: 'token id marking padding (those positions are not counted); -1: none', default: -1 },
   { name: 'prompt', type: 'integer', description: 'prompt (row of the dataset) whose token-level attention graph is returned', default: 0 },
   { name: 'graphThreshold', type: 'number', description: 'attention weight from which a key→query pair is an edge of the token graph', default: 0.1 },
+  {
+    name: 'pairs',
+    type: 'string',
+    choices: ['auto', 'causal', 'all'],
+    description: 'which query–key pairs count: causal (key ≤ query), all (encoders, vision/speech transformers), or auto: causal where every weight above the diagonal is exactly 0, else all',
+    default: 'auto',
+  },
 ];
+
+type PairsOption = 'auto' | 'causal' | 'all';
+
+/** How one block's captured probabilities are laid out, read from the first batch. */
+interface BlockLayout {
+  heads: number;
+  queries: number;
+  keys: number;
+  causal: boolean;
+  /** 4: (batch, heads, queries, keys); 3: (batch·heads, queries, keys). */
+  rank: 3 | 4;
+}
 
 const DEFINITIONS: Record<string, string> = {
   connectivity: 'gated models: #{causal pairs with S + b_gate > 0} / #causal pairs, per prompt, averaged over prompts',
@@ -30,7 +50,8 @@ const DEFINITIONS: Record<string, string> = {
   keysFor90: 'fewest keys holding 90% of a query row’s mass, / (number of causal keys), averaged over queries',
   keysFor99: 'the same for 99%',
   entropyKeys: 'exp(entropy) of a query row (renormalised to its mass), not normalised, averaged over queries',
-  sinkMass: 'weight on the first (valid) token, averaged over queries i ≥ 1',
+  sinkMass: 'weight on the first valid key, averaged over the queries after it (causal) or every other query (all pairs)',
+  pairs: 'causal blocks count keys j ≤ query i, others every key; padding and keys masked by the model (weight exactly 0 from every query and head) are not counted',
   perLayer: 'mean over the layer’s heads; global: mean over all heads',
 };
 
@@ -74,11 +95,67 @@ async function checkPromptTokens(runner: TapRunner, end: number, signal?: AbortS
   await checkDatasetTokens(runner.dataset, end, undefined, signal);
 }
 
+/**
+ * Reads a block's layout from its first batch: heads (axis 1 of a rank-4 tensor, or batch·heads folded into
+ * axis 0), query and key lengths, and whether it is causal.
+ * @throws JobInputError when the probabilities are not (batch, heads, queries, keys) or (batch·heads, queries, keys)
+ */
+function blockLayout(blk: AttentionBlock, dims: readonly number[], batch: number, probs: Float32Array, pairs: PairsOption, file: string): BlockLayout {
+  let layout: Omit<BlockLayout, 'causal'>;
+  if (dims.length === 4 && dims[0] === batch) layout = { heads: dims[1], queries: dims[2], keys: dims[3], rank: 4 };
+  else if (dims.length === 3 && dims[0] % batch === 0) layout = { heads: dims[0] / batch, queries: dims[1], keys: dims[2], rank: 3 };
+  else {
+    throw new JobInputError(
+      `attention layer ${blk.layer} (${blk.name}): expected probabilities (batch ${batch}, heads, queries, keys) or (batch·heads, queries, keys) at '${blk.probs}', found (${dims.join(', ')})`,
+      file,
+    );
+  }
+  const { queries: Tq, keys: Tk } = layout;
+  if (pairs === 'causal' && Tq !== Tk) {
+    throw new JobInputError(`option pairs=causal needs as many queries as keys, but attention layer ${blk.layer} (${blk.name}) has ${Tq} queries and ${Tk} keys`, file);
+  }
+  let causal = pairs === 'causal';
+  if (pairs === 'auto' && Tq === Tk && Tk > 1) {
+    causal = true;
+    const rows = probs.length / Tk;
+    for (let r = 0; r < rows && causal; r++) {
+      const i = r % Tq;
+      for (let j = i + 1; j < Tk; j++) {
+        if (probs[r * Tk + j] !== 0) {
+          causal = false;
+          break;
+        }
+      }
+    }
+  }
+  return { ...layout, causal };
+}
+
+/**
+ * Keys each sample's model masked: a key with weight exactly 0 from every query of every head (softmax of a
+ * finite score never underflows to 0 in float32 unless the score was pushed down by a mask). Gated blocks are
+ * skipped (their gate zeroes weights: that is what they measure).
+ * @returns [B, Tk] with 1 = attended, and the number of masked keys
+ */
+function attendedKeys(probs: Float32Array, B: number, H: number, Tq: number, Tk: number): { keyValid: Uint8Array; masked: number } {
+  const keyValid = new Uint8Array(B * Tk);
+  for (let b = 0; b < B; b++) {
+    const kv = keyValid.subarray(b * Tk, (b + 1) * Tk);
+    for (let r = 0; r < H * Tq; r++) {
+      const off = (b * H * Tq + r) * Tk;
+      for (let j = 0; j < Tk; j++) if (probs[off + j] !== 0) kv[j] = 1;
+    }
+  }
+  let masked = 0;
+  for (const v of keyValid) if (!v) masked++;
+  return { keyValid, masked };
+}
+
 /** Runs the attention analysis on one model. */
 export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promise<AnalysisEnvelope<AttentionResult>> {
   const t0 = performance.now();
   const o = resolveOptions(ATTENTION_OPTIONS, req.options);
-  if (!req.data) throw new JobInputError('the attention analysis needs --data: token prompts (an .npz with `tokens`, JSONL, …)');
+  if (!req.data) throw new JobInputError('the attention analysis needs --data: what the model reads (token prompts, images, an .npz of float samples, a dataset spec)');
   const model = await loadCached(req.model);
   const graph = model.graph;
   const report = findAttention(graph);
@@ -92,25 +169,42 @@ export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promi
   if (!gated && gateBias !== undefined) warnings.push(`a gate bias was given but the model's attention is dense; connectivity is 1[S + ${gateBias} > 0] over the dense scores`);
   const taps = [...new Set(blocks.flatMap((b) => (gateBias !== undefined ? [b.probs, b.scores] : [b.probs])))];
   const runner = await prepareTaps(graph.file, req.data, taps, ctx);
-  const T = runner.dataset.inputs.sampleShape[0];
-  if (runner.dataset.inputs.sampleShape.length !== 1) {
-    throw new JobInputError(`expected token prompts of shape (prompts, T), found samples of shape (${runner.dataset.inputs.sampleShape.join(', ')})`, runner.dataset.file);
-  }
+  const sampleShape = runner.dataset.inputs.sampleShape;
+  // Token prompts: integer samples of one axis. Anything else (images, features, float arrays) is fed as is.
+  const isTokens = sampleShape.length === 1 && isIntegerData(runner.dataset);
+  const T = isTokens ? sampleShape[0] : 0;
   const end = Math.min(runner.dataset.inputs.count, req.limit ?? Infinity);
-  await checkPromptTokens(runner, end, ctx.signal);
-  const loadMs = performance.now() - t0;
   const padToken = o.padToken as number;
+  if (!isTokens && padToken >= 0) {
+    throw new JobInputError(`option 'padToken' marks padding in token prompts, but the data are samples of shape (${sampleShape.join(', ')}) (${runner.dataset.inputs.dtype}); leave it at -1`, runner.dataset.file);
+  }
+  if (isTokens) await checkPromptTokens(runner, end, ctx.signal);
+  const loadMs = performance.now() - t0;
   const prompt = o.prompt as number;
   if (prompt < 0 || prompt >= end) throw new JobInputError(`option 'prompt' is ${prompt}, but there are ${end} prompts`);
   let acc: SparsityAccumulator | undefined;
-  let heads: number[] = [];
+  let layouts: BlockLayout[] = [];
+  const maskedKeys = blocks.map(() => 0);
+  let counted = 0;
   let tokenGraph: TokenGraph | undefined;
   const threshold = o.graphThreshold as number;
   const t1 = performance.now();
   const onBatch = async (b: TapBatch): Promise<void> => {
     let valid: Uint8Array | undefined;
     let tokens: number[] | undefined;
-    const needTokens = padToken >= 0 || (prompt >= b.start && prompt < b.start + b.count);
+    const inBatch = prompt >= b.start && prompt < b.start + b.count;
+    if (!acc) {
+      layouts = blocks.map((blk) => blockLayout(blk, b.tensors[blk.probs].dims, b.count, b.tensors[blk.probs].data as Float32Array, o.pairs as PairsOption, graph.file));
+      acc = new SparsityAccumulator({
+        seqLen: layouts[0].keys,
+        heads: layouts.map((l) => l.heads),
+        layers: layouts.map((l) => ({ queries: l.queries, keys: l.keys, causal: l.causal })),
+        epsilon: o.epsilon as number,
+        gateBias,
+      });
+    }
+    if (!isTokens && inBatch && layouts[0].queries === layouts[0].keys) tokens = Array.from({ length: layouts[0].keys }, (_, t) => t);
+    const needTokens = isTokens && (padToken >= 0 || inBatch);
     if (needTokens) {
       const batch = await runner.dataset.read(b.start, b.start + b.count);
       const x = batch.x as ArrayLike<number | bigint>;
@@ -124,24 +218,31 @@ export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promi
     }
     blocks.forEach((blk, li) => {
       const p = b.tensors[blk.probs];
-      if (p.dims.length !== 4 || p.dims[2] !== T || p.dims[3] !== T) {
-        throw new JobInputError(`attention layer ${blk.layer} (${blk.name}): expected probabilities (batch, heads, ${T}, ${T}) at '${blk.probs}', found (${p.dims.join(', ')})`, graph.file);
+      const L = layouts[li];
+      const H = L.rank === 4 ? p.dims[1] : p.dims[0] / b.count;
+      const { queries: Tq, keys: Tk } = L;
+      if (p.dims.length !== L.rank || H !== L.heads || p.dims[L.rank - 2] !== Tq || p.dims[L.rank - 1] !== Tk || p.data.length !== b.count * H * Tq * Tk) {
+        throw new JobInputError(`attention layer ${blk.layer} (${blk.name}): expected probabilities (${b.count}, ${L.heads}, ${Tq}, ${Tk}) at '${blk.probs}' as in the first batch, found (${p.dims.join(', ')})`, graph.file);
       }
-      if (!acc) {
-        heads = blocks.map((x) => b.tensors[x.probs].dims[1]);
-        acc = new SparsityAccumulator({ seqLen: T, heads, epsilon: o.epsilon as number, gateBias });
+      if (isTokens && (Tq !== T || Tk !== T)) {
+        throw new JobInputError(`attention layer ${blk.layer} (${blk.name}): expected probabilities (batch, heads, ${T}, ${T}) at '${blk.probs}' for prompts of ${T} tokens, found (${p.dims.join(', ')})`, graph.file);
       }
       const probs = p.data as Float32Array;
       const scores = gateBias !== undefined ? (b.tensors[blk.scores].data as Float32Array) : undefined;
-      acc.add(li, probs, p.dims, valid, scores, li === 0);
-      if (tokens) {
-        const H = p.dims[1];
-        const off = (prompt - b.start) * H * T * T;
-        const v = valid?.subarray((prompt - b.start) * T, (prompt - b.start + 1) * T);
-        tokenGraph ??= { prompt, tokens, threshold, heads: [] };
-        tokenGraph.heads.push(...tokenGraphLayer(blk.layer, probs.subarray(off, off + H * T * T), H, T, threshold, v));
+      const masks = blk.gate ? undefined : attendedKeys(probs, b.count, H, Tq, Tk);
+      if (masks) maskedKeys[li] += masks.masked;
+      acc!.add(li, probs, [b.count, H, Tq, Tk], valid, scores, li === 0, masks?.keyValid);
+      if (tokens && Tq === Tk && Tk === tokens.length) {
+        const s = prompt - b.start;
+        const off = s * H * Tk * Tk;
+        const v = valid?.subarray(s * Tk, (s + 1) * Tk);
+        const kv = masks?.keyValid.subarray(s * Tk, (s + 1) * Tk);
+        const both = v && kv ? v.map((x, t) => x & kv[t]) : (v ?? kv);
+        tokenGraph ??= { prompt, tokens, positions: isTokens ? 'tokens' : 'keys', threshold, heads: [] };
+        tokenGraph.heads.push(...tokenGraphLayer(blk.layer, probs.subarray(off, off + H * Tk * Tk), H, Tk, threshold, both, L.causal));
       }
     });
+    counted += b.count;
   };
   // Without --batch-size: one prompt first, then batches sized from its captured bytes (attentionBatchSize).
   let first = 0;
@@ -167,16 +268,22 @@ export async function runAttention(req: AnalysisRequest, ctx: JobContext): Promi
       probs: b.probs,
       logits: b.logits,
       scores: b.scores,
-      heads: heads[i],
+      heads: layouts[i].heads,
       gated: !!b.gate,
       steps: b.steps.map((s) => `${s.op} (${s.role})`).join(' → ') || 'none',
+      queries: layouts[i].queries,
+      keys: layouts[i].keys,
+      pairs: layouts[i].causal ? 'causal' : 'all',
+      maskedKeys: counted ? maskedKeys[i] / counted : 0,
     })),
+    input: { kind: isTokens ? 'tokens' : 'samples', sampleShape: [...sampleShape] },
     fused: report.fused,
     notes: report.notes,
     ...(tokenGraph ? { tokenGraph } : {}),
     definitions: DEFINITIONS,
   };
-  warnings.push(`dense models: fractionAbove/keysFor/entropyKeys are labelled proxies of connectivity (ε = ${o.epsilon as number}); compare models only at equal T (${T})`);
+  const lengths = [...new Set(layouts.map((l) => l.keys))].join('/');
+  warnings.push(`dense models: fractionAbove/keysFor/entropyKeys are labelled proxies of connectivity (ε = ${o.epsilon as number}); compare models only at equal T (${lengths} keys)`);
   return {
     analysis: 'attention',
     model: graph.file,
@@ -226,19 +333,29 @@ export async function estimateAttention(req: AnalysisRequest, ctx: JobContext): 
   const runner = await prepareTaps(model.graph.file, req.data, [...new Set(blocks.flatMap((b) => (gate !== undefined ? [b.probs, b.scores] : [b.probs])))], ctx);
   const sessionPeak = sessionPeakSince(since);
   const samples = Math.min(runner.dataset.inputs.count, req.limit ?? Infinity);
-  await checkPromptTokens(runner, samples, ctx.signal);
+  if (runner.dataset.inputs.sampleShape.length === 1 && isIntegerData(runner.dataset)) await checkPromptTokens(runner, samples, ctx.signal);
   let perPrompt = 0;
   await forEachBatch(runner, 1, (b) => void (perPrompt = tapBytes(b) / b.count), ctx, { end: Math.min(1, samples) });
   const batchSize = req.batchSize ?? attentionBatchSize(perPrompt);
   const calib = Math.max(1, Math.min(samples, CALIB_PROMPTS));
-  const T = runner.dataset.inputs.sampleShape[0];
   let acc: SparsityAccumulator | undefined;
+  let layouts: BlockLayout[] = [];
   const t0 = performance.now();
   await forEachBatch(runner, calib, (b) => {
+    if (!acc) {
+      layouts = blocks.map((blk) => blockLayout(blk, b.tensors[blk.probs].dims, b.count, b.tensors[blk.probs].data as Float32Array, o.pairs as PairsOption, model.graph.file));
+      acc = new SparsityAccumulator({
+        seqLen: layouts[0].keys,
+        heads: layouts.map((l) => l.heads),
+        layers: layouts.map((l) => ({ queries: l.queries, keys: l.keys, causal: l.causal })),
+        epsilon: o.epsilon as number,
+        gateBias: gate,
+      });
+    }
     blocks.forEach((blk, li) => {
       const p = b.tensors[blk.probs];
-      acc ??= new SparsityAccumulator({ seqLen: T, heads: blocks.map((x) => b.tensors[x.probs].dims[1]), epsilon: o.epsilon as number, gateBias: gate });
-      acc.add(li, p.data as Float32Array, p.dims, undefined, gate !== undefined ? (b.tensors[blk.scores].data as Float32Array) : undefined, li === 0);
+      const L = layouts[li];
+      acc!.add(li, p.data as Float32Array, [b.count, L.heads, L.queries, L.keys], undefined, gate !== undefined ? (b.tensors[blk.scores].data as Float32Array) : undefined, li === 0);
     });
   }, ctx, { end: calib });
   const ms = performance.now() - t0;
@@ -263,7 +380,7 @@ registerAnalysis({
   description: 'Attention sparsity: connectivity (gated) or labelled proxies per head/layer, token attention graphs (Draye et al. 2025)',
   needsData: true,
   layers: { mode: 'none', description: '' },
-  dataHint: 'token prompts: tokens (int64, prompts × positions)',
+  dataHint: 'what the model reads: token prompts (int64 tokens, prompts × positions), images, float samples or a dataset spec',
   options: ATTENTION_OPTIONS,
   run: runAttention,
 });
