@@ -107,7 +107,8 @@ export function collapseGeometry(acc: ClassMeansAccumulator): CollapseGeometry {
   }
   if (empty) {
     const ids = [...Array(acc.classes).keys()].filter((c) => acc.counts[c] === 0);
-    warnings.push(`dropped ${empty} empty class(es) (${ids.join(', ')}): the metrics use the ${classIds.length} classes with samples`);
+    const shown = ids.length > 12 ? `${ids.slice(0, 12).join(', ')}, …` : ids.join(', ');
+    warnings.push(`dropped ${empty} empty class(es) (${shown}): the metrics use the ${classIds.length} classes with samples`);
   }
   const C = classIds.length;
   if (C > D + 1) {

@@ -119,6 +119,8 @@ export interface CollapseResult extends Omit<CollapseMetrics, 'warnings'> {
   variants: VariantLabels;
   /** rhubarbwu/neural-collapse's conventions beside ours (ANALYSES.md §6); absent in runs saved before them. */
   authors?: CollapseAuthors;
+  /** Per-position classifiers (CTC, LM heads): which positions were the samples; absent for per-sample ones. */
+  sequence?: SequenceInfo;
 }
 
 // ------------------------------------------------------------------------------------------------ hash
@@ -155,6 +157,8 @@ export interface HashResult extends Omit<HashMetrics, 'warnings'> {
   networkAccuracyTrain: number | null;
   networkAccuracyTest: number | null;
   variants: VariantLabels;
+  /** Per-position classifiers (CTC, LM heads): which positions were the samples; absent for per-sample ones. */
+  sequence?: SequenceInfo;
 }
 
 // ------------------------------------------------------------------------------------------------ redundancy
@@ -214,6 +218,8 @@ export interface RedundancyResult extends Omit<RedundancyMetrics, 'warnings'> {
   variants: VariantLabels;
   /** diegodoimo/redundant_representation's conventions beside ours (ANALYSES.md §6); absent with --authors false. */
   authors?: RedundancyAuthors;
+  /** Per-position classifiers (CTC, LM heads): which positions were the samples; absent for per-sample ones. */
+  sequence?: SequenceInfo;
 }
 
 // ------------------------------------------------------------------------------------------------ lib
@@ -299,6 +305,17 @@ export interface LibResult {
   crossCheck?: { from: string; to: string; mPrime: number; edges: number; samples: number }[];
   /** ApolloResearch/rib's Λ of the constant direction beside ours (ANALYSES.md §6); absent in runs saved before it. */
   authors?: LibAuthors;
+}
+
+/** Per-position classifiers (CTC, language-model heads; option `position`): which positions were the samples. */
+export interface SequenceInfo {
+  /** 'all': every position a sample; 'position': one position per input. */
+  mode: 'all' | 'position';
+  positions: number;
+  /** The position used (0-based), for mode 'position'. */
+  position?: number;
+  /** Taps left out because they are not per position (mode 'all'). */
+  dropped: string[];
 }
 
 // ------------------------------------------------------------------------------------------------ attention

@@ -21,10 +21,12 @@ import { Confusion, argmaxCorrect, floatData, labelRange, perSample, permutedLab
 import { runOverModels, type OneResult } from './series';
 import { DEFAULT_BATCH_SIZE, SplitBatches, prepareSplits, staged } from './splits';
 import { registerAnalysis, resolveOptions } from './registry';
+import { parsePosition, POSITION_OPTION, SequencePlan } from './sequence';
 
 const OPTIONS = [
   { name: 'head', type: 'string' as const, description: 'node name of the linear classifier (default: the last Gemm / MatMul+Add before the output); its input is the features' },
   { name: 'layerwise', type: 'boolean' as const, default: true, description: 'also compute the classifier-free metrics (NC1 variants, NC2 on means, NCC accuracy) on every hidden layer, or on the --layer values' },
+  POSITION_OPTION,
 ];
 
 interface LayerState {
@@ -54,11 +56,20 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
     warnings.push(`no linear classifier found (${found.reason}); the features are '${features}' and every metric that needs (W, b) is undefined`);
   }
   const layerwise = opts.layerwise !== false;
-  const layerNames = !layerwise ? [] : userLayers.length ? userLayers : acts.activations.map((a) => a.output);
-  const all = [...new Set([features, ...layerNames])];
+  const position = parsePosition(opts.position);
+  let layerNames = !layerwise ? [] : userLayers.length ? userLayers : acts.activations.map((a) => a.output);
   const output = graph.outputs[0];
-  const taps = [...new Set([...all, output])];
-  const { train, test, backend } = await prepareSplits(model, req.data, taps, ctx, req.limit);
+  const taps = [...new Set([features, ...layerNames, output])];
+  const raw = await prepareSplits(model, req.data, taps, ctx, req.limit, true);
+  const backend = raw.backend;
+  // Per-position classifiers (CTC, LM heads): one position, or every position as a sample (option position).
+  const plan = await SequencePlan.probe(raw.train, taps, features, head, position, ctx, { optional: new Set(taps.filter((t) => t !== features)), headOption: 'head', file: graph.file });
+  const train = plan.split(raw.train);
+  const test = raw.test && plan.split(raw.test);
+  const seqNote = plan.describe(features);
+  if (seqNote) warnings.push(seqNote);
+  layerNames = layerNames.filter((n) => plan.keeps(n));
+  const all = [...new Set([features, ...layerNames])];
   const loadMs = performance.now() - t0;
   const labelClasses = head ? head.classes : labelRange(train.labels, test?.labels);
   const maxLabel = labelRange(train.labels, test?.labels);
@@ -88,7 +99,7 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
   for (const s of state.values()) {
     const geom = collapseGeometry(s.pass1!);
     if (s.name === features && head) {
-      if (head.dim !== s.dim) throw new JobInputError(`the classifier '${head.node}' takes ${head.dim} features but '${features}' has ${s.dim} per sample`, graph.file);
+      if (head.dim !== s.dim) throw new JobInputError(`the classifier '${head.node}' takes ${head.dim} features but '${features}' has ${s.dim} per sample; name the classifier with --head <node>`, graph.file);
       s.head = { weight: head.weight, bias: head.bias, classes: head.classes, dim: head.dim };
     }
     s.train = new CollapseAccumulator(geom, s.head);
@@ -152,6 +163,7 @@ async function collapseOne(model: string, req: AnalysisRequest, opts: Record<str
     layers,
     variants: COLLAPSE_VARIANTS,
     authors,
+    ...(plan.info ? { sequence: plan.info } : {}),
   };
   return {
     result,

@@ -14,6 +14,7 @@ import { Confusion, argmaxCorrect, floatData, labelRange, perSample, permutedLab
 import { runOverModels, type OneResult } from './series';
 import { DEFAULT_BATCH_SIZE, SplitBatches, prepareSplits, staged, type Split } from './splits';
 import { registerAnalysis, resolveOptions } from './registry';
+import { parsePosition, POSITION_OPTION, SequencePlan } from './sequence';
 
 const PROBES = ['kmeans', 'knn', 'logistic'];
 
@@ -23,6 +24,7 @@ const OPTIONS = [
   { name: 'kmeansInit', type: 'integer' as const, default: 10, description: 'K-means restarts (k-means++), the lowest inertia is kept' },
   { name: 'knnK', type: 'integer' as const, default: 9, description: 'neighbours of the Hamming KNN probe' },
   { name: 'logisticC', type: 'number' as const, default: 1, description: 'inverse L2 strength of the one-vs-one logistic probe' },
+  POSITION_OPTION,
   { name: 'sampleSizes', type: 'strings' as const, default: ['auto'], description: `the train redundancy ratio on the first n samples, for each n (e.g. 500,1000,2000); 'auto': n, n/2, n/4, … down to ${AUTO_SAMPLE_SIZE_MIN} (the phase chart's sample-size axis); 'none'` },
 ];
 
@@ -80,7 +82,14 @@ async function hashOne(model: string, req: AnalysisRequest, opts: Record<string,
       });
   const output = graph.outputs[0];
   const taps = [...new Set([...coded.map((c) => c.value), output])];
-  const { train, test, backend } = await prepareSplits(model, req.data, taps, ctx, req.limit);
+  const raw = await prepareSplits(model, req.data, taps, ctx, req.limit, true);
+  const backend = raw.backend;
+  // Per-position models: positions are read from the network's output (batch, positions, classes).
+  const plan = await SequencePlan.probe(raw.train, taps, output, null, parsePosition(opts.position), ctx, { headOption: 'layer', file: graph.file });
+  const train = plan.split(raw.train);
+  const test = raw.test && plan.split(raw.test);
+  const seqNote = plan.describe(output);
+  if (seqNote) warnings.push(seqNote);
   const loadMs = performance.now() - t0;
   const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
   const confusion = new Confusion(labelRange(train.labels));
@@ -127,6 +136,7 @@ async function hashOne(model: string, req: AnalysisRequest, opts: Record<string,
     networkAccuracyTrain: tr.accuracy,
     networkAccuracyTest: te?.accuracy ?? null,
     variants: HASH_VARIANTS,
+    ...(plan.info ? { sequence: plan.info } : {}),
   };
   return {
     result,

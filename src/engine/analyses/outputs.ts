@@ -19,8 +19,8 @@ export const perSample = (t: OrtOutput): number => t.dims.slice(1).reduce((a, b)
  * Counts argmax(output row) = label over a batch; null when the output is not [batch, classes]. With
  * `confusion`, also counts each (label, argmax) pair there.
  */
-export function argmaxCorrect(t: OrtOutput, labels: Int32Array, confusion?: Confusion): number | null {
-  if (t.dims.length !== 2 || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) return null;
+export function argmaxCorrect(t: OrtOutput | undefined, labels: Int32Array, confusion?: Confusion): number | null {
+  if (!t || t.dims.length !== 2 || !(t.data instanceof Float32Array || t.data instanceof Float64Array)) return null;
   const C = t.dims[1], x = t.data;
   let ok = 0;
   for (let i = 0; i < labels.length; i++) {

@@ -14,6 +14,7 @@ import { Confusion, argmaxCorrect, floatData, labelRange, perSample, permutedLab
 import { runOverModels, type OneResult } from './series';
 import { DEFAULT_BATCH_SIZE, SplitBatches, prepareSplits, staged, type Split } from './splits';
 import { registerAnalysis, resolveOptions } from './registry';
+import { parsePosition, POSITION_OPTION, SequencePlan } from './sequence';
 
 const OPTIONS = [
   { name: 'head', type: 'string' as const, description: 'node name of the linear classifier (default: the last Gemm / MatMul+Add before the output, or the one reading --layer)' },
@@ -25,6 +26,7 @@ const OPTIONS = [
   { name: 'groups', type: 'boolean' as const, default: true, description: 'our extension: group neurons by average-linkage clustering on 1 − |corr|' },
   { name: 'groupThreshold', type: 'number' as const, default: 0.5, description: 'cut height of the grouping dendrogram (in 1 − |corr|)' },
   { name: 'authors', type: 'boolean' as const, default: true, description: "also compute the authors' conventions (diegodoimo/redundant_representation: grid W // 2^i over all units, residual correlation over all pairs)" },
+  POSITION_OPTION,
 ];
 
 /** Bytes of activations held in memory at most (both splits): chunk accuracy needs every sample's units. */
@@ -74,7 +76,15 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
   }
   if (!((opts.alpha as number) >= 0)) throw new JobInputError(`option 'alpha' expects a number ≥ 0, found ${opts.alpha}`);
   const output = graph.outputs[0];
-  const { train, test, backend } = await prepareSplits(model, req.data, [layer, output], ctx, req.limit);
+  const taps = [...new Set([layer, output])];
+  const raw = await prepareSplits(model, req.data, taps, ctx, req.limit, true);
+  const backend = raw.backend;
+  // Per-position classifiers (CTC, LM heads): one position, or every position as a sample (option position).
+  const plan = await SequencePlan.probe(raw.train, taps, layer, head, parsePosition(opts.position), ctx, { optional: new Set([output].filter((o) => o !== layer)), headOption: 'layer', file: graph.file });
+  const train = plan.split(raw.train);
+  const test = raw.test && plan.split(raw.test);
+  const seqNote = plan.describe(layer);
+  if (seqNote) warnings.push(seqNote);
   const loadMs = performance.now() - t0;
   const batchSize = req.batchSize ?? DEFAULT_BATCH_SIZE;
   const confusion = new Confusion(labelRange(train.labels));
@@ -82,7 +92,7 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
   const te = test ? await collect(test, layer, output, batchSize, staged(ctx, 'test activations')) : null;
   const runMs = tr.runMs + (te?.runMs ?? 0);
   const W = tr.width;
-  if (head && head.dim !== W) throw new JobInputError(`the classifier '${head.node}' takes ${head.dim} features but '${layer}' has ${W} per sample`, graph.file);
+  if (head && head.dim !== W) throw new JobInputError(`the classifier '${head.node}' takes ${head.dim} features but '${layer}' has ${W} per sample; name the classifier with --head <node> or its input with --layer <value>`, graph.file);
   const classes = head?.classes ?? labelRange(train.labels, test?.labels);
   const maxLabel = labelRange(train.labels, test?.labels);
   if (head && maxLabel > head.classes) throw new JobInputError(`labels go up to ${maxLabel - 1} but the classifier '${head.node}' has ${head.classes} outputs`, graph.file);
@@ -133,6 +143,7 @@ async function redundancyOne(model: string, req: AnalysisRequest, opts: Record<s
     networkAccuracyTest: accTe,
     variants: REDUNDANCY_VARIANTS,
     ...(authors ? { authors } : {}),
+    ...(plan.info ? { sequence: plan.info } : {}),
   };
   return { result, backend, layer, warnings, timings: { loadMs, runMs, analysisMs: performance.now() - t0 - loadMs - runMs } };
 }

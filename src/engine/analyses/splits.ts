@@ -15,37 +15,60 @@ export const DEFAULT_BATCH_SIZE = 256;
 export interface Split {
   name: 'train' | 'test';
   runner: TapRunner;
+  /** Samples analysed (positions × inputs under a per-position plan). */
   count: number;
+  /** `labelsPerSample` labels per sample, flattened. */
   labels: Int32Array;
+  /** 1, or the positions of per-position labels (y of shape (samples, positions)). */
+  labelsPerSample: number;
+  /** A per-position plan (sequence.ts): the inputs run, and how each raw batch becomes analysed samples. */
+  view?: { rawCount: number; apply: (b: TapBatch) => TapBatch };
 }
 
-/** The integer class labels of a dataset split, checked. @throws JobInputError naming what is wrong. */
-export function requireLabels(ds: Dataset, split: string, count: number): Int32Array {
+/**
+ * The integer class labels of a dataset split, checked: one per sample, or (with `perPosition`, for the
+ * per-position classifiers of sequence.ts) one per position, y of shape (samples, positions).
+ * @throws JobInputError naming what is wrong.
+ */
+export function requireLabels(ds: Dataset, split: string, count: number, perPosition = false): { labels: Int32Array; perSample: number } {
   if (!ds.labels) {
     throw new JobInputError(`the ${split} split of ${ds.name} has no labels; these analyses need integer class labels ('y' in an .npz, or "labels" in a dataset spec)`, ds.file);
   }
-  if (ds.labelShape && ds.labelShape.length) {
-    throw new JobInputError(`expected one class id per sample, found labels of shape [${ds.labelShape.join(', ')}] per sample in ${ds.name}`, ds.file);
+  const shape = ds.labelShape ?? [];
+  if (shape.length && !(perPosition && shape.length === 1)) {
+    const also = perPosition ? ' or one per position (samples, positions)' : '';
+    throw new JobInputError(`expected one class id per sample${also}, found labels of shape [${shape.join(', ')}] per sample in ${ds.name}`, ds.file);
   }
-  if (ds.labels.length < count) throw new JobInputError(`the ${split} split has ${ds.inputs.count} samples but ${ds.labels.length} labels`, ds.file);
-  const labels = ds.labels.subarray(0, count);
+  const per = shape.length ? shape[0] : 1;
+  if (ds.labels.length < count * per) throw new JobInputError(`the ${split} split has ${ds.inputs.count} samples but ${ds.labels.length / per} labels`, ds.file);
+  const labels = ds.labels.subarray(0, count * per);
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] < 0) throw new JobInputError(`${split} label ${i} is ${labels[i]}; class ids must be ≥ 0`, ds.file);
   }
-  return labels;
+  return { labels, perSample: per };
 }
 
 /** Prepares one tapped session and binds it to the train split and (when present) the test split. */
-export async function prepareSplits(model: string, data: DatasetRef | undefined, taps: string[], ctx: JobContext, limit?: number): Promise<{ train: Split; test: Split | null; backend: string }> {
+export async function prepareSplits(
+  model: string,
+  data: DatasetRef | undefined,
+  taps: string[],
+  ctx: JobContext,
+  limit?: number,
+  perPosition = false,
+): Promise<{ train: Split; test: Split | null; backend: string }> {
   if (data === undefined) throw new JobInputError('this analysis needs data with labels (--data <file.npz>)');
   const runner = await prepareTaps(model, data, taps, ctx);
   const ds = runner.dataset;
   const n = Math.min(ds.inputs.count, limit ?? Infinity);
-  const train: Split = { name: 'train', runner, count: n, labels: requireLabels(ds, 'train', n) };
+  const tl = requireLabels(ds, 'train', n, perPosition);
+  const train: Split = { name: 'train', runner, count: n, labels: tl.labels, labelsPerSample: tl.perSample };
   let test: Split | null = null;
   if (ds.test) {
     const m = Math.min(ds.test.inputs.count, limit ?? Infinity);
-    test = { name: 'test', runner: { ...runner, dataset: ds.test }, count: m, labels: requireLabels(ds.test, 'test', m) };
+    const sl = requireLabels(ds.test, 'test', m, perPosition);
+    if (sl.perSample !== tl.perSample) throw new JobInputError(`the train split has ${tl.perSample} labels per sample but the test split ${sl.perSample}`, ds.file);
+    test = { name: 'test', runner: { ...runner, dataset: ds.test }, count: m, labels: sl.labels, labelsPerSample: sl.perSample };
   }
   return { train, test, backend: runner.backend };
 }
@@ -94,16 +117,17 @@ export class SplitBatches {
           if (x.dims[0] !== b.count) throw new JobInputError(`'${t}' has shape [${x.dims.join(', ')}]; expected a per-sample value with the batch (${b.count}) as first axis`);
           tensors[t] = x;
         }
-        const batch = { ...b, labels: this.split.labels.subarray(b.start, b.start + b.count), tensors };
+        const view = this.split.view;
+        const batch = view ? view.apply({ ...b, tensors }) : { ...b, labels: this.split.labels.subarray(b.start, b.start + b.count), tensors };
         if (keep && this.held) {
-          for (const t of this.taps) this.heldBytes += Array.isArray(tensors[t].data) ? 0 : (tensors[t].data as Float32Array).byteLength;
+          for (const t of Object.values(batch.tensors)) this.heldBytes += Array.isArray(t.data) ? 0 : (t.data as Float32Array).byteLength;
           if (this.heldBytes > this.holdBytes) this.held = null;
           else this.held.push(batch);
         }
         await fn(batch);
       },
       ctx,
-      { end: this.split.count },
+      { end: this.split.view?.rawCount ?? this.split.count },
     );
     this.runMs += r.runMs;
     this.walked = true;
