@@ -109,7 +109,8 @@ export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Recor
     const stream = findResidualStream(model.graph, findAttention(model.graph));
     try {
       const m = await ortModel(model, stream, pairs, position);
-      const B = batchSize ?? autoBatch(pairs.count, ortBytesPerPair(m.layout, pairs.seqLen, m.D));
+      // never more pairs per batch than there are (the extension sends circuitscope.batchSize, 256 by default)
+      const B = batchSize !== undefined ? Math.max(1, Math.min(pairs.count, batchSize)) : autoBatch(pairs.count, ortBytesPerPair(m.layout, pairs.seqLen, m.D));
       const cm = Object.assign(m, { dispose: () => releaseOrtCircuit() });
       return {
         cm,
@@ -165,7 +166,7 @@ export async function estimateOrt(model: LoadedModel, pairs: PromptPairs, o: Rec
     throw e;
   }
   const perPair = ortBytesPerPair(m.layout, pairs.seqLen, m.D);
-  const B = batchSize ?? autoBatch(pairs.count, perPair);
+  const B = batchSize !== undefined ? Math.max(1, Math.min(pairs.count, batchSize)) : autoBatch(pairs.count, perPair);
   const t0 = performance.now();
   const tok = m.tokens(pairs.clean.subarray(0, B * pairs.seqLen), B);
   await m.forward(tok);
