@@ -104,10 +104,10 @@ describe('a batch size above the number of prompt pairs (the extension sends cir
   it('is clamped to the pairs by the estimate and by the run', async () => {
     const { runJob } = await import('../../src/engine/jobs');
     const data = path.join(repo, 'examples', 'transformer', 'induction.npz');
-    const est = await runJob({ kind: 'estimateAnalysis', analysis: 'circuit', model, data, options: {}, batchSize: 256 }, {});
+    const est = (await runJob({ kind: 'estimateAnalysis', analysis: 'circuit', model, data, options: {}, batchSize: 256 }, {})) as { samples: number; batchSize: number };
     assert.equal(est.samples, 64);
     assert.equal(est.batchSize, 64);
-    const run = await runJob({ kind: 'analysisRun', analysis: 'circuit', model, data, options: {}, batchSize: 256 }, {});
+    const run = (await runJob({ kind: 'analysisRun', analysis: 'circuit', model, data, options: {}, batchSize: 256 }, {})) as { envelope: { result: unknown } };
     const r = run.envelope.result as CircuitResult;
     assert.equal(r.pairs, 64);
     assert.ok(Number.isFinite(r.circuit.faithfulness), `faithfulness ${r.circuit.faithfulness}`);
