@@ -774,10 +774,18 @@ async function probeAffine(proto: OnnxModelProto, attn: AttnPart[], D: number, T
   if (!attn.length) return;
   const rng = mulberry32(12345);
   const u = basisProbe(D, T, D, rng);
+  // Each block input x is cut too and given zeros of its shape: exports that read (batch, T) for their reshapes
+  // off x (Shape(x)) would otherwise run the whole model up to every block just for a shape.
+  const blockInputs = (B: number): { cuts: string[]; feeds: Record<string, OrtInput> } => {
+    const cuts = [...new Set(attn.map((p) => p.c.input))];
+    const zeros = new Float32Array(B * T * D);
+    return { cuts, feeds: Object.fromEntries(cuts.map((c) => [c, { dtype: 'float32', data: zeros, dims: [B, T, D] } as OrtInput])) };
+  };
+  const xs = blockInputs(u.B);
   const cutsU = [...new Set(attn.map((p) => p.u))];
-  const feedsU: Record<string, OrtInput> = {};
+  const feedsU: Record<string, OrtInput> = { ...xs.feeds };
   for (const c of cutsU) feedsU[c] = { dtype: 'float32', data: u.data, dims: [u.B, T, D] };
-  const outU = await runSub(proto, cutsU, attn.flatMap((p) => [p.c.block.q, p.c.block.kT, p.c.block.v]), feedsU, u.B, T, tokensElem, threads);
+  const outU = await runSub(proto, [...new Set([...cutsU, ...xs.cuts])], attn.flatMap((p) => [p.c.block.q, p.c.block.kT, p.c.block.v]), feedsU, u.B, T, tokensElem, threads);
   for (const p of attn) {
     const q = outU[p.c.block.q];
     if (q?.dims.length !== 4) throw new OrtCircuitUnsupported(`attention layer ${p.c.layer}: queries of shape [${q?.dims.join(', ')}], expected (batch, heads, T, d_head)`);
@@ -795,7 +803,8 @@ async function probeAffine(proto: OnnxModelProto, attn: AttnPart[], D: number, T
     for (let b = 0; b < zp.B; b++) for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let j = 0; j < dh; j++) z[((b * H + h) * T + t) * dh + j] = zp.data[(b * T + t) * HD + h * dh + j];
     feedsZ[p.c.block.z] = { dtype: 'float32', data: z, dims: [zp.B, H, T, dh] };
   }
-  const outZ = await runSub(proto, attn.map((p) => p.c.block.z), attn.map((p) => p.c.output), feedsZ, zp.B, T, tokensElem, threads);
+  const xz = blockInputs(zp.B);
+  const outZ = await runSub(proto, [...attn.map((p) => p.c.block.z), ...xz.cuts], attn.map((p) => p.c.output), { ...feedsZ, ...xz.feeds }, zp.B, T, tokensElem, threads);
   for (const p of attn) readOutputMap(p, outZ, D, T, zp.Bb, zp.data, HD);
 }
 
