@@ -106,7 +106,9 @@ async function pickAnalysis(s: Services, model: vscode.Uri, series: boolean): Pr
     .filter((a) => !series || SERIES_ANALYSES.has(a.name))
     .map((a): Pick<AnalysisInfo> => ({ label: a.name, description: a.description.split('(')[0].trim(), detail: `Data: ${a.dataHint}`, value: a }));
   if (last) items.sort((a, b) => Number(b.value.name === last) - Number(a.value.name === last));
-  const picked = await vscode.window.showQuickPick(items, { title: `Circuitscope: Run Analysis on ${modelLabel(model.fsPath)}`, placeHolder: 'Which analysis?', matchOnDetail: true });
+  // labelled as in the model pick: TF.js files with their folder (every TF.js model may be model.json), others by name
+  const label = model.fsPath.endsWith('.json') ? modelLabel(model.fsPath) : path.basename(model.fsPath);
+  const picked = await vscode.window.showQuickPick(items, { title: `Circuitscope: Run Analysis on ${label}`, placeHolder: 'Which analysis?', matchOnDetail: true });
   return orDismiss(picked).value;
 }
 
