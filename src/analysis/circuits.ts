@@ -47,6 +47,11 @@ export interface ComponentGraph {
   groups: { component: ComponentLayout; receivers: [number, number]; senders: [number, number] }[];
 }
 
+/** Receivers [start, end) of each component of the layout, then of the logits: the groups gradients and patches are laid out by. */
+export function receiverGroups(g: ComponentGraph): [number, number][] {
+  return [...g.groups.map((gr) => gr.receivers), [g.receivers.length - 1, g.receivers.length]];
+}
+
 export const headId = (layer: number, head: number): string => `a${layer}.h${head}`;
 export const mlpId = (layer: number): string => `m${layer}`;
 

@@ -9,7 +9,7 @@ import { ModelLoadError } from './errors';
 import { internalErrorText } from './datasets/errors';
 import { JSON_DEPTH_LIMITS, jsonTooDeep } from './jsonDepth';
 import type { LoadedModel } from './ir';
-import { openOnnx } from './formats/onnx';
+import { decodeModelProto, openOnnx, type OnnxModelProto } from './formats/onnx';
 import { describeJson, isTfjsModelJson, openTfjs } from './formats/tfjs';
 
 export interface LoadOptions {
@@ -203,4 +203,13 @@ function textHead(b: Uint8Array): string {
 
 function hexHead(b: Uint8Array): string {
   return [...b.subarray(0, 8)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+/**
+ * An ONNX model's decoded ModelProto (weights as views into the bytes): from the loader's bytes when it still holds
+ * them (one copy of the file in memory, not two), else a fresh read.
+ */
+export async function readModelProto(model: LoadedModel): Promise<OnnxModelProto> {
+  const file = model.graph.file;
+  return decodeModelProto(file, model.takeBytes?.() ?? new Uint8Array(await fs.readFile(file)));
 }

@@ -6,7 +6,8 @@
  */
 import type { OnnxGraphProto, OnnxModelProto, OnnxNodeProto } from './formats/onnx';
 
-export const ELEM = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, DOUBLE: 11 } as const;
+/** TensorProto.DataType codes. */
+export const ELEM = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
 const ATTR = { FLOAT: 1, INT: 2, INTS: 7 } as const;
 
 export type AttrValue = { int: number } | { ints: number[] } | { float: number };

@@ -13,6 +13,7 @@
  * FUZZ_SEED and FUZZ_CASES override the seed (default: fixed, printed) and the number of mutated cases
  * (default 2400); FUZZ_KIND=npz (etc.) keeps one kind.
  */
+import { crc32 } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -207,15 +208,6 @@ function mutateText(r: Rand, text: string): { bytes: Uint8Array; what: string } 
 }
 
 // ---------------------------------------------------------------- PNG header and .npy header mutations
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
 function mutatePng(r: Rand, src: Uint8Array): { bytes: Uint8Array; what: string } {
   const b = Uint8Array.from(src);
   const dv = new DataView(b.buffer);

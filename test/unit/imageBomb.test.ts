@@ -3,6 +3,7 @@
  * RGBA; decoding it grew past 4.6 GB before the header check). Loaded in a child process so its peak RSS can
  * be read: it must be refused with a typed `too-large` error within 1 s and 200 MB.
  */
+import { crc32 } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,15 +15,6 @@ import { readImageHeader } from '../../src/model/datasets/imageHeader';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'circuitscope-bomb-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
 
 function chunk(type: string, data: Uint8Array): Buffer {
   const head = Buffer.alloc(8);

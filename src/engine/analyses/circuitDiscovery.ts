@@ -8,6 +8,7 @@ import {
   circuitNodes,
   faithfulness,
   pruneCircuit,
+  receiverGroups,
   rankEdges,
   selectGreedy,
   selectTopN,
@@ -191,7 +192,7 @@ export class CircuitSession implements CircuitScoring {
         return tf.reshape(d, [d.shape[0], -1]);
       });
       // group k of the receivers: scores[s, r] = diff[s] · grad[r], for the senders upstream of the group
-      const groups = [...g.groups.map((gr) => gr.receivers), [g.receivers.length - 1, g.receivers.length] as [number, number]];
+      const groups = receiverGroups(g);
       groups.forEach(([r0, r1], k) => {
         const up = g.upstream[r0];
         const S = tf.tidy(() => tf.matMul(tf.slice(diff, [0, 0], [up, -1]), grads[k], false, true));

@@ -23,14 +23,14 @@
  * - The metric reads one position: the unembedding runs on that position only when the logits path is
  *   position-wise (checked against the model's own logits).
  */
-import * as fs from 'node:fs/promises';
 import type { ComponentGraph, ComponentLayout } from '../../analysis/circuits';
 import { mulberry32 } from '../../analysis/stats/random';
-import { buildComponentGraph } from '../../analysis/circuits';
+import { buildComponentGraph, receiverGroups } from '../../analysis/circuits';
 import type { ResidualComponent, ResidualStream } from '../../model/attentionFinder';
 import { AutodiffError, buildGradientModel } from '../../model/autodiff';
-import { decodeModelProto, encodeModelProto, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto } from '../../model/formats/onnx';
+import { encodeModelProto, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto } from '../../model/formats/onnx';
 import type { LoadedModel } from '../../model/ir';
+import { readModelProto } from '../../model/load';
 import { ELEM, GraphIndexProto, Names, type Dim, cloneNodes, floatTensor, int64Tensor, node, prune, redirect, submodel, valueInfo, withGraph } from '../../model/onnxBuild';
 import { createOrtSession, type OrtInput, type OrtOutput, type OrtSession } from '../../model/runtime/ort';
 
@@ -186,6 +186,7 @@ export class OrtCircuitModel {
   private values?: ValueShapes;
   private readonly opset: number;
   private slicedLogits = true;
+  private logitsNodes?: OnnxNodeProto[];
 
   private constructor(
     private readonly proto: OnnxModelProto,
@@ -205,6 +206,12 @@ export class OrtCircuitModel {
     return `onnxruntime ${this.provider} (gradients as ONNX graphs)`;
   }
 
+  /** The nodes from the final stream value to the logits (the unembedding path), in graph order. */
+  private get logitsPath(): OnnxNodeProto[] {
+    this.logitsNodes ??= new GraphIndexProto(this.proto.graph!).nodesFor([this.stream.logits], new Set([this.stream.final]));
+    return this.logitsNodes;
+  }
+
   get T(): number {
     return this.opts.seqLen;
   }
@@ -216,9 +223,7 @@ export class OrtCircuitModel {
   static async create(model: LoadedModel, stream: ResidualStream, probeTokens: ArrayLike<number>, opts: OrtCircuitOptions): Promise<OrtCircuitModel> {
     const opset = model.graph.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
     if (typeof opset === 'number' && opset < 13) throw new OrtCircuitUnsupported(`opset ${opset} < 13`);
-    // the loader's bytes when it still holds them (one copy of the file, not two), else a fresh read
-    const bytes = model.takeBytes?.() ?? new Uint8Array(await fs.readFile(model.graph.file));
-    const proto = decodeModelProto(model.graph.file, bytes);
+    const proto = await readModelProto(model);
     const ix = new GraphIndexProto(proto.graph!);
     const parts: Part[] = [];
     for (const c of stream.components) {
@@ -353,9 +358,7 @@ export class OrtCircuitModel {
   private lastLogits(b: Builder, final: string): string {
     const { stream } = this;
     const pos = b.ints([this.opts.position], 'pos');
-    const g = this.proto.graph!;
-    const ix = new GraphIndexProto(g);
-    const path = ix.nodesFor([stream.logits], new Set([stream.final]));
+    const path = this.logitsPath;
     if (this.slicedLogits) {
       const sel = b.op('Gather', [final, pos], { axis: { int: 1 } });
       const cl = cloneNodes(path, b.names, new Map([[stream.final, sel]]), 'logits');
@@ -446,7 +449,7 @@ export class OrtCircuitModel {
       }
     }
     const fi = b.op('Identity', [this.stream.final], {}, 'final_in');
-    redirect(nodes, this.stream.final, fi, within(new Set(new GraphIndexProto(g).nodesFor([this.stream.logits], new Set([this.stream.final])))));
+    redirect(nodes, this.stream.final, fi, within(new Set(this.logitsPath)));
     sources.push(fi);
     receiverCounts.push(1);
     const logits = this.lastLogits(b, fi);
@@ -584,7 +587,7 @@ export class OrtCircuitModel {
     const B = tokens.dims[0];
     const feeds: Record<string, OrtInput> = { [this.stream.tokens]: tokens };
     this.blocks().forEach((bl, j) => (feeds[`corrupt_${j}`] = { dtype: 'float32', data: corrupt[j], dims: [bl.n, B, this.T, this.D] }));
-    const groups = [...this.graph.groups.map((gr) => gr.receivers), [this.graph.receivers.length - 1, this.graph.receivers.length] as [number, number]];
+    const groups = receiverGroups(this.graph);
     groups.forEach(([r0, r1], k) => (feeds[`keep_${k}`] = { dtype: 'float32', data: keep[k], dims: [r1 - r0, this.graph.upstream[r0]] }));
     const want = s.inputNames;
     for (const k of Object.keys(feeds)) if (!want.includes(k)) delete feeds[k];

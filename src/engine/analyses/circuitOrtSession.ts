@@ -4,6 +4,7 @@
  * same conventions (metric: logit difference answer − wrong at `position`, summed over a batch and divided by
  * the total pair count so batches add up).
  */
+import { receiverGroups } from '../../analysis/circuits';
 import type { OrtInput } from '../../model/runtime/ort';
 import { throwIfAborted } from '../errors';
 import type { CircuitScoring, PromptPairs, ScoreMethod } from './circuitDiscovery';
@@ -83,7 +84,7 @@ export class OrtCircuitSession implements CircuitScoring {
     await this.ready();
     const g = this.model.graph;
     const out = new Float64Array(g.edges.length);
-    const groups = [...g.groups.map((gr) => gr.receivers), [g.receivers.length - 1, g.receivers.length] as [number, number]];
+    const groups = receiverGroups(g);
     for (const b of this.batches) {
       throwIfAborted(this.signal);
       const V = b.vocab!;
@@ -130,7 +131,7 @@ export class OrtCircuitSession implements CircuitScoring {
   /** Keep matrices per receiver group [receivers × upstream] from a 0/1 edge mask. */
   private keepMatrices(keep: ArrayLike<number>): Float32Array[] {
     const g = this.model.graph;
-    const groups = [...g.groups.map((gr) => gr.receivers), [g.receivers.length - 1, g.receivers.length] as [number, number]];
+    const groups = receiverGroups(g);
     return groups.map(([r0, r1]) => {
       const up = g.upstream[r0];
       const W = new Float32Array((r1 - r0) * up);

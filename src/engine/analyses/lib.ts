@@ -57,7 +57,8 @@ import { libAuthors } from './libAuthors';
 import * as tfjsModule from '../../model/runtime/tfjs';
 import { AutodiffError } from '../../model/autodiff';
 import type { OnnxModelProto } from '../../model/formats/onnx';
-import { ortSectionVjp, readProto, tfjsSectionVjp, type GradRoute, type SectionVjp } from './libGrad';
+import { readModelProto } from '../../model/load';
+import { ortSectionVjp, tfjsSectionVjp, type GradRoute, type SectionVjp } from './libGrad';
 
 export const LIB_OPTIONS: OptionSpec[] = [
   { name: 'threshold', type: 'number', default: 1e-7, description: 'first truncation, relative: keep covariance eigenvalues > threshold · the largest' },
@@ -425,7 +426,7 @@ class LibRun {
     let v: SectionVjp | undefined;
     if (this.opts.route !== 'tfjs') {
       try {
-        this.proto ??= readProto(this.model);
+        this.proto ??= await readModelProto(this.model);
         v = await ortSectionVjp(this.model, this.proto, from, to, shape);
       } catch (e) {
         if (!(e instanceof AutodiffError)) throw e;
@@ -921,7 +922,7 @@ async function estimateLib(req: AnalysisRequest, ctx: JobContext): Promise<CostE
       // Sections of the same ops and widths cost the same (the blocks of a transformer): timed once.
       const key = `${sectionSignature(model, s)}|${widths[l]}|${widths[l + 1]}`;
       if (!costs.has(key) && opts.route !== 'tfjs') {
-        proto ??= readProto(model);
+        proto ??= await readModelProto(model);
         const c = await calibrateSection(model, proto, s.from, s.to, acts[l].subarray(0, n * T * widths[l]), n, { T, w: widths[l], h: widths[l + 1] }, k, kernels);
         costs.set(key, c);
         if (c) notes.push(`calibrated ${c.note}`);

@@ -9,10 +9,9 @@
  * - tfjs: the ONNX → tfjs translator's `vjp`, one call per cotangent (the verified fallback, and the route for
  *   sections whose gradient graph does not build).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildGradientModel } from '../../model/autodiff';
-import { decodeModelProto, encodeModelProto, type OnnxModelProto } from '../../model/formats/onnx';
+import { encodeModelProto, type OnnxModelProto } from '../../model/formats/onnx';
 import type { LoadedModel } from '../../model/ir';
 import { ELEM, submodel, valueInfo } from '../../model/onnxBuild';
 import { createOrtSession, type OrtSession } from '../../model/runtime/ort';
@@ -43,12 +42,6 @@ export interface SectionShape {
 }
 
 const dimsOf = (n: number, s: SectionShape, width: number): number[] => (s.T > 1 ? [n, s.T, width] : [n, width]);
-
-/** The model's decoded protobuf (weights included), read once per run. */
-export function readProto(model: LoadedModel): OnnxModelProto {
-  const file = model.graph.file;
-  return decodeModelProto(file, new Uint8Array(fs.readFileSync(file)));
-}
 
 /**
  * The onnxruntime route for section from → to: its gradient graph, built and opened.

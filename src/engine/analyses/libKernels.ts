@@ -10,20 +10,10 @@
  * Float32 activations are cast to float64 inside the graph, so every product and sum is float64.
  */
 import { encodeModelProto, type OnnxModelProto } from '../../model/formats/onnx';
+import { ELEM, int64Tensor, node, valueInfo } from '../../model/onnxBuild';
 import { createOrtSession, type OrtInput, type OrtSession } from '../../model/runtime/ort';
 
-const FLOAT = 1, INT64 = 7, DOUBLE = 11;
-const ATTR_INT = 2, ATTR_INTS = 7;
-
-type Dim = number | string;
-const valueInfo = (name: string, elem: number, dims: Dim[]): object => ({
-  name,
-  type: { tensor_type: { elem_type: elem, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
-});
-const node = (op: string, inputs: string[], outputs: string[], attribute: object[] = []): object => ({ op_type: op, input: inputs, output: outputs, attribute });
-const ints = (name: string, v: number[]): object => ({ name, type: ATTR_INTS, ints: v });
-const int = (name: string, v: number): object => ({ name, type: ATTR_INT, i: v });
-const axes = (name: string, v: number[]): object => ({ name, data_type: INT64, dims: [v.length], int64_data: v });
+const { FLOAT, DOUBLE } = ELEM;
 
 function encode(name: string, nodes: object[], inputs: object[], outputs: object[], inits: object[] = []): Uint8Array {
   const m = {
@@ -44,22 +34,22 @@ function momentsModel(): Uint8Array {
   return encode(
     'lib_moments',
     [
-      node('Cast', ['x'], ['xd'], [int('to', DOUBLE)]),
+      node('Cast', ['x'], ['xd'], { to: { int: DOUBLE } }),
       node('Sub', ['xd', 's'], ['xc']),
-      node('Transpose', ['xc'], ['xt'], [ints('perm', [1, 0])]),
+      node('Transpose', ['xc'], ['xt'], { perm: { ints: [1, 0] } }),
       node('MatMul', ['xt', 'xc'], ['gram']),
-      node('ReduceSum', ['xc', 'ax0'], ['sum'], [int('keepdims', 0)]),
+      node('ReduceSum', ['xc', 'ax0'], ['sum'], { keepdims: { int: 0 } }),
     ],
     [valueInfo('x', FLOAT, ['n', 'w']), valueInfo('s', DOUBLE, ['w'])],
     [valueInfo('gram', DOUBLE, ['w', 'w']), valueInfo('sum', DOUBLE, ['w'])],
-    [axes('ax0', [0])],
+    [int64Tensor('ax0', [0])],
   );
 }
 
 function gramModel(): Uint8Array {
   return encode(
     'lib_gram',
-    [node('Transpose', ['x'], ['xt'], [ints('perm', [1, 0])]), node('MatMul', ['xt', 'x'], ['gram'])],
+    [node('Transpose', ['x'], ['xt'], { perm: { ints: [1, 0] } }), node('MatMul', ['xt', 'x'], ['gram'])],
     [valueInfo('x', DOUBLE, ['n', 'd'])],
     [valueInfo('gram', DOUBLE, ['d', 'd'])],
   );
@@ -68,7 +58,7 @@ function gramModel(): Uint8Array {
 function matmulBtModel(): Uint8Array {
   return encode(
     'lib_matmul_bt',
-    [node('Transpose', ['b'], ['bt'], [ints('perm', [1, 0])]), node('MatMul', ['a', 'bt'], ['c'])],
+    [node('Transpose', ['b'], ['bt'], { perm: { ints: [1, 0] } }), node('MatMul', ['a', 'bt'], ['c'])],
     [valueInfo('a', DOUBLE, ['m', 'k']), valueInfo('b', DOUBLE, ['n', 'k'])],
     [valueInfo('c', DOUBLE, ['m', 'n'])],
   );
@@ -76,7 +66,7 @@ function matmulBtModel(): Uint8Array {
 
 function edgesModel(withGram: boolean): Uint8Array {
   const nodes = [
-    node('Cast', ['x'], ['xd'], [int('to', DOUBLE)]),
+    node('Cast', ['x'], ['xd'], { to: { int: DOUBLE } }),
     node('MatMul', ['xd', 'cw'], ['xc']),
     node('Add', ['xc', 'cb'], ['fhat']), // f̂ = x C[:w] + C[w]
     node('Unsqueeze', ['g', 'ax1'], ['g3']), // [B, 1, h]
@@ -86,13 +76,13 @@ function edgesModel(withGram: boolean): Uint8Array {
     node('Unsqueeze', ['fhat', 'ax1'], ['f3']),
     node('Mul', ['j', 'f3'], ['jf']),
     node('Mul', ['jf', 'jf'], ['sq']),
-    node('ReduceSum', ['sq', 'ax0'], ['e'], [int('keepdims', 0)]),
+    node('ReduceSum', ['sq', 'ax0'], ['e'], { keepdims: { int: 0 } }),
     node('Mul', ['fhat', 'fhat'], ['f2']),
-    node('ReduceSum', ['f2', 'ax0'], ['fsq'], [int('keepdims', 0)]),
+    node('ReduceSum', ['f2', 'ax0'], ['fsq'], { keepdims: { int: 0 } }),
   ];
   const outputs = [valueInfo('e', DOUBLE, ['r1', 'r0']), valueInfo('fsq', DOUBLE, ['r0'])];
   if (withGram) {
-    nodes.push(node('Transpose', ['fhat'], ['ft'], [ints('perm', [1, 0])]), node('MatMul', ['ft', 'fhat'], ['fg']));
+    nodes.push(node('Transpose', ['fhat'], ['ft'], { perm: { ints: [1, 0] } }), node('MatMul', ['ft', 'fhat'], ['fg']));
     outputs.push(valueInfo('fg', DOUBLE, ['r0', 'r0']));
   }
   return encode(
@@ -107,18 +97,18 @@ function edgesModel(withGram: boolean): Uint8Array {
       valueInfo('a', DOUBLE, ['h', 'r0']),
     ],
     outputs,
-    [axes('ax0', [0]), axes('ax1', [1])],
+    [int64Tensor('ax0', [0]), int64Tensor('ax1', [1])],
   );
 }
 
 function projectModel(withGram: boolean): Uint8Array {
-  const nodes = [node('Cast', ['x'], ['xd'], [int('to', DOUBLE)]), node('MatMul', ['xd', 'cw'], ['xc']), node('Add', ['xc', 'cb'], ['fhat']), node('Mul', ['fhat', 'fhat'], ['f2']), node('ReduceSum', ['f2', 'ax0'], ['fsq'], [int('keepdims', 0)])];
+  const nodes = [node('Cast', ['x'], ['xd'], { to: { int: DOUBLE } }), node('MatMul', ['xd', 'cw'], ['xc']), node('Add', ['xc', 'cb'], ['fhat']), node('Mul', ['fhat', 'fhat'], ['f2']), node('ReduceSum', ['f2', 'ax0'], ['fsq'], { keepdims: { int: 0 } })];
   const outputs = [valueInfo('fhat', DOUBLE, ['b', 'r0']), valueInfo('fsq', DOUBLE, ['r0'])];
   if (withGram) {
-    nodes.push(node('Transpose', ['fhat'], ['ft'], [ints('perm', [1, 0])]), node('MatMul', ['ft', 'fhat'], ['fg']));
+    nodes.push(node('Transpose', ['fhat'], ['ft'], { perm: { ints: [1, 0] } }), node('MatMul', ['ft', 'fhat'], ['fg']));
     outputs.push(valueInfo('fg', DOUBLE, ['r0', 'r0']));
   }
-  return encode('lib_project', nodes, [valueInfo('x', FLOAT, ['b', 'w']), valueInfo('cw', DOUBLE, ['w', 'r0']), valueInfo('cb', DOUBLE, ['r0'])], outputs, [axes('ax0', [0])]);
+  return encode('lib_project', nodes, [valueInfo('x', FLOAT, ['b', 'w']), valueInfo('cw', DOUBLE, ['w', 'r0']), valueInfo('cb', DOUBLE, ['r0'])], outputs, [int64Tensor('ax0', [0])]);
 }
 
 /** Lazily created float64 ORT sessions for the LIB kernels (CPU execution provider, one session per graph). */

@@ -2,6 +2,7 @@
  * Helpers over the decoded ONNX protobuf objects: attribute reading and writing, small tensors to and from
  * numbers, element types.
  */
+import { ELEM } from '../onnxBuild';
 import type { OnnxModelProto, OnnxNodeProto } from '../formats/onnx';
 
 export type NodeProto = OnnxNodeProto;
@@ -10,7 +11,7 @@ export type TensorProto = NonNullable<NonNullable<OnnxModelProto['graph']>['init
 type LongLike = AttributeProto['i'];
 
 /** TensorProto.DataType numbers used here. */
-export const ELEM = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, BFLOAT16: 16 } as const;
+export { ELEM };
 export const FLOAT_ELEMS: ReadonlySet<number> = new Set([ELEM.FLOAT, ELEM.FLOAT16, ELEM.DOUBLE, ELEM.BFLOAT16]);
 
 export function num(v: LongLike | undefined): number {
