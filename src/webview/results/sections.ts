@@ -20,7 +20,7 @@ import type {
   RedundancyAuthors,
 } from '../../shared/results';
 import { fmtNum, slug } from './format';
-import { bool, list, num, str, styleOf, type Cell, type Column, type Item, type LineChartSpec, type LineSeries, type RefLine, type Section, type TableSpec } from './spec';
+import { bool, fieldCell, list, num, str, styleOf, type Cell, type Column, type Item, type LineChartSpec, type LineSeries, type RefLine, type Section, type TableSpec } from './spec';
 import { spansDecades } from './ticks';
 
 // ------------------------------------------------------------------------------------------------ shared
@@ -94,7 +94,7 @@ function fieldRows(obj: object, fields: readonly string[], variants: Record<stri
     const v = rec[f];
     if (v === undefined && optional.has(f)) continue;
     const desc = variantFor(f, variants);
-    rows.push([f, num(typeof v === 'number' ? v : null, desc), desc]);
+    rows.push([f, fieldCell(f, num(typeof v === 'number' ? v : null, desc)), desc]);
   }
   return rows;
 }
@@ -660,7 +660,7 @@ export function libSections(r: LibResult): Section[] {
     const p = pcaEdges(e.from, e.to);
     return [str(e.from, undefined, 'code'), str(e.to, undefined, 'code'), str(`${e.rows}×${e.cols}`, 'rank of `to` × rank of `from`'), num(e.mass ?? null), ...(pca ? [num(p?.mass ?? null)] : []), num(e.for90 ?? null), ...(pca ? [num(p?.for90 ?? null)] : []), num(e.for99 ?? null), ...(pca ? [num(p?.for99 ?? null)] : [])];
   });
-  const total: Cell[] = [str('all layer pairs'), str(''), str(''), str(''), ...(pca ? [str('')] : []), num(r.edgesFor90), ...(pca ? [num(pca.edgesFor90)] : []), num(r.edgesFor99), ...(pca ? [num(pca.edgesFor99)] : [])];
+  const total: Cell[] = [str('all layer pairs'), str(''), str(''), str(''), ...(pca ? [str('')] : []), fieldCell('edgesFor90', num(r.edgesFor90)), ...(pca ? [fieldCell('pca.edgesFor90', num(pca.edgesFor90))] : []), fieldCell('edgesFor99', num(r.edgesFor99)), ...(pca ? [fieldCell('pca.edgesFor99', num(pca.edgesFor99))] : [])];
   const edgesTable: TableSpec = {
     kind: 'table',
     slug: 'edges',
@@ -858,11 +858,11 @@ export function circuitSections(r: CircuitResult): Section[] {
     ['metric', str(r.metric), undefined],
     ['pairs', num(r.pairs), 'clean/corrupted prompt pairs'],
     ['seqLen', num(r.seqLen), 'tokens per prompt'],
-    ['faithfulness', num(c.faithfulness), '(metricCircuit − metricCorrupt) / (metricClean − metricCorrupt), measured by patching every edge outside the circuit'],
-    ['target', num(c.target), 'the faithfulness the smallest circuit must reach'],
+    ['faithfulness', fieldCell('circuit.faithfulness', num(c.faithfulness)), '(metricCircuit − metricCorrupt) / (metricClean − metricCorrupt), measured by patching every edge outside the circuit'],
+    ['target', fieldCell('circuit.target', num(c.target)), 'the faithfulness the smallest circuit must reach'],
     ['reachedTarget', bool(c.reachedTarget), undefined],
-    ['metricClean', num(c.metricClean), undefined],
-    ['metricCorrupt', num(c.metricCorrupt), undefined],
+    ['metricClean', fieldCell('circuit.metricClean', num(c.metricClean)), undefined],
+    ['metricCorrupt', fieldCell('circuit.metricCorrupt', num(c.metricCorrupt)), undefined],
     ['metricCircuit', num(c.metricCircuit), undefined],
     ['edgeCount', num(c.edgeCount), 'edges in the circuit'],
     ['totalEdges', num(r.totalEdges), 'edges of the full component graph'],

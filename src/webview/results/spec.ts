@@ -15,6 +15,11 @@ export interface Cell {
   csv?: string | number | boolean | null;
   /** Extra class for the cell (`num`, `null`, `mark`, `code`). */
   cls?: string;
+  /**
+   * The result field this cell shows, as a dotted path into the run's `result` (`nc1`, `circuit.faithfulness`):
+   * written as `data-field` so a test reads that one cell and compares it with the saved run.
+   */
+  field?: string;
 }
 
 export interface Column {
@@ -159,6 +164,11 @@ export function str(s: string | null | undefined, title?: string, cls?: string):
 export function bool(b: boolean | null | undefined, yes = 'yes', no = 'no'): Cell {
   if (b === null || b === undefined) return { v: null, text: NULL_TEXT, title: NULL_TITLE, cls: 'null' };
   return { v: b, text: b ? yes : no, cls: 'mark' };
+}
+
+/** `cell` marked as showing the result field `path` (see {@link Cell.field}). */
+export function fieldCell(path: string, cell: Cell): Cell {
+  return { ...cell, field: path };
 }
 
 /** A cell listing values ("a, b, c"), exported to CSV as one field. */

@@ -93,6 +93,7 @@ export class TableBlock {
         const raw = cellCsv(c);
         if (raw !== null) cell.dataset.value = String(raw);
         else cell.dataset.null = 'true';
+        if (c.field) cell.dataset.field = c.field;
         cell.textContent = c.text;
         tr.append(cell);
       });
