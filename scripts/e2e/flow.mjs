@@ -61,7 +61,7 @@ try {
   await wb.goto();
 
   // 1. Inspect Model on a real checkpoint.
-  result.menuAttempts = await contextCommand('transformer.onnx', 'Inspect Model', 'transformer.onnx');
+  await contextCommand('transformer.onnx', 'Inspect Model', 'transformer.onnx');
   mark('inspectCommand');
   let wv = await webviewFrame(['ready']);
   await waitGraph(wv, () => Number(document.querySelector('#cy')?.dataset.nodes) > 3);

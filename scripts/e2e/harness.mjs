@@ -70,71 +70,78 @@ export async function openWorkbench({ url, out, theme, timeout, name }) {
   const webviewFrame = (states) =>
     webviewWhere((s) => !!document.querySelector('#cy') && s.includes(document.body?.dataset.state), states, `the graph is ${states.join('|')}`);
 
-  /** Right-click a file in the explorer and run a context-menu command, retrying the known flakiness. */
+  /**
+   * Waits until the extension's contributions are registered in the workbench (its activity-bar container is
+   * drawn): before that, the explorer's context menu lacks its entries and the palette its commands. Both come
+   * from the same extension-point pass, so after this a menu or the palette shows them the first time.
+   */
+  async function contributionsReady() {
+    await page.locator('.activitybar .action-item .action-label[aria-label^="Circuitscope"]').first().waitFor({ state: 'attached', timeout: TIMEOUT });
+  }
+
+  /**
+   * Waits until keyboard focus has settled. Focusing a webview (a panel revealed with focus, a view's `.focus`
+   * command, the editor group getting the focus back when a focused notification closes) is asynchronous: the
+   * workbench focuses the outer iframe at once and, ≈ 50 ms later, posts `focus` to the webview's host page,
+   * which then focuses its content frame. A quick pick opened in between is closed by that late focus (VS Code
+   * issue 75209). Settled: the focused element is not a webview, or the webview's host page has focused its
+   * content frame (after which a late `focus` is a no-op). Throws when it does not settle within 15 s.
+   */
+  async function settleFocus() {
+    const deadline = Date.now() + 15_000;
+    let seen = '';
+    while (Date.now() < deadline) {
+      const outer = await page.evaluateHandle(() => document.activeElement);
+      const isWebview = await outer.evaluate((e) => !!e && e.matches('iframe.webview'));
+      if (!isWebview) return;
+      const host = await outer.asElement()?.contentFrame();
+      seen = host ? await host.evaluate(() => document.activeElement?.id || document.activeElement?.tagName || '').catch(() => '') : '(no frame)';
+      if (seen === 'active-frame') return;
+      await page.waitForTimeout(50);
+    }
+    throw new Error(`keyboard focus did not settle within 15 s: a webview holds the focus and its host page focused ${seen || 'nothing'}, not its content frame`);
+  }
+
+  /**
+   * Right-click a file in the explorer and run a context-menu command, once: a menu without the command or a
+   * command that opens no tab fails the flow (no retries: a retry would hide a real bug).
+   */
   async function contextCommand(fileLabel, command, tabLabel) {
+    await contributionsReady();
     const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: fileLabel }).first();
     await row.waitFor({ state: 'visible', timeout: TIMEOUT });
     const item = page.locator('.context-view .monaco-menu .action-item', { hasText: command }).first();
     const menu = page.locator('.context-view .monaco-menu').first();
-    const tab = page.locator('.tabs-container .tab.active', { hasText: tabLabel });
-    for (let attempt = 1; ; attempt++) {
-      if (attempt > 15) throw new Error(`could not run "${command}" on ${fileLabel} from the explorer context menu`);
-      await row.click({ button: 'right' });
-      await menu.waitFor({ state: 'visible', timeout: 5000 }).catch(() => {});
-      // The first menu after load often lacks the extension's entries (contributions not registered yet).
-      const shown = await item.waitFor({ state: 'visible', timeout: 1500 }).then(() => true, () => false);
-      if (shown) {
-        await item.hover();
-        await item.click();
-        if (!tabLabel) return attempt;
-        const opened = await tab.first().waitFor({ state: 'visible', timeout: 4000 }).then(() => true, () => false);
-        if (opened) return attempt;
-      }
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(500);
+    await settleFocus();
+    await row.click({ button: 'right' });
+    await menu.waitFor({ state: 'visible', timeout: TIMEOUT });
+    const shown = await item.waitFor({ state: 'visible', timeout: 10_000 }).then(() => true, () => false);
+    if (!shown) {
+      const items = await menu.locator('.action-item').allInnerTexts().catch(() => []);
+      throw new Error(`the explorer context menu of ${fileLabel} has no "${command}" (it shows: ${items.map((t) => t.trim()).filter(Boolean).join(' | ')})`);
     }
+    await item.hover();
+    await item.click();
+    if (tabLabel) await page.locator('.tabs-container .tab.active', { hasText: tabLabel }).first().waitFor({ state: 'visible', timeout: TIMEOUT });
   }
 
   const quickInput = page.locator('.quick-input-widget');
-  /** Runs a command from the palette by its title (retried: the extension's commands register after activation). */
+  /** Runs a command from the palette by its title, once (a palette without it fails the flow). */
   async function paletteCommand(title) {
-    for (let attempt = 1; ; attempt++) {
-      if (attempt > 10) throw new Error(`the command palette has no "${title}"`);
-      await page.keyboard.press('F1');
-      await quickInput.waitFor({ state: 'visible', timeout: TIMEOUT });
-      await page.keyboard.type(title);
-      const row = quickInput.locator('.monaco-list-row', { hasText: title }).first();
-      if (await row.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) {
-        await page.keyboard.press('Enter');
-        return;
-      }
-      await page.keyboard.press('Escape');
-      await page.waitForTimeout(700);
+    await contributionsReady();
+    await settleFocus();
+    await page.keyboard.press('F1');
+    await quickInput.waitFor({ state: 'visible', timeout: TIMEOUT });
+    await page.keyboard.type(title);
+    // Typing filters the list: wait until the focused row is the command, then run it.
+    const found = await page
+      .waitForFunction((want) => (document.querySelector('.quick-input-widget .monaco-list-row.focused')?.textContent ?? '').includes(want), title, { timeout: 10_000, polling: 100 })
+      .then(() => true, () => false);
+    if (!found) {
+      const rows = await quickInput.locator('.monaco-list-row').allInnerTexts().catch(() => []);
+      throw new Error(`the command palette has no "${title}" (it lists: ${rows.slice(0, 5).join(' | ') || 'nothing'})`);
     }
-  }
-
-  /** Waits for a quick pick titled like `titlePattern`, filters it with `text` and accepts the row containing `rowText`. */
-  async function quickPick(titlePattern, text, rowText = text) {
-    const title = quickInput.locator('.quick-input-title');
-    await page.waitForFunction(
-      (src) => {
-        const w = document.querySelector('.quick-input-widget');
-        const t = w?.querySelector('.quick-input-title')?.textContent ?? '';
-        return w && getComputedStyle(w).display !== 'none' && new RegExp(src).test(t) && !w.querySelector('.quick-input-progress:not([aria-hidden="true"]) .active');
-      },
-      titlePattern.source,
-      { timeout: TIMEOUT, polling: 100 },
-    );
-    if (text) await page.keyboard.type(text);
-    const row = quickInput.locator('.monaco-list-row', { hasText: rowText }).first();
-    await row.waitFor({ state: 'visible', timeout: TIMEOUT });
-    // Filtering re-renders the list: wait until the focused row is the one we want.
-    await page.waitForFunction(
-      (want) => (document.querySelector('.quick-input-widget .monaco-list-row.focused')?.textContent ?? '').includes(want),
-      rowText,
-      { timeout: TIMEOUT, polling: 100 },
-    ).catch(async () => row.click());
-    if (await title.isVisible()) await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
   }
 
   async function goto() {
@@ -164,5 +171,5 @@ export async function openWorkbench({ url, out, theme, timeout, name }) {
     process.exit(ok ? 0 : 1);
   }
 
-  return { page, ctx, t, mark, shot, problems, webviewWhere, webviewFrame, contextCommand, paletteCommand, quickPick, quickInput, goto, finish, TIMEOUT };
+  return { page, ctx, t, mark, shot, problems, webviewWhere, webviewFrame, contextCommand, settleFocus, paletteCommand, quickInput, goto, finish, TIMEOUT };
 }

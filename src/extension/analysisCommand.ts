@@ -363,7 +363,9 @@ export async function runAnalysis(s: Services, req: AnalysisRequest): Promise<vo
     void vscode.window.showWarningMessage(`Circuitscope: the run could not be saved (${e instanceof Error ? e.message : String(e)}); it is shown but will be lost when the window closes.`);
   }
   if (record?.savedTo) s.output.info(`${title}: saved to ${record.savedTo}`);
-  s.showResults(record?.id);
+  // The run finished in the background: show it without taking the keyboard focus (the user may be typing, or
+  // picking the next analysis; a webview taking the focus late closes an open quick pick).
+  s.showResults(record?.id, true);
 }
 
 /** The palette command. `arg` is the explorer/editor URI, or a webview context (the graph's context menu). */

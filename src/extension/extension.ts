@@ -24,7 +24,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (file) await editors.reveal(file, target);
     },
     showCircuit: (runId) => circuits.show(runId),
-    showResults: (runId) => void ResultsPanel.show(s, runId),
+    showResults: (runId, preserveFocus) => void ResultsPanel.show(s, runId, preserveFocus),
   };
   // Registered after `s` exists; its closures only run later, from commands and messages.
   const editors = ModelEditorProvider.register(context, output, store);

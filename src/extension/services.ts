@@ -16,8 +16,11 @@ export interface Services {
   reveal(model: string, target: RevealTarget): Promise<void>;
   /** Draw a run in the circuits side panel (and focus it). */
   showCircuit(runId: string): Promise<void>;
-  /** Open the results panel on a run. */
-  showResults(runId?: string): void;
+  /**
+   * Open the results panel on a run. `preserveFocus` for a run that finished in the background: revealing a
+   * webview with focus is asynchronous and would close a quick pick the user opened meanwhile.
+   */
+  showResults(runId?: string, preserveFocus?: boolean): void;
 }
 
 const FILTERS: Record<ExportRequest['format'], Record<string, string[]>> = {
