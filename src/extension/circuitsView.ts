@@ -4,16 +4,17 @@ import { hasCircuitGraph } from '../shared/runs';
 import { validateCircuitsMessage } from '../shared/validate';
 import { graphWebviewOptions, webviewHtml } from './graphHtml';
 import { saveExport, type Services } from './services';
+import { WebviewChannel } from './webviewChannel';
 
 /**
  * The side-panel circuits view (own activity-bar container): draws the LIB interaction graph, the attention
  * circuit or redundant-neuron groups of a run. Follows the newest drawable run unless a run was asked for;
- * clicks reveal elements in the model's operator graph.
+ * clicks reveal elements in the model's operator graph. The view's state (its runs) waits for `ready`, only the
+ * newest.
  */
 export class CircuitsViewProvider implements vscode.WebviewViewProvider {
   static readonly viewId = 'circuitscope.circuits';
-  private view: vscode.WebviewView | undefined;
-  private ready = false;
+  private channel: WebviewChannel<CircuitsToHost, HostToCircuits> | undefined;
   private shown: string | undefined;
 
   static register(s: Services): CircuitsViewProvider {
@@ -38,50 +39,40 @@ export class CircuitsViewProvider implements vscode.WebviewViewProvider {
   }
 
   private push(): void {
-    if (!this.view || !this.ready) return;
     const runs = this.s.store.all().filter(hasCircuitGraph);
     const msg: HostToCircuits = runs.length ? { type: 'runs', runs, show: this.shown ?? runs.at(-1)!.id } : { type: 'clear' };
-    void this.view.webview.postMessage(msg);
+    this.channel?.post(msg);
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
     const uri = this.s.context.extensionUri;
-    this.view = view;
-    this.ready = false;
     view.webview.options = graphWebviewOptions(uri);
     view.webview.html = webviewHtml(view.webview, uri, { script: 'circuits.js', style: 'circuits.css', title: 'Circuits' });
-    const sub = view.webview.onDidReceiveMessage((raw: unknown) => {
-      const checked = validateCircuitsMessage(raw);
-      if (checked.ok) void this.onMessage(checked.message);
-      else this.s.output.warn(`circuits view: dropped a message that does not follow the protocol: ${checked.reason}`);
+    const channel = new WebviewChannel<CircuitsToHost, HostToCircuits>(view.webview, {
+      name: 'circuits view',
+      output: this.s.output,
+      validate: validateCircuitsMessage,
+      coalesce: ['runs', 'clear'],
+      onMessage: (m) => this.onMessage(m),
     });
+    this.channel = channel;
+    this.push();
     view.onDidDispose(() => {
-      sub.dispose();
-      if (this.view === view) this.view = undefined;
+      channel.dispose();
+      if (this.channel === channel) this.channel = undefined;
     });
   }
 
-  private async onMessage(m: CircuitsToHost): Promise<void> {
-    try {
-      switch (m.type) {
-        case 'ready':
-          this.ready = true;
-          this.push();
-          break;
-        case 'export': {
-          await saveExport(this.s, m, m.runId ?? this.shown);
-          break;
-        }
-        case 'reveal':
-          await this.s.reveal(m.model, m.target);
-          break;
-        default:
-          assertNever(m);
-      }
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      this.s.output.error(`circuits view: ${msg}`);
-      void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
+  private async onMessage(m: Exclude<CircuitsToHost, { type: 'ready' }>): Promise<void> {
+    switch (m.type) {
+      case 'export':
+        await saveExport(this.s, m, m.runId ?? this.shown);
+        break;
+      case 'reveal':
+        await this.s.reveal(m.model, m.target);
+        break;
+      default:
+        assertNever(m);
     }
   }
 }

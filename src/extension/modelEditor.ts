@@ -10,15 +10,17 @@ import { getEngine } from './engine';
 import { graphHtml, graphWebviewOptions } from './graphHtml';
 import type { RunStore } from './runStore';
 import { isTfjsModelFile } from './tfjsModels';
+import { WebviewChannel } from './webviewChannel';
 
 type GraphBytes = JobResult<'loadGraphBytes'>;
 
-/** A live graph editor: messages wait until its webview has the graph. */
+/**
+ * A live graph editor. Its channel opens once the page has the graph (overlays and reveals need it): the handshake
+ * (`loading`, `confirmLarge`, the graph's pieces, an error) is sent directly after `ready`.
+ */
 interface LivePanel {
   panel: vscode.WebviewPanel;
-  post: (msg: HostToWebview) => void;
-  graphSent: boolean;
-  queue: HostToWebview[];
+  channel: WebviewChannel<WebviewToHost, HostToWebview>;
 }
 
 /**
@@ -120,8 +122,7 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
   }
 
   private send(p: LivePanel, msg: HostToWebview): void {
-    if (p.graphSent) p.post(msg);
-    else p.queue.push(msg);
+    p.channel.post(msg);
   }
 
   private async open(model: string): Promise<LivePanel> {
@@ -159,10 +160,16 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
     webview.options = graphWebviewOptions(extensionUri);
     webview.html = graphHtml(webview, extensionUri);
     const file = document.uri.fsPath;
-    const post = (msg: HostToWebview): void => {
-      void webview.postMessage(msg);
-    };
-    const live: LivePanel = { panel, post, graphSent: false, queue: [] };
+    const channel = new WebviewChannel<WebviewToHost, HostToWebview>(webview, {
+      name: `graph editor of ${file}`,
+      output: this.output,
+      validate: validateGraphMessage,
+      manualOpen: true,
+      onReady: () => void start(),
+      onMessage: (msg) => onMessage(msg),
+    });
+    const post = (msg: HostToWebview): void => channel.postNow(msg);
+    const live: LivePanel = { panel, channel };
     const set = this.live.get(file) ?? this.live.set(file, new Set()).get(file)!;
     set.add(live);
     this.waiters.get(file)?.(live);
@@ -178,11 +185,11 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
             post({ type: 'graphChunk', bytes: graph.chunks[i].slice(), index: i, count: graph.chunks.length });
             await new Promise((r) => setImmediate(r));
           }
-          live.graphSent = true;
+          // The page has the graph: the runs on this model first (unless an overlay is queued), then the queue.
           const runs = this.store.forModel(file);
-          const queued = live.queue.splice(0);
-          if (runs.length && !queued.some((m) => m.type === 'overlay')) post({ type: 'overlay', runs, ...(this.cleared.has(file) ? { active: { runId: '' } } : {}) });
-          for (const m of queued) post(m);
+          channel.open((queued) =>
+            runs.length && !queued.some((m) => m.type === 'overlay') ? [{ type: 'overlay', runs, ...(this.cleared.has(file) ? { active: { runId: '' } } : {}) }] : [],
+          );
         },
         (e: unknown) => {
           this.output.error(`${file}: ${e instanceof Error ? e.message : String(e)}`);
@@ -202,29 +209,21 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       if (bytes !== undefined && bytes > limit && !document.confirmed) post({ type: 'confirmLarge', file, bytes, limit });
       else sendGraph();
     };
-    const sub = webview.onDidReceiveMessage((raw: unknown) => {
-      const checked = validateGraphMessage(raw);
-      if (!checked.ok) {
-        this.output.warn(`graph editor of ${file}: dropped a message that does not follow the protocol: ${checked.reason}`);
-        return;
-      }
-      const msg: WebviewToHost = checked.message;
+    const onMessage = (msg: Exclude<WebviewToHost, { type: 'ready' }>): void => {
       switch (msg.type) {
-        case 'ready':
-          void start();
-          break;
         case 'confirmLoad':
           document.confirmed = true;
           post({ type: 'loading', file });
           sendGraph();
           break;
         case 'readTensor':
-          getEngine(this.context, this.output)
-            .run({ kind: 'readTensor', model: file, tensor: msg.tensor, maxElements: msg.maxElements })
-            .then(
-              (value) => post({ type: 'tensor', id: msg.id, ok: true, value }),
-              (e: unknown) => post({ type: 'tensor', id: msg.id, ok: false, error: toWebviewError(e) }),
-            );
+          // One reply per request, the preview or the error (the inspector's promise never hangs).
+          channel.reply(
+            msg.id,
+            getEngine(this.context, this.output).run({ kind: 'readTensor', model: file, tensor: msg.tensor, maxElements: msg.maxElements }),
+            toWebviewError,
+            (r) => ({ type: 'tensor', ...r }),
+          );
           break;
         case 'rendered':
           this.output.info(
@@ -237,15 +236,15 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
         default:
           assertNever(msg);
       }
-    });
+    };
     // A hidden editor's page is discarded (no retainContextWhenHidden: large graphs stay cheap); when shown
     // again it reloads and says `ready`, so messages wait in the queue until the graph is there again.
     const viewState = panel.onDidChangeViewState(() => {
-      if (!panel.visible) live.graphSent = false;
+      if (!panel.visible) channel.reset();
     });
     panel.onDidDispose(() => {
       viewState.dispose();
-      sub.dispose();
+      channel.dispose();
       set.delete(live);
       if (!set.size) this.live.delete(file);
     });

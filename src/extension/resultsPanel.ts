@@ -3,17 +3,18 @@ import { assertNever, type HostToResults, type ResultsToHost } from '../shared/p
 import { validateResultsMessage } from '../shared/validate';
 import { graphWebviewOptions, webviewHtml } from './graphHtml';
 import { ensureModel, saveExport, type Services } from './services';
+import { WebviewChannel } from './webviewChannel';
 
 /**
  * The results panel: one editor-area webview listing this window's runs (tables, charts, exports). Opened on
- * a run when an analysis finishes or a saved run is opened; messages wait until the webview says `ready`.
+ * a run when an analysis finishes or a saved run is opened; messages wait until the webview says `ready` (only
+ * the newest run list), then the current runs come first.
  */
 export class ResultsPanel implements vscode.Disposable {
   static readonly viewType = 'circuitscope.results';
   private static current: ResultsPanel | undefined;
-  private ready = false;
-  private readonly queue: HostToResults[] = [];
   private readonly subs: vscode.Disposable[] = [];
+  private readonly channel: WebviewChannel<ResultsToHost, HostToResults>;
 
   /** The panel (created on first use), revealed; `focus` is the run to show. */
   static show(s: Services, focus?: string, preserveFocus = false): ResultsPanel {
@@ -39,12 +40,16 @@ export class ResultsPanel implements vscode.Disposable {
     this.panel.iconPath = vscode.Uri.joinPath(uri, 'media', 'circuitscope.svg');
     this.panel.webview.html = webviewHtml(this.panel.webview, uri, { script: 'results.js', style: 'results.css', title: 'Circuitscope Results' });
     ResultsPanel.current = this;
+    this.channel = new WebviewChannel<ResultsToHost, HostToResults>(this.panel.webview, {
+      name: 'results panel',
+      output: s.output,
+      validate: validateResultsMessage,
+      coalesce: ['runs'],
+      onReady: (queued) => (queued.some((q) => q.type === 'runs') ? [] : [{ type: 'runs', runs: [...s.store.all()] }]),
+      onMessage: (m) => this.onMessage(m),
+    });
     this.subs.push(
-      this.panel.webview.onDidReceiveMessage((raw: unknown) => {
-        const checked = validateResultsMessage(raw);
-        if (checked.ok) void this.onMessage(checked.message);
-        else s.output.warn(`results panel: dropped a message that does not follow the protocol: ${checked.reason}`);
-      }),
+      this.channel,
       s.store.onDidChange(({ added }) => {
         if (!added) this.post({ type: 'runs', runs: [...s.store.all()] });
       }),
@@ -58,49 +63,30 @@ export class ResultsPanel implements vscode.Disposable {
   }
 
   post(msg: HostToResults): void {
-    if (this.ready) void this.panel.webview.postMessage(msg);
-    else {
-      // Only the latest run list matters while the page loads.
-      if (msg.type === 'runs') {
-        const i = this.queue.findIndex((m) => m.type === 'runs');
-        if (i >= 0) this.queue.splice(i, 1);
-      }
-      this.queue.push(msg);
-    }
+    this.channel.post(msg);
   }
 
-  private async onMessage(m: ResultsToHost): Promise<void> {
+  private async onMessage(m: Exclude<ResultsToHost, { type: 'ready' }>): Promise<void> {
     const s = this.s;
-    try {
-      switch (m.type) {
-        case 'ready':
-          this.ready = true;
-          if (!this.queue.some((q) => q.type === 'runs')) this.queue.unshift({ type: 'runs', runs: [...s.store.all()] });
-          for (const q of this.queue.splice(0)) void this.panel.webview.postMessage(q);
-          break;
-        case 'export': {
-          const file = await saveExport(s, m, m.runId ?? s.store.all().at(-1)?.id);
-          if (file) this.post({ type: 'exported', file });
-          break;
-        }
-        case 'showOnModel': {
-          const model = await ensureModel(s, m.runId);
-          if (model) await s.showOverlay(model, m.runId, m.metric);
-          break;
-        }
-        case 'showCircuit':
-          await s.showCircuit(m.runId);
-          break;
-        case 'reveal':
-          await s.reveal(m.model, m.target);
-          break;
-        default:
-          assertNever(m);
+    switch (m.type) {
+      case 'export': {
+        const file = await saveExport(s, m, m.runId ?? s.store.all().at(-1)?.id);
+        if (file) this.post({ type: 'exported', file });
+        break;
       }
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      s.output.error(`results panel: ${msg}`);
-      void vscode.window.showErrorMessage(`Circuitscope: ${msg}`);
+      case 'showOnModel': {
+        const model = await ensureModel(s, m.runId);
+        if (model) await s.showOverlay(model, m.runId, m.metric);
+        break;
+      }
+      case 'showCircuit':
+        await s.showCircuit(m.runId);
+        break;
+      case 'reveal':
+        await s.reveal(m.model, m.target);
+        break;
+      default:
+        assertNever(m);
     }
   }
 }

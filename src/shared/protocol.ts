@@ -1,8 +1,10 @@
 /**
  * The one protocol file: every host ↔ webview message is a member of these discriminated unions. Both sides
  * import this file; dispatch with `switch (msg.type)` and {@link assertNever}. The webview says `ready`
- * before the host posts anything.
+ * before the host posts anything; requests carry an `id` and get one {@link Reply} (channel.ts; the host side is
+ * src/extension/webviewChannel.ts).
  */
+import type { Reply } from './channel';
 import type { TensorPreview } from './engineProtocol';
 import type { SerializedModelLoadError } from './errors';
 import type { ModelGraph } from './ir';
@@ -35,8 +37,8 @@ export type HostToWebview =
    */
   | { type: 'graphChunk'; bytes: Uint8Array; index: number; count: number }
   | { type: 'summary'; summary: ModelSummary }
-  | { type: 'tensor'; id: number; ok: true; value: TensorPreview }
-  | { type: 'tensor'; id: number; ok: false; error: WebviewError }
+  /** The one reply to `readTensor` with the same id: the preview, or the error. */
+  | ({ type: 'tensor' } & Reply<TensorPreview, WebviewError>)
   | { type: 'error'; error: WebviewError }
   /**
    * Analysis runs on this model, for "colour by metric" and the circuit drawn over the graph (overlay.ts);

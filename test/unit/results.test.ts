@@ -666,3 +666,41 @@ describe('results: circuit', () => {
     assertNumberCell(t.rows[1][col(t, 'eap')], 0.64, 'all eap');
   });
 });
+
+// ------------------------------------------------------------------------------------------------ data-field cells
+
+describe('cells marked with the result field they show (data-field, read by the e2e)', () => {
+  const at = (o: unknown, p: string): unknown => p.split('.').reduce<unknown>((x, k) => (x === null || typeof x !== 'object' ? undefined : (x as Record<string, unknown>)[k]), o);
+  it('every marked cell holds the number at its path in the run’s result', () => {
+    let marked = 0;
+    for (const name of NAMES) {
+      const env = envelope(name);
+      for (const t of tablesOf(runView(run(name, env)))) {
+        for (const r of t.rows) {
+          for (const c of r) {
+            if (c.field === undefined) continue;
+            marked++;
+            const want = at(env.result, c.field);
+            assert.equal(c.v, typeof want === 'number' ? want : null, `${name}/${t.slug}: ${c.field}`);
+          }
+        }
+      }
+    }
+    assert.ok(marked >= 40, `expected at least 40 marked cells over the fixtures, found ${marked}`);
+  });
+  it('the headline numbers the e2e reads are each in exactly one cell of their table', () => {
+    const cases: [Name, string, string][] = [
+      ['collapse', 'metrics', 'nc1'],
+      ['hash', 'metrics', 'codeBits'],
+      ['redundancy', 'summary', 'criticalWidth'],
+      ['lib', 'edges', 'edgesFor90'],
+      ['circuit', 'summary', 'circuit.faithfulness'],
+    ];
+    for (const [name, slug, f] of cases) {
+      const env = envelope(name);
+      const cells = table(runView(run(name, env)), slug).rows.flat().filter((c) => c.field === f);
+      assert.equal(cells.length, 1, `${name}/${slug}: cells for ${f}`);
+      assert.equal(cells[0].v, at(env.result, f), `${name}/${slug}: ${f}`);
+    }
+  });
+});
