@@ -4,9 +4,8 @@
  * promises resolve to `undefined` and the caller drops them.
  */
 import layoutWorkerSource from 'inline-worker:layout';
+import type { LayoutWorkerReply, LayoutWorkerRequest } from '../shared/layoutProtocol';
 import { layoutGraph, type LayoutRequest, type LayoutResult } from './layout';
-
-type Reply = { id: number; ok: true; result: LayoutResult } | { id: number; ok: false; error: string };
 
 export class LayoutClient {
   private worker: Worker | undefined;
@@ -24,7 +23,7 @@ export class LayoutClient {
     try {
       const url = URL.createObjectURL(new Blob([layoutWorkerSource], { type: 'text/javascript' }));
       this.worker = new Worker(url, { name: 'circuitscope-layout' });
-      this.worker.onmessage = (ev: MessageEvent<Reply>): void => this.onReply(ev.data);
+      this.worker.onmessage = (ev: MessageEvent<LayoutWorkerReply>): void => this.onReply(ev.data);
       this.worker.onerror = (ev: ErrorEvent): void => this.fallBack(`layout worker failed: ${ev.message || 'blocked'}`);
     } catch (e) {
       this.fallBack(`layout worker unavailable: ${e instanceof Error ? e.message : String(e)}`);
@@ -40,16 +39,17 @@ export class LayoutClient {
     if (!this.worker) return Promise.resolve(layoutGraph(req));
     return new Promise((resolve, reject) => {
       this.pending.set(id, { req, resolve, reject });
-      this.worker!.postMessage({ id, request: req });
+      const msg: LayoutWorkerRequest = { id, request: req };
+      this.worker!.postMessage(msg);
     });
   }
 
-  private onReply(msg: Reply): void {
+  private onReply(msg: LayoutWorkerReply): void {
     this.mode = 'worker';
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
-    if (msg.ok) p.resolve(msg.result);
+    if (msg.ok) p.resolve(msg.value);
     else p.reject(new Error(msg.error));
   }
 
