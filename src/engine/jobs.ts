@@ -2,7 +2,7 @@
  * The engine's jobs, run inside the worker (and directly by tests). Each takes a {@link JobRequest} and a
  * {@link JobContext} and returns the plain result object of the protocol.
  */
-import { toChunks, type CaptureSummary, type CostEstimate, type JobRequest, type JobResultMap, type TensorPreview } from '../shared/engineProtocol';
+import { toChunks, type CaptureSummary, type CostEstimate, type JobKind, type JobRequest, type JobResult, type TensorPreview } from '../shared/engineProtocol';
 import type { ModelGraph } from '../model/ir';
 import type { OrtOutput } from '../model/runtime/ort';
 import { BATCH_GROWTH_PER_TAP_BYTE, forEachBatch, checkOutPath, prepareTaps, sessionPeakSince, type JobContext } from './capture';
@@ -15,54 +15,54 @@ import { NpzStreamWriter } from './npzStream';
 
 export type { JobContext };
 
-export async function runJob(job: JobRequest, ctx: JobContext): Promise<JobResultMap[JobRequest['kind']]> {
-  switch (job.kind) {
-    case 'loadGraph':
-      return loadGraph(job.model);
-    case 'loadGraphBytes': {
-      const graph = await loadGraph(job.model);
-      const bytes = new TextEncoder().encode(JSON.stringify(graph));
-      return { chunks: toChunks(bytes), byteLength: bytes.byteLength, nodes: graph.nodes.length };
-    }
-    case 'modelSummary':
-      return { text: formatSummary(summarize(await loadGraph(job.model))) };
-    case 'readTensor':
-      return readTensor(job.model, job.tensor, job.maxElements ?? 256);
-    case 'capture':
-      return capture(job, ctx);
-    case 'estimate':
-      return estimate(job, ctx);
-    case 'analysis': {
-      const { kind: _kind, ...req } = job;
-      const notes: string[] = [];
-      const note = (m: string) => {
-        if (!notes.includes(m)) notes.push(m);
-      };
-      const envelope = await analysisRunner(req.analysis).run(req, { ...ctx, note });
-      const fresh = notes.filter((m) => !envelope.warnings?.includes(m));
-      return fresh.length ? { ...envelope, warnings: [...fresh, ...(envelope.warnings ?? [])] } : envelope;
-    }
-    case 'analysisRun': {
-      const { kind: _kind, ...req } = job;
-      const envelope = await analysisRunner(req.analysis).run(req, ctx);
-      const bytes = new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`);
-      return { envelope, chunks: toChunks(bytes), byteLength: bytes.byteLength };
-    }
-    case 'estimateAnalysis': {
-      const { kind: _kind, ...req } = job;
-      const runner = analysisRunner(req.analysis);
-      if (runner.estimate) return runner.estimate(req, ctx);
-      if (!req.data) throw new JobInputError(`${req.analysis} needs data to estimate its cost`);
-      // Generic: one forward pass per batch with the requested layers captured.
-      return estimate({ kind: 'estimate', model: req.model, data: req.data, taps: req.layers ?? [], batchSize: req.batchSize, limit: req.limit }, ctx);
-    }
-    case 'selfTest':
-      return selfTest(job, ctx);
-    case 'listAnalyses':
-      return analysisInfos();
-    case 'layerCandidates':
-      return layerCandidates((await loadCached(job.model)).graph);
-  }
+/** One handler per job kind, each checked against its own result type in JobResultMap. */
+type Handlers = { [K in JobKind]: (job: Extract<JobRequest, { kind: K }>, ctx: JobContext) => Promise<JobResult<K>> | JobResult<K> };
+
+const HANDLERS: Handlers = {
+  loadGraph: (job) => loadGraph(job.model),
+  loadGraphBytes: async (job) => {
+    const graph = await loadGraph(job.model);
+    const bytes = new TextEncoder().encode(JSON.stringify(graph));
+    return { chunks: toChunks(bytes), byteLength: bytes.byteLength, nodes: graph.nodes.length };
+  },
+  modelSummary: async (job) => ({ text: formatSummary(summarize(await loadGraph(job.model))) }),
+  readTensor: (job) => readTensor(job.model, job.tensor, job.maxElements ?? 256),
+  capture: (job, ctx) => capture(job, ctx),
+  estimate: (job, ctx) => estimate(job, ctx),
+  analysis: async (job, ctx) => {
+    const { kind: _kind, ...req } = job;
+    const notes: string[] = [];
+    const note = (m: string) => {
+      if (!notes.includes(m)) notes.push(m);
+    };
+    const envelope = await analysisRunner(req.analysis).run(req, { ...ctx, note });
+    const fresh = notes.filter((m) => !envelope.warnings?.includes(m));
+    return fresh.length ? { ...envelope, warnings: [...fresh, ...(envelope.warnings ?? [])] } : envelope;
+  },
+  analysisRun: async (job, ctx) => {
+    const { kind: _kind, ...req } = job;
+    const envelope = await analysisRunner(req.analysis).run(req, ctx);
+    const bytes = new TextEncoder().encode(`${JSON.stringify(envelope, null, 2)}\n`);
+    return { envelope, chunks: toChunks(bytes), byteLength: bytes.byteLength };
+  },
+  estimateAnalysis: async (job, ctx) => {
+    const { kind: _kind, ...req } = job;
+    const runner = analysisRunner(req.analysis);
+    if (runner.estimate) return runner.estimate(req, ctx);
+    if (!req.data) throw new JobInputError(`${req.analysis} needs data to estimate its cost`);
+    // Generic: one forward pass per batch with the requested layers captured.
+    return estimate({ kind: 'estimate', model: req.model, data: req.data, taps: req.layers ?? [], batchSize: req.batchSize, limit: req.limit }, ctx);
+  },
+  selfTest: (job, ctx) => selfTest(job, ctx),
+  listAnalyses: () => analysisInfos(),
+  layerCandidates: async (job) => layerCandidates((await loadCached(job.model)).graph),
+};
+
+/** Runs `job`; the result's type follows its kind. */
+export async function runJob<K extends JobKind>(job: Extract<JobRequest, { kind: K }>, ctx: JobContext): Promise<JobResult<K>> {
+  // TypeScript cannot correlate HANDLERS[job.kind] with job's own type (a union of kinds); each entry is checked above.
+  const handler = HANDLERS[job.kind as K] as (job: Extract<JobRequest, { kind: K }>, ctx: JobContext) => Promise<JobResult<K>> | JobResult<K>;
+  return handler(job, ctx);
 }
 
 async function loadGraph(model: string): Promise<ModelGraph> {
