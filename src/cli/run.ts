@@ -10,7 +10,7 @@ import { EngineClient } from '../engine/client';
 import { EngineError } from '../engine/errors';
 import { checkWritableFolder, OutputWriteError, writeFileAtomicSync } from '../engine/atomicWrite';
 import { checkCost, DEFAULT_MEMORY_BUDGET_MB, DEFAULT_TIME_BUDGET_MIN, formatBytes, formatDuration, timeAdvice } from '../shared/cost';
-import type { CaptureSummary, CostEstimate } from '../shared/engineProtocol';
+import type { CaptureSummary, CostEstimate, JobRequest } from '../shared/engineProtocol';
 
 export class UsageError extends Error {}
 
@@ -94,14 +94,15 @@ function positiveNumber(flag: string | undefined, env: string | undefined, fallb
  */
 export async function checkBudget(
   engine: EngineClient,
-  job: Parameters<EngineClient['run']>[0],
+  job: Extract<JobRequest, { kind: 'estimate' | 'estimateAnalysis' }>,
   flags: { 'budget-mb'?: string; 'time-budget-min'?: string; yes?: boolean; json?: boolean },
   checkpoints = 1,
   label = '',
 ): Promise<boolean> {
   const budgetMb = positiveNumber(flags['budget-mb'], process.env.CIRCUITSCOPE_BUDGET_MB, DEFAULT_MEMORY_BUDGET_MB, '--budget-mb');
   const budgetMin = positiveNumber(flags['time-budget-min'], process.env.CIRCUITSCOPE_TIME_BUDGET_MIN, DEFAULT_TIME_BUDGET_MIN, '--time-budget-min');
-  const est = (await engine.run(job as never)) as unknown as CostEstimate;
+  // Both estimate kinds answer a CostEstimate (JobResultMap).
+  const est: CostEstimate = job.kind === 'estimate' ? await engine.run(job) : await engine.run(job);
   // A series runs the same job once per checkpoint: the estimate is for one, the time for all.
   est.expectedMs *= checkpoints;
   est.forwardPasses *= checkpoints;
