@@ -70,6 +70,8 @@ export interface EngineCrash {
 
 interface Pending {
   label: string;
+  /** The job's kind: the result must say the same. */
+  kind: JobKind;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   onProgress?: (p: Progress) => void;
@@ -156,7 +158,7 @@ export class EngineClient {
     }
     const id = this.nextId++;
     return new Promise<JobResult<K>>((resolve, reject) => {
-      const entry: Pending = { label, resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress };
+      const entry: Pending = { label, kind: job.kind, resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress };
       this.pending.set(id, entry);
       this.updateRef();
       const onAbort = (): void => {
@@ -327,8 +329,9 @@ export class EngineClient {
         if (!p) return;
         this.pending.delete(m.id);
         clearTimeout(p.cancelTimer);
-        if (m.ok) p.resolve(p.chunks ? { ...(m.value as object), chunks: p.chunks } : m.value);
-        else p.reject(new EngineError(m.error));
+        if (!m.ok) p.reject(new EngineError(m.error));
+        else if (m.kind !== p.kind) p.reject(new EngineError({ name: 'Error', message: `${p.label}: expected a '${p.kind}' result from the engine, found a '${m.kind}' result` }));
+        else p.resolve(p.chunks ? { ...(m.value as object), chunks: p.chunks } : m.value);
         this.updateRef();
         break;
       }

@@ -6,7 +6,7 @@
  * - as a `worker_threads` worker (the CLI, whose process exists only for the job).
  */
 import { parentPort } from 'node:worker_threads';
-import type { HostToWorker, WorkerToHost } from '../shared/engineProtocol';
+import { jobDone, type HostToWorker, type JobKind, type JobRequest, type WorkerToHost } from '../shared/engineProtocol';
 import { releaseSessions } from './capture';
 import { toPayload } from './errors';
 import { runJob } from './jobs';
@@ -50,7 +50,7 @@ function throttled(id: number): (done: number, total: number, stage: string) => 
   };
 }
 
-async function start(id: number, job: Extract<HostToWorker, { type: 'run' }>['job']): Promise<void> {
+async function start<K extends JobKind>(id: number, job: Extract<JobRequest, { kind: K }>): Promise<void> {
   const ac = new AbortController();
   running.set(id, ac);
   try {
@@ -64,8 +64,8 @@ async function start(id: number, job: Extract<HostToWorker, { type: 'run' }>['jo
     const chunks = (value as { chunks?: unknown }).chunks;
     if (Array.isArray(chunks) && chunks.every((c) => c instanceof Uint8Array)) {
       for (const c of chunks as Uint8Array[]) port.post({ type: 'chunk', id, bytes: c }, [c.buffer as ArrayBuffer]);
-      post({ type: 'result', id, ok: true, value: { ...value, chunks: [] } });
-    } else post({ type: 'result', id, ok: true, value });
+      post(jobDone(id, job.kind, { ...value, chunks: [] }));
+    } else post(jobDone(id, job.kind, value));
   } catch (e) {
     if (ac.signal.aborted) await releaseSessions();
     post({ type: 'result', id, ok: false, error: ac.signal.aborted ? { name: 'Cancelled', message: 'the job was cancelled' } : toPayload(e) });

@@ -128,5 +128,13 @@ export type WorkerToHost =
   /** One piece of a result's `chunks` (sent in order before the `result`, whose `chunks` then is empty). */
   | { type: 'chunk'; id: number; bytes: Uint8Array }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { type: 'result'; id: number; ok: true; value: unknown }
+  | JobDone
   | { type: 'result'; id: number; ok: false; error: EngineErrorPayload };
+
+/** A job's result as it crosses, tagged with its kind: the client checks it against the job it sent. */
+export type JobDone = { [K in JobKind]: { type: 'result'; id: number; ok: true; kind: K; value: JobResult<K> } }[JobKind];
+
+/** The result message of job `id` of kind `kind` (one place where TypeScript needs the kind and value paired). */
+export function jobDone<K extends JobKind>(id: number, kind: K, value: JobResult<K>): JobDone {
+  return { type: 'result', id, ok: true, kind, value } as JobDone;
+}
