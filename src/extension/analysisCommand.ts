@@ -10,6 +10,7 @@ import { getEngine } from './engine';
 import { ResultsPanel } from './resultsPanel';
 import type { Services } from './services';
 import { isModelFile, isTfjsModelFile } from './tfjsModels';
+import { StepPicker } from './stepPicker';
 
 /**
  * "Circuitscope: Run Analysis…": model → analysis → dataset → layer(s) → options (defaults first) → the
@@ -62,7 +63,7 @@ interface ModelPick {
 /** Analyses that run over a checkpoint series (one result row per model). */
 const SERIES_ANALYSES = new Set(['collapse', 'hash', 'redundancy']);
 
-async function pickModel(arg: unknown): Promise<ModelPick> {
+async function pickModel(ui: StepPicker, arg: unknown): Promise<ModelPick> {
   const given = await modelFromArg(arg);
   if (given) return { uri: given };
   // JSON files are offered only when their first bytes are a TF.js model's (any file name: emotion.json, …).
@@ -91,11 +92,11 @@ async function pickModel(arg: unknown): Promise<ModelPick> {
       value: { uri: vscode.Uri.file(dir), series },
     });
   }
-  const picked = await vscode.window.showQuickPick(items, { title: 'Circuitscope: Run Analysis — model', placeHolder: 'Which checkpoint (or series of checkpoints)?', matchOnDescription: true });
+  const picked = await ui.pick(items, { title: 'Circuitscope: Run Analysis — model', placeHolder: 'Which checkpoint (or series of checkpoints)?', matchOnDescription: true });
   return orDismiss(picked).value;
 }
 
-async function pickAnalysis(s: Services, model: vscode.Uri, series: boolean): Promise<AnalysisInfo> {
+async function pickAnalysis(ui: StepPicker, s: Services, model: vscode.Uri, series: boolean): Promise<AnalysisInfo> {
   infos ??= getEngine(s.context, s.output).run({ kind: 'listAnalyses' });
   const list = await infos.catch((e: unknown) => {
     infos = undefined;
@@ -108,11 +109,11 @@ async function pickAnalysis(s: Services, model: vscode.Uri, series: boolean): Pr
   if (last) items.sort((a, b) => Number(b.value.name === last) - Number(a.value.name === last));
   // labelled as in the model pick: TF.js files with their folder (every TF.js model may be model.json), others by name
   const label = model.fsPath.endsWith('.json') ? modelLabel(model.fsPath) : path.basename(model.fsPath);
-  const picked = await vscode.window.showQuickPick(items, { title: `Circuitscope: Run Analysis on ${label}`, placeHolder: 'Which analysis?', matchOnDetail: true });
+  const picked = await ui.pick(items, { title: `Circuitscope: Run Analysis on ${label}`, placeHolder: 'Which analysis?', matchOnDetail: true });
   return orDismiss(picked).value;
 }
 
-async function pickDataset(s: Services, info: AnalysisInfo, model: vscode.Uri): Promise<string> {
+async function pickDataset(ui: StepPicker, s: Services, info: AnalysisInfo, model: vscode.Uri): Promise<string> {
   const key = `circuitscope.lastData:${info.name}`;
   const last = s.context.workspaceState.get<string>(key);
   const files = await vscode.workspace.findFiles(DATA_GLOB, EXCLUDE, 1000);
@@ -128,31 +129,31 @@ async function pickDataset(s: Services, info: AnalysisInfo, model: vscode.Uri): 
   }
   items.push({ label: '$(folder-opened) Browse…', description: 'an .npz/.npy/.csv/.jsonl file, an image folder (one sub-folder per class) or a dataset spec .json', value: null, alwaysShow: true });
   const picked = orDismiss(
-    await vscode.window.showQuickPick(items, { title: `Circuitscope: ${info.name} — dataset`, placeHolder: `Data: ${info.dataHint}`, matchOnDescription: true }),
+    await ui.pick(items, { title: `Circuitscope: ${info.name} — dataset`, placeHolder: `Data: ${info.dataHint}`, matchOnDescription: true }),
   );
   let data = picked.value;
   if (data === null) {
-    const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, canSelectFiles: true, title: `Dataset for ${info.name} (${info.dataHint})` });
+    const chosen = await ui.aside(() => vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, canSelectFiles: true, title: `Dataset for ${info.name} (${info.dataHint})` }));
     data = orDismiss(chosen?.[0]).fsPath;
   }
   await s.context.workspaceState.update(key, data);
   return data;
 }
 
-async function pickLayers(s: Services, info: AnalysisInfo, model: vscode.Uri): Promise<string[] | undefined> {
+async function pickLayers(ui: StepPicker, s: Services, info: AnalysisInfo, model: vscode.Uri): Promise<string[] | undefined> {
   if (info.layers.mode === 'none') return undefined;
   const candidates: LayerCandidate[] = await getEngine(s.context, s.output).run({ kind: 'layerCandidates', model: model.fsPath });
   const shape = (c: LayerCandidate): string => (c.shape ? `[${c.shape.map((d) => d ?? '?').join(', ')}]` : '');
   const auto: Pick<string | null> = { label: '$(sparkle) Automatic', description: 'recommended', detail: info.layers.description, value: null, picked: true };
   const items = candidates.map((c): Pick<string | null> => ({ label: c.value, description: `${c.op} ${shape(c)}`, detail: c.node !== c.value ? c.node : undefined, value: c.value }));
   if (info.layers.mode === 'one') {
-    const picked = orDismiss(await vscode.window.showQuickPick([auto, ...items], { title: `Circuitscope: ${info.name} — layer`, placeHolder: info.layers.description, matchOnDescription: true }));
+    const picked = orDismiss(await ui.pick([auto, ...items], { title: `Circuitscope: ${info.name} — layer`, placeHolder: info.layers.description, matchOnDescription: true }));
     return picked.value === null ? undefined : [picked.value];
   }
   const picked = orDismiss(
-    await vscode.window.showQuickPick(
+    await ui.pickMany(
       items.map((i) => ({ ...i, picked: false })),
-      { title: `Circuitscope: ${info.name} — layers (none checked: automatic)`, placeHolder: info.layers.description, canPickMany: true, matchOnDescription: true },
+      { title: `Circuitscope: ${info.name} — layers (none checked: automatic)`, placeHolder: info.layers.description, matchOnDescription: true },
     ),
   );
   return picked.length ? picked.map((p) => p.value as string) : undefined;
@@ -189,7 +190,7 @@ function parseOption(spec: OptionSpec, text: string): { value?: unknown; error?:
   }
 }
 
-async function pickOptions(s: Services, info: AnalysisInfo): Promise<Record<string, unknown>> {
+async function pickOptions(ui: StepPicker, s: Services, info: AnalysisInfo): Promise<Record<string, unknown>> {
   const key = `circuitscope.options:${info.name}`;
   const cfg = vscode.workspace.getConfiguration('circuitscope');
   const options: Record<string, unknown> = {};
@@ -211,7 +212,7 @@ async function pickOptions(s: Services, info: AnalysisInfo): Promise<Record<stri
       };
     });
     const reset: Pick<string | null>[] = Object.keys(options).length ? [{ label: '$(discard) Reset all options to defaults', value: '__reset' }] : [];
-    const picked = orDismiss(await vscode.window.showQuickPick([run, ...items, ...reset], { title: `Circuitscope: ${info.name} — options`, placeHolder: 'Run now, or pick an option to change it', matchOnDetail: true }));
+    const picked = orDismiss(await ui.pick([run, ...items, ...reset], { title: `Circuitscope: ${info.name} — options`, placeHolder: 'Run now, or pick an option to change it', matchOnDetail: true }));
     if (picked.value === null) break;
     if (picked.value === '__reset') {
       for (const k of Object.keys(options)) delete options[k];
@@ -221,14 +222,14 @@ async function pickOptions(s: Services, info: AnalysisInfo): Promise<Record<stri
     const choices = spec.choices && spec.type === 'string' ? spec.choices : undefined;
     if (choices || spec.type === 'boolean') {
       const list = choices ?? ['true', 'false'];
-      const c = await vscode.window.showQuickPick(
+      const c = await ui.pick(
         list.map((x) => ({ label: x, description: formatValue(spec.default) === x ? 'default' : undefined })),
         { title: `${info.name} — ${spec.name}`, placeHolder: spec.description },
       );
       if (c) options[spec.name] = parseOption(spec, c.label).value;
       continue;
     }
-    const text = await vscode.window.showInputBox({
+    const text = await ui.ask({
       title: `${info.name} — ${spec.name}`,
       prompt: `${spec.description}${spec.choices ? ` (one or more of ${spec.choices.join(', ')})` : ''}. Empty: the default (${formatValue(spec.default)}).`,
       value: options[spec.name] !== undefined ? formatValue(options[spec.name]) : '',
@@ -376,23 +377,34 @@ export async function runAnalysisCommand(s: Services, arg: unknown): Promise<voi
   }
   // The pick in progress, for the log when one is closed (Escape, or the focus moving away closes a quick pick).
   let step = 'model';
+  // Every step in one quick pick kept open until the options are chosen (see StepPicker: a webview's late focus).
+  const ui = new StepPicker();
   try {
-    const picked = await pickModel(arg);
-    const model = picked.uri;
-    // A series: layers are listed from its first checkpoint (they share the architecture).
-    const first = picked.series ? vscode.Uri.file(picked.series[0]) : model;
-    step = 'analysis';
-    const info = await pickAnalysis(s, model, picked.series !== undefined);
-    await s.context.workspaceState.update(`circuitscope.lastAnalysis:${model.fsPath}`, info.name);
-    step = 'dataset';
-    const data = info.needsData ? await pickDataset(s, info, first) : undefined;
-    step = 'layers';
-    const layers = await pickLayers(s, info, first);
-    step = 'options';
-    const options = await pickOptions(s, info);
-    const batchSize = vscode.workspace.getConfiguration('circuitscope').get<number>('batchSize');
+    let request: AnalysisRequest;
+    try {
+      const picked = await pickModel(ui, arg);
+      const model = picked.uri;
+      // A series: layers are listed from its first checkpoint (they share the architecture).
+      const first = picked.series ? vscode.Uri.file(picked.series[0]) : model;
+      step = 'analysis';
+      ui.busy();
+      const info = await pickAnalysis(ui, s, model, picked.series !== undefined);
+      await s.context.workspaceState.update(`circuitscope.lastAnalysis:${model.fsPath}`, info.name);
+      step = 'dataset';
+      ui.busy();
+      const data = info.needsData ? await pickDataset(ui, s, info, first) : undefined;
+      step = 'layers';
+      ui.busy();
+      const layers = await pickLayers(ui, s, info, first);
+      step = 'options';
+      const options = await pickOptions(ui, s, info);
+      const batchSize = vscode.workspace.getConfiguration('circuitscope').get<number>('batchSize');
+      request = { analysis: info.name, model: first.fsPath, models: picked.series, data, layers, options, batchSize };
+    } finally {
+      ui.dispose();
+    }
     step = 'run';
-    await runAnalysis(s, { analysis: info.name, model: first.fsPath, models: picked.series, data, layers, options, batchSize });
+    await runAnalysis(s, request);
   } catch (e) {
     if (e instanceof Dismissed) {
       s.output.info(`Run Analysis: the ${step} pick was closed; nothing ran`);
