@@ -71,7 +71,7 @@ async function pickModel(ui: StepPicker, arg: unknown): Promise<ModelPick> {
   const isModel = await Promise.all(found.map((f) => (/\.onnx$/i.test(f.path) ? true : isTfjsModelFile(f))));
   const files = found.filter((_, i) => isModel[i]).slice(0, 500);
   if (!files.length) {
-    const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: 'Circuitscope: choose a checkpoint' });
+    const chosen = await ui.aside(() => vscode.window.showOpenDialog({ canSelectMany: false, filters: { Models: ['onnx', 'json'] }, title: 'Circuitscope: choose a checkpoint' }));
     return { uri: orDismiss(chosen?.[0]) };
   }
   const items: Pick<ModelPick>[] = files.map((f) => ({
@@ -382,6 +382,7 @@ export async function runAnalysisCommand(s: Services, arg: unknown): Promise<voi
   try {
     let request: AnalysisRequest;
     try {
+      ui.open('Circuitscope: Run Analysis');
       const picked = await pickModel(ui, arg);
       const model = picked.uri;
       // A series: layers are listed from its first checkpoint (they share the architecture).

@@ -40,6 +40,20 @@ export class StepPicker implements vscode.Disposable {
     this.qp.busy = true;
   }
 
+  /**
+   * Shows the picker at once, busy, before the first step's items are computed: the quick input that ran the
+   * command (the palette) has just closed and handed the focus back, and the sooner a quick input is open again,
+   * the less time a webview's late focus has to land after it (VS Code focuses a webview's content only when
+   * nothing else took the focus within ≈ 50 ms).
+   */
+  open(title: string): void {
+    if (this.closed) return;
+    this.qp.title = title;
+    this.qp.items = [];
+    this.qp.busy = true;
+    this.qp.show();
+  }
+
   /** A free-text step (an option's value), shown in the picker's place; undefined when dismissed. */
   async ask(o: vscode.InputBoxOptions & { title: string }): Promise<string | undefined> {
     if (this.closed) return undefined;
