@@ -10,10 +10,8 @@
  *     Tr(Σ_W Σ_B†) = Σ_k u_kᵀΣ_W u_k / λ_k exactly), and the nearest-class-centre and head decisions.
  * {@link collapseMetrics} combines them with the classifier (W, b) into every metric of the result contract.
  */
-import { eigh, matmulABt } from './linalg/index';
+import { eigh, matmulABt, type RealArray } from './linalg/index';
 import type { CollapseMetrics } from '../shared/results';
-
-export type RealArray = Float32Array | Float64Array;
 
 /** A linear classifier z = W·h + b: W is classes×dim row-major. */
 export interface LinearHead {

@@ -16,10 +16,8 @@
 import { averageLinkage, cutDendrogram } from './stats/agglomerative';
 import type { Monitor } from './stats/monitor';
 import { mulberry32, sampleWithoutReplacement } from './stats/random';
-import { cholesky, gram, solveLower, solveLowerTransposed } from './linalg/index';
+import { cholesky, gram, solveLower, solveLowerTransposed, type RealArray } from './linalg/index';
 import type { RedundancyGroups, RedundancyMetrics } from '../shared/results';
-
-export type RealArray = Float32Array | Float64Array;
 
 export interface RedundancySplit {
   /** rows×width activations, row-major. */

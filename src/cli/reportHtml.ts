@@ -4,6 +4,7 @@
  * CSP allows exactly the inline scripts and styles of this file (by hash) and nothing remote.
  */
 import { createHash } from 'node:crypto';
+import { escapeHtml, pageHtml } from '../shared/html';
 import type { ReportData } from '../shared/results';
 
 export type { ReportData };
@@ -27,31 +28,24 @@ export function scriptSafeJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-
 export function reportHtml(data: ReportData, assets: ReportAssets): string {
   // A script's text must not close its element early; bundles from esbuild never contain `</script` except in strings.
   const script = assets.script.replace(/<\/script/gi, '<\\/script');
   const style = assets.styles.join('\n');
-  const csp = [
-    "default-src 'none'",
-    `script-src ${sha256(script)}`,
-    `style-src ${sha256(style)}`,
-    'img-src data: blob:',
-    'worker-src blob:',
-    "connect-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="${escapeHtml(data.tool)}">
-<title>${escapeHtml(data.title)}</title>
-<style>${style}</style></head>
-<body class="report"><main id="app" aria-live="polite"></main>
-<script type="application/json" id="circuitscope-report">${scriptSafeJson(data)}</script>
-<script>${script}</script></body></html>
-`;
+  return pageHtml({
+    csp: [
+      "default-src 'none'",
+      `script-src ${sha256(script)}`,
+      `style-src ${sha256(style)}`,
+      'img-src data: blob:',
+      'worker-src blob:',
+      "connect-src 'none'",
+      "base-uri 'none'",
+      "form-action 'none'",
+    ],
+    title: data.title,
+    head: `<meta name="generator" content="${escapeHtml(data.tool)}">\n<style>${style}</style>`,
+    bodyClass: 'report',
+    body: `<script type="application/json" id="circuitscope-report">${scriptSafeJson(data)}</script>\n<script>${script}</script>`,
+  });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { pageHtml } from '../shared/html';
 
 /**
  * A Circuitscope webview's HTML: a nonce CSP (`default-src 'none'`), scripts and styles only from dist/ and
@@ -10,22 +11,19 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, p
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', page.script));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', page.style));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data: blob:`,
-    `script-src 'nonce-${nonce}'`,
-    `font-src ${webview.cspSource}`,
-    'worker-src blob:',
-  ].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="${style.toString()}">
-<title>${page.title}</title></head>
-<body><main id="app" aria-live="polite"></main>
-<script nonce="${nonce}" src="${script.toString()}"></script></body></html>`;
+  return pageHtml({
+    csp: [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data: blob:`,
+      `script-src 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+      'worker-src blob:',
+    ],
+    title: page.title,
+    head: `<link rel="stylesheet" href="${style.toString()}">`,
+    body: `<script nonce="${nonce}" src="${script.toString()}"></script>`,
+  });
 }
 
 /** The model graph editor's page. */

@@ -25,21 +25,24 @@ export class SpatialGrid<T> {
     return (cy + 1048576) * 2097152 + (cx + 1048576);
   }
 
-  insert(item: T, b: Box): void {
-    this.remove(item);
-    const keys: number[] = [];
+  /** The keys of the cells a box covers, row by row. */
+  private keysOf(b: Box): number[] {
     const x1 = Math.floor(b[0] / this.cell);
     const x2 = Math.floor(b[2] / this.cell);
     const y1 = Math.floor(b[1] / this.cell);
     const y2 = Math.floor(b[3] / this.cell);
-    for (let cy = y1; cy <= y2; cy++) {
-      for (let cx = x1; cx <= x2; cx++) {
-        const k = this.key(cx, cy);
-        let s = this.cells.get(k);
-        if (!s) this.cells.set(k, (s = new Set()));
-        s.add(item);
-        keys.push(k);
-      }
+    const keys: number[] = [];
+    for (let cy = y1; cy <= y2; cy++) for (let cx = x1; cx <= x2; cx++) keys.push(this.key(cx, cy));
+    return keys;
+  }
+
+  insert(item: T, b: Box): void {
+    this.remove(item);
+    const keys = this.keysOf(b);
+    for (const k of keys) {
+      let s = this.cells.get(k);
+      if (!s) this.cells.set(k, (s = new Set()));
+      s.add(item);
     }
     this.where.set(item, keys);
   }
@@ -61,15 +64,9 @@ export class SpatialGrid<T> {
   }
 
   query(b: Box, out = new Set<T>()): Set<T> {
-    const x1 = Math.floor(b[0] / this.cell);
-    const x2 = Math.floor(b[2] / this.cell);
-    const y1 = Math.floor(b[1] / this.cell);
-    const y2 = Math.floor(b[3] / this.cell);
-    for (let cy = y1; cy <= y2; cy++) {
-      for (let cx = x1; cx <= x2; cx++) {
-        const s = this.cells.get(this.key(cx, cy));
-        if (s) for (const item of s) out.add(item);
-      }
+    for (const k of this.keysOf(b)) {
+      const s = this.cells.get(k);
+      if (s) for (const item of s) out.add(item);
     }
     return out;
   }

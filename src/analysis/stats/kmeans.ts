@@ -219,20 +219,12 @@ function centreDots(bytes: Uint8Array, o: number, nb: number, tables: Float64Arr
  * each byte of a point adds one contiguous run of k partial dot products.
  */
 function assign(ctx: Ctx, centers: Float64Array, tables: Float64Array, labels: Int32Array, dist: Float64Array): number {
-  const { n, k, nb, stride, bytes, bits, norms, w } = ctx;
+  const { n, k, nb, stride, bytes, norms, w } = ctx;
   // Centres padded to a multiple of 4 so the inner loop keeps four partial dot products in registers
   // (measured ≈ 4× faster than accumulating into an array on this class of machine).
   const k4 = (k + 3) & ~3;
   const cnorm = new Float64Array(k);
-  const one = new Float64Array(nb * 256);
-  tables.fill(0, 0, nb * 256 * k4);
-  for (let c = 0; c < k; c++) {
-    buildByteTables(centers.subarray(c * bits, (c + 1) * bits), bits, one);
-    for (let t = 0; t < nb * 256; t++) tables[t * k4 + c] = one[t];
-    let s = 0;
-    for (let j = 0; j < bits; j++) s += centers[c * bits + j] * centers[c * bits + j];
-    cnorm[c] = s;
-  }
+  centreTables(ctx, centers, tables, cnorm);
   let inertia = 0;
   const dots = new Float64Array(k4);
   for (let i = 0; i < n; i++) {

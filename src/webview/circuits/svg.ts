@@ -2,6 +2,7 @@
  * The SVG export: the drawn graph written from its positions and colours (not a screenshot), so it stays
  * sharp and editable. Pure: view.ts collects the scene from cytoscape; tests build scenes directly.
  */
+import { escapeHtml } from '../../shared/html';
 
 export interface SvgNode {
   x: number;
@@ -53,7 +54,7 @@ export interface SvgScene {
   title?: string;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = escapeHtml;
 const n = (v: number): string => (Math.round(v * 100) / 100).toString();
 
 export function sceneToSvg(scene: SvgScene): string {

@@ -15,6 +15,7 @@
  * Pure (no DOM): it returns an SvgNode tree plus hit targets (where each point or cell is, with its exact
  * value) that chartDom.ts uses for hover tooltips and legend toggles. The unit tests draw in plain Node.
  */
+import { escapeHtml } from '../../shared/html';
 import { scaleColor, type ChartTheme } from './chartTheme';
 import { elide, fmtFull, fmtNum, fmtTick } from './format';
 import type { HeatmapSpec, LineChartSpec, LineSeries, MatrixPanelsSpec } from './spec';
@@ -51,7 +52,7 @@ function el(tag: string, attrs: SvgNode['attrs'], ...children: (SvgNode | string
   return { tag, attrs, children: children.filter((c): c is SvgNode | string => c !== null && c !== undefined && c !== false) };
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = escapeHtml;
 
 /** Standalone SVG text (with the XML declaration), e.g. for an exported file. */
 export function toSvgString(node: SvgNode): string {
