@@ -12,8 +12,8 @@
  *   correlation averaged over all W(W−1)/2 pairs of units with their 1e-8 in the normaliser.
  * - LIB (ApolloResearch/rib): the constant direction's Λ when the appended 1 is carried through the activation.
  */
-import { cholesky, gram, solveLower, solveLowerTransposed } from './linalg/index';
-import { nestedChunkCorrect, type RedundancySplit } from './redundancy';
+import { gram } from './linalg/index';
+import { chunkRidge, nestedChunkCorrect, type RedundancySplit } from './redundancy';
 import { mulberry32, sampleWithoutReplacement } from './stats/random';
 import type { Monitor } from './stats/monitor';
 import type { AuthorsChunk, CollapseAuthors, LibAuthors, RedundancyAuthors } from '../shared/results';
@@ -142,14 +142,7 @@ const CORR_EPS = 1e-8;
  */
 export function authorsRidgeChunk(G: Float64Array, W: number, rows: number, S: Int32Array, alpha: number, trG: number): { r2: number; corr: number } {
   const w = S.length;
-  const A = new Float64Array(w * w);
-  for (let a = 0; a < w; a++) for (let b = 0; b < w; b++) A[a * w + b] = G[S[a] * W + S[b]];
-  for (let a = 0; a < w; a++) A[a * w + a] += alpha;
-  const rhs = new Float64Array(w * W);
-  for (let a = 0; a < w; a++) rhs.set(G.subarray(S[a] * W, (S[a] + 1) * W), a * W);
-  const { factor } = cholesky(A, w, { jitter: true });
-  const solve = (b: Float64Array): Float64Array => solveLowerTransposed(factor, w, solveLower(factor, w, b, W), W);
-  const B = solve(rhs); // w × W
+  const { B, solve } = chunkRidge(G, W, S, alpha); // B: w × W
   const AiB = solve(B); // w × W: A⁻¹B
   const pos = new Int32Array(W).fill(-1);
   for (let a = 0; a < w; a++) pos[S[a]] = a;

@@ -181,10 +181,11 @@ export function nestedChunkCorrect(
 }
 
 /**
- * R² and residual correlation of the ridge fit from chunk S (indices into the live units) to all live units,
- * from the centred Gram G (m×m).
+ * The ridge system of chunk S from the centred Gram G (m×m): A = G_SS + αI, factored by Cholesky (jittered when
+ * needed); `solve` applies A⁻¹ to w×m right-hand sides; B = A⁻¹ G_S: (w×m), the ridge coefficients from the chunk
+ * to every unit. Shared by {@link ridgeChunk} and the authors' variant (authors.ts).
  */
-function ridgeChunk(G: Float64Array, m: number, S: Int32Array, alpha: number, trG: number, diagTol: number): { r2: number; corr: number | null } {
+export function chunkRidge(G: Float64Array, m: number, S: Int32Array, alpha: number): { B: Float64Array; solve: (b: Float64Array) => Float64Array } {
   const w = S.length;
   const A = new Float64Array(w * w);
   for (let a = 0; a < w; a++) for (let b = 0; b < w; b++) A[a * w + b] = G[S[a] * m + S[b]];
@@ -192,7 +193,17 @@ function ridgeChunk(G: Float64Array, m: number, S: Int32Array, alpha: number, tr
   const rhs = new Float64Array(w * m);
   for (let a = 0; a < w; a++) rhs.set(G.subarray(S[a] * m, (S[a] + 1) * m), a * m);
   const { factor } = cholesky(A, w, { jitter: true });
-  const B = solveLowerTransposed(factor, w, solveLower(factor, w, rhs, m), m);
+  const solve = (b: Float64Array): Float64Array => solveLowerTransposed(factor, w, solveLower(factor, w, b, m), m);
+  return { B: solve(rhs), solve };
+}
+
+/**
+ * R² and residual correlation of the ridge fit from chunk S (indices into the live units) to all live units,
+ * from the centred Gram G (m×m).
+ */
+function ridgeChunk(G: Float64Array, m: number, S: Int32Array, alpha: number, trG: number, diagTol: number): { r2: number; corr: number | null } {
+  const w = S.length;
+  const { B } = chunkRidge(G, m, S, alpha);
   // R = G − G_:S B − α BᵀB (m×m); only its diagonal and the off-diagonal entries outside S are needed.
   const inS = new Uint8Array(m);
   for (let a = 0; a < w; a++) inS[S[a]] = 1;
