@@ -310,6 +310,12 @@ function bind<R>(graph: ModelGraph, model: string, result: R | Series<R>): Bound
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** One row per result field, labelled by its name (non-finite → null); `optional` fields only when present. */
+function fieldRows<T extends object>(r: T, keys: readonly (keyof T & string)[], optional: readonly (keyof T & string)[] = []): OverlayRow[] {
+  const o = r as Record<string, unknown>;
+  return [...keys, ...optional.filter((k) => o[k] !== undefined)].map((k) => ({ label: k, value: num(o[k]) }));
+}
+
 class Builder {
   readonly entries = new Map<string, OverlayEntry>();
   readonly marks = new Map<string, OverlayMark>();
@@ -352,8 +358,7 @@ function collapseOverlay(b: Builder, r: Row<CollapseResult>, metric: string): vo
   const layerRows = (l: Record<string, unknown>): OverlayRow[] => [
     { label: 'dim', value: num(l.dim) },
     ...COLLAPSE_METRICS.map((x) => ({ label: x.key, value: num(l[x.key]) })),
-    { label: 'maxAngleMeans', value: num(l.maxAngleMeans) },
-    ...(l.nccAccuracyTest !== undefined ? [{ label: 'nccAccuracyTest', value: num(l.nccAccuracyTest) }] : []),
+    ...fieldRows(l, ['maxAngleMeans'], ['nccAccuracyTest']),
   ];
   const seen = new Set<string>();
   for (const l of r.layers ?? []) {
@@ -368,21 +373,13 @@ function collapseOverlay(b: Builder, r: Row<CollapseResult>, metric: string): vo
   if (r.head) {
     b.mark(b.names.nodeKey(r.head.node), r.head.node, `classifier head (${r.head.opType}, ${r.head.classes} classes)`, [
       { label: 'weight', value: r.head.weight },
-      { label: 'equinormWeights', value: num(r.equinormWeights) },
-      { label: 'equiangularityWeights', value: num(r.equiangularityWeights) },
-      { label: 'maxAngleWeights', value: num(r.maxAngleWeights) },
-      { label: 'etfDistanceWeights', value: num(r.etfDistanceWeights) },
-      { label: 'selfDuality', value: num(r.selfDuality) },
-      { label: 'selfDualityEtf', value: num(r.selfDualityEtf) },
-      { label: 'nccMismatchTrain', value: num(r.nccMismatchTrain) },
-      ...(r.nccMismatchTest !== undefined ? [{ label: 'nccMismatchTest', value: num(r.nccMismatchTest) }] : []),
+      ...fieldRows(r, ['equinormWeights', 'equiangularityWeights', 'maxAngleWeights', 'etfDistanceWeights', 'selfDuality', 'selfDualityEtf', 'nccMismatchTrain'], ['nccMismatchTest']),
     ]);
   }
   b.rows.push(
     { label: 'classes', value: r.classes },
     { label: 'samples', value: r.samples },
-    { label: 'accuracyTrain', value: num(r.accuracyTrain) },
-    ...(r.accuracyTest !== undefined ? [{ label: 'accuracyTest', value: num(r.accuracyTest) }] : []),
+    ...fieldRows(r, ['accuracyTrain'], ['accuracyTest']),
   );
 }
 
@@ -400,13 +397,7 @@ function hashOverlay(b: Builder, r: Row<HashResult>, metric: string): void {
   }
   b.rows.push(
     { label: 'code bits', value: `${r.codeBits} of ${r.codeBitsRaw}` },
-    { label: 'redundancyRatioTrain', value: num(r.redundancyRatioTrain) },
-    { label: 'redundancyRatioTest', value: num(r.redundancyRatioTest) },
-    { label: 'kmeansAccuracyTrain', value: num(r.kmeansAccuracyTrain) },
-    { label: 'kmeansAccuracyTest', value: num(r.kmeansAccuracyTest) },
-    { label: 'knnAccuracy', value: num(r.knnAccuracy) },
-    { label: 'logisticAccuracy', value: num(r.logisticAccuracy) },
-    { label: 'networkAccuracyTest', value: num(r.networkAccuracyTest) },
+    ...fieldRows(r, ['redundancyRatioTrain', 'redundancyRatioTest', 'kmeansAccuracyTrain', 'kmeansAccuracyTest', 'knnAccuracy', 'logisticAccuracy', 'networkAccuracyTest']),
   );
 }
 
