@@ -20,17 +20,15 @@ export has the operator shapes real GPT-2 exports have:
   Reshape/Transpose; MatMul → Div(√d_head, a constant) → Where(causal mask, sliced from a (1, 1, ctx, ctx) tril buffer,
   fill = float32 min) → Softmax → MatMul; heads merged by Transpose/Reshape; c_proj MatMul + Add;
 - MLP: c_fc (D → 4D) → tanh GELU written out 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) → c_proj (4D → D).
-Two departures, because our attention finder (src/model/attentionFinder.ts) does not match Hugging Face's
-exact lines once traced with dynamic axes (`--hf-exact` writes those lines, to reproduce this):
+Two departures from Hugging Face's exact lines (`--hf-exact` writes those lines instead; since 2026-12 the
+attention finder, src/model/attentionFinder.ts, accepts both, and test/integration/circuitArchs.test.ts runs the
+circuit analysis on an `--hf-exact` export):
 1. Hugging Face divides by `torch.full([], value.size(-1) ** 0.5)`: the tracer exports a divisor computed from
-   v's shape (Shape → Slice → Squeeze → Cast → Pow → Add), and the finder accepts only a constant scale operand
-   between QKᵀ and the Softmax, so `run attention` and `run circuit` report "Softmax … is not fed by a product of
-   two computed values (MatMul(Q, Kᵀ)); not attention". Here: divided by the Python float √d_head (a constant).
+   v's shape (Shape → Slice → Squeeze → Cast → Pow → Add); the finder takes a scale operand computed from
+   shapes alone as a constant. Here: divided by the Python float √d_head (a constant).
 2. Hugging Face's `_merge_heads` reshapes z with `z.size()[:-2] + (D,)`: the transposed z then also feeds two
-   Shape nodes, and the circuit analysis's residual-stream rule wants one linear path from z, so `run circuit`
-   reports "expected its per-head output '…/Transpose_3_output_0' to take one linear path to the residual
-   stream, found 3 consumers (Shape, Shape, Reshape)". Here: the (batch, T) of the reshape are read from the
-   block input x.
+   Shape nodes, which the residual-stream rule skips (they read no values). Here: the (batch, T) of the
+   reshape are read from the block input x.
 Init: weights as Hugging Face's, N(0, 0.02) (c_proj N(0, 0.02/√(2L))); biases N(0, 0.02) and LayerNorm gains
 1 + N(0, 0.05), shifts N(0, 0.02) rather than 0 and 1/0 (a trained model's are not constant; and the exporter
 merges equal initializers into one, which would leave no initializer named after each parameter).

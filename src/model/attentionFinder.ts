@@ -6,7 +6,8 @@
  *
  * 1. **Attention block** = a `Softmax` whose axis is the last one, fed (through at most 8 elementwise
  *    steps) by a matrix product of two computed values — `MatMul(Q, Kᵀ)` (TF.js: `BatchMatMul[V2]`). The
- *    steps walked back are scales (`Mul`/`Div`/`RealDiv` with one constant operand), masks (`Add`/`Sub`
+ *    steps walked back are scales (`Mul`/`Div`/`RealDiv` with one operand constant or computed from shapes
+ *    alone, as Hugging Face's `torch.full([], v.size(-1) ** 0.5)` divisor exports), masks (`Add`/`Sub`
  *    with a constant or computed mask, `Where`/`SelectV2`), `Cast` and `Identity`. The softmax output must
  *    feed a second product `MatMul(P, V)` — directly (dense) or through a `Mul` with a gate (gated sparse
  *    attention: `softmax(S) ⊙ 1[S + b > 0]`, not renormalised). A Softmax not matching this (a classifier
@@ -17,7 +18,8 @@
  * 2. **Fused attention** (`Attention`, `MultiHeadAttention`, `GroupQueryAttention`, … in com.microsoft or
  *    the default domain) hides the probabilities: such nodes are reported, never silently ignored.
  * 3. **Residual stream** (circuits, pre-LN only): from `z`, one linear path — `Transpose`, `Reshape`,
- *    `Identity`, a product with a constant weight (`MatMul`/`Gemm`), an `Add` of a constant bias — must
+ *    `Identity`, a product with a constant weight (`MatMul`/`Gemm`), an `Add` of a constant bias; `Shape`
+ *    reads of these values, as in HF's `_merge_heads`, are skipped — must
  *    reach an `Add` whose other operand is computed: that Add is the residual connection, its other operand
  *    the block's input `x` (from which Q, K and V are computed, through the block's LayerNorm), and the path's
  *    end the block's write to the stream. Between two attention blocks, and after the last, at most one MLP
@@ -34,6 +36,8 @@ const MASK = new Set(['Add', 'AddV2', 'Sub', 'Where', 'SelectV2', 'Select']);
 const PASS = new Set(['Cast', 'Identity']);
 const RESHAPE = new Set(['Transpose', 'Reshape', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten']);
 const ADD = new Set(['Add', 'AddV2']);
+/** Ops whose output depends only on their input's shape. */
+const SHAPE_OF = new Set(['Shape', 'Size']);
 const FUSED = new Set([
   'Attention',
   'MultiHeadAttention',
@@ -129,6 +133,24 @@ export class GraphIndex {
   }
 
   /**
+   * True for values that do not depend on any tensor's *contents*: constants, and values computed from
+   * constants and `Shape`/`Size` outputs only (e.g. the `torch.full([], v.size(-1) ** 0.5)` divisor an HF
+   * export computes from v's shape). Such a value is fixed once the shapes are.
+   */
+  isStatic(v: string, seen = new Set<string>()): boolean {
+    if (this.isConst(v)) return true;
+    const info = this.graph.values[v];
+    if (info?.kind === 'input') return false;
+    const p = this.producer.get(v);
+    if (!p) return false;
+    if (SHAPE_OF.has(p.opType)) return true;
+    if (seen.has(v)) return true;
+    seen.add(v);
+    const ins = p.inputs.filter(Boolean);
+    return ins.length > 0 && ins.every((i) => this.isStatic(i, seen));
+  }
+
+  /**
    * Values (graph inputs and node outputs) that `v` depends on, walking back no further than the values in
    * `stop` (which are included when reached).
    */
@@ -166,7 +188,7 @@ function reachesQK(ix: GraphIndex, v: string, depth: number): boolean {
   const p = ix.producer.get(v);
   if (!p) return false;
   if (MATMUL.has(p.opType)) return p.inputs.slice(0, 2).every((i) => i && !ix.isConst(i));
-  if (SCALE.has(p.opType) || MASK.has(p.opType) || PASS.has(p.opType)) return p.inputs.some((i) => i && reachesQK(ix, i, depth - 1));
+  if (SCALE.has(p.opType) || MASK.has(p.opType) || PASS.has(p.opType)) return p.inputs.some((i) => i && !ix.isStatic(i) && reachesQK(ix, i, depth - 1));
   return false;
 }
 
@@ -193,7 +215,12 @@ function matchBlock(ix: GraphIndex, sm: GraphNode): { block?: Omit<AttentionBloc
       break;
     }
     const computed = p.inputs.filter((i) => i && !ix.isConst(i));
-    if (SCALE.has(p.opType) && computed.length === 1) {
+    const dynamic = p.inputs.filter((i) => i && !ix.isStatic(i));
+    if (SCALE.has(p.opType) && dynamic.length === 1) {
+      // a scale by a constant or by a value computed from shapes only (HF's torch.full divisor)
+      back.push({ node: p, role: 'scale', through: dynamic[0] });
+      v = dynamic[0];
+    } else if (SCALE.has(p.opType) && computed.length === 1) {
       back.push({ node: p, role: 'scale', through: computed[0] });
       v = computed[0];
     } else if (PASS.has(p.opType) && computed.length === 1) {
@@ -307,7 +334,8 @@ export interface ResidualStream {
 function walkToResidual(ix: GraphIndex, block: AttentionBlock, file: string): { output: string; input: string; addNode: GraphNode } {
   let v = block.z;
   for (let hop = 0; hop < 16; hop++) {
-    const cons = ix.consumers.get(v) ?? [];
+    // Shape/Size reads (HF's `_merge_heads` reshapes by `z.size()[:-2] + (D,)`) do not carry values
+    const cons = (ix.consumers.get(v) ?? []).filter((c) => !SHAPE_OF.has(c.opType));
     if (cons.length !== 1) {
       throw new AttentionStructureError(
         `attention layer ${block.layer} (${block.name}): expected its per-head output '${v}' to take one linear path to the residual stream, found ${cons.length} consumers (${cons.map((c) => `${c.opType} ${c.id}`).join(', ') || 'none'})`,
