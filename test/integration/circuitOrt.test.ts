@@ -43,7 +43,7 @@ before(async () => {
   tfm = await CircuitModel.create(loaded, tf.tensor2d(pairs.clean.subarray(0, 24), [1, 24], 'int32'));
   tfs = new CircuitSession(tfm, pairs, 64);
   await tfs.prepare();
-  ortm = await OrtCircuitModel.create(loaded, findResidualStream(loaded.graph), pairs.clean.subarray(0, 24), { seqLen: 24, position: 23 });
+  ortm = await OrtCircuitModel.create(loaded, findResidualStream(loaded.graph), pairs.clean.subarray(0, 24), { sample: [24], position: 23, metric: 'auto' });
   orts = new OrtCircuitSession(ortm, pairs, 24);
   await orts.prepare();
 });

@@ -27,7 +27,8 @@ export const CIRCUIT_OPTIONS: OptionSpec[] = [
   { name: 'target', type: 'number', description: 'faithfulness the smallest circuit must reach', default: 0.8 },
   { name: 'edges', type: 'integer', description: 'fixed circuit size n (0: the smallest n reaching --target)', default: 0 },
   { name: 'validate', type: 'boolean', description: 'exact activation patching of every edge (one forward each) and Spearman correlation with EAP and EAP-IG', default: false },
-  { name: 'position', type: 'integer', description: 'token position the metric reads (negative: from the end)', default: -1 },
+  { name: 'metric', type: 'string', description: 'logit difference answer − wrong: at --position of (batch, T, V) logits (position), between two classes of a (batch, classes) output (classes), or auto (by the output’s shape)', default: 'auto', choices: ['auto', 'position', 'classes'] },
+  { name: 'position', type: 'integer', description: 'token position the metric reads (negative: from the end; metric position)', default: -1 },
   { name: 'route', type: 'string', description: 'where gradients and patched runs execute: auto (onnxruntime, with the tfjs translator as the fallback when the model does not decompose), onnxruntime or tfjs', default: 'auto', choices: ['auto', 'onnxruntime', 'tfjs'] },
   { name: 'maxEdges', type: 'integer', description: 'at most this many edges (largest |score|) are listed in the result; circuit edges always are', default: 5000 },
 ];
@@ -54,8 +55,21 @@ async function int32(npzPath: string, name: string, npz: Awaited<ReturnType<type
   return { data: out, shape: a.shape };
 }
 
+const FLOAT_DTYPES = new Set(['float32', 'float64', 'float16']);
+
+async function floats(npzPath: string, name: string, npz: Awaited<ReturnType<typeof openNpz>>): Promise<{ data: Float32Array; shape: number[] }> {
+  const a = await npz.read(name);
+  const src = a.data as ArrayLike<number>;
+  const out = src instanceof Float32Array ? src : Float32Array.from(src);
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) throw new JobInputError(`${npzPath}: '${name}' element ${i} is ${out[i]}: expected finite values`, npzPath);
+  }
+  return { data: out, shape: a.shape };
+}
+
 /**
- * Reads prompt pairs from an .npz: `clean`, `corrupt` (M, T) and `answer`, `wrong` (M,).
+ * Reads input pairs from an .npz: `clean`, `corrupt` — token prompts (M, T) as integers, or float inputs
+ * (M, …), e.g. images (M, C, H, W) — and `answer`, `wrong` (M,) (the tokens or classes the metric compares).
  * @throws JobInputError when arrays are missing or their shapes disagree (equal-length pairs are required)
  */
 export async function readPromptPairs(data: unknown, limit?: number): Promise<PromptPairs> {
@@ -73,22 +87,34 @@ export async function readPromptPairs(data: unknown, limit?: number): Promise<Pr
     return readPromptPairs(spec.path, Math.min(limit ?? Infinity, spec.limit ?? Infinity));
   }
   const npz = await openNpz(data);
-  const clean = await int32(data, 'clean', npz);
-  const corrupt = await int32(data, 'corrupt', npz);
+  for (const name of ['clean', 'corrupt']) {
+    if (!npz.has(name)) throw new JobInputError(`circuit data needs arrays 'clean', 'corrupt', 'answer' and 'wrong'; '${name}' is missing (arrays: ${npz.arrays.map((a) => a.name).join(', ')})`, data);
+  }
+  const isFloat = (name: string): boolean => FLOAT_DTYPES.has(String(npz.arrays.find((a) => a.name === name)?.dtype));
+  if (isFloat('clean') !== isFloat('corrupt')) {
+    throw new JobInputError(`'clean' and 'corrupt' must both hold token ids (integers) or both float inputs (e.g. images), found dtypes ${npz.arrays.find((a) => a.name === 'clean')?.dtype} and ${npz.arrays.find((a) => a.name === 'corrupt')?.dtype}`, data);
+  }
+  const float = isFloat('clean');
+  const clean = float ? await floats(data, 'clean', npz) : await int32(data, 'clean', npz);
+  const corrupt = float ? await floats(data, 'corrupt', npz) : await int32(data, 'corrupt', npz);
   const answer = await int32(data, 'answer', npz);
   const wrong = await int32(data, 'wrong', npz);
-  if (clean.shape.length !== 2) throw new JobInputError(`'clean' must be (prompts, tokens), found shape (${clean.shape.join(', ')})`, data);
-  if (corrupt.shape.length !== 2 || corrupt.shape[1] !== clean.shape[1]) {
+  if (!float && clean.shape.length !== 2) throw new JobInputError(`'clean' must be (prompts, tokens), found shape (${clean.shape.join(', ')})`, data);
+  if (float && clean.shape.length < 2) throw new JobInputError(`float 'clean' inputs must be (pairs, …) with one input per pair, e.g. images (pairs, C, H, W); found shape (${clean.shape.join(', ')})`, data);
+  if (corrupt.shape.length !== clean.shape.length || corrupt.shape.slice(1).some((d, i) => d !== clean.shape[i + 1])) {
     throw new JobInputError(
-      `clean and corrupted prompts must have equal length (EAP compares them position by position): clean is (${clean.shape.join(', ')}), corrupt is (${corrupt.shape.join(', ')})`,
+      float
+        ? `clean and corrupted inputs must have equal shapes (EAP compares them element by element): clean is (${clean.shape.join(', ')}), corrupt is (${corrupt.shape.join(', ')})`
+        : `clean and corrupted prompts must have equal length (EAP compares them position by position): clean is (${clean.shape.join(', ')}), corrupt is (${corrupt.shape.join(', ')})`,
       data,
     );
   }
   if (corrupt.shape[0] !== clean.shape[0]) throw new JobInputError(`expected as many corrupted prompts as clean ones: ${clean.shape[0]} clean, ${corrupt.shape[0]} corrupt`, data);
   for (const [name, a] of [['answer', answer], ['wrong', wrong]] as const) {
-    if (a.shape.length !== 1 || a.shape[0] !== clean.shape[0]) throw new JobInputError(`'${name}' must be (${clean.shape[0]},), one token per prompt pair; found (${a.shape.join(', ')})`, data);
+    if (a.shape.length !== 1 || a.shape[0] !== clean.shape[0]) throw new JobInputError(`'${name}' must be (${clean.shape[0]},), one ${float ? 'class' : 'token'} per pair; found (${a.shape.join(', ')})`, data);
   }
-  const T = clean.shape[1];
+  const sample = clean.shape.slice(1);
+  const T = sample.reduce((u, v) => u * v, 1);
   const count = Math.min(clean.shape[0], limit ?? Infinity);
   if (count < 1) throw new JobInputError('no prompt pairs', data);
   return {
@@ -98,6 +124,8 @@ export async function readPromptPairs(data: unknown, limit?: number): Promise<Pr
     wrong: wrong.data.subarray(0, count),
     count,
     seqLen: T,
+    sample,
+    float,
   };
 }
 
@@ -129,12 +157,12 @@ function graphTargetOf(n: ComponentGraph['nodes'][number], cm: { stream: Residua
 function checkPairVocabulary(pairs: PromptPairs, graph: ModelGraph, file: string): void {
   const embedding = graph.inputs.length === 1 ? embeddingVocabulary(graph, graph.inputs[0]) : undefined;
   const logits = logitsVocabulary(graph);
-  for (const [array, ids] of [['clean', pairs.clean], ['corrupt', pairs.corrupt]] as const) checkTokenIds(ids, pairs.seqLen, embedding ?? logits, { array, file });
-  for (const [array, ids] of [['answer', pairs.answer], ['wrong', pairs.wrong]] as const) checkTokenIds(ids, 1, logits ?? embedding, { array, file });
+  if (!pairs.float) for (const [array, ids] of [['clean', pairs.clean], ['corrupt', pairs.corrupt]] as const) checkTokenIds(ids, pairs.seqLen, embedding ?? logits, { array, file });
+  for (const [array, ids] of [['answer', pairs.answer], ['wrong', pairs.wrong]] as const) checkTokenIds(ids, 1, pairs.float ? logits : (logits ?? embedding), { array, file });
 }
 
 function toJobError(e: unknown, file: string): unknown {
-  if (e instanceof AttentionStructureError) return new JobInputError(`circuits need a pre-LN transformer with visible heads: ${e.message}`, e.file ?? file);
+  if (e instanceof AttentionStructureError) return new JobInputError(`circuits need a pre-LN residual transformer with visible heads: ${e.message}`, e.file ?? file);
   if (e instanceof TranslatorError && (e.code === 'unsupported-op' || e.code === 'unsupported-feature')) return new JobInputError(`the tfjs translator cannot run this model for gradients: ${e.message}`, file);
   return e;
 }
@@ -240,9 +268,9 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
     const result: CircuitResult = {
       method,
       ...(method === 'eap-ig' ? { steps } : {}),
-      metric: `logit difference (answer − wrong) at position ${o.position as number}, mean over pairs`,
+      metric: session.metricDescription,
       pairs: pairs.count,
-      seqLen: pairs.seqLen,
+      seqLen: route.seqLen,
       layout: cm.describe(),
       nodes: g.nodes.map((n) => ({ ...n, graph: graphTargetOf(n, cm) })),
       edges: g.edges
@@ -305,6 +333,7 @@ export async function estimateCircuit(req: AnalysisRequest): Promise<CostEstimat
   } catch (e) {
     throw toJobError(e, model.graph.file);
   }
+  if (pairs.float) throw new JobInputError(`the tfjs translator route takes token prompts; float input pairs (shape (${pairs.sample.join(', ')}) per pair) run on --route onnxruntime`, model.graph.file);
   const batchSize = Math.min(req.batchSize ?? 64, pairs.count);
   const probe = tf.tensor2d(pairs.clean.subarray(0, batchSize * pairs.seqLen), [batchSize, pairs.seqLen], 'int32');
   let cm: CircuitModel | undefined;

@@ -16,18 +16,26 @@ import {
   spearman,
 } from '../../analysis/circuits';
 import { tf } from '../../model/runtime/tfjs';
-import { throwIfAborted } from '../errors';
+import { JobInputError, throwIfAborted } from '../errors';
 import type { ScoreMethod, SizeSearchPoint } from '../../shared/results';
 import type { CircuitModel } from './circuitModel';
 
-/** Prompt pairs as int32 tensors: clean/corrupt [M, T], answer/wrong [M]. */
+/**
+ * Clean/corrupted input pairs: token prompts (int32 clean/corrupt [M, T]) or float inputs such as images
+ * (float32 clean/corrupt [M, ...sample], e.g. (M, C, H, W)); answer/wrong [M] (a token or a class).
+ */
 export interface PromptPairs {
-  clean: Int32Array;
-  corrupt: Int32Array;
+  clean: Int32Array | Float32Array;
+  corrupt: Int32Array | Float32Array;
   answer: Int32Array;
   wrong: Int32Array;
   count: number;
+  /** Token prompts: T. Float inputs: the product of `sample` (elements per pair). */
   seqLen: number;
+  /** Dims of one pair's input: [T] for tokens, e.g. [C, H, W] for images. */
+  sample: number[];
+  /** Float inputs (images, features) rather than token ids. */
+  float: boolean;
 }
 
 export type { ScoreMethod };
@@ -37,6 +45,8 @@ export interface CircuitScoring {
   readonly model: { readonly graph: ComponentGraph };
   metricClean: number;
   metricCorrupt: number;
+  /** The metric in words (the result's `metric`), known once `prepare` ran. */
+  readonly metricDescription: string;
   /** Runs the clean and corrupted prompts once (2 forward passes per batch). */
   prepare(): Promise<void>;
   scores(method: ScoreMethod, steps?: number): Promise<Float64Array>;
@@ -67,6 +77,28 @@ export class CircuitSession implements CircuitScoring {
   metricClean = NaN;
   metricCorrupt = NaN;
   private readonly position: number;
+  /** The logits' rank, read on the first clean run: 3 → at the position, 2 → between classes. */
+  private logitsRank = 0;
+
+  get metricDescription(): string {
+    return this.logitsRank === 2
+      ? `logit difference between two classes (answer − wrong) of the classification output '${this.model.stream.logits}', mean over pairs`
+      : `logit difference (answer − wrong) at position ${this.position} of ${this.pairs.seqLen}, mean over pairs`;
+  }
+
+  /** Checks the metric option against the logits' shape (first run). */
+  private checkMetric(logits: tf.Tensor): void {
+    if (this.logitsRank) return;
+    const out = this.model.stream.logits;
+    if (logits.rank === 2 && this.metricChoice === 'position') {
+      throw new JobInputError(`option metric=position reads the logits at a token position, but the output '${out}' has shape (batch, ${logits.shape[1]}) with no sequence axis; use metric=classes`);
+    }
+    if (logits.rank === 3 && this.metricChoice === 'classes') {
+      throw new JobInputError(`option metric=classes compares two classes of a (batch, classes) output, but '${out}' has a sequence axis (batch, ${logits.shape[1]}, ${logits.shape[2]}); use metric=position with --position`);
+    }
+    if (logits.rank !== 2 && logits.rank !== 3) throw new JobInputError(`expected the output '${out}' to be (batch, T, vocabulary) or (batch, classes) logits, found shape (${logits.shape.join(', ')})`);
+    this.logitsRank = logits.rank;
+  }
 
   constructor(
     readonly model: CircuitModel,
@@ -74,7 +106,9 @@ export class CircuitSession implements CircuitScoring {
     batchSize: number,
     position = -1,
     readonly signal?: AbortSignal,
+    private readonly metricChoice: 'auto' | 'position' | 'classes' = 'auto',
   ) {
+    if (pairs.float) throw new JobInputError(`the tfjs translator route takes token prompts; float input pairs (shape (${pairs.sample.join(', ')}) per pair) run on --route onnxruntime`);
     const T = pairs.seqLen;
     this.position = position < 0 ? T + position : position;
     if (this.position < 0 || this.position >= T) throw new RangeError(`position ${position} is outside the ${T} positions`);
@@ -98,14 +132,16 @@ export class CircuitSession implements CircuitScoring {
   private metricOf(b: Batch): (logits: tf.Tensor) => tf.Tensor {
     return (logits) =>
       tf.tidy(() => {
-        const [B, , V] = logits.shape;
+        // (batch, T, V): the logits at the position; (batch, classes): a classification output as it is
+        const [B, V] = [logits.shape[0], logits.shape[logits.rank - 1]];
         if (!b.dir) b.dir = tf.keep(tf.sub(tf.oneHot(b.answer, V), tf.oneHot(b.wrong, V)));
-        const last = tf.reshape(tf.slice(logits, [0, this.position, 0], [B, 1, V]), [B, V]);
+        const last = logits.rank === 2 ? logits : tf.reshape(tf.slice(logits, [0, this.position, 0], [B, 1, V]), [B, V]);
         return tf.div(tf.sum(tf.mul(last, b.dir)), this.pairs.count);
       });
   }
 
   private metricValue(b: Batch, logits: tf.Tensor): number {
+    this.checkMetric(logits);
     const m = this.metricOf(b)(logits);
     const v = m.dataSync()[0];
     m.dispose();

@@ -27,12 +27,15 @@ import type { ComponentGraph, ComponentLayout } from '../../analysis/circuits';
 import { mulberry32 } from '../../analysis/stats/random';
 import { buildComponentGraph, receiverGroups } from '../../analysis/circuits';
 import type { ResidualComponent, ResidualStream } from '../../model/attentionFinder';
+import { JobInputError } from '../errors';
 import { AutodiffError, buildGradientModel } from '../../model/autodiff';
 import { encodeModelProto, type OnnxGraphProto, type OnnxModelProto, type OnnxNodeProto } from '../../model/formats/onnx';
 import type { LoadedModel } from '../../model/ir';
 import { readModelProto } from '../../model/load';
 import { ELEM, GraphIndexProto, Names, type Dim, cloneNodes, floatTensor, int64Tensor, node, prune, redirect, submodel, valueInfo, withGraph } from '../../model/onnxBuild';
 import { createOrtSession, type OrtInput, type OrtOutput, type OrtSession } from '../../model/runtime/ort';
+
+export type CircuitMetricChoice = 'auto' | 'position' | 'classes';
 
 /** Why the onnxruntime route cannot decompose this model (the caller falls back to the tfjs route). */
 export class OrtCircuitUnsupported extends Error {
@@ -126,7 +129,17 @@ function elemOf(model: OnnxModelProto, input: string): number {
   return v?.type?.tensor_type?.elem_type ?? ELEM.INT64;
 }
 
-function tokensInput(elem: number, data: ArrayLike<number>, dims: number[]): OrtInput {
+/** The model's input: its element type and one pair's dims ([T] for tokens, e.g. [C, H, W] for images). */
+interface InputSpec {
+  elem: number;
+  sample: number[];
+}
+
+/** `B` pairs' inputs (row-major) as an onnxruntime feed of the input's element type. */
+function tokensInput(spec: InputSpec, data: ArrayLike<number>, B: number): OrtInput {
+  const dims = [B, ...spec.sample];
+  const elem = spec.elem;
+  if (elem === ELEM.FLOAT) return { dtype: 'float32', data: data instanceof Float32Array ? data : Float32Array.from(data), dims };
   if (elem === ELEM.INT32) return { dtype: 'int32', data: Int32Array.from(data), dims };
   const b = new BigInt64Array(data.length);
   for (let i = 0; i < data.length; i++) b[i] = BigInt(data[i]);
@@ -139,9 +152,12 @@ function f32(o: OrtOutput | undefined, what: string): Float32Array {
 }
 
 export interface OrtCircuitOptions {
-  seqLen: number;
-  /** The metric's position (already resolved to 0 … T−1). */
+  /** One pair's input dims: [T] for token prompts, e.g. [C, H, W] for images. */
+  sample: number[];
+  /** The metric's position (negative: from the end), for logits with a sequence axis. */
   position: number;
+  /** Which logit difference: at a position of (batch, T, V) logits, between two classes of (batch, classes) logits, or auto (by the logits' rank). */
+  metric: CircuitMetricChoice;
   /** The model file (named in onnxruntime's errors). */
   file?: string;
   threads?: number;
@@ -195,7 +211,9 @@ export class OrtCircuitModel {
     readonly layout: ComponentLayout[],
     readonly D: number,
     private readonly opts: OrtCircuitOptions,
-    private readonly tokensElem: number,
+    private readonly input: InputSpec,
+    /** The stream's sequence length (tokens; patches + cls for a ViT). */
+    readonly T: number,
   ) {
     this.graph = buildComponentGraph(layout);
     this.opset = Number(proto.opset_import?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 13);
@@ -212,8 +230,14 @@ export class OrtCircuitModel {
     return this.logitsNodes;
   }
 
-  get T(): number {
-    return this.opts.seqLen;
+  /** The metric as resolved: at `position` (0 … T−1) of (batch, T, V) logits, or between classes of (batch, classes) logits. */
+  private metricKind: { kind: 'position'; position: number } | { kind: 'classes' } = { kind: 'position', position: 0 };
+
+  /** The metric in words (the result's `metric`). */
+  get metricDescription(): string {
+    return this.metricKind.kind === 'classes'
+      ? `logit difference between two classes (answer − wrong) of the classification output '${this.stream.logits}', mean over pairs`
+      : `logit difference (answer − wrong) at position ${this.metricKind.position} of ${this.T}, mean over pairs`;
   }
 
   /**
@@ -244,14 +268,14 @@ export class OrtCircuitModel {
       checkSideInputs(ix, core, [b.q, b.kT, b.v], stream.embed, `attention layer ${c.layer}'s core`);
       parts.push({ kind: 'attn', c, heads: 0, dh: 0, u, norm, core });
     }
-    const tokensElem = elemOf(proto, stream.tokens);
-    const T = opts.seqLen;
-    const D = await probeEmbed(proto, stream, tokensInput(tokensElem, Array.from(probeTokens).slice(0, T), [1, T]), opts.threads);
+    const input: InputSpec = { elem: elemOf(proto, stream.tokens), sample: opts.sample };
+    const size = opts.sample.reduce((u, v) => u * v, 1);
+    const { T, D } = await probeEmbed(proto, stream, tokensInput(input, Array.from(probeTokens).slice(0, size), 1), opts.threads);
     const attnParts = parts.filter((p): p is AttnPart => p.kind === 'attn');
-    await probeAffine(proto, attnParts, D, T, tokensElem, opts.threads);
+    await probeAffine(proto, attnParts, D, T, input, opts.threads);
     await detectLayerNorms(proto, ix, attnParts, D, T, opts.threads);
     const layout: ComponentLayout[] = parts.map((p) => (p.kind === 'attn' ? { kind: 'attn', layer: p.c.layer, heads: p.heads } : { kind: 'mlp', layer: p.c.layer }));
-    const m = new OrtCircuitModel(proto, stream, parts, layout, D, opts, tokensElem);
+    const m = new OrtCircuitModel(proto, stream, parts, layout, D, opts, input, T);
     await m.checkLogitsSlice();
     return m;
   }
@@ -287,7 +311,7 @@ export class OrtCircuitModel {
         model = this.gradientModel();
       } catch (e) {
         if (!(e instanceof AutodiffError) || e.code !== 'unsupported-case' || this.values) throw e;
-        this.values = await probeValueShapes(this.proto, this.stream, this.tokens(new Array(this.T).fill(0), 1), this.opts.threads);
+        this.values = await probeValueShapes(this.proto, this.stream, this.tokens(new Array(this.input.sample.reduce((u, v) => u * v, 1)).fill(0), 1), this.opts.threads);
         model = this.gradientModel();
       }
     } else model = which === 'fwd' ? this.forwardModel() : this.patchModel();
@@ -357,8 +381,14 @@ export class OrtCircuitModel {
   /** The final stream value [B, T, D] → the logits at the metric's position, [B, V]. */
   private lastLogits(b: Builder, final: string): string {
     const { stream } = this;
-    const pos = b.ints([this.opts.position], 'pos');
     const path = this.logitsPath;
+    if (this.metricKind.kind === 'classes') {
+      // (batch, classes): the classification head reads the stream (e.g. its cls position) itself
+      const cl = cloneNodes(path, b.names, new Map([[stream.final, final]]), 'logits');
+      b.nodes.push(...cl.nodes);
+      return b.op('Flatten', [cl.renamed.get(stream.logits)!], { axis: { int: 1 } });
+    }
+    const pos = b.ints([this.metricKind.position], 'pos');
     if (this.slicedLogits) {
       const sel = b.op('Gather', [final, pos], { axis: { int: 1 } });
       const cl = cloneNodes(path, b.names, new Map([[stream.final, sel]]), 'logits');
@@ -383,7 +413,7 @@ export class OrtCircuitModel {
   }
 
   private tokensInfo(): object {
-    return valueInfo(this.stream.tokens, this.tokensElem, ['batch', this.T]);
+    return valueInfo(this.stream.tokens, this.input.elem, ['batch', ...this.input.sample]);
   }
 
   /** Unpatched run: every sender block ([n, B, T, D]) and the logits at the position. */
@@ -547,7 +577,7 @@ export class OrtCircuitModel {
   // ---- runs ----
 
   tokens(data: ArrayLike<number>, B: number): OrtInput {
-    return tokensInput(this.tokensElem, data, [B, this.T]);
+    return tokensInput(this.input, data, B);
   }
 
   /** Unpatched forward: sender blocks and logits at the position [B, V]. */
@@ -599,7 +629,56 @@ export class OrtCircuitModel {
    * Uses the unembedding on the metric's position alone when that gives the model's own logits (one run of
    * the logits path, sliced and whole, on a random final stream value).
    */
+  /**
+   * Resolves the metric from the logits' rank (one run of the logits path on a random final stream value):
+   * (batch, T, V) → at `position`; (batch, classes) → between two classes.
+   * @throws JobInputError when the option asks for the other kind, or the position is outside the T positions
+   */
+  private async resolveMetric(): Promise<void> {
+    const b = new Builder(this.proto.graph!);
+    const x = b.names.next('final');
+    const cl = cloneNodes(this.logitsPath, b.names, new Map([[this.stream.final, x]]), 'logits');
+    b.nodes.push(...cl.nodes);
+    const out = cl.renamed.get(this.stream.logits) ?? x;
+    const model = this.finish(b, [valueInfo(x, ELEM.FLOAT, [1, this.T, this.D])], [out]);
+    const rng = mulberry32(3);
+    let dims: number[];
+    let s: OrtSession | undefined;
+    try {
+      s = await createOrtSession(encodeModelProto(model), { provider: 'cpu', threads: this.opts.threads });
+      const r = await s.run({ [x]: { dtype: 'float32', data: Float32Array.from({ length: this.T * this.D }, () => rng() * 2 - 1), dims: [1, this.T, this.D] } });
+      dims = r[out].dims;
+    } catch (e) {
+      throw new OrtCircuitUnsupported(`the logits path does not run on its own: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    } finally {
+      await s?.release();
+    }
+    const file = this.opts.file;
+    const { metric, position } = this.opts;
+    if (dims.length === 2) {
+      if (metric === 'position') {
+        throw new JobInputError(`option metric=position reads the logits at a token position, but the output '${this.stream.logits}' has shape (batch, ${dims[1]}) with no sequence axis; use metric=classes (the logit difference between the classes answer and wrong)`, file);
+      }
+      this.metricKind = { kind: 'classes' };
+      return;
+    }
+    if (dims.length !== 3 || dims[1] !== this.T) {
+      throw new JobInputError(`expected the output '${this.stream.logits}' to be (batch, T = ${this.T}, vocabulary) logits or (batch, classes) class logits, found shape (${dims.join(', ')}) for one input`, file);
+    }
+    if (metric === 'classes') {
+      throw new JobInputError(`option metric=classes compares two classes of a (batch, classes) output, but '${this.stream.logits}' has a sequence axis (batch, ${dims[1]}, ${dims[2]}); use metric=position with --position`, file);
+    }
+    const p = position < 0 ? this.T + position : position;
+    if (!Number.isInteger(p) || p < 0 || p >= this.T) throw new JobInputError(`option 'position' is ${position}, outside the ${this.T} positions of the stream`, file);
+    this.metricKind = { kind: 'position', position: p };
+  }
+
   private async checkLogitsSlice(): Promise<void> {
+    await this.resolveMetric();
+    if (this.metricKind.kind === 'classes') {
+      this.slicedLogits = false;
+      return;
+    }
     const b = new Builder(this.proto.graph!);
     const x = b.names.next('final');
     this.slicedLogits = true;
@@ -704,13 +783,13 @@ const ORT_ELEM: Record<string, number> = { float32: 1, uint8: 2, int8: 3, int32:
 /** Declared shapes of the graph's values, read off two runs (batch 1 and 2): dims that differ are symbolic. */
 export type ValueShapes = Map<string, { elem: number; dims: Dim[] }>;
 
-/** The embedding's width D, from the embedding alone run on the probe prompt. */
-async function probeEmbed(proto: OnnxModelProto, stream: ResidualStream, tokens: OrtInput, threads?: number): Promise<number> {
+/** The stream's length T and width D, from the embedding alone run on the probe input. */
+async function probeEmbed(proto: OnnxModelProto, stream: ResidualStream, tokens: OrtInput, threads?: number): Promise<{ T: number; D: number }> {
   const s = await createOrtSession(encodeModelProto(submodel(proto, [], [stream.embed])), { provider: 'cpu', threads });
   try {
     const e = (await s.run({ [stream.tokens]: tokens }))[stream.embed];
     if (e?.dims.length !== 3) throw new OrtCircuitUnsupported(`the embedding '${stream.embed}' has shape [${e?.dims.join(', ')}], expected (batch, T, D)`);
-    return e.dims[2];
+    return { T: e.dims[1], D: e.dims[2] };
   } finally {
     await s.release();
   }
@@ -727,9 +806,11 @@ async function probeValueShapes(proto: OnnxModelProto, stream: ResidualStream, t
   const s = await createOrtSession(encodeModelProto(withGraph(proto, { ...g, output: all.map((t) => ({ name: t })) })), { provider: 'cpu', threads });
   try {
     const out = await s.run({ [stream.tokens]: tokens });
-    const T = tokens.dims[1];
-    const twice = (tokens.data instanceof BigInt64Array ? BigInt64Array.from([...tokens.data, ...tokens.data]) : Int32Array.from([...(tokens.data as Int32Array), ...(tokens.data as Int32Array)])) as never;
-    const out2 = await s.run({ [stream.tokens]: { dtype: tokens.dtype, data: twice, dims: [2, T] } as OrtInput });
+    const d = tokens.data as BigInt64Array | Int32Array | Float32Array;
+    const twice = new (d.constructor as new (n: number) => typeof d)(2 * d.length);
+    twice.set(d as never, 0);
+    twice.set(d as never, d.length);
+    const out2 = await s.run({ [stream.tokens]: { dtype: tokens.dtype, data: twice, dims: [2, ...tokens.dims.slice(1)] } as OrtInput });
     const values: ValueShapes = new Map();
     for (const name of all) {
       const a = out[name];
@@ -756,12 +837,12 @@ function basisProbe(n: number, T: number, width: number, rng: () => number): { d
 }
 
 /** Runs the sub-model between `cuts` and `outputs` once on `feeds` (tokens of the probe's batch added). */
-async function runSub(proto: OnnxModelProto, cuts: string[], outputs: string[], feeds: Record<string, OrtInput>, B: number, T: number, tokensElem: number, threads?: number): Promise<Record<string, OrtOutput>> {
+async function runSub(proto: OnnxModelProto, cuts: string[], outputs: string[], feeds: Record<string, OrtInput>, B: number, input: InputSpec, threads?: number): Promise<Record<string, OrtOutput>> {
   const sub = submodel(proto, cuts, outputs);
   const s = await createOrtSession(encodeModelProto(sub), { provider: 'cpu', threads });
   try {
     const tok = sub.graph!.input!.find((i) => !cuts.includes(i.name ?? ''));
-    if (tok?.name) feeds[tok.name] = tokensInput(tokensElem, new Array(B * T).fill(0), [B, T]);
+    if (tok?.name) feeds[tok.name] = tokensInput(input, new Float32Array(B * input.sample.reduce((u, v) => u * v, 1)), B);
     return await s.run(feeds);
   } finally {
     await s.release();
@@ -773,7 +854,7 @@ async function runSub(proto: OnnxModelProto, cuts: string[], outputs: string[], 
  * and d_head) and z → block output, each by one run of the sub-model between the cuts on basis inputs, with
  * a random row checking that the maps are affine and position-wise.
  */
-async function probeAffine(proto: OnnxModelProto, attn: AttnPart[], D: number, T: number, tokensElem: number, threads?: number): Promise<void> {
+async function probeAffine(proto: OnnxModelProto, attn: AttnPart[], D: number, T: number, input: InputSpec, threads?: number): Promise<void> {
   if (!attn.length) return;
   const rng = mulberry32(12345);
   const u = basisProbe(D, T, D, rng);
@@ -788,7 +869,7 @@ async function probeAffine(proto: OnnxModelProto, attn: AttnPart[], D: number, T
   const cutsU = [...new Set(attn.map((p) => p.u))];
   const feedsU: Record<string, OrtInput> = { ...xs.feeds };
   for (const c of cutsU) feedsU[c] = { dtype: 'float32', data: u.data, dims: [u.B, T, D] };
-  const outU = await runSub(proto, [...new Set([...cutsU, ...xs.cuts])], attn.flatMap((p) => [p.c.block.q, p.c.block.kT, p.c.block.v]), feedsU, u.B, T, tokensElem, threads);
+  const outU = await runSub(proto, [...new Set([...cutsU, ...xs.cuts])], attn.flatMap((p) => [p.c.block.q, p.c.block.kT, p.c.block.v]), feedsU, u.B, input, threads);
   for (const p of attn) {
     const q = outU[p.c.block.q];
     if (q?.dims.length !== 4) throw new OrtCircuitUnsupported(`attention layer ${p.c.layer}: queries of shape [${q?.dims.join(', ')}], expected (batch, heads, T, d_head)`);
@@ -807,7 +888,7 @@ async function probeAffine(proto: OnnxModelProto, attn: AttnPart[], D: number, T
     feedsZ[p.c.block.z] = { dtype: 'float32', data: z, dims: [zp.B, H, T, dh] };
   }
   const xz = blockInputs(zp.B);
-  const outZ = await runSub(proto, [...attn.map((p) => p.c.block.z), ...xz.cuts], attn.map((p) => p.c.output), { ...feedsZ, ...xz.feeds }, zp.B, T, tokensElem, threads);
+  const outZ = await runSub(proto, [...attn.map((p) => p.c.block.z), ...xz.cuts], attn.map((p) => p.c.output), { ...feedsZ, ...xz.feeds }, zp.B, input, threads);
   for (const p of attn) readOutputMap(p, outZ, D, T, zp.Bb, zp.data, HD);
 }
 

@@ -45,6 +45,11 @@ export class OrtCircuitSession implements CircuitScoring {
     }
   }
 
+  /** The metric in words, as resolved from the logits' shape and the options. */
+  get metricDescription(): string {
+    return this.model.metricDescription;
+  }
+
   dispose(): void {
     this.batches.length = 0;
   }

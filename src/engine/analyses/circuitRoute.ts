@@ -12,7 +12,7 @@ import type { CostEstimate } from '../../shared/engineProtocol';
 import { JobInputError } from '../errors';
 import { CircuitModel } from './circuitModel';
 import { CircuitSession, type CircuitScoring, type PromptPairs } from './circuitDiscovery';
-import { OrtCircuitModel, OrtCircuitUnsupported } from './circuitOrt';
+import { OrtCircuitModel, OrtCircuitUnsupported, type CircuitMetricChoice } from './circuitOrt';
 import { OrtCircuitSession } from './circuitOrtSession';
 
 export interface CircuitRoute {
@@ -21,23 +21,25 @@ export interface CircuitRoute {
   backend: string;
   warnings: string[];
   batchSize: number;
+  /** The residual stream's length (the prompts' T; patches + cls for a ViT). */
+  seqLen: number;
 }
 
 type RouteChoice = 'auto' | 'onnxruntime' | 'tfjs';
 
 let cached: { key: string; model: Promise<OrtCircuitModel> } | undefined;
 
-function cacheKey(model: LoadedModel, T: number, position: number): string {
+function cacheKey(model: LoadedModel, sample: number[], position: number, metric: string): string {
   const st = fs.statSync(model.graph.file);
-  return `${model.graph.file}\u0000${st.mtimeMs}\u0000${T}\u0000${position}`;
+  return `${model.graph.file}\u0000${st.mtimeMs}\u0000${sample.join('x')}\u0000${position}\u0000${metric}`;
 }
 
-/** The onnxruntime model for (file, T, position), shared by the estimate and the run that follows it. */
-async function ortModel(model: LoadedModel, stream: ResidualStream, pairs: PromptPairs, position: number): Promise<OrtCircuitModel> {
-  const key = cacheKey(model, pairs.seqLen, position);
+/** The onnxruntime model for (file, input shape, position, metric), shared by the estimate and the run that follows it. */
+async function ortModel(model: LoadedModel, stream: ResidualStream, pairs: PromptPairs, position: number, metric: CircuitMetricChoice): Promise<OrtCircuitModel> {
+  const key = cacheKey(model, pairs.sample, position, metric);
   if (cached?.key === key) return cached.model;
   const threads = Number(process.env.CIRCUITSCOPE_THREADS) || undefined;
-  const p = OrtCircuitModel.create(model, stream, pairs.clean.subarray(0, pairs.seqLen), { seqLen: pairs.seqLen, position, threads, file: model.graph.file });
+  const p = OrtCircuitModel.create(model, stream, pairs.clean.subarray(0, pairs.seqLen), { sample: pairs.sample, position, metric, threads, file: model.graph.file });
   cached = { key, model: p };
   p.catch(() => {
     if (cached?.model === p) cached = undefined;
@@ -52,11 +54,6 @@ export async function releaseOrtCircuit(): Promise<void> {
   if (c) await (await c.model.catch(() => undefined))?.dispose();
 }
 
-function resolvePosition(position: number, T: number): number {
-  const p = position < 0 ? T + position : position;
-  if (p < 0 || p >= T) throw new JobInputError(`option 'position' is ${position}, outside the ${T} token positions`);
-  return p;
-}
 
 /**
  * Bytes per prompt pair held by the onnxruntime route: the gradient pass's receiver copies (3H per attention
@@ -103,14 +100,15 @@ function autoBatch(count: number, perPair: number): number {
  */
 export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Record<string, unknown>, batchSize: number | undefined, signal?: AbortSignal): Promise<CircuitRoute> {
   const choice = (o.route ?? 'auto') as RouteChoice;
-  const position = resolvePosition(o.position as number, pairs.seqLen);
+  const metric = (o.metric ?? 'auto') as CircuitMetricChoice;
   const warnings: string[] = [];
+  if (choice === 'tfjs' && pairs.float) throw new JobInputError(`the tfjs translator route takes token prompts; float input pairs (shape (${pairs.sample.join(', ')}) per pair) run on --route onnxruntime`);
   if (choice !== 'tfjs') {
     const stream = findResidualStream(model.graph, findAttention(model.graph));
     try {
-      const m = await ortModel(model, stream, pairs, position);
+      const m = await ortModel(model, stream, pairs, o.position as number, metric);
       // never more pairs per batch than there are (the extension sends circuitscope.batchSize, 256 by default)
-      const B = batchSize !== undefined ? Math.max(1, Math.min(pairs.count, batchSize)) : autoBatch(pairs.count, ortBytesPerPair(m.layout, pairs.seqLen, m.D));
+      const B = batchSize !== undefined ? Math.max(1, Math.min(pairs.count, batchSize)) : autoBatch(pairs.count, ortBytesPerPair(m.layout, m.T, m.D));
       const cm = Object.assign(m, { dispose: () => releaseOrtCircuit() });
       return {
         cm,
@@ -120,10 +118,12 @@ export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Recor
         },
         warnings,
         batchSize: B,
+        seqLen: m.T,
       };
     } catch (e) {
       if (!(e instanceof OrtCircuitUnsupported)) throw e;
       if (choice === 'onnxruntime') throw new JobInputError(`the onnxruntime route cannot decompose this model: ${e.message}`, model.graph.file);
+      if (pairs.float) throw new JobInputError(`the onnxruntime route cannot decompose this model (${e.message}), and the tfjs translator route takes token prompts only, not float input pairs`, model.graph.file);
       warnings.push(`onnxruntime route unavailable (${e.message}); gradients run on the tfjs translator`);
     }
   }
@@ -135,7 +135,7 @@ export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Recor
     probe.dispose();
   }
   const B = batchSize ?? 64;
-  return { cm, session: new CircuitSession(cm, pairs, B, o.position as number, signal), backend: `tfjs ${cm.backend} (translator)`, warnings, batchSize: B };
+  return { cm, session: new CircuitSession(cm, pairs, B, o.position as number, signal, metric), backend: `tfjs ${cm.backend} (translator)`, warnings, batchSize: B, seqLen: pairs.seqLen };
 }
 
 /** Passes a run makes (EAP: 2 forward + 1 backward per batch; EAP-IG: 2 forward + m backward; search; validation). */
@@ -157,15 +157,14 @@ export function plannedPasses(o: Record<string, unknown>, E: number, batches: nu
  */
 export async function estimateOrt(model: LoadedModel, pairs: PromptPairs, o: Record<string, unknown>, batchSize: number | undefined): Promise<CostEstimate | undefined> {
   if (o.route === 'tfjs') return undefined;
-  const position = resolvePosition(o.position as number, pairs.seqLen);
   let m: OrtCircuitModel;
   try {
-    m = await ortModel(model, findResidualStream(model.graph, findAttention(model.graph)), pairs, position);
+    m = await ortModel(model, findResidualStream(model.graph, findAttention(model.graph)), pairs, o.position as number, (o.metric ?? 'auto') as CircuitMetricChoice);
   } catch (e) {
     if (e instanceof OrtCircuitUnsupported && o.route !== 'onnxruntime') return undefined;
     throw e;
   }
-  const perPair = ortBytesPerPair(m.layout, pairs.seqLen, m.D);
+  const perPair = ortBytesPerPair(m.layout, m.T, m.D);
   const B = batchSize !== undefined ? Math.max(1, Math.min(pairs.count, batchSize)) : autoBatch(pairs.count, perPair);
   const t0 = performance.now();
   const tok = m.tokens(pairs.clean.subarray(0, B * pairs.seqLen), B);
@@ -179,7 +178,7 @@ export async function estimateOrt(model: LoadedModel, pairs: PromptPairs, o: Rec
   const batches = Math.ceil(pairs.count / B);
   const E = m.graph.edges.length;
   const p = plannedPasses(o, E, batches);
-  const sendersBytes = pairs.count * (m.graph.senders.length * pairs.seqLen * m.D * 4) * 2;
+  const sendersBytes = pairs.count * (m.graph.senders.length * m.T * m.D * 4) * 2;
   return {
     samples: pairs.count,
     batchSize: B,
