@@ -308,6 +308,8 @@ export type ResidualComponent =
       /** The residual Add's output. */
       resid: string;
       addNode: string;
+      /** Post-LN: the stream value after the norm that follows the residual Add (the next component's input). */
+      post?: string;
     }
   | {
       kind: 'mlp';
@@ -317,10 +319,17 @@ export type ResidualComponent =
       output: string;
       resid: string;
       addNode: string;
+      /** Post-LN: the stream value after the norm that follows the residual Add (the next component's input). */
+      post?: string;
     };
 
-/** A pre-LN residual transformer, as the circuit analysis sees it. */
+/** A residual transformer (pre-LN or post-LN), as the circuit analysis sees it. */
 export interface ResidualStream {
+  /**
+   * Post-LN (BERT-style): each residual Add is followed by a norm (the components' `post`), except the last
+   * one's, which belongs to the logits path (`final` is then the last residual Add's output).
+   */
+  postLN: boolean;
   /** The graph input holding the tokens. */
   tokens: string;
   /** The first stream value (token + position embeddings): the `input` node's output. */
@@ -367,6 +376,43 @@ function walkToResidual(ix: GraphIndex, block: AttentionBlock, file: string): { 
   throw new AttentionStructureError(`attention layer ${block.layer} (${block.name}): no residual Add within 16 steps of '${block.z}'`, file);
 }
 
+/** Whether `v` is computed from `x` (and constants or shapes) alone, with no Softmax on the way. */
+function functionOf(ix: GraphIndex, v: string, x: string, softmaxes: ReadonlySet<string>): boolean {
+  const stack = [v];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const a = stack.pop() as string;
+    if (a === x || seen.has(a)) continue;
+    seen.add(a);
+    if (ix.isStatic(a)) continue;
+    const p = ix.producer.get(a);
+    if (!p || softmaxes.has(p.id)) return false;
+    for (const i of p.inputs) if (i) stack.push(i);
+  }
+  return true;
+}
+
+/**
+ * Post-LN: the stream value a norm computes from the residual Add's output `resid` (a function of `resid`
+ * alone, downstream of it) that the next component reads: `next` (the next attention block's input) or the
+ * input of an MLP residual Add. The first such value in graph order.
+ */
+function postNorm(ix: GraphIndex, resid: string, next: string | undefined, softmaxes: ReadonlySet<string>): string | undefined {
+  const start = ix.order.get(ix.producer.get(resid)?.id ?? '') ?? -1;
+  const down = new Set([resid]);
+  for (const n of ix.graph.nodes.slice(start + 1)) {
+    if (!n.inputs.some((i) => down.has(i)) || softmaxes.has(n.id)) continue;
+    for (const o of n.outputs) {
+      if (!o) continue;
+      down.add(o);
+      if (!functionOf(ix, o, resid, softmaxes)) continue;
+      if (o === next || mlpAfter(ix, o, softmaxes)) return o;
+    }
+    if (down.size > 64) break;
+  }
+  return undefined;
+}
+
 /** The MLP residual Add reading stream value `x`, if any: Add(x, f(x)) with no attention inside f. */
 function mlpAfter(ix: GraphIndex, x: string, softmaxes: ReadonlySet<string>): { output: string; addNode: GraphNode } | undefined {
   for (const c of ix.consumers.get(x) ?? []) {
@@ -411,37 +457,71 @@ export function findResidualStream(graph: ModelGraph, report: AttentionReport = 
   const components: ResidualComponent[] = [];
   let stream: string | undefined;
   let embed = '';
+  let postLN: boolean | undefined;
+  /** The stream value after the last component: its residual Add's output, or (post-LN) its norm's output. */
+  const after = (c: ResidualComponent, next: string | undefined): string => {
+    if (c.resid === next) return c.resid;
+    if (postLN !== true && mlpAfter(ix, c.resid, softmaxes)) return c.resid; // pre-LN: an MLP reads it
+    const post = postNorm(ix, c.resid, next, softmaxes);
+    if (!post) return c.resid;
+    if (postLN === false) {
+      throw new AttentionStructureError(`${describe(c)}: its residual Add '${c.addNode}' is followed by a norm (to '${post}') while earlier blocks are pre-LN; expected one block structure throughout`, file);
+    }
+    postLN = true;
+    c.post = post;
+    return post;
+  };
+  const describe = (c: ResidualComponent): string => (c.kind === 'attn' ? `attention layer ${c.layer} (${c.block.name})` : `MLP ${c.layer}`);
   for (const block of report.blocks) {
     const r = walkToResidual(ix, block, file);
     const opsIn = ix.ancestors([block.q, block.kT, block.v], new Set([r.input]));
     if (!opsIn.has(r.input)) {
-      throw new AttentionStructureError(`attention layer ${block.layer} (${block.name}): Q, K and V are not computed from the residual stream value '${r.input}' its output is added to (post-LN or parallel blocks are not supported)`, file);
+      throw new AttentionStructureError(`attention layer ${block.layer} (${block.name}): Q, K and V are not computed from the residual stream value '${r.input}' its output is added to (parallel attention and MLP blocks are not supported)`, file);
     }
     if (stream === undefined) embed = r.input;
-    else if (stream !== r.input) {
-      const m = mlpAfter(ix, stream, softmaxes);
-      if (!m || m.addNode.outputs[0] !== r.input) {
-        throw new AttentionStructureError(
-          `attention layer ${block.layer} (${block.name}) reads the stream value '${r.input}', but the previous layer's stream value '${stream}' reaches it ${m ? `through more than one residual Add (an MLP Add writes '${m.addNode.outputs[0]}')` : 'through no MLP residual Add(x, mlp(x))'}; expected a pre-LN block structure`,
-          file,
-        );
+    else {
+      const prev = components[components.length - 1];
+      stream = after(prev, r.input);
+      if (postLN === undefined) postLN = false;
+      if (stream !== r.input) {
+        const m = mlpAfter(ix, stream, softmaxes);
+        const mlp: ResidualComponent | undefined = m && { kind: 'mlp', layer: block.layer - 1, input: stream, output: m.output, resid: m.addNode.outputs[0], addNode: m.addNode.id };
+        const reached = mlp ? after(mlp, r.input) : undefined;
+        if (!mlp || reached !== r.input) {
+          throw new AttentionStructureError(
+            `attention layer ${block.layer} (${block.name}) reads the stream value '${r.input}', but the previous layer's stream value '${stream}' reaches it ${mlp ? `through more than one residual Add (an MLP Add writes '${mlp.resid}'${mlp.post ? `, normalised to '${mlp.post}'` : ''})` : 'through no MLP residual Add(x, mlp(x))'}; expected pre-LN blocks x + f(LN(x)) or post-LN blocks LN(x + f(x))`,
+            file,
+          );
+        }
+        components.push(mlp);
       }
-      components.push({ kind: 'mlp', layer: block.layer - 1, input: stream, output: m.output, resid: m.addNode.outputs[0], addNode: m.addNode.id });
     }
     components.push({ kind: 'attn', layer: block.layer, block, input: r.input, output: r.output, resid: r.addNode.outputs[0], addNode: r.addNode.id });
     stream = r.addNode.outputs[0];
   }
   const last = report.blocks.length - 1;
-  const m = mlpAfter(ix, stream as string, softmaxes);
+  // after the last attention block: its MLP, if any (post-LN: reading the attention's normalised output)
+  const lastAttn = components[components.length - 1];
+  let input = stream as string;
+  let m = mlpAfter(ix, input, softmaxes);
+  if (!m && postLN !== false) {
+    const normed = postNorm(ix, lastAttn.resid, undefined, softmaxes);
+    m = normed ? mlpAfter(ix, normed, softmaxes) : undefined;
+    if (normed && m) {
+      lastAttn.post = input = normed;
+      postLN = true;
+    }
+  }
   if (m) {
-    components.push({ kind: 'mlp', layer: last, input: stream as string, output: m.output, resid: m.addNode.outputs[0], addNode: m.addNode.id });
+    components.push({ kind: 'mlp', layer: last, input, output: m.output, resid: m.addNode.outputs[0], addNode: m.addNode.id });
     stream = m.addNode.outputs[0];
   }
+  // the last residual Add's output is the final stream value; a norm after it belongs to the logits path
   const final = stream as string;
   const anc = ix.ancestors(logits, new Set([final]));
   if (!anc.has(final)) throw new AttentionStructureError(`the output '${logits}' does not depend on the last residual stream value '${final}'`, file);
   const bypass = ix.inputsNeeded(logits, new Set([final]));
   if (bypass.length) throw new AttentionStructureError(`the output '${logits}' reads the graph input(s) ${bypass.join(', ')} other than through the residual stream '${final}'`, file);
   if (!ix.ancestors(embed).has(tokens)) throw new AttentionStructureError(`the first stream value '${embed}' does not depend on the input '${tokens}'`, file);
-  return { tokens, embed, components, final, logits };
+  return { tokens, embed, components, final, logits, postLN: postLN === true };
 }

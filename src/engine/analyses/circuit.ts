@@ -162,7 +162,7 @@ function checkPairVocabulary(pairs: PromptPairs, graph: ModelGraph, file: string
 }
 
 function toJobError(e: unknown, file: string): unknown {
-  if (e instanceof AttentionStructureError) return new JobInputError(`circuits need a pre-LN residual transformer with visible heads: ${e.message}`, e.file ?? file);
+  if (e instanceof AttentionStructureError) return new JobInputError(`circuits need a residual transformer (pre-LN or post-LN) with visible heads: ${e.message}`, e.file ?? file);
   if (e instanceof TranslatorError && (e.code === 'unsupported-op' || e.code === 'unsupported-feature')) return new JobInputError(`the tfjs translator cannot run this model for gradients: ${e.message}`, file);
   return e;
 }

@@ -25,6 +25,7 @@ import type { ComponentGraph, ComponentLayout } from '../../analysis/circuits';
 import { buildComponentGraph } from '../../analysis/circuits';
 import { AttentionStructureError, GraphIndex, findAttention, findResidualStream, type ResidualComponent, type ResidualStream } from '../../model/attentionFinder';
 import type { LoadedModel } from '../../model/ir';
+import { JobInputError } from '../errors';
 import { TfjsGraphExecutor, resolveBackend, tf } from '../../model/runtime/tfjs';
 
 export interface PatchSpec {
@@ -110,6 +111,9 @@ export class CircuitModel {
   static async create(model: LoadedModel, probeTokens: tf.Tensor): Promise<CircuitModel> {
     const report = findAttention(model.graph);
     const stream = findResidualStream(model.graph, report);
+    if (stream.postLN) {
+      throw new JobInputError(`this is a post-LN transformer (a norm follows residual Add '${stream.components[0].addNode}'); the tfjs translator route decomposes pre-LN models only: use --route onnxruntime`, model.graph.file);
+    }
     const executor = await TfjsGraphExecutor.create(model);
     try {
       const ix = new GraphIndex(model.graph);

@@ -63,6 +63,8 @@ interface AttnPart {
   core: OnnxNodeProto[];
   /** The norm is a LayerNorm over the last axis (checked numerically): its backward is written by hand. */
   ln?: LayerNormInfo;
+  /** Post-LN: the norm after the residual Add (resid → post). */
+  post?: OnnxNodeProto[];
 }
 
 /** u = x̂ (decomposed LayerNorm: γ, β belong to the affine map) or u = γ·x̂ + β (the LayerNormalization op). */
@@ -75,6 +77,7 @@ interface MlpPart {
   kind: 'mlp';
   c: MlpC;
   nodes: OnnxNodeProto[];
+  post?: OnnxNodeProto[];
 }
 
 type Part = AttnPart | MlpPart;
@@ -250,11 +253,17 @@ export class OrtCircuitModel {
     const proto = await readModelProto(model);
     const ix = new GraphIndexProto(proto.graph!);
     const parts: Part[] = [];
+    const postOf = (c: ResidualComponent): OnnxNodeProto[] | undefined => {
+      if (!c.post) return undefined;
+      const nodes = ix.nodesFor([c.post], new Set([c.resid]));
+      checkSideInputs(ix, nodes, [c.resid], stream.embed, `the norm after ${c.kind === 'attn' ? 'attention layer' : 'MLP'} ${c.layer}`);
+      return nodes;
+    };
     for (const c of stream.components) {
       if (c.kind === 'mlp') {
         const nodes = ix.nodesFor([c.output], new Set([c.input]));
         checkSideInputs(ix, nodes, [c.input], stream.embed, `MLP ${c.layer}`);
-        parts.push({ kind: 'mlp', c, nodes });
+        parts.push({ kind: 'mlp', c, nodes, post: postOf(c) });
         continue;
       }
       const b = c.block;
@@ -266,7 +275,7 @@ export class OrtCircuitModel {
       checkSideInputs(ix, norm, [c.input], stream.embed, `attention layer ${c.layer}'s norm`);
       const core = ix.nodesFor([b.z], new Set([b.q, b.kT, b.v]));
       checkSideInputs(ix, core, [b.q, b.kT, b.v], stream.embed, `attention layer ${c.layer}'s core`);
-      parts.push({ kind: 'attn', c, heads: 0, dh: 0, u, norm, core });
+      parts.push({ kind: 'attn', c, heads: 0, dh: 0, u, norm, core, post: postOf(c) });
     }
     const input: InputSpec = { elem: elemOf(proto, stream.tokens), sample: opts.sample };
     const size = opts.sample.reduce((u, v) => u * v, 1);
@@ -442,6 +451,35 @@ export class OrtCircuitModel {
   }
 
   /**
+   * Post-LN: a receiver group's inputs [n, B, T, D] from its private copies of the block sums m_0 … m_k (each
+   * [n, B, T, D]; m_0 the input node's output, m_j the j-th component's write with its bias): x = m_0, then
+   * x = post_j(x + m_j) for each component j with its own norm (the last component's norm belongs to the
+   * logits path). With every copy equal to the clean block sums this is the model's own stream.
+   */
+  private chain(b: Builder, m: string[], n: number): string {
+    const { T, D } = this;
+    let x = m[0];
+    for (let j = 1; j < m.length; j++) {
+      const s = b.op('Add', [x, m[j]]);
+      const part = this.parts[j - 1];
+      if (!part.post) {
+        x = s;
+        continue;
+      }
+      const flat = b.op('Reshape', [s, b.ints([-1, T, D])]);
+      const cl = cloneNodes(part.post, b.names, new Map([[part.c.resid, flat]]), `post${j}`);
+      b.nodes.push(...cl.nodes);
+      x = b.op('Reshape', [cl.renamed.get(part.c.post!)!, b.ints([n, -1, T, D])]);
+    }
+    return x;
+  }
+
+  /** The graph value holding sender block j's sum with its bias (j = 0: the input node; else component j − 1's write). */
+  private blockSum(j: number): string {
+    return j === 0 ? this.stream.embed : this.parts[j - 1].c.output;
+  }
+
+  /**
    * Gradient graph: inputs embedIn [B, T, D], tokens, dir [B, V] (one-hot answer − wrong, divided by the
    * pair count) and diff_j [n_j, B, T, D] (corrupt − clean per sender block); outputs the metric and, per
    * receiver group, scores [upstream, receivers] = Σ diff_u · ∂metric/∂in_v.
@@ -458,7 +496,30 @@ export class OrtCircuitModel {
     const within = (set: ReadonlySet<OnnxNodeProto>) => (n: OnnxNodeProto): boolean => set.has(orig.get(n)!);
     const sources: string[] = [];
     const receiverCounts: number[] = [];
-    for (const p of this.parts) {
+    /** Post-LN: per receiver group, its copies of the block sums (the gradient sources), else undefined. */
+    const copies: string[][] = [];
+    const post = this.stream.postLN;
+    const chainInput = (k: number, n: number): string => {
+      const zeros = b.floats(new Float32Array(n), [n, 1, 1, 1], 'zeros');
+      const m = Array.from({ length: k + 1 }, (_, j) => b.op('Add', [b.op('Unsqueeze', [this.blockSum(j), b.ints([0], 'axes')]), zeros], {}, `g${k}_m${j}`));
+      copies.push(m);
+      return this.chain(b, m, n);
+    };
+    this.parts.forEach((p, k) => {
+      if (!post) return;
+      if (p.kind === 'attn') {
+        const h = this.headInputs(b, p, chainInput(k, 3 * p.heads));
+        const blk = p.c.block;
+        const coreSet = new Set(p.core);
+        for (const [from, to] of [[blk.q, h.q], [blk.kT, h.kT], [blk.v, h.v]]) redirect(nodes, from, to, within(coreSet));
+        receiverCounts.push(3 * p.heads);
+      } else {
+        const mi = b.op('Reshape', [chainInput(k, 1), b.ints([-1, this.T, this.D])], {}, `m${p.c.layer}_in`);
+        redirect(nodes, p.c.input, mi, within(new Set(p.nodes)));
+        receiverCounts.push(1);
+      }
+    });
+    for (const p of post ? [] : this.parts) {
       if (p.kind === 'attn') {
         // x (or, for a LayerNorm, its output u) broadcast to the 3H receiver copies (an Add of zeros rather than
         // Expand: shape inference knows Add); for a LayerNorm the norm's backward is applied to the copies' gradients below
@@ -478,9 +539,10 @@ export class OrtCircuitModel {
         receiverCounts.push(1);
       }
     }
-    const fi = b.op('Identity', [this.stream.final], {}, 'final_in');
+    const fi = post ? b.op('Reshape', [chainInput(this.parts.length, 1), b.ints([-1, this.T, this.D])], {}, 'final_in') : b.op('Identity', [this.stream.final], {}, 'final_in');
     redirect(nodes, this.stream.final, fi, within(new Set(this.logitsPath)));
-    sources.push(fi);
+    if (post) sources.push(...copies.flat());
+    else sources.push(fi);
     receiverCounts.push(1);
     const logits = this.lastLogits(b, fi);
     const metric = b.op('ReduceSum', [b.op('Mul', [logits, 'dir'])], { keepdims: { int: 0 } }, 'metric');
@@ -502,7 +564,14 @@ export class OrtCircuitModel {
     const scoreOuts: string[] = [];
     let upBlocks = 1;
     const attnParts = this.parts;
-    sources.forEach((src, k) => {
+    if (post) {
+      // scores [upstream, receivers] = per sender block j, diff_j · ∂metric/∂(the group's copies of m_j)
+      copies.forEach((m, k) => {
+        const parts = m.map((mj, j) => s.op('Gemm', [s.op('Reshape', [diffs[j], s.ints([blocks[j].n, -1])]), s.op('Reshape', [gm.grads[mj], s.ints([receiverCounts[k], -1])])], { transB: { int: 1 } }));
+        scoreOuts.push(parts.length === 1 ? s.op('Identity', parts) : s.op('Concat', parts, { axis: { int: 0 } }, `scores_${k}`));
+      });
+    }
+    (post ? [] : sources).forEach((src, k) => {
       const part = attnParts[k];
       const gX = part?.kind === 'attn' && part.ln ? this.layerNormBack(s, part, part.c.input, gm.grads[src]) : gm.grads[src];
       const gradFlat = s.op('Reshape', [gX, s.ints([receiverCounts[k], -1])]);
@@ -546,13 +615,31 @@ export class OrtCircuitModel {
       }
       return b.op('Add', [b.op('Reshape', [acc, b.ints([n, -1, T, D])]), b.floats(base.slice(), [D], 'base')]);
     };
+    /** Post-LN: each receiver's block sums (its kept senders' values, the others' corrupted ones, + biases), then the chain. */
+    const mixedPost = (k: number, n: number): string => {
+      const keep = `keep_${k}`;
+      keeps.push(keep);
+      let col = 0;
+      const m = cur.map((c, j) => {
+        if (!diffFlat[j]) diffFlat[j] = b.op('Sub', [flat(c, blocks[j].n), flat(corrupt[j], blocks[j].n)]);
+        csum[j] ??= flat(b.op('ReduceSum', [corrupt[j], b.ints([0], 'axes')], { keepdims: { int: 1 } }), 1);
+        const w = b.op('Slice', [keep, b.ints([col]), b.ints([col + blocks[j].n]), b.ints([1])]);
+        col += blocks[j].n;
+        const mj = b.op('Reshape', [b.op('Add', [csum[j], b.op('MatMul', [w, diffFlat[j]])]), b.ints([n, -1, T, D])]);
+        const part = j > 0 ? this.parts[j - 1] : undefined;
+        return part?.kind === 'attn' ? b.op('Add', [mj, b.floats(part.bo!, [D], 'bo')]) : mj;
+      });
+      return this.chain(b, m, n);
+    };
+    const csum: string[] = [];
+    const mix = (k: number, n: number): string => (this.stream.postLN ? mixedPost(k, n) : mixed(k, n));
     const addBlock = (v: string, j: number): void => {
       cur.push(v);
       ctot = b.op('Add', [ctot, flat(b.op('ReduceSum', [corrupt[j], b.ints([0], 'axes')], { keepdims: { int: 1 } }), 1)]);
     };
     this.parts.forEach((p, k) => {
       if (p.kind === 'attn') {
-        const X = mixed(k, 3 * p.heads);
+        const X = mix(k, 3 * p.heads);
         const h = this.headInputs(b, p, X);
         const blk = p.c.block;
         const cl = cloneNodes(p.core, b.names, new Map([[blk.q, h.q], [blk.kT, h.kT], [blk.v, h.v]]), `l${p.c.layer}_core`);
@@ -562,13 +649,13 @@ export class OrtCircuitModel {
         for (let i = 0; i < D; i++) nb[i] += p.bo![i];
         base = nb;
       } else {
-        const X = b.op('Reshape', [mixed(k, 1), b.ints([-1, T, D])]);
+        const X = b.op('Reshape', [mix(k, 1), b.ints([-1, T, D])]);
         const cl = cloneNodes(p.nodes, b.names, new Map([[p.c.input, X]]), `m${p.c.layer}`);
         b.nodes.push(...cl.nodes);
         addBlock(b.op('Unsqueeze', [cl.renamed.get(p.c.output)!, b.ints([0], 'axes')]), k + 1);
       }
     });
-    const X = b.op('Reshape', [mixed(this.parts.length, 1), b.ints([-1, T, D])]);
+    const X = b.op('Reshape', [mix(this.parts.length, 1), b.ints([-1, T, D])]);
     const logits = this.lastLogits(b, X);
     const inputs = [this.tokensInfo(), ...corrupt.map((c) => valueInfo(c, ELEM.FLOAT, [blocks[corrupt.indexOf(c)].n, 'batch', T, D])), ...keeps.map((k) => valueInfo(k, ELEM.FLOAT))];
     return this.finish(b, inputs, [logits], (g.node ?? []).map((n) => ({ ...n })));

@@ -124,6 +124,7 @@ export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Recor
       if (!(e instanceof OrtCircuitUnsupported)) throw e;
       if (choice === 'onnxruntime') throw new JobInputError(`the onnxruntime route cannot decompose this model: ${e.message}`, model.graph.file);
       if (pairs.float) throw new JobInputError(`the onnxruntime route cannot decompose this model (${e.message}), and the tfjs translator route takes token prompts only, not float input pairs`, model.graph.file);
+      if (stream.postLN) throw new JobInputError(`the onnxruntime route cannot decompose this post-LN model (${e.message}), and the tfjs translator route decomposes pre-LN models only`, model.graph.file);
       warnings.push(`onnxruntime route unavailable (${e.message}); gradients run on the tfjs translator`);
     }
   }
