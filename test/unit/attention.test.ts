@@ -315,18 +315,52 @@ describe('attention finder', () => {
     assert.throws(() => findResidualStream(g, r), (e: unknown) => e instanceof AttentionStructureError && /fused attention op\(s\) com.microsoft.Attention/.test(e.message));
   });
 
-  it('refuses post-LN blocks, naming the value that did not match', () => {
-    // post-LN: x1 = LN(x0 + attn(x0)); the next block reads the normalised value, not the residual Add
+  it('decomposes post-LN blocks: each residual Add’s norm is the component’s post, the last one’s belongs to the logits', () => {
+    // post-LN: y0 = LN(x0 + attn(x0)), y0' = LN(y0 + mlp(y0)); the next block reads the normalised value
     const nodes = [
       ['Identity', ['tokens'], ['x0']],
       ...block('x0', 0).slice(0, 14),
       ['LayerNormalization', ['r0', 'Wa', 'Wb'], ['y0']],
+      ['MatMul', ['y0', 'Wfc'], ['h0']],
+      ['Relu', ['h0'], ['hr0']],
+      ['Add', ['y0', 'hr0'], ['rm0']],
+      ['LayerNormalization', ['rm0', 'Wc', 'Wd'], ['x1']],
+      ...block('x1', 1).slice(0, 14),
+      ['LayerNormalization', ['r1', 'We', 'Wf'], ['lnf']],
+      ['MatMul', ['lnf', 'Wu'], ['logits']],
+    ] as [string, string[], string[], Record<string, number>?][];
+    const s = findResidualStream(graph(nodes, ['tokens'], ['logits']));
+    assert.equal(s.postLN, true);
+    assert.deepEqual(
+      s.components.map((c) => `${c.kind}${c.layer}:${c.input}->${c.resid}${c.post ? `->${c.post}` : ''}`),
+      ['attn0:x0->r0->y0', 'mlp0:y0->rm0->x1', 'attn1:x1->r1'],
+    );
+    assert.equal(s.final, 'r1', 'the last norm is part of the logits path');
+  });
+
+  it('a scale computed from shapes alone (HF’s torch.full divisor) is a scale; Shape reads of z are skipped', () => {
+    const nodes = twoLayers.map((n) => (n[0] === 'Mul' && n[1][1] === 'Wscale' ? (['Div', [n[1][0], 'dv'], n[2]] as (typeof twoLayers)[number]) : n));
+    nodes.unshift(['Shape', ['tokens'], ['shp']], ['Gather', ['shp', 'Wone'], ['d0']], ['Cast', ['d0'], ['df']], ['Sqrt', ['df'], ['dv']]);
+    const z = nodes.findIndex((n) => n[2][0] === 'zt0');
+    nodes.splice(z + 1, 0, ['Shape', ['zt0'], ['zs0']]);
+    const s = findResidualStream(graph(nodes, ['tokens'], ['logits']));
+    assert.equal(s.postLN, false);
+    assert.deepEqual(s.components.map((c) => `${c.kind}${c.layer}`), ['attn0', 'mlp0', 'attn1', 'mlp1']);
+  });
+
+  it('refuses a block that is neither x + f(LN(x)) nor LN(x + f(x)), naming the values', () => {
+    // the second block reads a value computed from the stream by something other than a norm of the residual Add
+    const nodes = [
+      ['Identity', ['tokens'], ['x0']],
+      ...block('x0', 0).slice(0, 14),
+      ['Mul', ['r0', 'tokensf'], ['y0']],
       ...block('y0', 1).slice(0, 14),
       ['MatMul', ['r1', 'Wu'], ['logits']],
     ] as [string, string[], string[], Record<string, number>?][];
+    nodes.unshift(['Cast', ['tokens'], ['tokensf']]);
     assert.throws(
       () => findResidualStream(graph(nodes, ['tokens'], ['logits'])),
-      (e: unknown) => e instanceof AttentionStructureError && /reads the stream value 'y0'.*'r0'/.test(e.message),
+      (e: unknown) => e instanceof AttentionStructureError && /reads the stream value 'y0'.*'r0'.*post-LN blocks LN\(x \+ f\(x\)\)/.test(e.message),
     );
   });
 });
