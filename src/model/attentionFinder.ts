@@ -168,6 +168,21 @@ export class GraphIndex {
     return out;
   }
 
+  /** Graph inputs whose *values* `v` depends on when everything in `stop` is given (reads of their shape alone, through `Shape`/`Size`, do not count). */
+  valueInputsNeeded(v: string | string[], stop: ReadonlySet<string>): string[] {
+    const out = new Set<string>();
+    const stack = Array.isArray(v) ? [...v] : [v];
+    while (stack.length) {
+      const x = stack.pop() as string;
+      if (out.has(x)) continue;
+      out.add(x);
+      if (stop.has(x)) continue;
+      const p = this.producer.get(x);
+      if (p && !SHAPE_OF.has(p.opType)) for (const i of p.inputs) if (i) stack.push(i);
+    }
+    return this.graph.inputs.filter((i) => out.has(i) && !stop.has(i));
+  }
+
   /** Graph inputs that `v` depends on when everything in `stop` is given. */
   inputsNeeded(v: string | string[], stop: ReadonlySet<string>): string[] {
     const anc = this.ancestors(v, stop);
@@ -520,7 +535,7 @@ export function findResidualStream(graph: ModelGraph, report: AttentionReport = 
   const final = stream as string;
   const anc = ix.ancestors(logits, new Set([final]));
   if (!anc.has(final)) throw new AttentionStructureError(`the output '${logits}' does not depend on the last residual stream value '${final}'`, file);
-  const bypass = ix.inputsNeeded(logits, new Set([final]));
+  const bypass = ix.valueInputsNeeded(logits, new Set([final])); // HF's final view(input_shape + (D,)) reads the input's shape
   if (bypass.length) throw new AttentionStructureError(`the output '${logits}' reads the graph input(s) ${bypass.join(', ')} other than through the residual stream '${final}'`, file);
   if (!ix.ancestors(embed).has(tokens)) throw new AttentionStructureError(`the first stream value '${embed}' does not depend on the input '${tokens}'`, file);
   return { tokens, embed, components, final, logits, postLN: postLN === true };

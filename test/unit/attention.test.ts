@@ -338,11 +338,14 @@ describe('attention finder', () => {
     assert.equal(s.final, 'r1', 'the last norm is part of the logits path');
   });
 
-  it('a scale computed from shapes alone (HF’s torch.full divisor) is a scale; Shape reads of z are skipped', () => {
+  it('a scale computed from shapes alone (HF’s torch.full divisor) is a scale; Shape reads of z and of the input are skipped', () => {
     const nodes = twoLayers.map((n) => (n[0] === 'Mul' && n[1][1] === 'Wscale' ? (['Div', [n[1][0], 'dv'], n[2]] as (typeof twoLayers)[number]) : n));
     nodes.unshift(['Shape', ['tokens'], ['shp']], ['Gather', ['shp', 'Wone'], ['d0']], ['Cast', ['d0'], ['df']], ['Sqrt', ['df'], ['dv']]);
     const z = nodes.findIndex((n) => n[2][0] === 'zt0');
     nodes.splice(z + 1, 0, ['Shape', ['zt0'], ['zs0']]);
+    // HF's GPT2Model ends with hidden_states.view(input_shape + (D,)): the logits read the input's shape
+    nodes[nodes.length - 1] = ['MatMul', ['lnf', 'Wu'], ['lg']];
+    nodes.push(['Shape', ['tokens'], ['tshape']], ['Concat', ['tshape', 'Wv'], ['vshape'], { axis: 0 }], ['Reshape', ['lg', 'vshape'], ['logits']]);
     const s = findResidualStream(graph(nodes, ['tokens'], ['logits']));
     assert.equal(s.postLN, false);
     assert.deepEqual(s.components.map((c) => `${c.kind}${c.layer}`), ['attn0', 'mlp0', 'attn1', 'mlp1']);

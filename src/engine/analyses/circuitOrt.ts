@@ -727,13 +727,13 @@ export class OrtCircuitModel {
     const cl = cloneNodes(this.logitsPath, b.names, new Map([[this.stream.final, x]]), 'logits');
     b.nodes.push(...cl.nodes);
     const out = cl.renamed.get(this.stream.logits) ?? x;
-    const model = this.finish(b, [valueInfo(x, ELEM.FLOAT, [1, this.T, this.D])], [out]);
+    const model = this.finish(b, [valueInfo(x, ELEM.FLOAT, [1, this.T, this.D]), this.tokensInfo()], [out]);
     const rng = mulberry32(3);
     let dims: number[];
     let s: OrtSession | undefined;
     try {
       s = await createOrtSession(encodeModelProto(model), { provider: 'cpu', threads: this.opts.threads });
-      const r = await s.run({ [x]: { dtype: 'float32', data: Float32Array.from({ length: this.T * this.D }, () => rng() * 2 - 1), dims: [1, this.T, this.D] } });
+      const r = await s.run(this.withTokens(s, { [x]: { dtype: 'float32', data: Float32Array.from({ length: this.T * this.D }, () => rng() * 2 - 1), dims: [1, this.T, this.D] } }));
       dims = r[out].dims;
     } catch (e) {
       throw new OrtCircuitUnsupported(`the logits path does not run on its own: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
@@ -760,6 +760,12 @@ export class OrtCircuitModel {
     this.metricKind = { kind: 'position', position: p };
   }
 
+  /** Adds zero inputs of one pair where a probe graph reads the model's input (e.g. for its shape). */
+  private withTokens(s: OrtSession, feeds: Record<string, OrtInput>): Record<string, OrtInput> {
+    if (!s.inputNames.includes(this.stream.tokens)) return feeds;
+    return { ...feeds, [this.stream.tokens]: tokensInput(this.input, new Float32Array(this.input.sample.reduce((u, v) => u * v, 1)), 1) };
+  }
+
   private async checkLogitsSlice(): Promise<void> {
     await this.resolveMetric();
     if (this.metricKind.kind === 'classes') {
@@ -777,13 +783,13 @@ export class OrtCircuitModel {
     }
     this.slicedLogits = false;
     const whole = this.lastLogits(b, x);
-    const model = this.finish(b, [valueInfo(x, ELEM.FLOAT, [1, this.T, this.D])], sliced ? [whole, sliced] : [whole]);
+    const model = this.finish(b, [valueInfo(x, ELEM.FLOAT, [1, this.T, this.D]), this.tokensInfo()], sliced ? [whole, sliced] : [whole]);
     const rng = mulberry32(5);
     const feed: OrtInput = { dtype: 'float32', data: Float32Array.from({ length: this.T * this.D }, () => rng() * 2 - 1), dims: [1, this.T, this.D] };
     let s: OrtSession | undefined;
     try {
       s = await createOrtSession(encodeModelProto(model), { provider: 'cpu', threads: this.opts.threads });
-      const out = await s.run({ [x]: feed });
+      const out = await s.run(this.withTokens(s, { [x]: feed }));
       if (!sliced) return;
       const [w, v] = [f32(out[whole], 'logits'), f32(out[sliced], 'sliced logits')];
       let err = 0;
