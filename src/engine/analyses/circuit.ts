@@ -1,6 +1,7 @@
 /**
- * The `circuit` analysis: the component graph of a pre-LN transformer, EAP / EAP-IG edge scores from
- * clean/corrupted prompt pairs, a circuit selected by score and measured by patching, the smallest circuit
+ * The `circuit` analysis: the component graph of a residual transformer (pre-LN decoders and ViTs, post-LN
+ * encoders), EAP / EAP-IG edge scores from clean/corrupted input pairs (token prompts or float inputs such as
+ * images; the metric a logit difference at a position or between two classes), a circuit selected by score and measured by patching, the smallest circuit
  * reaching a target faithfulness, and (on request) exact activation patching to validate the scores.
  */
 import { circuitNodes, type ComponentGraph } from '../../analysis/circuits';

@@ -21,7 +21,12 @@
  * - Patched runs (faithfulness, search, exact patching): receiver inputs
  *   base + Σ_u corrupt_u + Σ_u keep(u→v)(out_u − corrupt_u), one product per sender block.
  * - The metric reads one position: the unembedding runs on that position only when the logits path is
- *   position-wise (checked against the model's own logits).
+ *   position-wise (checked against the model's own logits); a (batch, classes) output (a classifier on the
+ *   cls position, a pooler) is read as it is, the metric then being between two classes.
+ * - Post-LN encoders (a norm after every residual Add): sender values are the writes before the norm, and
+ *   every receiver rebuilds its own stream through the norms (`chain`: x = m_0, x = post_j(x + m_j)) from its
+ *   copies of the block sums m_j; gradients are taken with respect to those copies, so an edge's EAP score is
+ *   (corrupt_u − clean_u)·∂metric/∂(u's value in v's rebuild). Same conventions otherwise.
  */
 import type { ComponentGraph, ComponentLayout } from '../../analysis/circuits';
 import { mulberry32 } from '../../analysis/stats/random';

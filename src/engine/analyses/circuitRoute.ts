@@ -61,18 +61,23 @@ export async function releaseOrtCircuit(): Promise<void> {
  * difference sender outputs. Measured on the GPT-2-small export (T = 32): 180 MB per pair (peak RSS 4.88 /
  * 5.24 / 5.95 GB at batch 2 / 4 / 8); this gives 192 MB.
  */
-export function ortBytesPerPair(layout: readonly ComponentLayout[], T: number, D: number): number {
+export function ortBytesPerPair(layout: readonly ComponentLayout[], T: number, D: number, postLN = false): number {
   const stream = T * D * 4;
   let units = 0;
   let senders = 1;
+  let blocks = 1;
   for (const c of layout) {
+    // post-LN: each receiver's copies of the upstream block sums and its norms' values (≈ 4 per block), with
+    // their gradients (an estimate, not measured)
+    const copies = postLN ? 2 * 4 * blocks : 0;
     if (c.kind === 'attn') {
-      units += 3 * c.heads * 3;
+      units += 3 * c.heads * (3 + copies);
       senders += c.heads;
     } else {
-      units += 16;
+      units += 16 + copies;
       senders += 1;
     }
+    blocks++;
   }
   return stream * (units + 3 * senders);
 }
@@ -108,7 +113,7 @@ export async function openRoute(model: LoadedModel, pairs: PromptPairs, o: Recor
     try {
       const m = await ortModel(model, stream, pairs, o.position as number, metric);
       // never more pairs per batch than there are (the extension sends circuitscope.batchSize, 256 by default)
-      const B = batchSize !== undefined ? Math.max(1, Math.min(pairs.count, batchSize)) : autoBatch(pairs.count, ortBytesPerPair(m.layout, m.T, m.D));
+      const B = batchSize !== undefined ? Math.max(1, Math.min(pairs.count, batchSize)) : autoBatch(pairs.count, ortBytesPerPair(m.layout, m.T, m.D, stream.postLN));
       const cm = Object.assign(m, { dispose: () => releaseOrtCircuit() });
       return {
         cm,
@@ -165,7 +170,7 @@ export async function estimateOrt(model: LoadedModel, pairs: PromptPairs, o: Rec
     if (e instanceof OrtCircuitUnsupported && o.route !== 'onnxruntime') return undefined;
     throw e;
   }
-  const perPair = ortBytesPerPair(m.layout, m.T, m.D);
+  const perPair = ortBytesPerPair(m.layout, m.T, m.D, m.stream.postLN);
   const B = batchSize !== undefined ? Math.max(1, Math.min(pairs.count, batchSize)) : autoBatch(pairs.count, perPair);
   const t0 = performance.now();
   const tok = m.tokens(pairs.clean.subarray(0, B * pairs.seqLen), B);
