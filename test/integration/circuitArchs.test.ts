@@ -16,7 +16,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCircuit } from '../../src/engine/analyses/circuit';
+import { readPromptPairs, runCircuit } from '../../src/engine/analyses/circuit';
+import { encodeNpz } from '../../src/model/datasets/writer';
 import { releaseOrtCircuit } from '../../src/engine/analyses/circuitRoute';
 import { JobInputError } from '../../src/engine/errors';
 import type { CircuitResult } from '../../src/shared/results';
@@ -128,3 +129,32 @@ for (const arch of ['vit', 'bert'] as const) {
     });
   });
 }
+
+describe('float input pairs', () => {
+  const f32 = (shape: number[], v = 0.5) => ({ dtype: 'float32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v) });
+  const ids = (n: number) => ({ dtype: 'int64' as const, shape: [n], data: new BigInt64Array(n) });
+  const write = (name: string, arrays: Parameters<typeof encodeNpz>[0]): string => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, encodeNpz(arrays));
+    return file;
+  };
+
+  it('reads (M, C, H, W) images with their per-pair shape; negative values are fine', async () => {
+    const p = await readPromptPairs(write('img.npz', { clean: f32([3, 1, 4, 5], -0.25), corrupt: f32([3, 1, 4, 5]), answer: ids(3), wrong: ids(3) }));
+    assert.equal(p.float, true);
+    assert.deepEqual(p.sample, [1, 4, 5]);
+    assert.equal(p.seqLen, 20);
+    assert.equal(p.clean[0], -0.25);
+  });
+
+  it('refuses unequal shapes and a float/int mix with typed errors', async () => {
+    await assert.rejects(
+      readPromptPairs(write('shape.npz', { clean: f32([3, 1, 4, 5]), corrupt: f32([3, 1, 5, 4]), answer: ids(3), wrong: ids(3) })),
+      (e: unknown) => e instanceof JobInputError && /equal shapes.*\(3, 1, 4, 5\).*\(3, 1, 5, 4\)/.test(e.message),
+    );
+    await assert.rejects(
+      readPromptPairs(write('mix.npz', { clean: f32([3, 4]), corrupt: { dtype: 'int64', shape: [3, 4], data: new BigInt64Array(12) }, answer: ids(3), wrong: ids(3) })),
+      (e: unknown) => e instanceof JobInputError && /both hold token ids.*float32 and int64/.test(e.message),
+    );
+  });
+});

@@ -90,7 +90,9 @@ async function openCase(file: string, c: FuzzCase): Promise<void> {
       const p = await readPromptPairs(file);
       check(p.count > 0 && p.clean.length === p.count * p.seqLen && p.corrupt.length === p.clean.length, 'prompt pairs of inconsistent sizes');
       check(p.answer.length === p.count && p.wrong.length === p.count, 'answer/wrong lengths differ from the pair count');
-      for (const a of [p.clean, p.corrupt, p.answer, p.wrong]) for (const v of a) check(v >= 0, 'a negative token id was accepted');
+      // float pairs (images) may hold any finite value; token ids and class ids are never negative
+      for (const a of p.float ? [p.answer, p.wrong] : [p.clean, p.corrupt, p.answer, p.wrong]) for (const v of a) check(v >= 0, 'a negative token id was accepted');
+      if (p.float) for (const a of [p.clean, p.corrupt]) for (const v of a) check(Number.isFinite(v), 'a non-finite input value was accepted');
       return;
     }
     default:
