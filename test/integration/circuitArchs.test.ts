@@ -3,7 +3,8 @@
  * torch (small, untrained, seeded: structure and numbers, not mechanisms):
  * - an HF-style GPT-2 decoder written with Hugging Face's exact lines (scripts/bench/gpt2_export.py --hf-exact:
  *   fused c_attn + Split, the shape-derived torch.full divisor, Where mask, tanh GELU, tied unembedding,
- *   _merge_heads' Shape reads): the onnxruntime route against the tfjs translator's;
+ *   _merge_heads' Shape reads): the onnxruntime route against the tfjs translator's, and EAP-IG, exact
+ *   patching and a circuit's faithfulness against plain PyTorch (scripts/bench/gpt2_reference.py circuit --exact);
  * - a timm-style ViT on clean/corrupted image pairs (scripts/reference/vit_tiny_export.py), metric between two
  *   classes: exact patching and EAP against PyTorch (scripts/reference/circuit_exact.py --vit);
  * - a post-LN BERT-style encoder with a pooler + classifier (scripts/reference/bert_tiny_export.py): exact
@@ -54,6 +55,7 @@ before(() => {
   py('reference/bert_tiny_export.py', '--out', path.join(dir, 'bert'));
   py('reference/circuit_exact.py', '--vit', path.join(dir, 'vit'));
   py('reference/circuit_exact.py', '--bert', path.join(dir, 'bert'));
+  py('bench/gpt2_reference.py', 'circuit', path.join(dir, 'gpt2', 'gpt2.onnx'), path.join(dir, 'gpt2', 'pairs.npz'), '--heads', '4', '--edges', '12', '--exact', '--out', path.join(dir, 'gpt2', 'reference.json'));
 });
 
 after(() => {
@@ -79,6 +81,19 @@ describe('circuits on an HF-style GPT-2 export (Hugging Face’s exact lines)', 
     console.log(`gpt2 --hf-exact: EAP-IG onnxruntime vs tfjs max |Δ| ${maxDiff(a, b).toExponential(2)} (largest score ${scale.toExponential(2)})`);
     assert.ok(maxDiff(a, b) <= 1e-3 * scale);
     assert.ok(Math.abs((ort.r.circuit.metricCircuit ?? NaN) - (tfjs.r.circuit.metricCircuit ?? NaN)) < 1e-5);
+  });
+
+  it('EAP-IG, exact patching and the faithfulness of a 12-edge circuit equal plain PyTorch’s', async () => {
+    const t = JSON.parse(fs.readFileSync(path.join(dir, 'gpt2', 'reference.json'), 'utf8')) as { edges: string[]; scores: number[]; exactScores: number[]; metricClean: number; faithfulness: number };
+    const { r } = await circuit(path.join(dir, 'gpt2', 'gpt2.onnx'), path.join(dir, 'gpt2', 'pairs.npz'), { edges: 12, validate: true });
+    assert.deepEqual(r.edges.map((e) => e.id), t.edges);
+    const ds = maxDiff(r.edges.map((e) => e.score), t.scores);
+    const dx = maxDiff(r.validation!.exactScores, t.exactScores);
+    const scale = Math.max(...t.scores.map(Math.abs));
+    console.log(`gpt2 --hf-exact vs PyTorch: EAP-IG max |Δ| ${ds.toExponential(2)} (largest ${scale.toExponential(2)}), exact patching ${dx.toExponential(2)}, faithfulness ${r.circuit.faithfulness} vs ${t.faithfulness}`);
+    assert.ok(ds <= 1e-4 * scale && dx <= 1e-4 * Math.max(...t.exactScores.map(Math.abs)));
+    assert.ok(Math.abs(r.circuit.metricClean - t.metricClean) < 1e-5);
+    assert.ok(Math.abs((r.circuit.faithfulness ?? NaN) - t.faithfulness) < 1e-4);
   });
 
   it('metric=classes on a (batch, T, vocabulary) output is a typed error naming the option to use', async () => {
