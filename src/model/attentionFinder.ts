@@ -17,14 +17,18 @@
  *    gated product), `q`, `kT`, `v` (the operands, head-split, head axis 1) and `z` (= P·V, per head).
  * 2. **Fused attention** (`Attention`, `MultiHeadAttention`, `GroupQueryAttention`, … in com.microsoft or
  *    the default domain) hides the probabilities: such nodes are reported, never silently ignored.
- * 3. **Residual stream** (circuits, pre-LN only): from `z`, one linear path — `Transpose`, `Reshape`,
+ * 3. **Residual stream** (circuits): from `z`, one linear path — `Transpose`, `Reshape`,
  *    `Identity`, a product with a constant weight (`MatMul`/`Gemm`), an `Add` of a constant bias; `Shape`
  *    reads of these values, as in HF's `_merge_heads`, are skipped — must
  *    reach an `Add` whose other operand is computed: that Add is the residual connection, its other operand
  *    the block's input `x` (from which Q, K and V are computed, through the block's LayerNorm), and the path's
  *    end the block's write to the stream. Between two attention blocks, and after the last, at most one MLP
- *    residual `Add(x, f(x))` may follow (f = anything computed from x alone). The logits must then be computed
- *    from the last stream value alone. Anything else (post-LN, parallel attention+MLP, fused ops) is an
+ *    residual `Add(x, f(x))` may follow (f = anything computed from x alone). **Pre-LN** (x + f(LN(x))): the next
+ *    component reads the residual Add's output. **Post-LN** (LN(x + f(x)), BERT): the next component reads a
+ *    value computed from the residual Add's output alone (its norm; recorded as the component's `post`); the
+ *    last residual Add's norm belongs to the logits path. One graph input (tokens or an image); the logits
+ *    must be computed from the last stream value alone (reading the input's shape is allowed). Anything else
+ *    (mixed pre-/post-LN, parallel attention+MLP, fused ops, several inputs) is an
  *    {@link AttentionStructureError} naming the value or node that did not match.
  */
 import type { FusedAttention } from '../shared/results';
@@ -462,7 +466,10 @@ export function findResidualStream(graph: ModelGraph, report: AttentionReport = 
     );
   }
   if (graph.inputs.length !== 1) {
-    throw new AttentionStructureError(`expected one graph input (the tokens), found ${graph.inputs.length} (${graph.inputs.join(', ')})`, file);
+    throw new AttentionStructureError(
+      `expected one graph input (the tokens or the image), found ${graph.inputs.length} (${graph.inputs.join(', ')}); circuit pairs give one input per side — export the model with that input alone (e.g. an attention mask or token types built inside the model)`,
+      file,
+    );
   }
   if (graph.outputs.length < 1) throw new AttentionStructureError('the graph has no output', file);
   const ix = new GraphIndex(graph);

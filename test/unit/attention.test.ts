@@ -351,6 +351,13 @@ describe('attention finder', () => {
     assert.deepEqual(s.components.map((c) => `${c.kind}${c.layer}`), ['attn0', 'mlp0', 'attn1', 'mlp1']);
   });
 
+  it('refuses several graph inputs, naming them and what to export instead', () => {
+    assert.throws(
+      () => findResidualStream(graph(twoLayers, ['tokens', 'mask'], ['logits'])),
+      (e: unknown) => e instanceof AttentionStructureError && /found 2 \(tokens, mask\); circuit pairs give one input per side/.test(e.message),
+    );
+  });
+
   it('refuses a block that is neither x + f(LN(x)) nor LN(x + f(x)), naming the values', () => {
     // the second block reads a value computed from the stream by something other than a norm of the residual Add
     const nodes = [
