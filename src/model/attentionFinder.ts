@@ -543,7 +543,15 @@ export function findResidualStream(graph: ModelGraph, report: AttentionReport = 
   const anc = ix.ancestors(logits, new Set([final]));
   if (!anc.has(final)) throw new AttentionStructureError(`the output '${logits}' does not depend on the last residual stream value '${final}'`, file);
   const bypass = ix.valueInputsNeeded(logits, new Set([final])); // HF's final view(input_shape + (D,)) reads the input's shape
-  if (bypass.length) throw new AttentionStructureError(`the output '${logits}' reads the graph input(s) ${bypass.join(', ')} other than through the residual stream '${final}'`, file);
+  if (bypass.length) {
+    // name the node where a value computed without the stream joins the path to the logits (e.g. a neck that
+    // concatenates conv features with the transformer's output)
+    const onPath = new Set(ix.ancestors(logits, new Set([final])));
+    const fromStream = (v: string): boolean => ix.ancestors(v, new Set([final])).has(final);
+    const join = ix.graph.nodes.find((n) => n.outputs.some((o) => onPath.has(o)) && n.inputs.some((i) => i && fromStream(i)) && n.inputs.some((i) => i && !fromStream(i) && !ix.isStatic(i)));
+    const where = join ? `: ${join.opType} ${join.id} combines it with '${join.inputs.find((i) => i && !fromStream(i) && !ix.isStatic(i))}', computed without it` : '';
+    throw new AttentionStructureError(`the output '${logits}' reads the graph input(s) ${bypass.join(', ')} other than through the last residual stream value '${final}'${where}`, file);
+  }
   if (!ix.ancestors(embed).has(tokens)) throw new AttentionStructureError(`the first stream value '${embed}' does not depend on the input '${tokens}'`, file);
   return { tokens, embed, components, final, logits, postLN: postLN === true };
 }
