@@ -351,6 +351,14 @@ describe('attention finder', () => {
     assert.deepEqual(s.components.map((c) => `${c.kind}${c.layer}`), ['attn0', 'mlp0', 'attn1', 'mlp1']);
   });
 
+  it('refuses an output that reads the input besides the stream, naming the node where it joins', () => {
+    const nodes = [...twoLayers.slice(0, -1), ['Cast', ['tokens'], ['tf']], ['Add', ['lnf', 'tf'], ['logits']]] as typeof twoLayers;
+    assert.throws(
+      () => findResidualStream(graph(nodes, ['tokens'], ['logits'])),
+      (e: unknown) => e instanceof AttentionStructureError && /reads the graph input\(s\) tokens other than through the last residual stream value 'x2': Add \S+ combines it with 'tf'/.test(e.message),
+    );
+  });
+
   it('refuses several graph inputs, naming them and what to export instead', () => {
     assert.throws(
       () => findResidualStream(graph(twoLayers, ['tokens', 'mask'], ['logits'])),
