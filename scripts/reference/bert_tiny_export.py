@@ -4,7 +4,10 @@ untrained, seeded), exported with torch.onnx.export, plus clean/corrupted token 
 post-LN structure tests (test/integration/circuitArchs.test.ts) and the PyTorch side of its exact-patching check
 (scripts/reference/circuit_exact.py --bert DIR reads the weights back from this module).
 
-    OMP_NUM_THREADS=1 /usr/bin/python3 scripts/reference/bert_tiny_export.py --out DIR [--seed 0]
+    OMP_NUM_THREADS=1 /usr/bin/python3 scripts/reference/bert_tiny_export.py --out DIR [--seed 0] [--pre-ln]
+
+--pre-ln writes the same encoder with pre-LN layers x + attn(LN1(x)), x + mlp(LN2(x)) (and the final norm before
+the pooler): a token classifier both circuit routes run, for comparing them on a (batch, classes) output.
 
 Writes DIR/bert.onnx (input `input_ids` int64 (batch, 12), output `logits` (batch, 3)), DIR/bert.pt (the state
 dict) and DIR/pairs.npz: `clean`, `corrupt` int64 (M, 12) — corrupt = clean with 3 tokens (never position 0,
@@ -29,6 +32,7 @@ from torch import nn
 torch.set_num_threads(1)
 
 VOCAB, CTX, D, HEADS, LAYERS, CLASSES = 50, 12, 32, 4, 2, 3
+PRE_LN = False
 
 
 class SelfAttention(nn.Module):
@@ -62,6 +66,9 @@ class Layer(nn.Module):
         return self.output(nn.functional.gelu(self.intermediate(y)))
 
     def forward(self, x):
+        if PRE_LN:
+            x = x + self.attention(self.ln1(x))
+            return x + self.mlp(self.ln2(x))
         y = self.ln1(x + self.attention(x))
         return self.ln2(y + self.mlp(y))
 
@@ -76,6 +83,7 @@ class Bert(nn.Module):
         self.layers = nn.ModuleList([Layer() for _ in range(LAYERS)])
         self.pooler = nn.Linear(D, D)
         self.classifier = nn.Linear(D, CLASSES)
+        self.ln_f = nn.LayerNorm(D, eps=1e-12)
         with torch.no_grad():
             for name, p in self.named_parameters():
                 if name.endswith("bias"):
@@ -94,7 +102,7 @@ class Bert(nn.Module):
         x = self.embed(ids)
         for layer in self.layers:
             x = layer(x)
-        return self.head(x)
+        return self.head(self.ln_f(x) if PRE_LN else x)
 
 
 def main():
@@ -102,7 +110,10 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pairs", type=int, default=12)
+    ap.add_argument("--pre-ln", action="store_true")
     a = ap.parse_args()
+    global PRE_LN
+    PRE_LN = a.pre_ln
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     model = Bert().eval()

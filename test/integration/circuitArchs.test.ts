@@ -9,6 +9,8 @@
  *   classes: exact patching and EAP against PyTorch (scripts/reference/circuit_exact.py --vit);
  * - a post-LN BERT-style encoder with a pooler + classifier (scripts/reference/bert_tiny_export.py): exact
  *   patching and EAP against PyTorch's rebuild of each receiver's stream through the norms (--bert);
+ * - the same encoder written pre-LN (--pre-ln), a token classifier both routes run: they agree on the metric
+ *   between two classes;
  * - typed errors where the metric option or the route does not fit the model.
  */
 import assert from 'node:assert/strict';
@@ -53,6 +55,7 @@ before(() => {
   py('bench/gpt2_export.py', '--out', path.join(dir, 'gpt2'), '--hf-exact', '--layers', '2', '--d', '64', '--heads', '4', '--vocab', '100', '--ctx', '32', '--prompts', '4', '--tokens', '8', '--pairs', '8', '--pair-tokens', '8');
   py('reference/vit_tiny_export.py', '--out', path.join(dir, 'vit'));
   py('reference/bert_tiny_export.py', '--out', path.join(dir, 'bert'));
+  py('reference/bert_tiny_export.py', '--out', path.join(dir, 'bertpre'), '--pre-ln');
   py('reference/circuit_exact.py', '--vit', path.join(dir, 'vit'));
   py('reference/circuit_exact.py', '--bert', path.join(dir, 'bert'));
   py('bench/gpt2_reference.py', 'circuit', path.join(dir, 'gpt2', 'gpt2.onnx'), path.join(dir, 'gpt2', 'pairs.npz'), '--heads', '4', '--edges', '12', '--exact', '--out', path.join(dir, 'gpt2', 'reference.json'));
@@ -144,6 +147,24 @@ for (const arch of ['vit', 'bert'] as const) {
     });
   });
 }
+
+describe('circuits on a pre-LN token classifier (a (batch, classes) output)', () => {
+  it('onnxruntime and the tfjs translator agree on the class metric, the EAP-IG scores and the circuit', async () => {
+    const model = path.join(dir, 'bertpre', 'bert.onnx');
+    const data = path.join(dir, 'bertpre', 'pairs.npz');
+    const ort = await circuit(model, data, { route: 'onnxruntime', edges: 10 });
+    const tfjs = await circuit(model, data, { route: 'tfjs', edges: 10 });
+    for (const r of [ort.r, tfjs.r]) assert.match(r.metric, /between two classes \(answer − wrong\) of the classification output 'logits'/);
+    assert.ok(Math.abs(ort.r.circuit.metricClean - tfjs.r.circuit.metricClean) < 1e-5);
+    const a = ort.r.edges.map((e) => e.score);
+    const b = tfjs.r.edges.map((e) => e.score);
+    const scale = Math.max(...b.map(Math.abs));
+    console.log(`pre-LN classifier: EAP-IG onnxruntime vs tfjs max |Δ| ${maxDiff(a, b).toExponential(2)} (largest ${scale.toExponential(2)})`);
+    assert.ok(maxDiff(a, b) <= 1e-3 * scale);
+    assert.ok(Math.abs((ort.r.circuit.faithfulness ?? NaN) - (tfjs.r.circuit.faithfulness ?? NaN)) < 1e-4);
+    await assert.rejects(circuit(model, data, { route: 'tfjs', metric: 'position' }), (e: unknown) => e instanceof JobInputError && /metric=position.*no sequence axis/.test(e.message));
+  });
+});
 
 describe('float input pairs', () => {
   const f32 = (shape: number[], v = 0.5) => ({ dtype: 'float32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v) });
