@@ -16,6 +16,8 @@ import { describeJson, isTfjsModelJson, openTfjs } from './formats/tfjs';
 export interface LoadOptions {
   /** Refuse files larger than this many bytes (default 4 GiB: protobuf's own limit is 2 GiB per message). */
   maxBytes?: number;
+  /** Fill the shapes the file does not store by shape inference (default true; see shapeInference.ts). */
+  inferShapes?: boolean;
 }
 
 const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
@@ -50,7 +52,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   const bytes = await readFileWithSpare(abs, TAP_SPARE_BYTES);
   try {
     const model = await openBytes(abs, bytes, { size: stat.size, mtimeMs: stat.mtimeMs });
-    await addInferredShapes(model);
+    if (opts.inferShapes !== false) await addInferredShapes(model);
     if (model.graph.format !== 'onnx') return model;
     let held: Uint8Array | undefined = bytes;
     return {
