@@ -64,9 +64,26 @@ export async function readShapeConstants(model: LoadedModel): Promise<Map<string
 /** Infers shapes for a loaded model in place (graph values); never throws. */
 export async function inferModelShapes(model: LoadedModel): Promise<ShapeInferenceResult | undefined> {
   const g = model.graph;
-  if (g.format === 'tfjs-layers') return undefined;
+  if (g.format === 'tfjs-layers') {
+    nameLayersBatch(g);
+    return undefined;
+  }
   const constants = await readShapeConstants(model);
   return inferGraphShapes(g, constants);
+}
+
+/**
+ * Keras layers models store every layer's output shape with the batch as the leading `None`; it is one free
+ * dimension across the model, named `N` here as ONNX exports name it `batch`. Other `None`s stay unknown.
+ */
+function nameLayersBatch(g: ModelGraph): void {
+  const taken = Object.values(g.values).some((v) => v.shape?.some((d) => d === 'N'));
+  if (taken) return;
+  for (const v of Object.values(g.values)) {
+    if (v.kind === 'initializer' || !v.shape || v.shape.length === 0 || v.shape[0] !== null) continue;
+    v.shape = ['N', ...v.shape.slice(1)];
+    v.shapeInferred = true;
+  }
 }
 
 function toSDim(A: DimAlgebra, d: Dim): SDim {
