@@ -473,7 +473,35 @@ const topK: Rule = ({ ins }) => {
   return [{ shape, dtype: ins[0]?.dtype }, { shape, dtype: 'int32' }];
 };
 
+/**
+ * SparseToDense(indices, output_shape, values, default): the shape is `output_shape`; the values are computed for
+ * a rank-1 output when the indices and values are known (onnx-tf writes this to resolve Reshape's 0 entries).
+ */
+const sparseToDense: Rule = ({ ins }) => {
+  const shape = ins[1]?.val;
+  const dtype = ins[2]?.dtype;
+  if (!shape) return [{ dtype }];
+  const n = shape.length === 1 ? shape[0] : undefined;
+  const idxShape = numbers(ins[0]?.shape);
+  const dflt = ins[3]?.val?.[0];
+  let val: SDim[] | undefined;
+  if (typeof n === 'number' && n <= MAX_VAL && idxShape && dflt !== undefined) {
+    const k = idxShape.length === 0 ? 1 : idxShape[0];
+    const idx = numbers(ins[0]?.val);
+    const vals = ins[2]?.val;
+    if (k === 0) val = new Array<SDim>(n).fill(dflt);
+    else if (idx && idx.length === k && vals && (vals.length === k || vals.length === 1)) {
+      val = new Array<SDim>(n).fill(dflt);
+      idx.forEach((i, j) => {
+        if (i >= 0 && i < n) val![i] = vals.length === 1 ? vals[0] : vals[j];
+      });
+    }
+  }
+  return [withVal([...shape], dtype, val)];
+};
+
 export const TFJS_RULES: Record<string, Rule> = {
+  SparseToDense: sparseToDense,
   ...Object.fromEntries(UNARY.map((op) => [op, unary])),
   ...Object.fromEntries(BINARY.map((op) => [op, binary])),
   Identity: unary,

@@ -8,7 +8,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -140,6 +140,8 @@ const TFJS_CASES: Case[] = [
   { file: `${HUMAN}/facemesh.json`, inputs: { input_1: [1, 192, 192, 3] } },
   { file: `${HUMAN}/movenet-lightning.json`, inputs: { input: [1, 192, 192, 3] } },
   { file: `${HUMAN}/age.json`, inputs: { input_1: [3, 64, 64, 3] } },
+  // onnx-tf's Reshape: the target resolved through SparseToDense (zeros replaced by the input's dims)
+  { file: `${HUMAN}/nanodet.json`, inputs: { input_1: [1, 3, 416, 416] } },
 ];
 
 for (const c of TFJS_CASES) {
@@ -160,12 +162,24 @@ for (const c of TFJS_CASES) {
   });
 }
 
-test('every human-models TF.js graph model without control flow or data-dependent ops gets every shape', async () => {
-  const names = ['blazeface-back', 'blazepose-heavy', 'centernet', 'efficientpose', 'facemesh-attention', 'handlandmark-full', 'meet', 'selfie', 'posenet'];
-  for (const n of names) {
-    const m = await loadModel(path.join(HUMAN, `${n}.json`));
-    assert.deepEqual(unknownValues(m.graph), [], `${n}.json: values with unknown shapes`);
+/** human-models graph models whose shapes are not all determined, with the count left unknown and why. */
+const HUMAN_UNKNOWN: Record<string, { count: number; why: string }> = {
+  faceboxes: { count: 423, why: 'a TF while-loop (Enter/Merge/Switch/TensorArray) and NonMaxSuppression, whose output length depends on the data; its input is [N, H, W, 3] with H, W free' },
+  handtrack: { count: 587, why: 'a TF while-loop (TensorList*) and NonMaxSuppressionV5 (data-dependent lengths) over a [1, H, W, 3] input' },
+  rvm: { count: 473, why: 'five of six inputs (the recurrent states r1i…r4i and downsample_ratio) have no shape in the file, and Switch/Merge control flow' },
+  'movenet-multipose': { count: 74, why: 'input [1, H, W, 3]: the FPN Adds meet 2*floor((H+31)/32) (ResizeBilinear ×2) and floor((H+15)/16), equal only for some H' },
+};
+
+test('all 41 human-models TF.js graph models: every shape known except the listed, data- or control-flow-dependent ones', async () => {
+  const files = readdirSync(HUMAN).filter((f) => f.endsWith('.json'));
+  assert.equal(files.length, 41);
+  const got: Record<string, number> = {};
+  for (const f of files) {
+    const m = await loadModel(path.join(HUMAN, f));
+    const n = unknownValues(m.graph).length;
+    if (n > 0) got[f.replace(/\.json$/, '')] = n;
   }
+  assert.deepEqual(got, Object.fromEntries(Object.entries(HUMAN_UNKNOWN).map(([k, v]) => [k, v.count])));
 });
 
 test("ONNX's own shape inference (value_info) is never contradicted", async () => {

@@ -374,4 +374,18 @@ describe('TF.js rules', () => {
     assert.deepEqual(s.h, []);
     assert.deepEqual(s.flat, ['6*N', 24]);
   });
+  it("SparseToDense resolving Reshape's zeros (onnx-tf), Transpose by a constant perm", () => {
+    const i32 = (shape: number[], ...val: number[]): Init => ({ shape, dtype: 'int32', val });
+    const s = tfjs({ x: [1, 44, 52, 52] }, {
+      where: i32([0, 1]), n: i32([1], 3), zero: i32([]), dflt: i32([], 0), tgt: i32([3], 4, 11, -1), perm: i32([3], 0, 2, 1),
+    }, [
+      ['SparseToDense', ['where', 'n', 'zero', 'dflt'], ['dense']],
+      ['AddV2', ['tgt', 'dense'], ['t']],
+      ['Reshape', ['x', 't'], ['r']],
+      ['Transpose', ['r', 'perm'], ['tr']],
+    ]);
+    assert.deepEqual(s.dense, [3]);
+    assert.deepEqual(s.r, [4, 11, 2704]);
+    assert.deepEqual(s.tr, [4, 2704, 11]);
+  });
 });
