@@ -32,11 +32,16 @@ const MAX_TERMS = 8;
 /** Holds the atoms of one inference run (monomial keys refer to them). */
 export class DimAlgebra {
   private readonly atoms = new Map<string, Atom>();
+  private readonly symbols = new Map<string, Poly>();
 
   sym(name: string): Poly {
+    const known = this.symbols.get(name);
+    if (known) return known;
     const key = `s:${name}`;
-    if (!this.atoms.has(key)) this.atoms.set(key, { kind: 'sym', key, name });
-    return this.make(new Map([[key, 1]])) as Poly;
+    this.atoms.set(key, { kind: 'sym', key, name });
+    const p: Poly = { kind: 'poly', terms: new Map([[key, 1]]), key: name };
+    this.symbols.set(name, p);
+    return p;
   }
 
   isPoly(d: SDim): d is Poly {

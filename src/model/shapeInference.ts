@@ -13,7 +13,7 @@
  * Filled shapes are marked `shapeInferred` on the value (the viewer shows them as inferred).
  */
 import { topologicalOrder } from './graphOrder';
-import type { Dim, LoadedModel, ModelGraph, TensorInfo } from './ir';
+import type { Dim, GraphNode, LoadedModel, ModelGraph, TensorInfo } from './ir';
 import { MAX_VAL, type Info, type Rule } from './shapeCommon';
 import { DimAlgebra, type SDim } from './shapeDims';
 import { ONNX_RULES } from './shapeOnnx';
@@ -107,6 +107,7 @@ function merge(A: DimAlgebra, stored: SDim[] | undefined, got: SDim[] | undefine
 
 function symbolsForInputs(g: ModelGraph, A: DimAlgebra): Record<string, Record<number, string>> {
   const out: Record<string, Record<number, string>> = {};
+  if (!g.inputs.some((id) => g.values[id]?.shape?.includes(null))) return out;
   const single = g.inputs.length === 1;
   const taken = new Set<string>();
   for (const v of Object.values(g.values)) for (const d of v.shape ?? []) if (typeof d === 'string') taken.add(d);
@@ -129,6 +130,14 @@ function symbolsForInputs(g: ModelGraph, A: DimAlgebra): Record<string, Record<n
   return out;
 }
 
+/** The nodes in a topological order: the file's own when it is one (ONNX requires it), else a sorted copy. */
+function inOrder(g: ModelGraph): readonly GraphNode[] {
+  const producedBy = new Map<string, number>();
+  g.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producedBy.set(o, i)));
+  const sorted = g.nodes.every((n, i) => n.inputs.every((v) => !v || (producedBy.get(v) ?? -1) < i));
+  return sorted ? g.nodes : topologicalOrder(g).order;
+}
+
 /**
  * Infers shapes over `g` in place. `constants` holds the values of small weight tensors (by name) that shape
  * inputs read (Reshape targets, Slice bounds, Resize scales…).
@@ -140,7 +149,8 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
   const inputSymbols = symbolsForInputs(g, A);
   for (const [id, v] of Object.entries(g.values)) {
     const syms = inputSymbols[id];
-    const shape = v.shape?.map((d, axis) => (d === null && syms?.[axis] !== undefined ? A.sym(syms[axis]) : toSDim(A, d)));
+    const plain = !syms && v.shape?.every((d) => typeof d !== 'string');
+    const shape = plain ? (v.shape as SDim[]) : v.shape?.map((d, axis) => (d === null && syms?.[axis] !== undefined ? A.sym(syms[axis]) : toSDim(A, d)));
     const info: Info = { shape, dtype: v.dtype };
     const c = constants.get(id);
     if (v.kind === 'initializer' && c && shape && c.length <= MAX_VAL) info.val = c;
@@ -148,8 +158,7 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
   }
   const opset = g.format === 'onnx' ? g.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0 : 0;
   const rules: Record<string, Rule> = g.format === 'onnx' ? ONNX_RULES : TFJS_RULES;
-  const { order } = topologicalOrder(g);
-  for (const node of order) {
+  for (const node of inOrder(g)) {
     const rule = rules[node.opType];
     if (!rule) continue;
     let outs: (Info | undefined)[] | undefined;
@@ -178,6 +187,7 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
     const info = infos.get(id);
     if (!info?.shape) continue;
     dims.set(id, info.shape);
+    if (v.kind === 'initializer') continue;
     const next = info.shape.map((d) => A.toDim(d));
     const before = v.shape;
     const changed = !before || before.length !== next.length || before.some((d, i) => d !== next[i]);

@@ -90,11 +90,23 @@ function bindings(g: ModelGraph, r: ShapeInferenceResult, inputs: Record<string,
 /** Compares every inferred intermediate shape with the runtime's; returns how many values were compared. */
 function compare(g: ModelGraph, r: ShapeInferenceResult, b: Record<string, number>, got: Record<string, OrtOutput>): number {
   let compared = 0;
+  const inputSyms = new Set(g.inputs.flatMap((id) => g.values[id].shape ?? []));
+  const free = new Set(
+    Object.values(g.values)
+      .filter((v) => !v.shapeInferred)
+      .flatMap((v) => v.shape ?? [])
+      .filter((d): d is string => typeof d === 'string' && !inputSyms.has(d)),
+  );
   const bad: string[] = [];
   for (const [id, dims] of Object.entries(got)) {
     const inferred = r.dims.get(id);
     if (!inferred) continue;
-    const evald = inferred.map((d) => r.algebra.evaluate(d, b));
+    const evald = inferred.map((d, i) => {
+      const text = r.algebra.toDim(d);
+      // a symbol the file names only on an output (e.g. 'p2o.DynamicDimension.3'): bound by its first occurrence
+      if (typeof text === 'string' && free.has(text) && !(text in b)) b[text] = dims.dims[i];
+      return r.algebra.evaluate(d, b);
+    });
     // NaN only where the inferred dim is unknown (null): an unbound symbol would hide a wrong shape
     const ok = evald.length === dims.dims.length && evald.every((d, i) => (inferred[i] === null ? Number.isNaN(d) : d === dims.dims[i]));
     if (!ok) bad.push(`${id}: inferred [${inferred.map((d) => r.algebra.toDim(d)).join(', ')}] = [${evald.join(', ')}], runtime [${dims.dims.join(', ')}]`);
