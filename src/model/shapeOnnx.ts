@@ -275,8 +275,9 @@ const concat: Rule = ({ A, node, ins }) => {
   if (axis === undefined) return [{ dtype }];
   const out: SDim[] = first.map((_, i) => {
     if (i === axis) return shapes.reduce<SDim>((acc, s) => A.add(acc, s![i]), 0);
-    const known = shapes.map((s) => s![i]).find((d) => d !== null);
-    return known ?? null;
+    // all equal by Concat's contract: a number says the most
+    const dims = shapes.map((s) => s![i]);
+    return dims.find((d) => typeof d === 'number') ?? dims.find((d) => d !== null) ?? null;
   });
   const val = first.length === 1 && ins.every((x) => x?.val) ? ins.flatMap((x) => x!.val!) : undefined;
   return [withVal(out, dtype, val)];
@@ -342,7 +343,7 @@ export function sliceLength(A: DimAlgebra, d: SDim, start: SDim, end: SDim, step
       if (v >= BIG) return d;
       if (v === 0) return 0;
       if (v < 0 && typeof d !== 'number') return undefined; // d+v may be negative: clamped
-      if (v < 0) return A.add(d, v);
+      if (v < 0) return Math.max(0, (d as number) + v);
       return typeof d === 'number' ? Math.min(v, d) : undefined;
     }
     return v; // a bound computed from the model's sizes

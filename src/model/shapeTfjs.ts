@@ -219,7 +219,9 @@ const concat: Rule = ({ A, ins }) => {
   const axis = normAxis(axisRaw, first.length);
   if (axis === undefined) return [{ dtype }];
   const out = first.map((_, i) =>
-    i === axis ? parts.reduce<SDim>((s, x) => A.add(s, x!.shape![i]), 0) : parts.map((x) => x!.shape![i]).find((d) => d !== null) ?? null,
+    i === axis
+      ? parts.reduce<SDim>((s, x) => A.add(s, x!.shape![i]), 0)
+      : parts.map((x) => x!.shape![i]).find((d) => typeof d === 'number') ?? parts.map((x) => x!.shape![i]).find((d) => d !== null) ?? null,
   );
   const val = first.length === 1 && parts.every((x) => x?.val) ? parts.flatMap((x) => x!.val!) : undefined;
   return [withVal(out, dtype, val)];

@@ -199,6 +199,8 @@ describe('ONNX rules', () => {
       ['Split', ['x6'], ['u1', 'u2', 'u3'], { axis: int(1) }],
     ]);
     assert.deepEqual(s.c, ['n', 'k+2']);
+    const m = onnx({ a: ['n', 2], b: [4, 3] }, {}, [['Concat', ['a', 'b'], ['c'], { axis: int(1) }]]);
+    assert.deepEqual(m.c, [4, 5], 'equal by contract: the number is kept');
     const t = onnx({ x6: ['n', 6] }, { sp: i64(2, 4) }, [
       ['Split', ['x6'], ['s1', 's2'], { axis: int(1), split: ints([1, 5]) }],
       ['Split', ['x6', 'sp'], ['t1', 't2'], { axis: int(1) }],
@@ -226,6 +228,12 @@ describe('ONNX rules', () => {
     assert.deepEqual(g.m2, [1, 1, 'seq', 'seq']);
     assert.deepEqual(g.c, [1, 1, 1, 16]);
     assert.equal(g.w?.[1], null, 'a constant bound against a symbolic extent is min(·,·): unknown');
+    const n = onnx({ x: [10, 4], ids: ['b', 'seq'] }, { i1: i64(1), a2: i64(2), neg: i64(-20), z: i64(0) }, [
+      ['Shape', ['ids'], ['sh']],
+      ['Slice', ['sh', 'i1', 'a2'], ['k']],
+      ['Slice', ['x', 'neg', 'k', 'z'], ['y']],
+    ]);
+    assert.deepEqual(n.y, ['seq', 4], 'start -20 on an extent of 10 clamps to 0');
   });
   it('Expand through the ConstantOfShape → Equal → Where pattern torch writes', () => {
     const s = onnx({ x: ['b', 1, 4] }, { three: i64(3), neg: scalar(-1), sh: i64(-1, 7, 4), cos: i64(1) }, [
