@@ -46,10 +46,10 @@ export async function readShapeConstants(model: LoadedModel): Promise<Map<string
   for (const n of model.graph.nodes) {
     for (const a of n.attributes) if (a.value.type === 'tensor' && isShapeConstant(a.value.value)) wanted.push(a.value.value);
   }
-  for (const t of wanted) {
+  const readOne = async (t: TensorInfo): Promise<void> => {
     try {
       const { data } = await model.readTensor(t.name);
-      if (Array.isArray(data)) continue;
+      if (Array.isArray(data)) return;
       const arr = data as ArrayLike<number | bigint>;
       const vals: number[] = [];
       for (let i = 0; i < arr.length; i++) vals.push(Number(arr[i]));
@@ -57,7 +57,9 @@ export async function readShapeConstants(model: LoadedModel): Promise<Map<string
     } catch {
       // A tensor that cannot be read leaves the shapes depending on it unknown; loading reports it elsewhere.
     }
-  }
+  };
+  // a few reads in flight at once (each may open a shard or external-data file)
+  for (let i = 0; i < wanted.length; i += 16) await Promise.all(wanted.slice(i, i + 16).map(readOne));
   return out;
 }
 
