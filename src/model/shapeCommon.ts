@@ -177,3 +177,47 @@ export function windowOut(A: DimAlgebra, x: SDim, k: number, stride: number, pad
   const q = ceil ? A.ceilDiv(span, stride) : A.floorDiv(span, stride);
   return A.add(q, 1);
 }
+
+/** INT32_MAX: exporters' "to the end" slice bound. */
+export const BIG = 2 ** 31 - 1;
+
+/**
+ * Length of a slice along a dimension of extent `d`. Numeric: ONNX's clamping exactly. Symbolic: the whole
+ * range (start 0 / end ≥ INT_MAX), negative constants counted from the end, and bounds derived from the model's
+ * own sizes (Shape → … → Slice), which are taken to lie inside the dimension, as exporters write them.
+ * A constant bound against a symbolic extent would need min(·,·) and stays unknown.
+ */
+export function sliceLength(A: DimAlgebra, d: SDim, start: SDim, end: SDim, step: number): { len: SDim; first?: number } {
+  if (!Number.isInteger(step) || step === 0) return { len: null };
+  if (typeof d === 'number' && typeof start === 'number' && typeof end === 'number') {
+    let s = start < 0 ? start + d : start;
+    let e = end < 0 ? end + d : end;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), d);
+      e = Math.min(Math.max(e, 0), d);
+    } else {
+      s = Math.min(Math.max(s, -1), d - 1);
+      e = Math.min(Math.max(e, -1), d - 1);
+    }
+    return { len: Math.max(0, Math.ceil((e - s) / step)), first: s };
+  }
+  if (d === null || start === null || end === null) return { len: null };
+  if (step < 0) {
+    const whole = (start === -1 || (typeof start === 'number' && start >= BIG)) && typeof end === 'number' && end <= -BIG;
+    return { len: whole ? d : null };
+  }
+  const lower = (v: SDim): SDim | undefined => {
+    if (typeof v === 'number') {
+      if (v >= BIG) return d;
+      if (v === 0) return 0;
+      if (v < 0 && typeof d !== 'number') return undefined; // d+v may be negative: clamped
+      if (v < 0) return Math.max(0, (d as number) + v);
+      return typeof d === 'number' ? Math.min(v, d) : undefined;
+    }
+    return v; // a bound computed from the model's sizes
+  };
+  const s = lower(start);
+  const e = lower(end);
+  if (s === undefined || e === undefined) return { len: null };
+  return { len: A.ceilDiv(A.sub(e, s), step) };
+}

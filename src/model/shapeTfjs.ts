@@ -15,14 +15,15 @@ import {
   MAX_VAL,
   normAxis,
   numbers,
+  BIG,
   numel,
   sameAsInput,
+  sliceLength,
   withVal,
   type Info,
   type Rule,
 } from './shapeCommon';
 import type { DimAlgebra, SDim } from './shapeDims';
-import { sliceLength } from './shapeOnnx';
 
 function attrBool(node: GraphNode, name: string): boolean {
   const v = attr(node, name);
@@ -271,7 +272,6 @@ const squeeze: Rule = ({ node, ins }) => {
   return [withVal(s.filter((_, i) => !norm.has(i)), x?.dtype, x?.val)];
 };
 
-const BIG = 2 ** 31 - 1;
 
 /** StridedSlice with begin/end/ellipsis/new-axis/shrink masks (TensorFlow's sparse → dense spec). */
 const stridedSlice: Rule = ({ A, node, ins }) => {
