@@ -2,10 +2,11 @@
  * Symbolic dimensions for shape inference: a dimension is a known integer, a polynomial over symbols (the
  * model's own `dim_param`s, e.g. `batch`, `seq`) with integer coefficients, or null (unknown).
  *
- * Polynomials are kept in a canonical form (terms sorted, zero terms dropped), so two dimensions are equal
- * exactly when their canonical keys are equal. Integer division by a constant becomes a `floor(x/c)` atom
- * after the terms divisible by `c` are taken out (`floor((2*H+1)/2) = H`), and nested floors merge
- * (`floor(floor(x/a)/b) = floor(x/(a·b))`, exact for integers). Nothing is approximated: an operation this
+ * Polynomials are kept in a canonical form (terms sorted, zero terms dropped, a constant beside a floor atom
+ * moved inside it: `floor((H-1)/2)+1` is `floor((H+1)/2)`): equal keys mean equal values; different keys are
+ * treated as not known to be equal (they may still agree for some inputs). Integer division by a constant becomes
+ * a `floor(x/c)` atom after the terms divisible by `c` are taken out (`floor((2*H+1)/2) = H`), and nested floors
+ * merge (`floor(floor(x/a)/b) = floor(x/(a·b))`, exact for integers). Nothing is approximated: an operation this
  * algebra cannot express exactly returns null. Dimensions are integers ≥ 0 by construction (every symbol stands
  * for a tensor extent).
  */
@@ -17,7 +18,7 @@ export type Atom = { kind: 'sym'; key: string; name: string } | { kind: 'floor';
 export interface Poly {
   readonly kind: 'poly';
   readonly terms: ReadonlyMap<string, number>;
-  /** Canonical text, also the equality key (e.g. `batch*seq`, `floor((H-1)/2)+1`). */
+  /** Canonical text, also the equality key (e.g. `batch*seq`, `floor((H+1)/2)`). */
   readonly key: string;
 }
 
@@ -55,6 +56,18 @@ export class DimAlgebra {
     if (terms.size === 1 && terms.has('')) return terms.get('')!;
     if (terms.size > MAX_TERMS) return null;
     for (const c of terms.values()) if (!Number.isSafeInteger(c)) return null;
+    const k = terms.get('');
+    if (k !== undefined) {
+      // canonical: a constant beside a floor atom goes inside it, floor(x/c) + k = floor((x + k·c)/c)
+      const fm = [...terms.keys()].sort().find((m) => terms.get(m) === 1 && this.isFloorAtom(m));
+      if (fm !== undefined) {
+        const atom = this.atoms.get(fm) as Extract<Atom, { kind: 'floor' }>;
+        const rest = new Map(terms);
+        rest.delete('');
+        rest.delete(fm);
+        return this.add(this.make(rest), this.floorDiv(this.add(atom.num, k * atom.den), atom.den));
+      }
+    }
     const sorted = new Map([...terms.entries()].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a < b ? -1 : a > b ? 1 : 0)));
     const key = this.render(sorted);
     if (key.length > MAX_KEY) return null;
@@ -126,7 +139,8 @@ export class DimAlgebra {
     const q = new Map<string, number>();
     const r = new Map<string, number>();
     for (const [m, k] of a.terms) {
-      if (k % c === 0) q.set(m, k / c);
+      // the constant stays inside (see make): floor((x + k)/c), not floor(x/c) + k/c
+      if (m !== '' && k % c === 0) q.set(m, k / c);
       else r.set(m, k);
     }
     const quotient = this.make(q);
@@ -150,6 +164,10 @@ export class DimAlgebra {
       }
     }
     return this.add(quotient, rest);
+  }
+
+  private isFloorAtom(mono: string): boolean {
+    return mono !== '' && !mono.includes('\u0001') && this.atoms.get(mono)?.kind === 'floor';
   }
 
   /** True when `r` is one floor atom with coefficient 1, plus at most a constant. */

