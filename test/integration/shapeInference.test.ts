@@ -123,25 +123,40 @@ async function loadInferred(file: string): Promise<{ model: LoadedModel; r: Shap
   return { model, r };
 }
 
-for (const c of ONNX_CASES) {
-  test(`shape inference matches onnxruntime: ${path.basename(c.file)}`, async () => {
-    const file = path.resolve(ROOT, c.file);
-    const { model, r } = await loadInferred(file);
-    const g = model.graph;
-    assert.deepEqual(r.conflicts, [], 'no inferred shape contradicts a stored one');
-    assert.deepEqual(unknownValues(g), Object.keys(c.unknown ?? {}).sort(), 'values left unknown = the allow-list');
-    const intermediates = Object.values(g.values).filter((v) => v.producer).map((v) => v.id);
-    const bytes = withTapOutputs(file, new Uint8Array(readFileSync(file)), intermediates);
-    const session = await createOrtSession(bytes, { provider: 'cpu', threads: 1, externalDataDir: path.dirname(file), file });
-    try {
-      const feeds = Object.fromEntries(Object.entries(c.inputs).map(([id, dims]) => [id, feed(g, id, dims)]));
-      const out = await session.run(feeds, intermediates);
-      const compared = compare(g, r, bindings(g, r, c.inputs), out);
-      assert.equal(compared, intermediates.length, 'every intermediate compared');
-    } finally {
-      await session.release();
+for (const c of ONNX_CASES) test(`shape inference matches onnxruntime: ${path.basename(c.file)}`, () => checkOnnx(c));
+
+test('shape inference matches onnxruntime: GPT-2 as scripts/bench/gpt2_export.py writes it, and with --hf-exact', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cs-shapes-gpt2-'));
+  try {
+    for (const variant of ['plain', 'hf-exact']) {
+      const out = path.join(dir, variant);
+      const args = ['scripts/bench/gpt2_export.py', '--out', out, '--layers', '2', '--d', '64', '--heads', '4', '--vocab', '100', '--ctx', '32'];
+      args.push('--prompts', '2', '--tokens', '8', '--pairs', '2', '--pair-tokens', '8', ...(variant === 'hf-exact' ? ['--hf-exact'] : []));
+      execFileSync('/usr/bin/python3', args, { cwd: ROOT, env: { ...process.env, OMP_NUM_THREADS: '1' } });
+      await checkOnnx({ file: path.join(out, 'gpt2.onnx'), inputs: { input_ids: [2, 11] } });
     }
-  });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function checkOnnx(c: Case): Promise<void> {
+  const file = path.resolve(ROOT, c.file);
+  const { model, r } = await loadInferred(file);
+  const g = model.graph;
+  assert.deepEqual(r.conflicts, [], 'no inferred shape contradicts a stored one');
+  assert.deepEqual(unknownValues(g), Object.keys(c.unknown ?? {}).sort(), 'values left unknown = the allow-list');
+  const intermediates = Object.values(g.values).filter((v) => v.producer).map((v) => v.id);
+  const bytes = withTapOutputs(file, new Uint8Array(readFileSync(file)), intermediates);
+  const session = await createOrtSession(bytes, { provider: 'cpu', threads: 1, externalDataDir: path.dirname(file), file });
+  try {
+    const feeds = Object.fromEntries(Object.entries(c.inputs).map(([id, dims]) => [id, feed(g, id, dims)]));
+    const out = await session.run(feeds, intermediates);
+    const compared = compare(g, r, bindings(g, r, c.inputs), out);
+    assert.equal(compared, intermediates.length, 'every intermediate compared');
+  } finally {
+    await session.release();
+  }
 }
 
 /** TF.js graph models without control flow (tfjs runs them op by op on the CPU here: small inputs only). */
