@@ -92,6 +92,11 @@ function toSDim(A: DimAlgebra, d: Dim): SDim {
   return typeof d === 'string' ? A.sym(d) : d;
 }
 
+/** A dimension a rule computed from malformed attributes (negative, fractional, NaN, beyond 2^40) is unknown. */
+function sane(d: SDim): SDim {
+  return typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0 && d <= 2 ** 40) ? null : d;
+}
+
 /** Merges a rule's shape into a stored one; undefined on a contradiction. */
 function merge(A: DimAlgebra, stored: SDim[] | undefined, got: SDim[] | undefined): SDim[] | undefined | 'conflict' {
   if (!got) return stored;
@@ -174,7 +179,7 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
       const got = outs![k];
       if (!id || !got) return;
       const prev = infos.get(id) ?? {};
-      const m = merge(A, prev.shape, got.shape);
+      const m = merge(A, prev.shape, got.shape?.map(sane));
       if (m === 'conflict') {
         conflicts.push(id);
         return;

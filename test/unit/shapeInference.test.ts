@@ -303,6 +303,14 @@ describe('ONNX rules', () => {
     assert.deepEqual(s.mask, ['b', 4, 5]);
     assert.deepEqual(s.d2s, ['n', 2, 6, 6]);
   });
+  it('malformed attributes give unknown dims, never negative or fractional ones', () => {
+    const s = onnx({ x: [1, 2, 3, 4] }, { sc: { shape: [4], dtype: 'float32', val: [1, 1, 0.3, -2] }, roi: { shape: [0], dtype: 'float32', val: [] } }, [
+      ['MaxPool', ['x'], ['p'], { kernel_shape: ints([9, 9]) }],
+      ['Resize', ['x', 'roi', 'sc'], ['r']],
+    ], 13);
+    assert.deepEqual(s.p, [1, 2, null, null]);
+    assert.deepEqual(s.r, [1, 2, 0, null]);
+  });
   it('an op without a rule leaves its outputs unknown (and everything after them)', () => {
     const s = onnx({ x: [4] }, {}, [['NonZero', ['x'], ['nz']], ['Relu', ['nz'], ['r']]]);
     assert.equal(s.nz, undefined);
