@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { ModelLoadError } from './errors';
 import { internalErrorText } from './datasets/errors';
 import { JSON_DEPTH_LIMITS, jsonTooDeep } from './jsonDepth';
+import { inferModelShapes } from './shapeInference';
 import type { LoadedModel } from './ir';
 import { decodeModelProto, openOnnx, type OnnxModelProto } from './formats/onnx';
 import { describeJson, isTfjsModelJson, openTfjs } from './formats/tfjs';
@@ -15,6 +16,8 @@ import { describeJson, isTfjsModelJson, openTfjs } from './formats/tfjs';
 export interface LoadOptions {
   /** Refuse files larger than this many bytes (default 4 GiB: protobuf's own limit is 2 GiB per message). */
   maxBytes?: number;
+  /** Fill the shapes the file does not store by shape inference (default true; see shapeInference.ts). */
+  inferShapes?: boolean;
 }
 
 const DEFAULT_MAX_BYTES = 4 * 1024 ** 3;
@@ -49,6 +52,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   const bytes = await readFileWithSpare(abs, TAP_SPARE_BYTES);
   try {
     const model = await openBytes(abs, bytes, { size: stat.size, mtimeMs: stat.mtimeMs });
+    if (opts.inferShapes !== false) await addInferredShapes(model);
     if (model.graph.format !== 'onnx') return model;
     let held: Uint8Array | undefined = bytes;
     return {
@@ -64,6 +68,24 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
     // A decoder bug or an exotic input we did not anticipate: still a typed error, never a crash.
     const msg = internalErrorText(e) ?? (e instanceof Error ? e.message : String(e));
     throw new ModelLoadError('corrupt', abs, `the file could not be decoded: ${msg}`);
+  }
+}
+
+/**
+ * Fills the shapes the file does not store (see shapeInference.ts). Never fails a load: a model whose shapes
+ * cannot be inferred keeps what the file says, with a warning.
+ */
+async function addInferredShapes(model: LoadedModel): Promise<void> {
+  try {
+    const r = await inferModelShapes(model);
+    if (r?.conflicts.length) {
+      const list = r.conflicts.slice(0, 5).map((c) => `'${c}'`).join(', ');
+      model.graph.warnings.push(
+        `shape inference disagreed with the shapes stored for ${r.conflicts.length} value(s) (${list}${r.conflicts.length > 5 ? ', …' : ''}); the stored shapes are shown`,
+      );
+    }
+  } catch (e) {
+    model.graph.warnings.push(`shape inference stopped: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 

@@ -80,8 +80,13 @@ export interface ValueInfo {
   /** Name as shown to the user. */
   name: string;
   dtype?: DType;
-  /** Undefined when the shape is not known at all (no shape inference is run by the loaders). */
+  /**
+   * Undefined when the shape is not known at all. A string dimension is a symbol (ONNX `dim_param`) or an
+   * expression over symbols written by shape inference (`batch*seq`, `floor((H+1)/2)`).
+   */
   shape?: Dim[];
+  /** True when `shape` (or some of its dimensions) was filled by shape inference rather than stored in the file. */
+  shapeInferred?: boolean;
   kind: 'input' | 'initializer' | 'intermediate' | 'output';
   /** Node id producing this value; absent for graph inputs and initializers. */
   producer?: string;

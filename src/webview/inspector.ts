@@ -166,7 +166,7 @@ export class Inspector {
       const inf = this.host.shapes.get(vid);
       const dtype = v?.dtype ?? inf?.dtype;
       const shape = v?.shape ?? inf?.shape;
-      const inferred = !v?.shape && !!inf?.shape;
+      const inferred = !!v?.shapeInferred || (!v?.shape && !!inf?.shape);
       const kind = v?.kind === 'initializer' ? h('span', { className: 'tag' }, 'weight') : v?.kind === 'input' ? h('span', { className: 'tag' }, 'graph input') : null;
       t.append(
         h(
@@ -174,7 +174,7 @@ export class Inspector {
           { 'data-value': vid },
           h('td', { className: 'name' }, this.valueLink(vid), kind ? ' ' : null, kind),
           h('td', {}, dtype ?? '?'),
-          h('td', { className: 'shape', title: inferred ? 'inferred by the viewer (not stored in the file)' : undefined }, shapeText(shape), inferred ? h('span', { className: 'muted' }, ' ≈') : null),
+          h('td', { className: 'shape', title: inferred ? 'inferred (not stored in the file)' : undefined }, shapeText(shape), inferred ? h('span', { className: 'muted' }, ' ≈') : null),
         ),
       );
     });

@@ -1,0 +1,208 @@
+/**
+ * Shape inference over the IR, run once after loading (ONNX and TF.js graph models).
+ *
+ * Order of authority: shapes stored in the file (ONNX graph inputs, value_info and outputs; TF.js input
+ * signatures and weights) come first and are never overwritten; inference only fills what is missing — a value
+ * without a shape, or the unknown dimensions of a stored one — and a rule's result that contradicts a stored
+ * shape is dropped (counted in `conflicts`). Propagation walks the graph in topological order with symbolic
+ * dimensions ({@link DimAlgebra}: the model's own `dim_param` names, e.g. `batch`; TF.js `-1` dimensions of the
+ * inputs become `N` (batch) and `H`/`W`), and small integer tensors are evaluated on the way, so the
+ * Shape → Gather → Concat → Reshape chains exporters write around attention resolve to concrete or symbolic
+ * shapes. Anything a rule cannot determine exactly stays unknown: an inferred shape is never a guess.
+ *
+ * Filled shapes are marked `shapeInferred` on the value (the viewer shows them as inferred).
+ */
+import { topologicalOrder } from './graphOrder';
+import type { Dim, GraphNode, LoadedModel, ModelGraph, TensorInfo } from './ir';
+import { MAX_VAL, type Info, type Rule } from './shapeCommon';
+import { DimAlgebra, type SDim } from './shapeDims';
+import { ONNX_RULES } from './shapeOnnx';
+import { TFJS_RULES } from './shapeTfjs';
+
+export interface ShapeInferenceResult {
+  /** Values whose shape was filled or completed by inference. */
+  inferred: number;
+  /** Values whose inferred shape disagreed with the stored one (the stored one was kept). */
+  conflicts: string[];
+  /** Every value's shape as inferred (symbolic), for checks against a run with concrete inputs. */
+  dims: Map<string, SDim[]>;
+  /** The algebra the symbolic dims belong to ({@link DimAlgebra.evaluate} binds their symbols). */
+  algebra: DimAlgebra;
+  /** Symbols given to unnamed input dimensions: input id → axis → symbol. */
+  inputSymbols: Record<string, Record<number, string>>;
+}
+
+/** Tensors whose values inference reads: integer tensors up to {@link MAX_VAL} elements, other numbers up to 16. */
+export function isShapeConstant(t: TensorInfo): boolean {
+  if (t.dtype === 'int64' || t.dtype === 'int32' || t.dtype === 'int16' || t.dtype === 'int8' || t.dtype === 'uint8') return t.elements <= MAX_VAL;
+  return (t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16' || t.dtype === 'bool') && t.elements <= 16;
+}
+
+/** Reads the small constants inference uses through the model's own (lazy) reader; unreadable ones are skipped. */
+export async function readShapeConstants(model: LoadedModel): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  const wanted: TensorInfo[] = Object.values(model.graph.tensors).filter(isShapeConstant);
+  // Attribute tensors (ONNX Constant / ConstantOfShape values) are named `<node id>/<attribute>`.
+  for (const n of model.graph.nodes) {
+    for (const a of n.attributes) if (a.value.type === 'tensor' && isShapeConstant(a.value.value)) wanted.push(a.value.value);
+  }
+  const readOne = async (t: TensorInfo): Promise<void> => {
+    try {
+      const { data } = await model.readTensor(t.name);
+      if (Array.isArray(data)) return;
+      const arr = data as ArrayLike<number | bigint>;
+      const vals: number[] = [];
+      for (let i = 0; i < arr.length; i++) vals.push(Number(arr[i]));
+      if (vals.every((v) => Number.isFinite(v))) out.set(t.name, vals);
+    } catch {
+      // A tensor that cannot be read leaves the shapes depending on it unknown; loading reports it elsewhere.
+    }
+  };
+  // a few reads in flight at once (each may open a shard or external-data file)
+  for (let i = 0; i < wanted.length; i += 16) await Promise.all(wanted.slice(i, i + 16).map(readOne));
+  return out;
+}
+
+/** Infers shapes for a loaded model in place (graph values); never throws. */
+export async function inferModelShapes(model: LoadedModel): Promise<ShapeInferenceResult | undefined> {
+  const g = model.graph;
+  if (g.format === 'tfjs-layers') {
+    nameLayersBatch(g);
+    return undefined;
+  }
+  const constants = await readShapeConstants(model);
+  return inferGraphShapes(g, constants);
+}
+
+/**
+ * Keras layers models store every layer's output shape with the batch as the leading `None`; it is one free
+ * dimension across the model, named `N` here as ONNX exports name it `batch`. Other `None`s stay unknown.
+ */
+function nameLayersBatch(g: ModelGraph): void {
+  const taken = Object.values(g.values).some((v) => v.shape?.some((d) => d === 'N'));
+  if (taken) return;
+  for (const v of Object.values(g.values)) {
+    if (v.kind === 'initializer' || !v.shape || v.shape.length === 0 || v.shape[0] !== null) continue;
+    v.shape = ['N', ...v.shape.slice(1)];
+    v.shapeInferred = true;
+  }
+}
+
+function toSDim(A: DimAlgebra, d: Dim): SDim {
+  return typeof d === 'string' ? A.sym(d) : d;
+}
+
+/** A dimension a rule computed from malformed attributes (negative, fractional, NaN, beyond 2^40) is unknown. */
+function sane(d: SDim): SDim {
+  return typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0 && d <= 2 ** 40) ? null : d;
+}
+
+/** Merges a rule's shape into a stored one; undefined on a contradiction. */
+function merge(A: DimAlgebra, stored: SDim[] | undefined, got: SDim[] | undefined): SDim[] | undefined | 'conflict' {
+  if (!got) return stored;
+  if (!stored) return got;
+  if (stored.length !== got.length) return 'conflict';
+  const out: SDim[] = [];
+  for (let i = 0; i < stored.length; i++) {
+    const s = stored[i];
+    const r = got[i];
+    if (typeof s === 'number' && typeof r === 'number' && s !== r) return 'conflict';
+    out.push(s ?? r);
+  }
+  return out;
+}
+
+function symbolsForInputs(g: ModelGraph, A: DimAlgebra): Record<string, Record<number, string>> {
+  const out: Record<string, Record<number, string>> = {};
+  if (!g.inputs.some((id) => g.values[id]?.shape?.includes(null))) return out;
+  const single = g.inputs.length === 1;
+  const taken = new Set<string>();
+  for (const v of Object.values(g.values)) for (const d of v.shape ?? []) if (typeof d === 'string') taken.add(d);
+  for (const id of g.inputs) {
+    const s = g.values[id]?.shape;
+    if (!s) continue;
+    s.forEach((d, axis) => {
+      if (d !== null) return;
+      let name = `${id}.${axis}`;
+      if (single) {
+        const nhwc = g.format === 'tfjs-graph' && s.length === 4;
+        name = axis === 0 ? 'N' : nhwc && axis === 1 ? 'H' : nhwc && axis === 2 ? 'W' : `d${axis}`;
+      }
+      while (taken.has(name)) name = `${name}'`;
+      taken.add(name);
+      (out[id] ??= {})[axis] = name;
+      A.sym(name);
+    });
+  }
+  return out;
+}
+
+/** The nodes in a topological order: the file's own when it is one (ONNX requires it), else a sorted copy. */
+function inOrder(g: ModelGraph): readonly GraphNode[] {
+  const producedBy = new Map<string, number>();
+  g.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producedBy.set(o, i)));
+  const sorted = g.nodes.every((n, i) => n.inputs.every((v) => !v || (producedBy.get(v) ?? -1) < i));
+  return sorted ? g.nodes : topologicalOrder(g).order;
+}
+
+/**
+ * Infers shapes over `g` in place. `constants` holds the values of small weight tensors (by name) that shape
+ * inputs read (Reshape targets, Slice bounds, Resize scales…).
+ */
+export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, number[]>): ShapeInferenceResult {
+  const A = new DimAlgebra();
+  const infos = new Map<string, Info>();
+  const conflicts: string[] = [];
+  const inputSymbols = symbolsForInputs(g, A);
+  for (const [id, v] of Object.entries(g.values)) {
+    const syms = inputSymbols[id];
+    const plain = !syms && v.shape?.every((d) => typeof d !== 'string');
+    const shape = plain ? (v.shape as SDim[]) : v.shape?.map((d, axis) => (d === null && syms?.[axis] !== undefined ? A.sym(syms[axis]) : toSDim(A, d)));
+    const info: Info = { shape, dtype: v.dtype };
+    const c = constants.get(id);
+    if (v.kind === 'initializer' && c && shape && c.length <= MAX_VAL) info.val = c;
+    infos.set(id, info);
+  }
+  const opset = g.format === 'onnx' ? g.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0 : 0;
+  const rules: Record<string, Rule> = g.format === 'onnx' ? ONNX_RULES : TFJS_RULES;
+  for (const node of inOrder(g)) {
+    const rule = rules[node.opType];
+    if (!rule) continue;
+    let outs: (Info | undefined)[] | undefined;
+    try {
+      outs = rule({ A, node, ins: node.inputs.map((i) => (i ? infos.get(i) : undefined)), opset, constant: (n) => constants.get(n) });
+    } catch {
+      outs = undefined; // malformed attributes: this node's outputs stay as stored
+    }
+    if (!outs) continue;
+    node.outputs.forEach((id, k) => {
+      const got = outs![k];
+      if (!id || !got) return;
+      const prev = infos.get(id) ?? {};
+      const m = merge(A, prev.shape, got.shape?.map(sane));
+      if (m === 'conflict') {
+        conflicts.push(id);
+        return;
+      }
+      const keepVal = got.val && m && m.length === got.shape?.length;
+      infos.set(id, { shape: m, dtype: prev.dtype ?? got.dtype, val: keepVal ? got.val : prev.val });
+    });
+  }
+  let inferred = 0;
+  const dims = new Map<string, SDim[]>();
+  for (const [id, v] of Object.entries(g.values)) {
+    const info = infos.get(id);
+    if (!info?.shape) continue;
+    dims.set(id, info.shape);
+    if (v.kind === 'initializer') continue;
+    const next = info.shape.map((d) => A.toDim(d));
+    const before = v.shape;
+    const changed = !before || before.length !== next.length || before.some((d, i) => d !== next[i]);
+    if (!changed) continue;
+    v.shape = next;
+    v.shapeInferred = true;
+    if (!v.dtype && info.dtype) v.dtype = info.dtype;
+    inferred++;
+  }
+  return { inferred, conflicts, dims, algebra: A, inputSymbols };
+}
