@@ -1,0 +1,304 @@
+/**
+ * Repeated-structure grouping for graphs without (useful) name scopes: PaddleOCR's exports, TF.js graph
+ * models whose every op sits in its own one-op layer scope. Without it a 440-operator model is one long
+ * column. Each run of operators directly under one parent (the top level, or a scope that holds many
+ * operators or one-op layers) is read as a sequence of tokens in topological order — op type, the kind of
+ * attributes, and where each input comes from relative to the operator (1 = the previous operator, w = a
+ * weight, x = from outside the run) — and consecutive repeats of the same token string (tandem repeats:
+ * the conv-bn-act stacks of a CNN, the transformer blocks of a recognizer) become groups, marked as repeats
+ * of each other exactly like sibling name scopes `layers.0`, `layers.1`, … are.
+ *
+ * Where a repeat starts is ambiguous (ABCABC is also BCA·BCA); the phase is chosen where the fewest values
+ * cross the block boundaries, i.e. where the graph is narrowest, which is where a block ends in practice.
+ */
+import type { GraphNode, HierarchyGroup } from './ir';
+
+/** One repeated block found in a token sequence: units [start, start + length) are copy `copy` of `motif`. */
+export interface MotifBlock {
+  motif: number;
+  start: number;
+  length: number;
+  copy: number;
+}
+
+export interface MotifOptions {
+  /** Shortest block (units). */
+  minLength?: number;
+  /** Longest block (units). */
+  maxLength?: number;
+  /** Fewest units a repeat must cover (copies × length) to be worth a group. */
+  minCoverage?: number;
+}
+
+interface Candidate {
+  period: number;
+  start: number;
+  copies: number;
+}
+
+/**
+ * Consecutive repeats in a token sequence. `cut[b]` (length n + 1) is how many values cross the boundary
+ * before unit b; block starts are placed where it is smallest. Blocks never overlap; longer coverage wins,
+ * then the shorter period. Blocks with equal token strings share a motif number (0, 1, … in order of first
+ * appearance). O(n · maxLength).
+ */
+export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<number>, opts: MotifOptions = {}): MotifBlock[] {
+  const n = tokens.length;
+  const minP = Math.max(1, opts.minLength ?? 2);
+  const maxP = Math.min(opts.maxLength ?? 256, Math.floor(n / 2));
+  const minCover = opts.minCoverage ?? 6;
+  const cands: Candidate[] = [];
+  for (let p = minP; p <= maxP; p++) {
+    let s = -1;
+    for (let i = 0; i + p <= n; i++) {
+      const same = i + p < n && tokens[i] === tokens[i + p];
+      if (same && s < 0) s = i;
+      else if (!same && s >= 0) {
+        // tokens[s..i+p) has period p
+        const len = i + p - s;
+        if (len >= 2 * p) {
+          const c = bestPhase(cut, s, len, p);
+          if (c && c.copies * p >= minCover) cands.push(c);
+        }
+        s = -1;
+      }
+    }
+  }
+  cands.sort((a, b) => b.copies * b.period - a.copies * a.period || a.period - b.period || a.start - b.start);
+  const taken = new Uint8Array(n);
+  const accepted: Candidate[] = [];
+  for (const c of cands) {
+    // the longest stretch of consecutive copies that overlaps nothing taken
+    let bestFrom = 0;
+    let bestLen = 0;
+    let from = 0;
+    for (let k = 0; k <= c.copies; k++) {
+      const free = k < c.copies && isFree(taken, c.start + k * c.period, c.period);
+      if (!free) {
+        if (k - from > bestLen) {
+          bestLen = k - from;
+          bestFrom = from;
+        }
+        from = k + 1;
+      }
+    }
+    if (bestLen < 2 || bestLen * c.period < minCover) continue;
+    const start = c.start + bestFrom * c.period;
+    taken.fill(1, start, start + bestLen * c.period);
+    accepted.push({ period: c.period, start, copies: bestLen });
+  }
+  accepted.sort((a, b) => a.start - b.start);
+  const motifOf = new Map<string, number>();
+  const copies = new Map<number, number>();
+  const blocks: MotifBlock[] = [];
+  for (const c of accepted) {
+    const key = Array.prototype.slice.call(tokens, c.start, c.start + c.period).join(',');
+    let m = motifOf.get(key);
+    if (m === undefined) motifOf.set(key, (m = motifOf.size));
+    for (let k = 0; k < c.copies; k++) {
+      const copy = copies.get(m) ?? 0;
+      copies.set(m, copy + 1);
+      blocks.push({ motif: m, start: c.start + k * c.period, length: c.period, copy });
+    }
+  }
+  return blocks;
+}
+
+function isFree(taken: Uint8Array, start: number, len: number): boolean {
+  for (let i = start; i < start + len; i++) if (taken[i]) return false;
+  return true;
+}
+
+/** The phase of a periodic stretch whose block boundaries cross the fewest values (ties: more copies, earlier). */
+function bestPhase(cut: ArrayLike<number>, s: number, len: number, p: number): Candidate | undefined {
+  let best: Candidate | undefined;
+  let bestScore = Infinity;
+  for (let k = 0; k < p; k++) {
+    const copies = Math.floor((len - k) / p);
+    if (copies < 2) break;
+    let sum = 0;
+    for (let j = 0; j <= copies; j++) sum += cut[s + k + j * p] ?? 0;
+    const score = sum / (copies + 1);
+    if (score < bestScore - 1e-9 || (Math.abs(score - bestScore) <= 1e-9 && best && copies > best.copies)) {
+      bestScore = score;
+      best = { period: p, start: s + k, copies };
+    }
+  }
+  return best;
+}
+
+/** A scope is searched for repeats when it holds at least this many operators or one-op layers directly. */
+export const MOTIF_MIN_UNITS = 24;
+
+/**
+ * Attributes whose values take part in a token: what an op computes (axis, permutation, mode, fused
+ * activation). Sizes, strides and kernel shapes do not: a downsampling block is still the same block.
+ */
+const STRUCTURAL = new Set(['axis', 'axes', 'perm', 'mode', 'transA', 'transB', 'activation', 'fused_ops', 'keepdims', 'to']);
+
+function attributeSignature(n: GraphNode): string {
+  const parts: string[] = [];
+  for (const a of n.attributes) {
+    // depthwise or grouped (group > 1) against dense convolution: a different block, whatever the group count
+    if (a.name === 'group' && a.value.type === 'int') parts.push(Number(a.value.value) > 1 ? 'grouped' : 'dense');
+    if (!STRUCTURAL.has(a.name)) continue;
+    const v = a.value;
+    const s = v.type === 'int' || v.type === 'float' || v.type === 'string' ? String(v.value) : v.type === 'ints' || v.type === 'floats' || v.type === 'strings' ? v.value.join(',') : v.type === 'json' ? JSON.stringify(v.value) : v.type;
+    parts.push(`${a.name}=${s.length > 40 ? s.slice(0, 40) : s}`);
+  }
+  return parts.sort().join(';');
+}
+
+/** What the tokens are read from: topological positions of nodes and of the producers of values, and the weights. */
+export interface MotifContext {
+  nodeById: Map<string, GraphNode>;
+  posOf: Map<string, number>;
+  producerPos: Map<string, number>;
+  weights: ReadonlySet<string>;
+}
+
+export interface Unit {
+  /** A direct operator, or a one-op child group (blazepose's `model/re_lu`) or a bigger child group. */
+  node?: GraphNode;
+  group?: HierarchyGroup;
+  /** Topological position of its first operator. */
+  pos: number;
+}
+
+/**
+ * Adds groups for the repeated blocks under `parentId` (undefined: the top level) to `groups`, re-parenting
+ * the units they hold. Returns the ids of the groups added.
+ */
+export function addMotifGroups(
+  parentId: string | undefined,
+  units: Unit[],
+  groups: Map<string, HierarchyGroup>,
+  ctx: MotifContext,
+): string[] {
+  units.sort((a, b) => a.pos - b.pos);
+  const n = units.length;
+  const unitOfPos = new Map<number, number>();
+  units.forEach((u, i) => {
+    if (u.node) unitOfPos.set(u.pos, i);
+    else for (const id of nodesUnder(u.group!, groups)) unitOfPos.set(ctx.posOf.get(id) ?? -1, i);
+  });
+  const intern = new Map<string, number>();
+  const tokens = new Int32Array(n);
+  const lastUse = new Int32Array(n).fill(-1);
+  units.forEach((u, i) => {
+    const node = u.node ?? (u.group!.nodeCount === 1 ? soleNode(u.group!, groups, ctx.nodeById) : undefined);
+    let key: string;
+    if (node) {
+      const ins = node.inputs.map((v) => {
+        if (!v) return '-';
+        if (ctx.weights.has(v)) return 'w';
+        const pp = ctx.producerPos.get(v);
+        const j = pp === undefined ? undefined : unitOfPos.get(pp);
+        if (j === undefined || j >= i) return 'x';
+        lastUse[j] = Math.max(lastUse[j], i);
+        return i - j <= 64 ? String(i - j) : 'far';
+      });
+      key = `${node.domain}:${node.opType}|${attributeSignature(node)}|${ins.join(',')}`;
+    } else key = `group#${i}`; // a scope of several ops: a barrier, never part of a found repeat
+    let t = intern.get(key);
+    if (t === undefined) intern.set(key, (t = intern.size));
+    tokens[i] = t;
+  });
+  const diff = new Int32Array(n + 2);
+  for (let j = 0; j < n; j++) {
+    if (lastUse[j] > j) {
+      diff[j + 1]++;
+      diff[lastUse[j] + 1]--;
+    }
+  }
+  const cut = new Int32Array(n + 1);
+  let run = 0;
+  for (let b = 0; b <= n; b++) cut[b] = run += diff[b];
+  const blocks = findRepeatedBlocks(tokens, cut);
+  if (!blocks.length) return [];
+  return materialize(parentId, units, blocks, groups, ctx.nodeById);
+}
+
+/** Node ids under a group, recursively. */
+function nodesUnder(g: HierarchyGroup, groups: Map<string, HierarchyGroup>): string[] {
+  const out: string[] = [];
+  const stack = [g];
+  while (stack.length) {
+    const h = stack.pop()!;
+    out.push(...h.nodes);
+    for (const c of h.children) stack.push(groups.get(c)!);
+  }
+  return out;
+}
+
+function soleNode(g: HierarchyGroup, groups: Map<string, HierarchyGroup>, nodeById: Map<string, GraphNode>): GraphNode | undefined {
+  let h = g;
+  while (!h.nodes.length && h.children.length === 1) h = groups.get(h.children[0])!;
+  return h.nodes.length === 1 ? nodeById.get(h.nodes[0]) : undefined;
+}
+
+/** A short kind for a block's label from the ops it holds: attention, conv, linear, norm, or its first op. */
+function blockKind(ops: string[]): string {
+  if (ops.some((o) => /softmax/i.test(o))) return 'attention';
+  if (ops.some((o) => /conv/i.test(o))) return 'conv';
+  if (ops.some((o) => /^(MatMul|Gemm|Einsum|BatchMatMul|Dense)/i.test(o))) return 'linear';
+  if (ops.some((o) => /norm/i.test(o))) return 'norm';
+  return (ops[0] ?? 'block').replace(/[^A-Za-z]/g, '').toLowerCase() || 'block';
+}
+
+function letters(k: number): string {
+  let s = '';
+  let x = k;
+  do {
+    s = String.fromCharCode(65 + (x % 26)) + s;
+    x = Math.floor(x / 26) - 1;
+  } while (x >= 0);
+  return s;
+}
+
+function materialize(parentId: string | undefined, units: Unit[], blocks: MotifBlock[], groups: Map<string, HierarchyGroup>, nodeById: Map<string, GraphNode>): string[] {
+  const parent = parentId === undefined ? undefined : groups.get(parentId);
+  const opsOf = (u: Unit): string[] => {
+    if (u.node) return [u.node.opType];
+    return nodesUnder(u.group!, groups).map((id) => nodeById.get(id)?.opType ?? '');
+  };
+  // label per motif: kind, with a letter when one kind has several motifs
+  const kindOf = new Map<number, string>();
+  for (const b of blocks) if (!kindOf.has(b.motif)) kindOf.set(b.motif, blockKind(units.slice(b.start, b.start + b.length).flatMap(opsOf)));
+  const perKind = new Map<string, number[]>();
+  for (const [m, k] of kindOf) perKind.set(k, [...(perKind.get(k) ?? []), m]);
+  const labelOf = new Map<number, string>();
+  for (const [k, ms] of perKind) ms.forEach((m, i) => labelOf.set(m, ms.length > 1 ? `${k}${letters(i)}` : k));
+  const added: string[] = [];
+  const movedNodes = new Set<string>();
+  const movedGroups = new Set<string>();
+  for (const b of blocks) {
+    let label = `${labelOf.get(b.motif)}.${b.copy}`;
+    let id = parentId === undefined ? label : `${parentId}/${label}`;
+    for (let k = 2; groups.has(id); k++) id = parentId === undefined ? `${label}~${k}` : `${parentId}/${label}~${k}`;
+    label = id.slice(id.lastIndexOf('/') + 1);
+    const g: HierarchyGroup = { id, label, parent: parentId, nodes: [], children: [], nodeCount: 0, params: 0, motif: true };
+    for (const u of units.slice(b.start, b.start + b.length)) {
+      if (u.node) {
+        g.nodes.push(u.node.id);
+        g.nodeCount += 1;
+        g.params += u.node.params;
+        movedNodes.add(u.node.id);
+      } else {
+        const c = u.group!;
+        c.parent = id;
+        g.children.push(c.id);
+        g.nodeCount += c.nodeCount;
+        g.params += c.params;
+        movedGroups.add(c.id);
+      }
+    }
+    groups.set(id, g);
+    added.push(id);
+  }
+  if (parent) {
+    parent.nodes = parent.nodes.filter((x) => !movedNodes.has(x));
+    parent.children = [...parent.children.filter((x) => !movedGroups.has(x)), ...added];
+  }
+  return added;
+}
