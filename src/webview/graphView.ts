@@ -5,6 +5,7 @@
 import cytoscape from 'cytoscape';
 import type { Core, ElementDefinition, StylesheetJson } from 'cytoscape';
 import { installCulling } from './culling';
+import { edgeLabelOffsets } from './edgeLabels';
 import type { LayoutResult } from './layout';
 import type { Palette } from './theme';
 import type { VisibleGraph } from './viewModel';
@@ -51,9 +52,21 @@ export function buildElements(
   layout: LayoutResult,
   order: { itemIndex: Map<string, number> },
   palette: Palette,
-  opts: { edgeLabels: boolean; bends: boolean },
+  opts: { edgeLabels: boolean; bends: boolean; measure?: (text: string) => number },
 ): ElementDefinition[] {
   const els: ElementDefinition[] = [];
+  const labelText = (e: VisibleGraph['edges'][number]): string | undefined => (opts.edgeLabels && e.label ? (e.count > 1 ? `${e.label} (+${e.count - 1})` : e.label) : undefined);
+  // Label positions along the edges, clear of operators, block titles and each other (edgeLabels.ts).
+  const labelAt = opts.edgeLabels
+    ? edgeLabelOffsets(
+        layout,
+        view.compounds.length,
+        view.compounds.map((c) => (c.repeat ? `${c.label}   ⟳ ${c.repeat.index}/${c.repeat.count}` : c.label)),
+        view.edges.map((e) => [order.itemIndex.get(e.source)!, order.itemIndex.get(e.target)!]),
+        view.edges.map(labelText),
+        opts.measure ?? ((t) => t.length * 5.2),
+      )
+    : undefined;
   for (const c of view.compounds) {
     const i = order.itemIndex.get(c.id)!;
     const label = c.repeat ? `${c.label}   ⟳ ${c.repeat.index}/${c.repeat.count}` : c.label;
@@ -111,7 +124,11 @@ export function buildElements(
     const si = order.itemIndex.get(e.source)!;
     const ti = order.itemIndex.get(e.target)!;
     const data: Record<string, unknown> = { id: e.id, source: e.source, target: e.target, value: e.value };
-    if (opts.edgeLabels && e.label) data.label = e.count > 1 ? `${e.label} (+${e.count - 1})` : e.label;
+    const text = labelText(e);
+    if (text && labelAt && labelAt[ei] >= 0) {
+      data.label = text;
+      data.lo = labelAt[ei];
+    }
     const b0 = layout.bendStart[ei];
     const b1 = layout.bendStart[ei + 1];
     // The edge's box for viewport culling (culling.ts): its ends, its bends, room for arrow and label.
@@ -323,13 +340,9 @@ export function stylesheet(p: Palette, big: boolean, overlay = false): Styleshee
       },
     },
     {
-      selector: 'edge[label]',
-      style: { label: 'data(label)' },
-    },
-    {
-      // A bent edge's midpoint can be anywhere (often at a port on a box's border): label it near its source.
-      selector: 'edge.bent[label]',
-      style: { label: '', 'source-label': 'data(label)', 'source-text-offset': 24 },
+      // Placed along the edge from its source (edgeLabels.ts), straight or bent alike.
+      selector: 'edge[lo]',
+      style: { 'source-label': 'data(label)', 'source-text-offset': 'data(lo)' } as unknown as cytoscape.Css.Edge,
     },
     {
       selector: 'edge.bent',
