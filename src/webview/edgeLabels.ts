@@ -146,7 +146,8 @@ export interface LabelLayout {
 /**
  * Offsets for the labels of a drawn graph: `labels[e]` is edge e's text (undefined: none), `ends[e]` its
  * source and target layout indices; layout items before `firstItem` are compound boxes, whose titles
- * (`titles[c]`, drawn top-left) are obstacles. `measure` gives a label's width at the edge font.
+ * (`titles[c]`, drawn top-left) are obstacles. `measure` gives a label's width at the edge font, `titleWidth`
+ * a block title's.
  */
 export function edgeLabelOffsets(
   layout: LabelLayout,
@@ -155,14 +156,15 @@ export function edgeLabelOffsets(
   ends: readonly [number, number][],
   labels: readonly (string | undefined)[],
   measure: (text: string) => number,
+  titleWidth: (text: string) => number = (t) => t.length * 6.8,
 ): Float64Array {
   const obstacles: LabelBox[] = [];
   for (let i = 0; i < layout.x.length; i++) {
     const x1 = layout.x[i] - layout.width[i] / 2;
     const y1 = layout.y[i] - layout.height[i] / 2;
     // cytoscape draws a compound 12 px of padding (+ border) outside its layout box, its title in that
-    // top band: from 12 px right of the layout box's left edge, centred ≈ 6 px above its top
-    if (i < firstItem) obstacles.push({ x1: x1 + 8, y1: y1 - 16, x2: x1 + 16 + (titles[i]?.length ?? 0) * 6.8, y2: y1 + 4 });
+    // top band (graphView.ts): from 2 px left of the layout box's left edge, centred ≈ 6 px above its top
+    if (i < firstItem) obstacles.push({ x1: x1 - 6, y1: y1 - 16, x2: x1 + 2 + titleWidth(titles[i] ?? ''), y2: y1 + 4 });
     else obstacles.push({ x1: x1 - 2, y1: y1 - 2, x2: x1 + layout.width[i] + 2, y2: y1 + layout.height[i] + 2 });
   }
   const which: number[] = [];

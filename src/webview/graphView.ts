@@ -52,7 +52,7 @@ export function buildElements(
   layout: LayoutResult,
   order: { itemIndex: Map<string, number> },
   palette: Palette,
-  opts: { edgeLabels: boolean; bends: boolean; measure?: (text: string) => number },
+  opts: { edgeLabels: boolean; bends: boolean; measure?: (text: string) => number; titleWidth?: (text: string) => number },
 ): ElementDefinition[] {
   const els: ElementDefinition[] = [];
   const labelText = (e: VisibleGraph['edges'][number]): string | undefined => (opts.edgeLabels && e.label ? (e.count > 1 ? `${e.label} (+${e.count - 1})` : e.label) : undefined);
@@ -65,6 +65,7 @@ export function buildElements(
         view.edges.map((e) => [order.itemIndex.get(e.source)!, order.itemIndex.get(e.target)!]),
         view.edges.map(labelText),
         opts.measure ?? ((t) => t.length * 5.2),
+        opts.titleWidth,
       )
     : undefined;
   for (const c of view.compounds) {
@@ -76,8 +77,10 @@ export function buildElements(
         id: c.id,
         parent: c.parent,
         label,
-        // The label sits in the top-left corner: edges enter compounds through a port at the top centre.
-        lmx: -layout.width[i] / 2 + 12 + label.length * 3.4,
+        // The label sits in the top-left corner (edges enter compounds through a port at the top centre),
+        // 10 px inside the drawn box, which is the layout box plus 12 px of padding (the layout's box can be
+        // narrower than the title: it is sized by the children).
+        lmx: -layout.width[i] / 2 - 2 + (opts.titleWidth?.(label) ?? label.length * 6.8) / 2,
         bx: box(layout.x[i], layout.y[i], layout.width[i], layout.height[i], 6),
         kind: 'compound',
         ref: c.ref,

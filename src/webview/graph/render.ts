@@ -84,7 +84,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   metrics.layoutDone ??= performance.now();
   const nodeCount = v.items.length;
   const edgeLabels = v.edges.length <= EDGE_LABEL_LIMIT;
-  const elements = buildElements(v, result, { itemIndex: order }, s.palette, { edgeLabels, bends: v.edges.length <= BEND_LIMIT, measure: (t) => textWidth(t, `9px ${s.palette.fontFamily}`) });
+  const elements = buildElements(v, result, { itemIndex: order }, s.palette, { edgeLabels, bends: v.edges.length <= BEND_LIMIT, measure: (t) => textWidth(t, `9px ${s.palette.fontFamily}`), titleWidth: (t) => textWidth(t, `bold 11px ${s.palette.fontFamily}`) });
   setDrawn(s, v, result, order, elements);
   // The overlay's colours go on the definitions before anything is mounted.
   paintOverlay(ctx, false);
