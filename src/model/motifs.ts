@@ -28,25 +28,33 @@ export interface MotifOptions {
   maxLength?: number;
   /** Fewest units a repeat must cover (copies × length) to be worth a group. */
   minCoverage?: number;
+  /** Shortest block repeated with other units between its copies (a rarer coincidence needs more evidence). */
+  minApart?: number;
 }
 
 interface Candidate {
+  /** Block length. */
   period: number;
+  /** Distance between the starts of consecutive copies (= period for consecutive repeats). */
+  stride: number;
   start: number;
   copies: number;
 }
 
 /**
- * Consecutive repeats in a token sequence. `cut[b]` (length n + 1) is how many values cross the boundary
- * before unit b; block starts are placed where it is smallest. Blocks never overlap; longer coverage wins,
- * then the shorter period. Blocks with equal token strings share a motif number (0, 1, … in order of first
- * appearance). O(n · maxLength).
+ * Repeats in a token sequence: consecutive copies (tandem repeats, any number), and pairs of copies at least
+ * `minApart` long with other units between them (up to maxLength apart). `cut[b]` (length n + 1) is how many
+ * values cross the boundary before unit b; block starts are placed where it is smallest. Blocks never
+ * overlap; consecutive repeats win over pairs apart, then longer coverage, then the shorter block. Blocks
+ * with equal token strings share a motif number (0, 1, … in order of first appearance). O(n · maxLength).
  */
 export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<number>, opts: MotifOptions = {}): MotifBlock[] {
   const n = tokens.length;
   const minP = Math.max(1, opts.minLength ?? 2);
-  const maxP = Math.min(opts.maxLength ?? 256, Math.floor(n / 2));
   const minCover = opts.minCoverage ?? 6;
+  const minApart = opts.minApart ?? 8;
+  // shifts: a period of consecutive copies, or the distance between a pair's copies
+  const maxP = Math.min(opts.maxLength ?? 256, n - Math.min(minP, minApart));
   const cands: Candidate[] = [];
   for (let p = minP; p <= maxP; p++) {
     let s = -1;
@@ -54,17 +62,19 @@ export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<num
       const same = i + p < n && tokens[i] === tokens[i + p];
       if (same && s < 0) s = i;
       else if (!same && s >= 0) {
-        // tokens[s..i+p) has period p
+        // tokens[s..i+p) has period p; or, shorter, tokens[s..i) recurs p units later
         const len = i + p - s;
         if (len >= 2 * p) {
           const c = bestPhase(cut, s, len, p);
           if (c && c.copies * p >= minCover) cands.push(c);
-        }
+        } else if (i - s >= minApart) cands.push(narrowest(cut, s, i - s, p, minApart));
         s = -1;
       }
     }
   }
-  cands.sort((a, b) => b.copies * b.period - a.copies * a.period || a.period - b.period || a.start - b.start);
+  // consecutive repeats first (the stronger evidence), then pairs apart in what they leave
+  const apart = (c: Candidate): number => (c.stride > c.period ? 1 : 0);
+  cands.sort((a, b) => apart(a) - apart(b) || b.copies * b.period - a.copies * a.period || a.period - b.period || a.start - b.start);
   const taken = new Uint8Array(n);
   const accepted: Candidate[] = [];
   for (const c of cands) {
@@ -73,7 +83,7 @@ export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<num
     let bestLen = 0;
     let from = 0;
     for (let k = 0; k <= c.copies; k++) {
-      const free = k < c.copies && isFree(taken, c.start + k * c.period, c.period);
+      const free = k < c.copies && isFree(taken, c.start + k * c.stride, c.period);
       if (!free) {
         if (k - from > bestLen) {
           bestLen = k - from;
@@ -83,25 +93,47 @@ export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<num
       }
     }
     if (bestLen < 2 || bestLen * c.period < minCover) continue;
-    const start = c.start + bestFrom * c.period;
-    taken.fill(1, start, start + bestLen * c.period);
-    accepted.push({ period: c.period, start, copies: bestLen });
+    const start = c.start + bestFrom * c.stride;
+    for (let k = 0; k < bestLen; k++) taken.fill(1, start + k * c.stride, start + k * c.stride + c.period);
+    accepted.push({ period: c.period, stride: c.stride, start, copies: bestLen });
   }
-  accepted.sort((a, b) => a.start - b.start);
+  // motifs numbered in order of first appearance, copies in position order
+  const starts: { start: number; length: number }[] = [];
+  for (const c of accepted) for (let k = 0; k < c.copies; k++) starts.push({ start: c.start + k * c.stride, length: c.period });
+  starts.sort((a, b) => a.start - b.start);
   const motifOf = new Map<string, number>();
   const copies = new Map<number, number>();
-  const blocks: MotifBlock[] = [];
-  for (const c of accepted) {
-    const key = Array.prototype.slice.call(tokens, c.start, c.start + c.period).join(',');
-    let m = motifOf.get(key);
-    if (m === undefined) motifOf.set(key, (m = motifOf.size));
-    for (let k = 0; k < c.copies; k++) {
-      const copy = copies.get(m) ?? 0;
-      copies.set(m, copy + 1);
-      blocks.push({ motif: m, start: c.start + k * c.period, length: c.period, copy });
+  return starts.map(({ start, length }) => {
+    const key = Array.prototype.slice.call(tokens, start, start + length).join(',');
+    let motif = motifOf.get(key);
+    if (motif === undefined) motifOf.set(key, (motif = motifOf.size));
+    const copy = copies.get(motif) ?? 0;
+    copies.set(motif, copy + 1);
+    return { motif, start, length, copy };
+  });
+}
+
+/**
+ * Two copies of tokens[s, s + len) `apart` units apart, trimmed by up to 3 units at either end to the
+ * boundaries where the fewest values cross (summed over both copies; ties: the longer block).
+ */
+function narrowest(cut: ArrayLike<number>, s: number, len: number, apart: number, minLen: number): Candidate {
+  const at = (b: number): number => (cut[b] ?? 0) + (cut[b + apart] ?? 0);
+  let best = { a: s, b: s + len };
+  let bestScore = at(s) + at(s + len);
+  for (let da = 0; da <= 3; da++) {
+    for (let db = 0; db <= 3; db++) {
+      const a = s + da;
+      const b = s + len - db;
+      if (b - a < minLen) continue;
+      const score = at(a) + at(b);
+      if (score < bestScore || (score === bestScore && b - a > best.b - best.a)) {
+        bestScore = score;
+        best = { a, b };
+      }
     }
   }
-  return blocks;
+  return { period: best.b - best.a, stride: apart, start: best.a, copies: 2 };
 }
 
 function isFree(taken: Uint8Array, start: number, len: number): boolean {
@@ -121,7 +153,7 @@ function bestPhase(cut: ArrayLike<number>, s: number, len: number, p: number): C
     const score = sum / (copies + 1);
     if (score < bestScore - 1e-9 || (Math.abs(score - bestScore) <= 1e-9 && best && copies > best.copies)) {
       bestScore = score;
-      best = { period: p, start: s + k, copies };
+      best = { period: p, stride: p, start: s + k, copies };
     }
   }
   return best;

@@ -31,6 +31,18 @@ describe('findRepeatedBlocks', () => {
     assert.ok(b.every((x) => x.length === 3));
   });
 
+  it('pairs two copies with other units between them when long enough, after the consecutive repeats', () => {
+    const b = findRepeatedBlocks(toks('XABCDEFGHQRSTABCDEFGHZ'), flat(22));
+    assert.deepEqual(b, [
+      { motif: 0, start: 1, length: 8, copy: 0 },
+      { motif: 0, start: 13, length: 8, copy: 1 },
+    ]);
+    assert.deepEqual(findRepeatedBlocks(toks('XABCDEQRSTABCDEZ'), flat(16)), [], 'five units apart: too short to trust');
+    // QRQRQR (consecutive) is kept although a longer pair overlaps it
+    const c = findRepeatedBlocks(toks('ABCDEFGQRQRQRSTABCDEFGQR'), flat(24));
+    assert.deepEqual(c.filter((x) => x.length === 2).map((x) => x.start), [7, 9, 11]);
+  });
+
   it('finds nothing in a sequence without repeats or with too little coverage', () => {
     assert.deepEqual(findRepeatedBlocks(toks('ABCDEFGHIJ'), flat(10)), []);
     assert.deepEqual(findRepeatedBlocks(toks('QABABZ'), flat(6), { minCoverage: 6 }), []);
