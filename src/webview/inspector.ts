@@ -264,6 +264,7 @@ export class Inspector {
         ['Parameters', formatCount(grp.params)],
         ['Sub-blocks', String(grp.children.length)],
         ...(rep ? ([['Repeat', `${rep.index} of ${rep.count} with the same structure`]] as [string, Child][]) : []),
+        ...(grp.motif ? ([['Found by', 'its repeated structure (the file names no scope here)']] as [string, Child][]) : []),
       ]),
       h('div', { className: 'actions' }, btn),
       this.host.overlaySection?.({ kind: 'group', id: gid }) ?? null,
