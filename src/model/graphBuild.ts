@@ -78,9 +78,13 @@ export function buildHierarchy(nodes: GraphNode[], weights: ReadonlySet<string> 
 
 /** Runs the motif search under every parent (and the top level) holding at least MOTIF_MIN_UNITS ops or one-op layers. */
 function groupRepeatedStructure(groups: Map<string, HierarchyGroup>, nodes: GraphNode[], weights: ReadonlySet<string>): void {
-  const { order, stuck } = topologicalOrder({ nodes });
   const ctx: MotifContext = { nodeById: new Map(nodes.map((n) => [n.id, n])), posOf: new Map(), producerPos: new Map(), weights };
-  [...order, ...stuck].forEach((n, i) => {
+  // file order when it is already topological (exporters write it so), else Kahn's
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
+  const sorted = nodes.every((n, i) => n.inputs.every((v) => !v || (producer.get(v) ?? -1) < i));
+  const topo = sorted ? undefined : topologicalOrder({ nodes });
+  (topo ? [...topo.order, ...topo.stuck] : nodes).forEach((n, i) => {
     ctx.posOf.set(n.id, i);
     for (const o of n.outputs) if (o) ctx.producerPos.set(o, i);
   });

@@ -30,6 +30,8 @@ export interface MotifOptions {
   minCoverage?: number;
   /** Shortest block repeated with other units between its copies (a rarer coincidence needs more evidence). */
   minApart?: number;
+  /** Fewest copies of a short block (3 to 12 units) found anywhere in what the repeats above leave. */
+  minScattered?: number;
 }
 
 interface Candidate {
@@ -45,10 +47,12 @@ interface Candidate {
  * Repeats in a token sequence: consecutive copies (tandem repeats, any number), and pairs of copies at least
  * `minApart` long with other units between them (up to maxLength apart). `cut[b]` (length n + 1) is how many
  * values cross the boundary before unit b; block starts are placed where it is smallest. Blocks never
- * overlap; consecutive repeats win over pairs apart, then longer coverage, then the shorter block. Blocks
- * with equal token strings share a motif number (0, 1, … in order of first appearance). O(n · maxLength).
+ * overlap; consecutive repeats win over pairs apart, then longer coverage, then the shorter block. Then
+ * short blocks recurring at least 3 times anywhere in what is left (scatteredRepeats), grown over
+ * neighbours of the same `kinds` (op type alone). Blocks with equal token strings, or found together there,
+ * share a motif number (0, 1, … in order of first appearance). O(n · maxLength).
  */
-export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<number>, opts: MotifOptions = {}): MotifBlock[] {
+export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<number>, opts: MotifOptions = {}, kinds: ArrayLike<number> = tokens): MotifBlock[] {
   const n = tokens.length;
   const minP = Math.max(1, opts.minLength ?? 2);
   const minCover = opts.minCoverage ?? 6;
@@ -98,19 +102,99 @@ export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<num
     accepted.push({ period: c.period, stride: c.stride, start, copies: bestLen });
   }
   // motifs numbered in order of first appearance, copies in position order
-  const starts: { start: number; length: number }[] = [];
+  const starts: { start: number; length: number; key?: string }[] = [];
   for (const c of accepted) for (let k = 0; k < c.copies; k++) starts.push({ start: c.start + k * c.stride, length: c.period });
+  starts.push(...scatteredRepeats(tokens, kinds, cut, taken, opts.minScattered ?? 3));
   starts.sort((a, b) => a.start - b.start);
   const motifOf = new Map<string, number>();
   const copies = new Map<number, number>();
-  return starts.map(({ start, length }) => {
-    const key = Array.prototype.slice.call(tokens, start, start + length).join(',');
+  return starts.map(({ start, length, key: given }) => {
+    const key = given ?? Array.prototype.slice.call(tokens, start, start + length).join(',');
     let motif = motifOf.get(key);
     if (motif === undefined) motifOf.set(key, (motif = motifOf.size));
     const copy = copies.get(motif) ?? 0;
     copies.set(motif, copy + 1);
     return { motif, start, length, copy };
   });
+}
+
+/** Longest and shortest block searched for among the units the consecutive repeats and pairs leave. */
+const SCATTERED_MAX = 12;
+const SCATTERED_MIN = 3;
+
+/**
+ * Short blocks that recur anywhere in the units not yet `taken` (a conv-bn-act or a squeeze-excite between
+ * other blocks): of every window of 3 to 12 free units, the token string with the most coverage (copies ×
+ * length, at least `minCopies` non-overlapping copies; ties: the fewest values crossing its boundaries) is
+ * taken, then the next, up to 64 motifs. Windows are compared by a rolling hash, then verified.
+ */
+function scatteredRepeats(tokens: ArrayLike<number>, kinds: ArrayLike<number>, cut: ArrayLike<number>, taken: Uint8Array, minCopies: number): { start: number; length: number; key: string }[] {
+  const n = tokens.length;
+  const out: { start: number; length: number; key: string }[] = [];
+  const same = (a: number, b: number, len: number): boolean => {
+    for (let k = 0; k < len; k++) if (tokens[a + k] !== tokens[b + k]) return false;
+    return true;
+  };
+  for (let round = 0; round < 64; round++) {
+    let best: { starts: number[]; len: number; score: number; cutSum: number } | undefined;
+    for (let len = SCATTERED_MAX; len >= SCATTERED_MIN; len--) {
+      const groups = new Map<number, number[]>();
+      let free = 0;
+      for (let i = 0; i < n; i++) {
+        free = taken[i] ? 0 : free + 1;
+        if (free < len) continue;
+        const a = i - len + 1;
+        let h = 0;
+        for (let k = 0; k < len; k++) h = (Math.imul(h, 0x01000193) ^ (tokens[a + k] + 1)) >>> 0;
+        const list = groups.get(h);
+        if (list) list.push(a);
+        else groups.set(h, [a]);
+      }
+      for (const list of groups.values()) {
+        if (list.length < minCopies) continue;
+        // non-overlapping copies equal to the first (a hash collision is dropped)
+        const starts: number[] = [];
+        for (const a of list) if ((!starts.length || a >= starts[starts.length - 1] + len) && same(list[0], a, len)) starts.push(a);
+        if (starts.length < minCopies) continue;
+        const score = starts.length * len;
+        let cutSum = 0;
+        for (const a of starts) cutSum += (cut[a] ?? 0) + (cut[a + len] ?? 0);
+        cutSum /= starts.length;
+        if (!best || score > best.score || (score === best.score && cutSum < best.cutSum)) best = { starts, len, score, cutSum };
+      }
+    }
+    if (!best) break;
+    const { starts, len } = extendByKind(best.starts, best.len, kinds, taken);
+    for (const a of starts) {
+      taken.fill(1, a, a + len);
+      out.push({ start: a, length: len, key: `scattered:${round}` });
+    }
+  }
+  return out;
+}
+
+/**
+ * Grows the copies of a block by up to 3 free units on either side while every copy's neighbour there is the
+ * same op type (whatever its attributes and wherever its inputs come from): a block's first op reads from
+ * outside the block, from a different distance at each copy, and may be a depthwise or a dense conv
+ * (conv-bn-act stays one block).
+ */
+function extendByKind(starts: number[], len: number, kinds: ArrayLike<number>, taken: Uint8Array): { starts: number[]; len: number } {
+  let s = [...starts];
+  let l = len;
+  const n = kinds.length;
+  for (let k = 0; k < 3; k++) {
+    const left = s.map((a) => a - 1);
+    if (!left.every((a, j) => a >= 0 && !taken[a] && kinds[a] === kinds[left[0]] && (j === 0 || a >= s[j - 1] + l))) break;
+    s = left;
+    l++;
+  }
+  for (let k = 0; k < 3; k++) {
+    const right = s.map((a) => a + l);
+    if (!right.every((b, j) => b < n && !taken[b] && kinds[b] === kinds[right[0]] && (j === s.length - 1 || b < s[j + 1]))) break;
+    l++;
+  }
+  return { starts: s, len: l };
 }
 
 /**
@@ -216,10 +300,12 @@ export function addMotifGroups(
   });
   const intern = new Map<string, number>();
   const tokens = new Int32Array(n);
+  const kinds = new Int32Array(n);
   const lastUse = new Int32Array(n).fill(-1);
   units.forEach((u, i) => {
     const node = u.node ?? (u.group!.nodeCount === 1 ? soleNode(u.group!, groups, ctx.nodeById) : undefined);
     let key: string;
+    let kind: string;
     if (node) {
       const ins = node.inputs.map((v) => {
         if (!v) return '-';
@@ -230,11 +316,15 @@ export function addMotifGroups(
         lastUse[j] = Math.max(lastUse[j], i);
         return i - j <= 64 ? String(i - j) : 'far';
       });
-      key = `${node.domain}:${node.opType}|${attributeSignature(node)}|${ins.join(',')}`;
-    } else key = `group#${i}`; // a scope of several ops: a barrier, never part of a found repeat
+      kind = `${node.domain}:${node.opType}`;
+      key = `${kind}|${attributeSignature(node)}|${ins.join(',')}`;
+    } else key = kind = `group#${i}`; // a scope of several ops: a barrier, never part of a found repeat
     let t = intern.get(key);
     if (t === undefined) intern.set(key, (t = intern.size));
     tokens[i] = t;
+    let kd = intern.get(`kind:${kind}`);
+    if (kd === undefined) intern.set(`kind:${kind}`, (kd = intern.size));
+    kinds[i] = kd;
   });
   const diff = new Int32Array(n + 2);
   for (let j = 0; j < n; j++) {
@@ -246,7 +336,7 @@ export function addMotifGroups(
   const cut = new Int32Array(n + 1);
   let run = 0;
   for (let b = 0; b <= n; b++) cut[b] = run += diff[b];
-  const blocks = findRepeatedBlocks(tokens, cut);
+  const blocks = findRepeatedBlocks(tokens, cut, {}, kinds);
   if (!blocks.length) return [];
   return materialize(parentId, units, blocks, groups, ctx.nodeById);
 }

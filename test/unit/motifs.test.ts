@@ -43,6 +43,17 @@ describe('findRepeatedBlocks', () => {
     assert.deepEqual(c.filter((x) => x.length === 2).map((x) => x.start), [7, 9, 11]);
   });
 
+  it('finds a short block recurring three times between other units, grown over a first op that reads from elsewhere', () => {
+    // BCD recurs after P, Q and R: three conv ops (same kind) reading from different distances (different tokens)
+    const t = toks('XPBCDYZQBCDWVRBCDU');
+    const kinds = [...t];
+    for (const i of [1, 7, 13]) kinds[i] = 1000;
+    const b = findRepeatedBlocks(t, flat(t.length), {}, kinds);
+    assert.deepEqual(b.map((x) => [x.start, x.length, x.copy]), [[1, 4, 0], [7, 4, 1], [13, 4, 2]]);
+    assert.ok(b.every((x) => x.motif === b[0].motif));
+    assert.deepEqual(findRepeatedBlocks(toks('XBCDYZBCDW'), flat(10)), [], 'twice is not enough for a short block');
+  });
+
   it('finds nothing in a sequence without repeats or with too little coverage', () => {
     assert.deepEqual(findRepeatedBlocks(toks('ABCDEFGHIJ'), flat(10)), []);
     assert.deepEqual(findRepeatedBlocks(toks('QABABZ'), flat(6), { minCoverage: 6 }), []);
