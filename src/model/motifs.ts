@@ -41,6 +41,8 @@ interface Candidate {
   stride: number;
   start: number;
   copies: number;
+  /** Consecutive copies: the whole periodic stretch [from, to) they were found in. */
+  region?: [number, number];
 }
 
 /**
@@ -70,7 +72,7 @@ export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<num
         const len = i + p - s;
         if (len >= 2 * p) {
           const c = bestPhase(cut, s, len, p);
-          if (c && c.copies * p >= minCover) cands.push(c);
+          if (c && c.copies * p >= minCover) cands.push({ ...c, region: [s, s + len] });
         } else if (i - s >= minApart) cands.push(narrowest(cut, s, i - s, p, minApart));
         s = -1;
       }
@@ -82,7 +84,17 @@ export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<num
   const taken = new Uint8Array(n);
   const accepted: Candidate[] = [];
   for (const c of cands) {
-    // the longest stretch of consecutive copies that overlaps nothing taken
+    if (c.region) {
+      // consecutive copies: the phase again within each stretch of the periodic region left free
+      for (const [a, b] of freeRuns(taken, c.region[0], c.region[1])) {
+        const f = b - a >= 2 * c.period ? bestPhase(cut, a, b - a, c.period) : undefined;
+        if (!f || f.copies * c.period < minCover) continue;
+        taken.fill(1, f.start, f.start + f.copies * c.period);
+        accepted.push(f);
+      }
+      continue;
+    }
+    // pairs apart: both copies free
     let bestFrom = 0;
     let bestLen = 0;
     let from = 0;
@@ -218,6 +230,21 @@ function narrowest(cut: ArrayLike<number>, s: number, len: number, apart: number
     }
   }
   return { period: best.b - best.a, stride: apart, start: best.a, copies: 2 };
+}
+
+/** The maximal runs of units in [from, to) not taken. */
+function freeRuns(taken: Uint8Array, from: number, to: number): [number, number][] {
+  const out: [number, number][] = [];
+  let a = -1;
+  for (let i = from; i <= to; i++) {
+    const free = i < to && !taken[i];
+    if (free && a < 0) a = i;
+    else if (!free && a >= 0) {
+      out.push([a, i]);
+      a = -1;
+    }
+  }
+  return out;
 }
 
 function isFree(taken: Uint8Array, start: number, len: number): boolean {
