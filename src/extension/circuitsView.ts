@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { assertNever, type CircuitsToHost, type HostToCircuits } from '../shared/protocol';
 import { hasCircuitGraph } from '../shared/runs';
+import { runFileToRestore } from './circuitsRestore';
 import { validateCircuitsMessage } from '../shared/validate';
 import { graphWebviewOptions, webviewHtml } from './graphHtml';
 import { saveExport, type Services } from './services';
@@ -10,12 +11,16 @@ import { WebviewChannel } from './webviewChannel';
  * The side-panel circuits view (own activity-bar container): draws the LIB interaction graph, the attention
  * circuit or redundant-neuron groups of a run. Follows the newest drawable run unless a run was asked for;
  * clicks reveal elements in the model's operator graph. The view's state (its runs) waits for `ready`, only the
- * newest.
+ * newest. After a window reload (an empty run store) it reopens the run it showed last from its saved file, or
+ * the newest saved run it can draw (circuitsRestore.ts).
  */
+const SHOWN_FILE = 'circuitscope.circuits.shownFile';
+
 export class CircuitsViewProvider implements vscode.WebviewViewProvider {
   static readonly viewId = 'circuitscope.circuits';
   private channel: WebviewChannel<CircuitsToHost, HostToCircuits> | undefined;
   private shown: string | undefined;
+  private restoring = false;
 
   static register(s: Services): CircuitsViewProvider {
     const p = new CircuitsViewProvider(s);
@@ -40,8 +45,30 @@ export class CircuitsViewProvider implements vscode.WebviewViewProvider {
 
   private push(): void {
     const runs = this.s.store.all().filter(hasCircuitGraph);
-    const msg: HostToCircuits = runs.length ? { type: 'runs', runs, show: this.shown ?? runs.at(-1)!.id } : { type: 'clear' };
+    if (!runs.length && this.restoring) return; // "No graph to show" only once nothing saved could be restored
+    const show = this.shown ?? runs.at(-1)?.id;
+    const msg: HostToCircuits = runs.length ? { type: 'runs', runs, show: show! } : { type: 'clear' };
     this.channel?.post(msg);
+    const file = runs.find((r) => r.id === show)?.savedTo;
+    if (file && this.s.context.workspaceState.get(SHOWN_FILE) !== file) void this.s.context.workspaceState.update(SHOWN_FILE, file);
+  }
+
+  /** An empty store (a reloaded window): reopens the saved run shown last, else the newest drawable one. */
+  private async restore(): Promise<void> {
+    if (this.restoring || this.s.store.all().some(hasCircuitGraph)) return;
+    this.restoring = true;
+    try {
+      const saved = new Map((await this.s.store.savedFiles()).map((f) => [f.uri.fsPath, f.uri]));
+      const read = async (f: string): Promise<string> => new TextDecoder().decode(await vscode.workspace.fs.readFile(saved.get(f)!));
+      const file = await runFileToRestore(this.s.context.workspaceState.get<string>(SHOWN_FILE), [...saved.keys()], read);
+      // opening fires the store's change: the run becomes the one shown
+      if (file && !this.s.store.all().some(hasCircuitGraph)) await this.s.store.open(saved.get(file)!);
+    } catch (e) {
+      this.s.output.warn(`circuits view: could not reopen a saved run: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.restoring = false;
+      this.push();
+    }
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -56,6 +83,7 @@ export class CircuitsViewProvider implements vscode.WebviewViewProvider {
       onMessage: (m) => this.onMessage(m),
     });
     this.channel = channel;
+    void this.restore();
     this.push();
     view.onDidDispose(() => {
       channel.dispose();

@@ -114,7 +114,12 @@ export class RunStore implements vscode.Disposable {
     } catch {
       // keep now
     }
-    const record = makeRunRecord(envelope, when, new Set(this.runs.map((r) => r.id)), { savedTo: file.fsPath });
+    // A file this extension saved is named by its run's id: keeping it keeps what the views saved per run
+    // (the Circuits panel's threshold, pins and folds) across a window reload.
+    const taken = new Set(this.runs.map((r) => r.id));
+    const named = path.basename(file.fsPath, '.json');
+    const keep = /^\d{8}-\d{6}-/.test(named) && named.includes(`-${envelope.analysis}-`) && !taken.has(named);
+    const record = makeRunRecord(envelope, when, taken, { savedTo: file.fsPath, ...(keep ? { id: named } : {}) });
     this.runs.push(record);
     this.changed.fire({ runs: this.runs, added: record });
     return record;

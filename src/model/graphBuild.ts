@@ -4,7 +4,9 @@
  * Every format loader hands its graph to {@link finishGraph}.
  */
 import { ModelLoadError } from './errors';
+import { topologicalOrder } from './graphOrder';
 import type { GraphNode, HierarchyGroup, ModelGraph } from './ir';
+import { addMotifGroups, MOTIF_MIN_UNITS, type MotifContext, type Unit } from './motifs';
 import { validateGraph } from './validate';
 
 /** A graph before hierarchy and totals are filled in. */
@@ -40,8 +42,12 @@ export function assignNodeParams(graph: PartialGraph): void {
   }
 }
 
-/** Builds the hierarchy from each node's `scope`. Groups holding exactly one node and no children are kept. */
-export function buildHierarchy(nodes: GraphNode[]): HierarchyGroup[] {
+/**
+ * Builds the hierarchy from each node's `scope`. Groups holding exactly one node and no children are kept.
+ * Where many operators (or one-op layers) sit side by side under one parent — no name scopes at all, or a
+ * scope per op — their repeated blocks become groups too (motifs.ts). `weights`: the initializer names.
+ */
+export function buildHierarchy(nodes: GraphNode[], weights: ReadonlySet<string> = new Set()): HierarchyGroup[] {
   const groups = new Map<string, HierarchyGroup>();
   const ensure = (path: string[]): HierarchyGroup => {
     const id = path.join('/');
@@ -65,8 +71,46 @@ export function buildHierarchy(nodes: GraphNode[]): HierarchyGroup[] {
       anc.params += node.params;
     }
   }
+  groupRepeatedStructure(groups, nodes, weights);
   markRepeats(groups, nodes);
   return [...groups.values()];
+}
+
+/** Runs the motif search under every parent (and the top level) holding at least MOTIF_MIN_UNITS ops or one-op layers. */
+function groupRepeatedStructure(groups: Map<string, HierarchyGroup>, nodes: GraphNode[], weights: ReadonlySet<string>): void {
+  const ctx: MotifContext = { nodeById: new Map(nodes.map((n) => [n.id, n])), posOf: new Map(), producerPos: new Map(), weights };
+  // file order when it is already topological (exporters write it so), else Kahn's
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
+  const sorted = nodes.every((n, i) => n.inputs.every((v) => !v || (producer.get(v) ?? -1) < i));
+  const topo = sorted ? undefined : topologicalOrder({ nodes });
+  (topo ? [...topo.order, ...topo.stuck] : nodes).forEach((n, i) => {
+    ctx.posOf.set(n.id, i);
+    for (const o of n.outputs) if (o) ctx.producerPos.set(o, i);
+  });
+  const firstPos = (g: HierarchyGroup): number => {
+    let best = Infinity;
+    const stack = [g];
+    while (stack.length) {
+      const h = stack.pop()!;
+      for (const id of h.nodes) best = Math.min(best, ctx.posOf.get(id) ?? Infinity);
+      for (const c of h.children) stack.push(groups.get(c)!);
+    }
+    return best;
+  };
+  const unitsOf = (directNodes: GraphNode[], children: HierarchyGroup[]): Unit[] => [
+    ...directNodes.map((node) => ({ node, pos: ctx.posOf.get(node.id)! })),
+    ...children.map((group) => ({ group, pos: firstPos(group) })),
+  ];
+  const atomic = (us: Unit[]): number => us.filter((u) => u.node || u.group!.nodeCount === 1).length;
+  const parents: [string | undefined, Unit[]][] = [
+    [undefined, unitsOf(nodes.filter((n) => n.scope.length === 0), [...groups.values()].filter((g) => g.parent === undefined))],
+  ];
+  for (const g of groups.values()) {
+    if (g.nodes.length + g.children.length < MOTIF_MIN_UNITS) continue;
+    parents.push([g.id, unitsOf(g.nodes.map((id) => ctx.nodeById.get(id)!), g.children.map((c) => groups.get(c)!))]);
+  }
+  for (const [pid, us] of parents) if (atomic(us) >= MOTIF_MIN_UNITS) addMotifGroups(pid, us, groups, ctx);
 }
 
 /**
@@ -148,7 +192,7 @@ export function finishGraph(partial: PartialGraph): ModelGraph {
     params += t.elements;
     paramBytes += t.byteLength;
   }
-  const graph: ModelGraph = { ...partial, hierarchy: buildHierarchy(partial.nodes), params, paramBytes };
+  const graph: ModelGraph = { ...partial, hierarchy: buildHierarchy(partial.nodes, new Set(Object.keys(partial.tensors))), params, paramBytes };
   const problems = validateGraph(graph);
   if (problems.length) {
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';

@@ -186,6 +186,8 @@ export interface HierarchyGroup {
    * a key shared by all repeats.
    */
   repeatKey?: string;
+  /** A block found by its repeated structure (src/model/motifs.ts), not a name scope of the file. */
+  motif?: boolean;
 }
 
 export interface OpsetImport {

@@ -32,7 +32,8 @@ export interface ModelSummary {
   tensors: number;
   inputs: ValueSummary[];
   outputs: ValueSummary[];
-  hierarchy: { groups: number; depth: number; topLevel: GroupSummary[]; repeatedBlocks: { key: string; count: number }[] };
+  /** `found`: groups found by repeated structure (no name scope in the file), among `groups`. */
+  hierarchy: { groups: number; found: number; depth: number; topLevel: GroupSummary[]; repeatedBlocks: { key: string; count: number }[] };
   subgraphs: number;
   metadata: Record<string, string>;
   warnings: string[];
@@ -70,6 +71,7 @@ export function summarize(g: ModelGraph): ModelSummary {
     outputs: g.outputs.map(value),
     hierarchy: {
       groups: g.hierarchy.length,
+      found: g.hierarchy.filter((h) => h.motif).length,
       depth: g.hierarchy.reduce((d, h) => Math.max(d, depthOf(h.id)), 0),
       topLevel: g.hierarchy
         .filter((h) => h.parent === undefined)
@@ -114,7 +116,8 @@ export function formatSummary(s: ModelSummary): string {
   lines.push('  ops:');
   for (const [op, n] of Object.entries(s.opCounts)) lines.push(`    ${op.padEnd(28)} ${n}`);
   const h = s.hierarchy;
-  lines.push(`  hierarchy   ${h.groups} groups, depth ${h.depth}${h.topLevel.length ? `, ${h.topLevel.length} at the top level` : ''}`);
+  const found = h.found ? ` (${h.found === h.groups ? 'all' : h.found} found by repeated structure: no name scopes there)` : '';
+  lines.push(`  hierarchy   ${h.groups} groups${found}, depth ${h.depth}${h.topLevel.length ? `, ${h.topLevel.length} at the top level` : ''}`);
   for (const g of h.topLevel.slice(0, 20)) {
     lines.push(`    ${g.id.padEnd(28)} ${String(g.nodeCount).padStart(6)} nodes ${count(g.params).padStart(12)} params`);
   }

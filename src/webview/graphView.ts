@@ -5,6 +5,7 @@
 import cytoscape from 'cytoscape';
 import type { Core, ElementDefinition, StylesheetJson } from 'cytoscape';
 import { installCulling } from './culling';
+import { edgeLabelOffsets } from './edgeLabels';
 import type { LayoutResult } from './layout';
 import type { Palette } from './theme';
 import type { VisibleGraph } from './viewModel';
@@ -51,9 +52,22 @@ export function buildElements(
   layout: LayoutResult,
   order: { itemIndex: Map<string, number> },
   palette: Palette,
-  opts: { edgeLabels: boolean; bends: boolean },
+  opts: { edgeLabels: boolean; bends: boolean; measure?: (text: string) => number; titleWidth?: (text: string) => number },
 ): ElementDefinition[] {
   const els: ElementDefinition[] = [];
+  const labelText = (e: VisibleGraph['edges'][number]): string | undefined => (opts.edgeLabels && e.label ? (e.count > 1 ? `${e.label} (+${e.count - 1})` : e.label) : undefined);
+  // Label positions along the edges, clear of operators, block titles and each other (edgeLabels.ts).
+  const labelAt = opts.edgeLabels
+    ? edgeLabelOffsets(
+        layout,
+        view.compounds.length,
+        view.compounds.map((c) => (c.repeat ? `${c.label}   ⟳ ${c.repeat.index}/${c.repeat.count}` : c.label)),
+        view.edges.map((e) => [order.itemIndex.get(e.source)!, order.itemIndex.get(e.target)!]),
+        view.edges.map(labelText),
+        opts.measure ?? ((t) => t.length * 5.2),
+        opts.titleWidth,
+      )
+    : undefined;
   for (const c of view.compounds) {
     const i = order.itemIndex.get(c.id)!;
     const label = c.repeat ? `${c.label}   ⟳ ${c.repeat.index}/${c.repeat.count}` : c.label;
@@ -63,8 +77,10 @@ export function buildElements(
         id: c.id,
         parent: c.parent,
         label,
-        // The label sits in the top-left corner: edges enter compounds through a port at the top centre.
-        lmx: -layout.width[i] / 2 + 12 + label.length * 3.4,
+        // The label sits in the top-left corner (edges enter compounds through a port at the top centre),
+        // 10 px inside the drawn box, which is the layout box plus 12 px of padding (the layout's box can be
+        // narrower than the title: it is sized by the children).
+        lmx: -layout.width[i] / 2 - 2 + (opts.titleWidth?.(label) ?? label.length * 6.8) / 2,
         bx: box(layout.x[i], layout.y[i], layout.width[i], layout.height[i], 6),
         kind: 'compound',
         ref: c.ref,
@@ -111,7 +127,11 @@ export function buildElements(
     const si = order.itemIndex.get(e.source)!;
     const ti = order.itemIndex.get(e.target)!;
     const data: Record<string, unknown> = { id: e.id, source: e.source, target: e.target, value: e.value };
-    if (opts.edgeLabels && e.label) data.label = e.count > 1 ? `${e.label} (+${e.count - 1})` : e.label;
+    const text = labelText(e);
+    if (text && labelAt && labelAt[ei] >= 0) {
+      data.label = text;
+      data.lo = labelAt[ei];
+    }
     const b0 = layout.bendStart[ei];
     const b1 = layout.bendStart[ei + 1];
     // The edge's box for viewport culling (culling.ts): its ends, its bends, room for arrow and label.
@@ -323,13 +343,9 @@ export function stylesheet(p: Palette, big: boolean, overlay = false): Styleshee
       },
     },
     {
-      selector: 'edge[label]',
-      style: { label: 'data(label)' },
-    },
-    {
-      // A bent edge's midpoint can be anywhere (often at a port on a box's border): label it near its source.
-      selector: 'edge.bent[label]',
-      style: { label: '', 'source-label': 'data(label)', 'source-text-offset': 24 },
+      // Placed along the edge from its source (edgeLabels.ts), straight or bent alike.
+      selector: 'edge[lo]',
+      style: { 'source-label': 'data(label)', 'source-text-offset': 'data(lo)' } as unknown as cytoscape.Css.Edge,
     },
     {
       selector: 'edge.bent',

@@ -55,6 +55,27 @@ function custom(tag: string, attrs: Record<string, string | boolean | undefined>
   return e;
 }
 
+/**
+ * A shape for a narrow table cell: each dimension unbreakable except after `.`/`_` inside long symbolic
+ * names (`p2o.DynamicDimension.0` wraps as `p2o.`/`DynamicDimension.`/`0`), lines breaking after commas.
+ */
+export function shapeNodes(shape: readonly Dim[] | undefined): (string | Node)[] {
+  if (!shape) return ['?'];
+  const out: (string | Node)[] = ['['];
+  shape.forEach((d, i) => {
+    const dim = document.createElement('span');
+    dim.className = 'dim';
+    const parts = (d === null ? '?' : String(d)).split(/(?<=[._])/);
+    parts.forEach((p, k) => {
+      if (k) dim.append(document.createElement('wbr'));
+      dim.append(p);
+    });
+    out.push(dim, i < shape.length - 1 ? ', ' : '');
+  });
+  out.push(']');
+  return out;
+}
+
 export function shapeText(shape: readonly Dim[] | undefined): string {
   if (!shape) return '?';
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
@@ -174,7 +195,7 @@ export class Inspector {
           { 'data-value': vid },
           h('td', { className: 'name' }, this.valueLink(vid), kind ? ' ' : null, kind),
           h('td', {}, dtype ?? '?'),
-          h('td', { className: 'shape', title: inferred ? 'inferred (not stored in the file)' : undefined }, shapeText(shape), inferred ? h('span', { className: 'muted' }, ' ≈') : null),
+          h('td', { className: 'shape', title: inferred ? 'inferred (not stored in the file)' : undefined }, ...shapeNodes(shape), inferred ? h('span', { className: 'muted' }, ' ≈') : null),
         ),
       );
     });
@@ -243,6 +264,7 @@ export class Inspector {
         ['Parameters', formatCount(grp.params)],
         ['Sub-blocks', String(grp.children.length)],
         ...(rep ? ([['Repeat', `${rep.index} of ${rep.count} with the same structure`]] as [string, Child][]) : []),
+        ...(grp.motif ? ([['Found by', 'its repeated structure (the file names no scope here)']] as [string, Child][]) : []),
       ]),
       h('div', { className: 'actions' }, btn),
       this.host.overlaySection?.({ kind: 'group', id: gid }) ?? null,

@@ -8,6 +8,40 @@ import type { Core } from 'cytoscape';
 import type { LayoutResult } from './layout';
 import type { Palette } from './theme';
 import type { OpCategory } from './viewModel';
+import { screenBox, type ItemBoxes, type Viewport } from './viewportFit';
+
+export type Corner = 'bottom-right' | 'top-right' | 'top-left' | 'bottom-left';
+
+/** The title strip of a compound box (graph units, from its top-left corner). */
+const COMPOUND_TITLE = { w: 260, h: 24 };
+
+/** Corners tried in this order; bottom-left last (the results legend sits there when shown). */
+export const CORNERS: readonly Corner[] = ['bottom-right', 'top-right', 'top-left', 'bottom-left'];
+
+/**
+ * The first corner of a W×H view where a `size` box at `margin` from the edges covers no item and no
+ * compound's title (a gap of `gap` px kept), or undefined when every corner would hide something: then the
+ * minimap is not shown.
+ */
+export function freeCorner(boxes: ItemBoxes, v: Viewport, W: number, H: number, size: { w: number; h: number }, margin = 10, gap = 4, corners: readonly Corner[] = CORNERS): Corner | undefined {
+  if (size.w + 2 * margin > W || size.h + 2 * margin > H) return undefined;
+  const rects = corners.map((c) => {
+    const x1 = c.endsWith('left') ? margin : W - margin - size.w;
+    const y1 = c.startsWith('top') ? margin : H - margin - size.h;
+    return { c, x1: x1 - gap, y1: y1 - gap, x2: x1 + size.w + gap, y2: y1 + size.h + gap, free: true };
+  });
+  const first = boxes.firstItem ?? 0;
+  for (let i = 0; i < boxes.x.length; i++) {
+    const b = screenBox(boxes, i, v);
+    // a compound box's inside is empty space: only its title strip (top-left) counts
+    if (i < first) {
+      b.x2 = Math.min(b.x2, b.x1 + COMPOUND_TITLE.w * v.zoom);
+      b.y2 = Math.min(b.y2, b.y1 + COMPOUND_TITLE.h * v.zoom);
+    }
+    for (const r of rects) if (r.free && b.x1 < r.x2 && b.x2 > r.x1 && b.y1 < r.y2 && b.y2 > r.y1) r.free = false;
+  }
+  return rects.find((r) => r.free)?.c;
+}
 
 export interface MinimapItems {
   layout: LayoutResult;
@@ -25,6 +59,9 @@ export class Minimap {
   private frame = 0;
   private dragging = false;
   private items: MinimapItems | undefined;
+  private placeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Where the minimap sits now (undefined: hidden, it would cover nodes in every corner). */
+  corner: Corner | undefined = 'bottom-right';
 
   constructor(
     private readonly canvas: HTMLCanvasElement,
@@ -46,12 +83,47 @@ export class Minimap {
     canvas.addEventListener('pointermove', (ev) => {
       if (this.dragging) move(ev);
     });
-    canvas.addEventListener('pointerup', () => (this.dragging = false));
+    canvas.addEventListener('pointerup', () => {
+      this.dragging = false;
+      this.schedulePlace();
+    });
   }
 
   attach(cy: Core): void {
     this.cy = cy;
-    cy.on('viewport resize', () => this.schedule());
+    cy.on('viewport resize', () => {
+      this.schedule();
+      this.schedulePlace();
+    });
+  }
+
+  /** Moves the minimap to a corner where it hides no node (hidden when there is none), once the view settles. */
+  private schedulePlace(): void {
+    if (this.placeTimer !== undefined) clearTimeout(this.placeTimer);
+    this.placeTimer = setTimeout(() => {
+      this.placeTimer = undefined;
+      if (!this.dragging) this.place();
+    }, 120);
+  }
+
+  place(): void {
+    const items = this.items;
+    if (!items) return;
+    const legend = this.canvas.parentElement?.querySelector<HTMLElement>('#overlay-legend');
+    const corners = legend && legend.offsetParent !== null ? CORNERS.filter((c) => c !== 'bottom-left') : CORNERS;
+    let firstItem = 0;
+    while (firstItem < items.isCompound.length && items.isCompound[firstItem]) firstItem++;
+    const size = { w: this.canvas.offsetWidth || 200, h: this.canvas.offsetHeight || 140 };
+    const corner = freeCorner({ ...items.layout, firstItem }, { zoom: this.cy.zoom(), pan: this.cy.pan() }, this.cy.width(), this.cy.height(), size, 10, 4, corners);
+    this.corner = corner;
+    this.canvas.dataset.corner = corner ?? 'none';
+    const st = this.canvas.style;
+    st.display = corner ? '' : 'none';
+    if (!corner) return;
+    st.top = corner.startsWith('top') ? '10px' : 'auto';
+    st.bottom = corner.startsWith('bottom') ? '10px' : 'auto';
+    st.left = corner.endsWith('left') ? '10px' : 'auto';
+    st.right = corner.endsWith('right') ? '10px' : 'auto';
   }
 
   setPalette(p: Palette): void {
@@ -62,6 +134,7 @@ export class Minimap {
   setItems(items: MinimapItems): void {
     this.items = items;
     this.rebuild();
+    this.place();
   }
 
   /** Redraw the element boxes (after a layout or a resize). */

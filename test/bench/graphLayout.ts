@@ -23,7 +23,7 @@ import { loadModel } from '../../src/model/load';
 import { DEFAULT_LAYOUT_OPTIONS, layoutGraph, type LayoutRequest } from '../../src/webview/layout';
 import { buildLayoutRequest } from '../../src/webview/layoutRequest';
 import { buildIndex, visibleGraph } from '../../src/webview/viewModel';
-import { syntheticOnnx } from './graphModels';
+import { benchGraph, syntheticOnnx } from './graphModels';
 
 export const LAYOUT_ENGINES = ['circuitscope', 'dagre', 'elkjs'] as const;
 export type LayoutEngine = (typeof LAYOUT_ENGINES)[number];
@@ -48,7 +48,7 @@ async function layoutProblem(size: number, scoped: boolean): Promise<LayoutReque
     const file = path.join(dir, 'm.onnx');
     fs.writeFileSync(file, syntheticOnnx(size, scoped));
     const m = await loadModel(file);
-    const index = buildIndex(m.graph);
+    const index = buildIndex(benchGraph(m.graph, scoped));
     const v = visibleGraph(index, new Set(index.groups.keys()));
     return buildLayoutRequest(v, 'sans-serif', (text) => text.length * 7).req;
   } finally {

@@ -24,7 +24,7 @@ import { loadModel } from '../../src/model/load';
 import { startHarness } from './graphHarness';
 import { hostLag, lagTable } from './graphHostLag';
 import { layoutComparison, layoutTable, type LayoutRow } from './graphLayout';
-import { syntheticOnnx } from './graphModels';
+import { benchGraph, syntheticOnnx } from './graphModels';
 
 const repo = path.join(__dirname, '..', '..');
 const { values: opt } = parseArgs({
@@ -165,7 +165,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const m = await loadModel(file);
       const parseMs = performance.now() - t0;
-      fs.writeFileSync(path.join(graphDir, `${name}.json`), JSON.stringify(m.graph));
+      fs.writeFileSync(path.join(graphDir, `${name}.json`), JSON.stringify(benchGraph(m.graph, scoped)));
       cases.push({ name, file, parseMs, nodes: m.graph.nodes.length, bytes: fs.statSync(file).size });
     }
   }

