@@ -36,6 +36,23 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('circuitscope.openResults', (arg: unknown) => openResultsCommand(s, arg)),
     vscode.commands.registerCommand('circuitscope.clearOverlay', () => editors.clearOverlays()),
     vscode.commands.registerCommand('circuitscope.showLog', () => output.show(true)),
+    ...(['png', 'svg'] as const).flatMap((format) =>
+      (['view', 'graph'] as const).map((scope) =>
+        vscode.commands.registerCommand(`circuitscope.export${scope === 'view' ? 'View' : 'Graph'}${format.toUpperCase()}`, () => {
+          if (!editors.requestExport(format, scope)) void vscode.window.showErrorMessage('Circuitscope: open a model graph first; the export draws the active graph editor.');
+        }),
+      ),
+    ),
+    // The graph's context menu passes its `data-vscode-context` (graph/events.ts): the name under the pointer.
+    vscode.commands.registerCommand('circuitscope.copyNodeName', async (arg: unknown) => {
+      const name = typeof arg === 'object' && arg !== null ? (arg as { circuitscopeName?: unknown }).circuitscopeName : undefined;
+      if (typeof name !== 'string') {
+        void vscode.window.showErrorMessage('Circuitscope: right-click an operator in the graph to copy its name (or select it and use the inspector\'s Copy name).');
+        return;
+      }
+      await vscode.env.clipboard.writeText(name);
+      vscode.window.setStatusBarMessage(`Circuitscope: copied ${name}`, 4000);
+    }),
   );
 }
 

@@ -7,6 +7,7 @@ import { validateGraphMessage } from '../shared/validate';
 import * as path from 'node:path';
 import type { RevealTarget } from '../shared/results';
 import { getEngine } from './engine';
+import { saveExportFile } from './services';
 import { graphHtml, graphWebviewOptions } from './graphHtml';
 import type { RunStore } from './runStore';
 import { isTfjsModelFile } from './tfjsModels';
@@ -115,6 +116,18 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       this.cleared.add(file);
       for (const p of panels) this.send(p, { type: 'overlay', runs: this.store.forModel(file), active: { runId: '' } });
     }
+  }
+
+  /** Asks the active graph editor to export its view or its whole graph (the page draws, then sends `saveExport`). */
+  requestExport(format: 'svg' | 'png', scope: 'view' | 'graph'): boolean {
+    for (const panels of this.live.values()) {
+      for (const p of panels) {
+        if (!p.panel.active) continue;
+        this.send(p, { type: 'exportGraph', format, scope });
+        return true;
+      }
+    }
+    return false;
   }
 
   private refreshOverlays(): void {
@@ -232,6 +245,18 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           break;
         case 'openSource':
           void vscode.commands.executeCommand('vscode.openWith', document.uri, 'default');
+          break;
+        case 'saveExport':
+          // One reply per request: the file written (null when the dialog was dismissed), or the error.
+          channel.reply(
+            msg.id,
+            saveExportFile(this.output, msg, file).then((saved) => ({ file: saved ?? null })),
+            toWebviewError,
+            (r) => ({ type: 'saved', ...r }),
+          );
+          break;
+        case 'copyText':
+          void vscode.env.clipboard.writeText(msg.text).then(() => vscode.window.setStatusBarMessage(`Circuitscope: copied the ${msg.what} ${msg.text}`, 4000));
           break;
         default:
           assertNever(msg);

@@ -1,8 +1,8 @@
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ExportRequest } from '../shared/protocol';
 import type { RevealTarget } from '../shared/results';
 import { realPathInside, seriesMember } from './containment';
+import { exportFolder, safeExportName } from './exportFolder';
 import type { RunStore } from './runStore';
 
 /** What the extension's parts share (created once in `activate`). */
@@ -30,20 +30,39 @@ const FILTERS: Record<ExportRequest['format'], Record<string, string[]>> = {
   png: { 'PNG image': ['png'] },
 };
 
+/** What an export writes: text (JSON, CSV, SVG) or bytes (PNG). */
+export type ExportContent = Pick<ExportRequest, 'format' | 'fileName' | 'content'>;
+
 /**
- * Asks where to save a view's export and writes it. The dialog opens in the folder run `runId` was saved to (the run
- * the view shows), else the first results folder. Returns the path, or undefined when dismissed.
+ * Asks where to save an export and writes it. The dialog opens in the workspace folder holding `near` (the model
+ * exported, or the model of the run shown), else the first workspace folder — not the hidden runs folder. After
+ * writing, a message says where the file went, with Open and Show in Explorer. Returns the path, or undefined when
+ * the dialog was dismissed.
  */
-export async function saveExport(s: Services, req: ExportRequest, runId: string | undefined): Promise<string | undefined> {
-  const run = runId ? s.store.get(runId) : undefined;
-  const folder = run?.savedTo ? vscode.Uri.file(path.dirname(run.savedTo)) : s.store.folders()[0];
-  const name = path.basename(req.fileName).replace(/[^A-Za-z0-9._-]+/g, '_') || `export.${req.format}`;
-  const target = await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(folder, name), filters: FILTERS[req.format], title: `Export ${req.format.toUpperCase()}` });
+export async function saveExportFile(output: vscode.LogOutputChannel, req: ExportContent, near: string | undefined): Promise<string | undefined> {
+  const folder = exportFolder(workspaceRoots(), near);
+  const name = safeExportName(req.fileName, req.format);
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: folder ? vscode.Uri.joinPath(vscode.Uri.file(folder), name) : undefined,
+    filters: FILTERS[req.format],
+    title: `Export ${req.format.toUpperCase()}`,
+  });
   if (!target) return undefined;
   const bytes = typeof req.content === 'string' ? new TextEncoder().encode(req.content) : req.content;
   await vscode.workspace.fs.writeFile(target, bytes);
-  s.output.info(`exported ${req.format.toUpperCase()} (${bytes.byteLength} bytes) to ${target.fsPath}`);
+  output.info(`exported ${req.format.toUpperCase()} (${bytes.byteLength} bytes) to ${target.fsPath}`);
+  // Not awaited: the message stays until dismissed, the export is done.
+  void vscode.window.showInformationMessage(`Circuitscope: exported ${req.format.toUpperCase()} to ${target.fsPath}`, 'Open', 'Show in Explorer').then((choice) => {
+    if (choice === 'Open') void vscode.commands.executeCommand('vscode.open', target);
+    else if (choice === 'Show in Explorer') void vscode.commands.executeCommand('revealInExplorer', target);
+  });
   return target.fsPath;
+}
+
+/** A results or circuits view's export: the dialog opens in the workspace folder of the run's model (see {@link saveExportFile}). */
+export async function saveExport(s: Services, req: ExportRequest, runId: string | undefined): Promise<string | undefined> {
+  const run = runId ? s.store.get(runId) : undefined;
+  return saveExportFile(s.output, req, run ? s.store.modelOf(run) : undefined);
 }
 
 /** The workspace folders on this machine's file system (the roots a run file's paths must stay inside). */

@@ -22,7 +22,15 @@ export type WebviewToHost =
   /** Request a weight tensor preview; answered by exactly one `tensor` message with the same id. */
   | { type: 'readTensor'; id: number; tensor: string; maxElements: number }
   /** Render timings (ms since the graph message arrived), logged by the host for diagnostics. */
-  | { type: 'rendered'; nodes: number; edges: number; renderer: 'webgl' | 'canvas'; layoutMs: number; totalMs: number };
+  | { type: 'rendered'; nodes: number; edges: number; renderer: 'webgl' | 'canvas'; layoutMs: number; totalMs: number }
+  /**
+   * An export of the operator graph (graph/export.ts: SVG text, or PNG bytes rasterised in the page): the host asks
+   * where to save it (the workspace by default), writes it and says where; answered by exactly one `saved` message
+   * with the same id.
+   */
+  | { type: 'saveExport'; id: number; format: 'svg' | 'png'; fileName: string; content: string | Uint8Array }
+  /** Put text on the clipboard (a node's name; `what` names it in the confirmation). */
+  | { type: 'copyText'; text: string; what: string };
 
 export type HostToWebview =
   | { type: 'loading'; file: string; bytes?: number }
@@ -46,7 +54,11 @@ export type HostToWebview =
    */
   | { type: 'overlay'; runs: RunRecord[]; active?: { runId: string; metric?: string } }
   /** Select, reveal (expanding its blocks) and centre an operator-graph element. */
-  | { type: 'reveal'; target: RevealTarget };
+  | { type: 'reveal'; target: RevealTarget }
+  /** The one reply to `saveExport` with the same id: the file written (null: the user dismissed the dialog), or the error. */
+  | ({ type: 'saved' } & Reply<{ file: string | null }, WebviewError>)
+  /** Export the graph (the graph's context menu: the command runs in the host, the drawing is made in the page). */
+  | { type: 'exportGraph'; format: 'svg' | 'png'; scope: 'view' | 'graph' };
 
 // ------------------------------------------------------------------------------------------ results panel
 

@@ -74,6 +74,8 @@ const GRAPH: Specs<WebviewToHost> = {
   confirmLoad: {},
   readTensor: { id: int(0, Number.MAX_SAFE_INTEGER), tensor: nonEmpty, maxElements: int(0, 1_000_000) },
   rendered: { nodes: int(0, 1e9), edges: int(0, 1e9), renderer: oneOf('webgl', 'canvas'), layoutMs: finite, totalMs: finite },
+  saveExport: { id: int(0, Number.MAX_SAFE_INTEGER), format: oneOf('svg', 'png'), fileName: str(255), content: exportContent },
+  copyText: { text: str(), what: str(64) },
 };
 
 const RESULTS: Specs<ResultsToHost> = {

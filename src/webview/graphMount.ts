@@ -25,6 +25,7 @@ import type { HostToWebview, WebviewToHost } from '../shared/protocol';
 import type { Bridge } from './bridge';
 import { setStatus, type GraphContext } from './graph/context';
 import { onKey, wireCy } from './graph/events';
+import { exportGraph } from './graph/export';
 import { listen } from './graph/messages';
 import { expandAll } from './graph/navigate';
 import { drawOverlayExtras, paintOverlay, updateOverlay } from './graph/overlayLayer';
@@ -65,6 +66,7 @@ export function mountGraph(root: HTMLElement, bridge: Bridge<WebviewToHost, Host
       fit: () => fit(ctx),
       zoomBy: (f) => zoomBy(ctx, f),
       setAllExpanded: (open) => void expandAll(ctx, open),
+      exportGraph: (format, scope) => void exportGraph(ctx, format, scope),
     }),
     wireCy: (cy) => wireCy(ctx, cy),
   };

@@ -28,6 +28,8 @@ export interface InspectorHost {
   overlaySection?(sel: Selection): HTMLElement | null;
   /** The overlay's coloured elements, for the model overview. */
   overlaySummary?(): HTMLElement | null;
+  /** Copy the selected element's name (the "Copy name" button). */
+  copyName?(sel: Exclude<Selection, undefined>): void;
 }
 
 export type Selection = { kind: 'node'; id: string } | { kind: 'group'; id: string } | { kind: 'value'; id: string } | undefined;
@@ -236,6 +238,15 @@ export class Inspector {
     );
   }
 
+  /** The "Copy name" button beside a selection's name (absent without a host that copies). */
+  private copyButton(sel: Exclude<Selection, undefined>): HTMLElement | null {
+    const copy = this.host.copyName;
+    if (!copy) return null;
+    const b = h('button', { className: 'copy-name', id: 'inspector-copy-name', title: 'Copy the name (Ctrl+C / ⌘C on the graph)', 'aria-label': 'Copy the name' }, 'Copy name');
+    b.addEventListener('click', () => copy(sel));
+    return b;
+  }
+
   private renderGroup(gid: string): void {
     const grp = this.host.index.groups.get(gid);
     if (!grp) return this.renderModel();
@@ -258,7 +269,7 @@ export class Inspector {
     this.append(
       h('div', { className: 'kind' }, rep ? 'Repeated block' : 'Block'),
       h('h2', { id: 'inspector-title' }, grp.label),
-      h('p', { className: 'muted path' }, path.join(' / ')),
+      h('p', { className: 'muted path' }, path.join(' / '), ' ', this.copyButton({ kind: 'group', id: gid })),
       kv([
         ['Operators', String(grp.nodeCount)],
         ['Parameters', formatCount(grp.params)],
@@ -278,6 +289,7 @@ export class Inspector {
     this.append(
       h('div', { className: 'kind' }, v?.kind === 'output' || this.graph.outputs.includes(vid) ? 'Graph output' : 'Graph input'),
       h('h2', { id: 'inspector-title' }, v?.name ?? vid),
+      this.copyButton({ kind: 'value', id: vid }),
       kv([
         ['dtype', v?.dtype ?? '?'],
         ['shape', shapeText(v?.shape)],
@@ -311,7 +323,7 @@ export class Inspector {
     this.append(
       h('div', { className: `kind cat-${cat}` }, `Operator · ${cat}`),
       h('h2', { id: 'inspector-title', 'data-op': n.opType }, n.opType),
-      h('p', { className: 'name' }, n.name || n.id),
+      h('p', { className: 'name' }, h('span', { id: 'inspector-node-name' }, n.name || n.id), ' ', this.copyButton({ kind: 'node', id })),
       n.scope.length ? scopeLinks : null,
       this.host.overlaySection?.({ kind: 'node', id }) ?? null,
       kv([

@@ -6,6 +6,7 @@
 import type { Core, EventObject, NodeCollection, NodeSingular } from 'cytoscape';
 import { nextInDirection, type NavDirection, type NavPoint } from '../nav';
 import type { GraphContext } from './context';
+import { copyName, elementName } from './export';
 import { collapse, expandGroup, select } from './navigate';
 import { fit, saveState, zoomBy } from './viewport';
 
@@ -31,6 +32,16 @@ export function wireCy(ctx: GraphContext, c: Core): void {
   });
   c.on('unselect', 'node', (ev: EventObject) => {
     (ev.target as NodeSingular).connectedEdges().removeClass('adjacent');
+  });
+  // VS Code's webview context menu reads `data-vscode-context` from the element under the pointer when the menu
+  // opens; the canvas has no element per node, so the right button's press sets it on the container first.
+  c.on('cxttapstart', (ev: EventObject) => {
+    const el = ev.target as NodeSingular | Core;
+    const node = el !== c && (el as NodeSingular).isNode?.() ? (el as NodeSingular) : undefined;
+    const kind = node?.data('kind') as string | undefined;
+    const context: Record<string, unknown> = { webviewSection: kind && !node!.hasClass('ov-badge') ? 'graphNode' : 'graph', preventDefaultContextMenuItems: true };
+    if (node && kind) context.circuitscopeName = elementName(ctx, kind, node.data('ref') as string);
+    ctx.dom.cyBox.dataset.vscodeContext = JSON.stringify(context);
   });
   let t: ReturnType<typeof setTimeout> | undefined;
   c.on('viewport', () => {
@@ -81,6 +92,11 @@ export function onKey(ctx: GraphContext, ev: KeyboardEvent): void {
   }
   if (inField) return;
   const sel = cy.$('node:selected').first() as NodeSingular;
+  if ((ev.ctrlKey || ev.metaKey) && ev.key.toLowerCase() === 'c' && sel.nonempty() && !window.getSelection()?.toString()) {
+    ev.preventDefault();
+    copyName(ctx, sel.data('kind') as string, sel.data('ref') as string);
+    return;
+  }
   const dir = DIRECTIONS[ev.key];
   if (dir) {
     ev.preventDefault();

@@ -12,6 +12,7 @@ import { joinUtf8 } from '../chunks';
 import { h, Inspector } from '../inspector';
 import { groupElementId, nodeElementId } from '../viewModel';
 import { setStatus, type GraphContext } from './context';
+import { answerSave, copyName, exportGraph } from './export';
 import { collapse, expandGroup, flash, reveal, revealGroup, revealKey, revealNode } from './navigate';
 import { onOverlayMessage, updateOverlay } from './overlayLayer';
 import { render } from './render';
@@ -74,6 +75,7 @@ function createInspector(ctx: GraphContext, tensors: TensorRequests): Inspector 
       return overlayView.section(`i:${sel.id}`);
     },
     overlaySummary: () => overlayView.summary((key) => void revealKey(ctx, key).then((el) => el && flash(el))),
+    copyName: (sel) => copyName(ctx, sel.kind === 'node' ? 'op' : sel.kind, sel.id),
   });
 }
 
@@ -180,6 +182,12 @@ export function listen(ctx: GraphContext): void {
         break;
       case 'reveal':
         void reveal(ctx, msg.target);
+        break;
+      case 'saved':
+        answerSave(msg);
+        break;
+      case 'exportGraph':
+        void exportGraph(ctx, msg.format, msg.scope);
         break;
       default:
         assertNever(msg);

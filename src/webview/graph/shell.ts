@@ -21,6 +21,8 @@ export interface Shell {
   cover: HTMLElement;
   inspectorBox: HTMLElement;
   toolbarButtons: HTMLElement[];
+  /** The export menu under the toolbar's Export button (view / whole graph × PNG / SVG). */
+  exportMenu: HTMLElement;
   revealNoteTimer?: ReturnType<typeof setTimeout>;
 }
 
@@ -29,6 +31,42 @@ export interface ToolbarActions {
   fit(): void;
   zoomBy(factor: number): void;
   setAllExpanded(open: boolean): void;
+  exportGraph(format: 'svg' | 'png', scope: 'view' | 'graph'): void;
+}
+
+/** The Export button and its menu: one item per scope and format; Escape or a click elsewhere closes it. */
+function exportControls(actions: ToolbarActions): { button: HTMLElement; menu: HTMLElement } {
+  const menu = h('div', { id: 'export-menu', role: 'menu', 'aria-label': 'Export the graph' });
+  menu.hidden = true;
+  const close = (): void => {
+    menu.hidden = true;
+  };
+  const items: [string, 'svg' | 'png', 'view' | 'graph'][] = [
+    ['View as PNG', 'png', 'view'],
+    ['View as SVG', 'svg', 'view'],
+    ['Whole graph as PNG', 'png', 'graph'],
+    ['Whole graph as SVG', 'svg', 'graph'],
+  ];
+  for (const [label, format, scope] of items) {
+    const item = h('button', { role: 'menuitem', id: `export-${scope}-${format}`, className: 'menu-item' }, label);
+    item.addEventListener('click', () => {
+      close();
+      actions.exportGraph(format, scope);
+    });
+    menu.append(item);
+  }
+  menu.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') close();
+  });
+  const b = button('Export', 'Export the view or the whole graph as PNG or SVG', () => {
+    menu.hidden = !menu.hidden;
+    if (!menu.hidden) menu.querySelector<HTMLElement>('button')?.focus();
+  }, 'btn-export');
+  b.setAttribute('aria-haspopup', 'menu');
+  document.addEventListener('pointerdown', (ev) => {
+    if (!menu.hidden && !menu.contains(ev.target as Node) && !b.contains(ev.target as Node)) close();
+  });
+  return { button: b, menu };
 }
 
 function button(label: string, title: string, onClick: () => void, id?: string): HTMLElement {
@@ -44,7 +82,9 @@ export function createShell(actions: ToolbarActions): Shell {
   const fromText = h('span', { id: 'graph-from' });
   const revealNote = h('div', { id: 'reveal-note', role: 'status', 'aria-live': 'polite' });
   revealNote.hidden = true;
+  const exporting = exportControls(actions);
   return {
+    exportMenu: exporting.menu,
     searchField: h('vscode-textfield' as 'input', { id: 'search', placeholder: 'Search operators by name or type  ( / )', 'aria-label': 'Search operators' }),
     searchCount: h('span', { id: 'search-count', className: 'muted' }),
     searchResults: h('div', { id: 'search-results', role: 'listbox', hidden: true }),
@@ -62,6 +102,7 @@ export function createShell(actions: ToolbarActions): Shell {
       button('+', 'Zoom in (+)', () => actions.zoomBy(1.3), 'btn-zoom-in'),
       button('Expand all', 'Expand every block', () => actions.setAllExpanded(true), 'btn-expand-all'),
       button('Collapse all', 'Collapse every block', () => actions.setAllExpanded(false), 'btn-collapse-all'),
+      exporting.button,
     ],
   };
 }
@@ -71,7 +112,7 @@ export function buildShell(ctx: GraphContext): void {
   const d = ctx.dom;
   const ov: OverlayView = ctx.overlayView;
   const toolbar = h('header', { id: 'toolbar' }, d.searchField, d.searchCount, ov.select, h('span', { className: 'spacer' }), ...d.toolbarButtons, d.status);
-  const graphPane = h('div', { id: 'graph-pane', slot: 'start' }, d.cyBox, d.minimapCanvas, ov.legend, ov.tip, d.revealNote, d.searchResults);
+  const graphPane = h('div', { id: 'graph-pane', slot: 'start' }, d.cyBox, d.minimapCanvas, ov.legend, ov.tip, d.revealNote, d.searchResults, d.exportMenu);
   d.inspectorBox.setAttribute('slot', 'end');
   const split = document.createElement('vscode-split-layout');
   split.id = 'split';

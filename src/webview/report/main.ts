@@ -185,9 +185,14 @@ function mount(tab: Tab, root: HTMLElement): void {
             case 'readTensor':
               deliver({ type: 'tensor', id: msg.id, ok: false, error: { name: 'NotInReport', message: 'weights are not embedded in the report; open the model in VS Code to inspect them' } });
               break;
+            case 'saveExport':
+              // No host: the graph's export is a download (graph/export.ts expects no reply here).
+              download({ type: 'export', format: msg.format, fileName: msg.fileName, content: msg.content });
+              break;
             case 'confirmLoad':
             case 'openSource':
             case 'rendered':
+            case 'copyText':
               break;
           }
         }),
