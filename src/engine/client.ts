@@ -123,6 +123,8 @@ export function describeJob(job: JobRequest): string {
       return `listing the layers of ${base(job.model)}`;
     case 'listAnalyses':
       return 'listing the analyses';
+    case 'graphSignatures':
+      return `comparing the architectures of ${job.models.length} models`;
     case 'selfTest':
       return `self-test '${job.mode}'`;
   }

@@ -9,6 +9,7 @@ import { BATCH_GROWTH_PER_TAP_BYTE, forEachBatch, checkOutPath, prepareTaps, ses
 import { CancelledError, JobInputError, throwIfAborted } from './errors';
 import { analysisInfos, analysisRunner } from './analyses';
 import { layerCandidates } from '../model/layerCandidates';
+import { graphSignatures } from './analyses/series';
 import { formatSummary, summarize } from '../shared/summary';
 import { loadCached } from './modelCache';
 import { NpzStreamWriter } from './npzStream';
@@ -56,6 +57,7 @@ const HANDLERS: Handlers = {
   selfTest: (job, ctx) => selfTest(job, ctx),
   listAnalyses: () => analysisInfos(),
   layerCandidates: async (job) => layerCandidates((await loadCached(job.model)).graph),
+  graphSignatures: (job, ctx) => graphSignatures(job.models, ctx.signal),
 };
 
 /** Runs `job`; the result's type follows its kind. */

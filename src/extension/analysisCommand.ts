@@ -10,6 +10,7 @@ import { getEngine } from './engine';
 import { ResultsPanel } from './resultsPanel';
 import type { Services } from './services';
 import { isModelFile, isTfjsModelFile } from './tfjsModels';
+import { seriesGroups } from './seriesGroups';
 import { StepPicker } from './stepPicker';
 
 /**
@@ -63,7 +64,7 @@ interface ModelPick {
 /** Analyses that run over a checkpoint series (one result row per model). */
 const SERIES_ANALYSES = new Set(['collapse', 'hash', 'redundancy']);
 
-async function pickModel(ui: StepPicker, arg: unknown): Promise<ModelPick> {
+async function pickModel(ui: StepPicker, s: Services, arg: unknown): Promise<ModelPick> {
   const given = await modelFromArg(arg);
   if (given) return { uri: given };
   // JSON files are offered only when their first bytes are a TF.js model's (any file name: emotion.json, …).
@@ -79,17 +80,21 @@ async function pickModel(ui: StepPicker, arg: unknown): Promise<ModelPick> {
     description: vscode.workspace.asRelativePath(f),
     value: { uri: f },
   }));
-  // Folders holding several ONNX checkpoints: offered as a series (NC over epochs, the hash phase chart over widths).
-  const byFolder = new Map<string, string[]>();
-  for (const f of files) if (f.fsPath.endsWith('.onnx')) (byFolder.get(path.dirname(f.fsPath)) ?? byFolder.set(path.dirname(f.fsPath), []).get(path.dirname(f.fsPath))!).push(f.fsPath);
-  for (const [dir, list] of byFolder) {
-    if (list.length < 2) continue;
-    const series = list.sort((a, b) => path.basename(a).localeCompare(path.basename(b), 'en', { numeric: true }));
+  // Folders holding several ONNX checkpoints of one architecture: offered as a series (NC over epochs, the hash
+  // phase chart over widths). The engine compares their signatures (operators, weight names and ranks), so
+  // unrelated models sharing a folder are not offered together.
+  const byFolder = new Map<string, number>();
+  for (const f of files) if (f.fsPath.endsWith('.onnx')) byFolder.set(path.dirname(f.fsPath), (byFolder.get(path.dirname(f.fsPath)) ?? 0) + 1);
+  const candidates = files.filter((f) => f.fsPath.endsWith('.onnx') && byFolder.get(path.dirname(f.fsPath))! >= 2).map((f) => f.fsPath);
+  const signed = candidates.length ? await getEngine(s.context, s.output).run({ kind: 'graphSignatures', models: candidates }) : [];
+  for (const m of signed) if (m.error) s.output.warn(`model pick: ${m.model} is not offered in a series: ${m.error}`);
+  for (const g of seriesGroups(signed)) {
+    const series = g.files;
     items.push({
-      label: `$(versions) ${path.basename(dir)}/ — series of ${series.length} checkpoints`,
-      description: vscode.workspace.asRelativePath(dir),
-      detail: `${path.basename(series[0])} … ${path.basename(series.at(-1)!)}: collapse, hash or redundancy on each (trends over checkpoints or widths)`,
-      value: { uri: vscode.Uri.file(dir), series },
+      label: `$(versions) ${path.basename(g.folder)}/ — series of ${series.length} checkpoints`,
+      description: vscode.workspace.asRelativePath(g.folder),
+      detail: `${path.basename(series[0])} … ${path.basename(series.at(-1)!)}: collapse, hash or redundancy on each (trends over checkpoints or widths)${g.others ? `; ${g.others} other model${g.others > 1 ? 's' : ''} of the folder left out (another architecture)` : ''}`,
+      value: { uri: vscode.Uri.file(g.folder), series },
     });
   }
   const picked = await ui.pick(items, { title: 'Circuitscope: Run Analysis — model', placeHolder: 'Which checkpoint (or series of checkpoints)?', matchOnDescription: true });
@@ -383,7 +388,7 @@ export async function runAnalysisCommand(s: Services, arg: unknown): Promise<voi
     let request: AnalysisRequest;
     try {
       ui.open('Circuitscope: Run Analysis');
-      const picked = await pickModel(ui, arg);
+      const picked = await pickModel(ui, s, arg);
       const model = picked.uri;
       // A series: layers are listed from its first checkpoint (they share the architecture).
       const first = picked.series ? vscode.Uri.file(picked.series[0]) : model;

@@ -35,7 +35,12 @@ export type JobRequest =
   /** The registry as plain data (names, descriptions, option specs) for quick picks. */
   | { kind: 'listAnalyses' }
   /** Values of a model an analysis layer can be (activations and linear outputs, in graph order). */
-  | { kind: 'layerCandidates'; model: string };
+  | { kind: 'layerCandidates'; model: string }
+  /**
+   * Each model's architecture signature (src/model/graphSignature.ts), for offering only checkpoints of one
+   * architecture as a series; a model that fails to load gets `signature: null` and the error's one line.
+   */
+  | { kind: 'graphSignatures'; models: string[] };
 
 /** The largest piece of a chunked result (1 MiB): each message deserializes on the host in about a millisecond. */
 export const CHUNK_BYTES = 1 << 20;
@@ -103,6 +108,7 @@ export interface JobResultMap {
   selfTest: { echoed: string };
   listAnalyses: import('./analysis').AnalysisInfo[];
   layerCandidates: import('./analysis').LayerCandidate[];
+  graphSignatures: { model: string; signature: string | null; error?: string }[];
 }
 
 export type JobKind = JobRequest['kind'];

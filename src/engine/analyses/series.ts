@@ -5,8 +5,10 @@
 import * as path from 'node:path';
 import type { AnalysisEnvelope, AnalysisRequest } from '../../shared/analysis';
 import type { Series, VariantLabels } from '../../shared/results';
+import { graphSignature } from '../../model/graphSignature';
 import type { JobContext } from '../capture';
-import { throwIfAborted } from '../errors';
+import { JobInputError, throwIfAborted } from '../errors';
+import { loadCached } from '../modelCache';
 import { staged } from './splits';
 
 /** The outcome of one model's analysis. */
@@ -22,6 +24,39 @@ export interface OneResult<R> {
 export function checkpointNumber(file: string): number | null {
   const m = path.basename(file).match(/(\d+)(?!.*\d)/);
   return m ? Number(m[1]) : null;
+}
+
+/** Each model's architecture signature, or null with the load error's message (one line). */
+export async function graphSignatures(models: readonly string[], signal?: AbortSignal): Promise<{ model: string; signature: string | null; error?: string }[]> {
+  const out: { model: string; signature: string | null; error?: string }[] = [];
+  for (const model of models) {
+    throwIfAborted(signal);
+    try {
+      out.push({ model, signature: graphSignature((await loadCached(model)).graph) });
+    } catch (e) {
+      out.push({ model, signature: null, error: (e instanceof Error ? e.message : String(e)).split('\n')[0] });
+    }
+  }
+  return out;
+}
+
+/**
+ * Refuses a series of models that are not checkpoints of one architecture (different operators, or weights by
+ * other names or ranks — widths may differ): its rows would compare unrelated networks.
+ * @throws JobInputError naming the first model that differs from the first one.
+ */
+export async function checkOneArchitecture(models: readonly string[], signal?: AbortSignal): Promise<void> {
+  if (models.length < 2) return;
+  const first = graphSignature((await loadCached(models[0])).graph);
+  for (const m of models.slice(1)) {
+    throwIfAborted(signal);
+    if (graphSignature((await loadCached(m)).graph) !== first) {
+      throw new JobInputError(
+        `a checkpoint series needs checkpoints of one architecture: ${path.basename(m)} runs other operators or holds other weights than ${path.basename(models[0])}; run unrelated models one at a time`,
+        m,
+      );
+    }
+  }
 }
 
 /**
@@ -49,6 +84,7 @@ export async function runOverModels<R extends { variants?: VariantLabels }>(
       ...(r.warnings.length ? { warnings: r.warnings } : {}),
     };
   }
+  await checkOneArchitecture(models, ctx.signal);
   const rows: Series<R>['series'] = [];
   let variants: VariantLabels | undefined;
   const warnings: string[] = [];
