@@ -10,6 +10,7 @@ import { getEngine } from './engine';
 import { ResultsPanel } from './resultsPanel';
 import type { Services } from './services';
 import { isModelFile, isTfjsModelFile } from './tfjsModels';
+import { IMAGE_GLOB, imageFolders } from './imageFolders';
 import { seriesGroups } from './seriesGroups';
 import { StepPicker } from './stepPicker';
 
@@ -127,6 +128,17 @@ async function pickDataset(ui: StepPicker, s: Services, info: AnalysisInfo, mode
   const near = (f: vscode.Uri): number => (path.dirname(f.fsPath).startsWith(path.dirname(path.dirname(model.fsPath))) ? 0 : 1);
   for (const f of [...files, ...specs].sort((a, b) => near(a) - near(b) || a.fsPath.localeCompare(b.fsPath))) {
     items.push({ label: path.basename(f.fsPath), description: vscode.workspace.asRelativePath(path.dirname(f.fsPath)), value: f.fsPath });
+  }
+  // Image folders (one sub-folder of PNG/JPEG images per class), found from the images in the workspace.
+  const images = await vscode.workspace.findFiles(IMAGE_GLOB, EXCLUDE, 20_000);
+  for (const d of imageFolders(images.map((f) => f.fsPath))) {
+    const shown = d.classes.slice(0, 6).join(', ');
+    items.push({
+      label: `$(file-media) ${path.basename(d.root)}/`,
+      description: vscode.workspace.asRelativePath(d.root),
+      detail: `image folder: ${d.classes.length} classes (${shown}${d.classes.length > 6 ? ', …' : ''}), ${d.images.toLocaleString('en-US')} images${images.length >= 20_000 ? ' or more' : ''}`,
+      value: d.root,
+    });
   }
   if (last) {
     const i = items.findIndex((x) => x.value === last);
