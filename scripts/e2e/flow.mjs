@@ -148,6 +148,9 @@ try {
   await contextCommand('model.json', 'Inspect Model', 'model.json');
   wv = await webviewFrame(['ready']);
   result.tfjs = await wv.evaluate(() => ({ nodes: Number(document.querySelector('#cy')?.dataset.nodes), format: document.querySelector('#inspector .kv td')?.textContent }));
+  // Every TF.js model may be model.json: its tab names the folder (the extension's customLabels pattern).
+  result.tfjsTab = (await page.locator('.tabs-container .tab.active').first().innerText()).trim();
+  if (!result.tfjsTab.includes('tfjs/model.json')) throw new Error(`the TF.js tab reads "${result.tfjsTab}", not tfjs/model.json`);
   if (!(result.tfjs.nodes >= 4) || !/tfjs/.test(result.tfjs.format ?? '')) throw new Error(`model.json view: ${JSON.stringify(result.tfjs)}`);
   mark('tfjs');
   await shot(page, 'tfjs');

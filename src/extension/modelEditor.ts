@@ -256,7 +256,10 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
           );
           break;
         case 'copyText':
-          void vscode.env.clipboard.writeText(msg.text).then(() => vscode.window.setStatusBarMessage(`Circuitscope: copied the ${msg.what} ${msg.text}`, 4000));
+          void vscode.env.clipboard.writeText(msg.text).then(
+            () => vscode.window.setStatusBarMessage(`Circuitscope: copied the ${msg.what} ${msg.text}`, 4000),
+            (e: unknown) => void vscode.window.showWarningMessage(`Circuitscope: could not copy the ${msg.what} ${msg.text}: ${e instanceof Error ? e.message : String(e)}`),
+          );
           break;
         default:
           assertNever(msg);
