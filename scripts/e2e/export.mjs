@@ -58,9 +58,21 @@ async function viewStats(wv) {
   });
 }
 
+/**
+ * Failed checks that do not stop the flow (what the view shows: the later steps still run and are checked), all
+ * reported at the end; the flow fails if there is any. Steps that later ones need throw instead.
+ */
+const failures = [];
+const check = (ok, message) => {
+  if (!ok) {
+    failures.push(message);
+    console.error(`[e2e export ${opt.theme}] CHECK FAILED: ${message}`);
+  }
+};
+
 function assertReadable(stats, what, minZoom) {
-  if (stats.inside < 1) throw new Error(`${what}: no operator lies inside the ${stats.width}×${stats.height} viewport (${stats.drawn} drawn, zoom ${stats.zoom.toFixed(3)})`);
-  if (stats.zoom < minZoom) throw new Error(`${what}: zoom ${stats.zoom.toFixed(3)} is below ${minZoom} (labels of 12 px drawn at ${(12 * stats.zoom).toFixed(1)} px)`);
+  check(stats.inside >= 1, `${what}: no operator lies inside the ${stats.width}×${stats.height} viewport (${stats.drawn} drawn, zoom ${stats.zoom.toFixed(3)})`);
+  check(stats.zoom >= minZoom, `${what}: zoom ${stats.zoom.toFixed(3)} is below ${minZoom} (labels of 12 px drawn at ${(12 * stats.zoom).toFixed(1)} px)`);
 }
 
 /** Every shape cell of the inspector is at least 40 px wide and lies inside the inspector (no column squeezed out). */
@@ -76,7 +88,7 @@ async function assertShapeColumn(wv, what) {
   });
   if (!cells.length) throw new Error(`${what}: the inspector shows no shape cell`);
   const bad = cells.filter((c) => c.width < 40 || c.right > c.inspectorRight + 1);
-  if (bad.length) throw new Error(`${what}: shape cells squeezed or cut off in a ${cells[0].inspectorWidth} px inspector: ${JSON.stringify(bad.slice(0, 3))}`);
+  check(!bad.length, `${what}: shape cells squeezed or cut off in a ${cells[0].inspectorWidth} px inspector: ${JSON.stringify(bad.slice(0, 3))}`);
   return cells;
 }
 
@@ -125,6 +137,8 @@ async function exportVia(wv, scope, format, label) {
   await wv.locator(`#export-${scope}-${format}`).click();
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: TIMEOUT });
+  // VS Code's own save dialog (in a browser) fills its path in steps: the folder, then the suggested name.
+  await page.waitForFunction((ext) => (document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? '').endsWith(ext), `.${format}`, { timeout: TIMEOUT, polling: 100 });
   const suggested = await input.inputValue();
   const want = path.join(opt.workspace, '/');
   if (!suggested.startsWith(want) || suggested.includes('.circuitscope')) throw new Error(`the ${format} save dialog suggests ${suggested}, not a file in the workspace ${want}`);
@@ -157,7 +171,13 @@ async function modelSteps(folder, file, search, exports, key) {
   const r = {};
   await expandFolder(folder);
   await contextCommand(file, 'Inspect Model', file);
-  const wv = await webviewFrame(['ready']);
+  // run.sh sets circuitscope.largeModelBytes below the recognizer's 10 MiB: it asks before loading.
+  let wv = await webviewFrame(['confirm', 'ready']);
+  if ((await wv.evaluate(() => document.body.dataset.state)) === 'confirm') {
+    await shot(`${key}-confirm-large`);
+    await wv.locator('#confirm-load').click();
+    wv = await webviewFrame(['ready']);
+  }
   await wv.waitForFunction(() => Number(document.querySelector('#cy')?.dataset.nodes) > 3, null, { timeout: TIMEOUT, polling: 100 });
   r.tab = (await page.locator('.tabs-container .tab.active').first().innerText()).trim();
   r.firstView = await viewStats(wv);
@@ -227,10 +247,13 @@ try {
   result.emotion = await modelSteps('human', 'emotion.json', 'Softmax', [['graph', 'png'], ['view', 'svg']], 'emotion');
   if (!result.emotion.tab.includes('emotion.json')) throw new Error(`the emotion.json tab reads ${result.emotion.tab}`);
   result.circuitsOverflow = await circuitsOverflow();
-  if (result.circuitsOverflow.length) throw new Error(`text overflows its box in the Circuits panel: ${JSON.stringify(result.circuitsOverflow.slice(0, 4))}`);
+  check(!result.circuitsOverflow.length, `text overflows its box in the Circuits panel: ${JSON.stringify(result.circuitsOverflow.slice(0, 4))}`);
   if (problems.length) throw new Error(`webview problems:\n${problems.join('\n')}`);
+  result.failedChecks = failures;
+  if (failures.length) throw new Error(`${failures.length} check(s) failed:\n${failures.join('\n')}`);
   ok = true;
 } catch (e) {
+  result.failedChecks = failures;
   await wb.finish(false, result, e);
 }
 await wb.finish(ok, result);
