@@ -226,6 +226,11 @@ async function modelSteps(folder, file, search, exports, key) {
 async function circuitsOverflow() {
   await page.locator('.activitybar .action-item .action-label[aria-label^="Circuitscope"]').first().click();
   const cv = await wb.webviewWhere(() => !!document.querySelector('#circuits') && ['empty', 'ready'].includes(document.body.dataset.state), undefined, 'the Circuits panel is drawn');
+  // run.sh saved a LIB run in .circuitscope/runs before this window opened: the panel should draw it, not say
+  // "No graph to show" (issue 17: after a reload the panel forgot the saved runs).
+  await cv.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 15_000, polling: 100 }).catch(() => {});
+  const state = await cv.evaluate(() => ({ state: document.body.dataset.state, empty: document.querySelector('#circuits-empty')?.hidden === false ? document.querySelector('#circuits-empty').textContent.trim().slice(0, 80) : null }));
+  check(state.state === 'ready', `the Circuits panel of a fresh window shows ${JSON.stringify(state.empty ?? state.state)}, not the saved LIB run's graph`);
   await shot('circuits-panel');
   return cv.evaluate(() => {
     const out = [];

@@ -151,6 +151,10 @@ for t in $THEMES; do
 done
 # Third-party models: the PaddleOCR recognizer and a TF.js model by its own name — open, Fit, search, inspect,
 # export PNG and SVG, the Circuits panel's text boxes (E2E_EXPORT_THEMES, default: the graph flow's themes).
+# A saved LIB run on mlp.onnx (a real CLI envelope): each fresh window's Circuits panel should draw it.
+mkdir -p "$WS/.circuitscope/runs"
+node -e 'const e=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));e.model="mlp.onnx";require("fs").writeFileSync(process.argv[2],JSON.stringify(e,null,2))' \
+  "$REPO/test/fixtures/envelopes/lib.json" "$WS/.circuitscope/runs/lib-mlp-saved.json"
 for t in ${E2E_EXPORT_THEMES-$THEMES}; do
   [[ -n ${THEME_NAME[$t]:-} ]] || die "unknown theme $t (dark, light, hc)"
   write_settings "${THEME_NAME[$t]}"
@@ -163,6 +167,7 @@ for t in ${E2E_EXPORT_THEMES-$THEMES}; do
     log "export flow $t FAILED (see $OUT/$t/export/export.log, $OUT/$t/export/failure.png, $RUN/code-server.log)"
   fi
 done
+rm -rf "$WS/.circuitscope"
 for t in $ANALYSES_THEMES; do
   [[ -n ${THEME_NAME[$t]:-} ]] || die "unknown theme $t (dark, light, hc)"
   write_settings "${THEME_NAME[$t]}"
