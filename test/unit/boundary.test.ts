@@ -38,7 +38,7 @@ describe('webview → host message validation', () => {
     refused(validateGraphMessage([]), /found an array/);
     refused(validateGraphMessage({}), /expected a message with a "type", found one with keys \(none\)/);
     refused(validateGraphMessage({ type: 3 }), /unknown message type 3/);
-    refused(validateGraphMessage({ type: 'openFile', path: '/etc/passwd' }), /unknown message type "openFile" \(known: ready, openSource, confirmLoad, readTensor, rendered\)/);
+    refused(validateGraphMessage({ type: 'openFile', path: '/etc/passwd' }), /unknown message type "openFile" \(known: ready, openSource, confirmLoad, readTensor, rendered, saveExport, copyText\)/);
     refused(validateGraphMessage({ type: 'toString' }), /unknown message type "toString"/);
     refused(validateGraphMessage({ type: '__proto__' }), /unknown message type/);
     refused(validateGraphMessage({ type: 'readTensor', id: 1, maxElements: 5 }), /'readTensor' message: missing tensor/);
