@@ -164,6 +164,7 @@ async function expandFolder(name) {
   const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
   await folder.waitFor({ state: 'visible', timeout: TIMEOUT });
   if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
+  await page.waitForFunction((n) => [...document.querySelectorAll('.explorer-folders-view .monaco-list-row')].some((r) => r.textContent.trim() === n && r.getAttribute('aria-expanded') === 'true'), name, { timeout: 10_000, polling: 100 });
 }
 
 /** One model: open, first view, Fit, search, inspect (shape column, copy name), export view PNG and whole SVG (or the reverse). */
@@ -219,6 +220,10 @@ async function modelSteps(folder, file, search, exports, key) {
   r.narrowShapeCells = await assertShapeColumn(wv, `${file}: inspector in a narrow editor`);
   await shot(`${key}-narrow-inspector`);
   await page.setViewportSize({ width: 1500, height: 900 });
+  // The workbench lays out again: wait until the editor is wide again before the explorer is clicked (a click
+  // during the re-layout selected a folder without opening it).
+  await wv.waitForFunction(() => document.querySelector('#inspector').getBoundingClientRect().width > 300, null, { timeout: TIMEOUT, polling: 100 });
+  await page.locator('.explorer-folders-view').first().waitFor({ state: 'visible', timeout: TIMEOUT });
   return r;
 }
 
