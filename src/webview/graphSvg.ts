@@ -4,6 +4,7 @@
  * analysis overlay and its legend when one is shown. Pure (no DOM): graph/export.ts gathers the input from the
  * view's state and rasterises the result for PNG.
  */
+import { escapeHtml } from '../shared/html';
 import type { LayoutResult } from './layout';
 import type { Palette } from './theme';
 import type { ViewItem, VisibleGraph } from './viewModel';
@@ -81,10 +82,6 @@ export interface GraphSvg {
 const LEGEND_HEIGHT = 26;
 const LEGEND_LINE = 16;
 
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
-
 const num = (v: number): string => (Math.round(v * 100) / 100).toString();
 
 interface Box {
@@ -117,9 +114,9 @@ export function exitPoint(b: Box, tx: number, ty: number): [number, number] {
 }
 
 function text(x: number, y: number, lines: string[], attrs: string, lineHeight: number): string {
-  if (lines.length === 1) return `<text x="${num(x)}" y="${num(y)}" ${attrs}>${escapeXml(lines[0])}</text>`;
+  if (lines.length === 1) return `<text x="${num(x)}" y="${num(y)}" ${attrs}>${escapeHtml(lines[0])}</text>`;
   const first = y - ((lines.length - 1) * lineHeight) / 2;
-  const spans = lines.map((l, k) => `<tspan x="${num(x)}" y="${num(first + k * lineHeight)}">${escapeXml(l)}</tspan>`).join('');
+  const spans = lines.map((l, k) => `<tspan x="${num(x)}" y="${num(first + k * lineHeight)}">${escapeHtml(l)}</tspan>`).join('');
   return `<text ${attrs}>${spans}</text>`;
 }
 
@@ -271,13 +268,13 @@ function legendBand(legend: SvgLegend, p: Palette, width: number): { svg: string
     `<g class="legend" font-size="12" fill="${p.foreground}">`,
     `<rect x="0" y="0" width="${num(width)}" height="${height}" fill="${p.background}" stroke="${p.border}"/>`,
     `<linearGradient id="cs-ramp">${stops}</linearGradient>`,
-    `<text x="10" y="18" font-weight="bold">${escapeXml(legend.title)}</text>`,
+    `<text x="10" y="18" font-weight="bold">${escapeHtml(legend.title)}</text>`,
     `<rect x="10" y="${LEGEND_HEIGHT}" width="160" height="10" fill="url(#cs-ramp)"/>`,
-    `<text x="10" y="${LEGEND_HEIGHT + 24}" font-size="11">${escapeXml(legend.min)}</text>`,
-    `<text x="90" y="${LEGEND_HEIGHT + 24}" font-size="11" text-anchor="middle" fill="${p.muted}">${escapeXml(legend.mid)}</text>`,
-    `<text x="170" y="${LEGEND_HEIGHT + 24}" font-size="11" text-anchor="end">${escapeXml(legend.max)}</text>`,
+    `<text x="10" y="${LEGEND_HEIGHT + 24}" font-size="11">${escapeHtml(legend.min)}</text>`,
+    `<text x="90" y="${LEGEND_HEIGHT + 24}" font-size="11" text-anchor="middle" fill="${p.muted}">${escapeHtml(legend.mid)}</text>`,
+    `<text x="170" y="${LEGEND_HEIGHT + 24}" font-size="11" text-anchor="end">${escapeHtml(legend.max)}</text>`,
   ];
-  legend.lines.forEach((line, k) => parts.push(`<text x="190" y="${LEGEND_HEIGHT + 8 + k * LEGEND_LINE}" font-size="11" fill="${p.muted}">${escapeXml(line)}</text>`));
+  legend.lines.forEach((line, k) => parts.push(`<text x="190" y="${LEGEND_HEIGHT + 8 + k * LEGEND_LINE}" font-size="11" fill="${p.muted}">${escapeHtml(line)}</text>`));
   parts.push('</g>');
   return { svg: parts.join(''), height };
 }
@@ -298,8 +295,8 @@ export function graphSvg(input: GraphSvgInput): GraphSvg {
   const items = drawItems(input, body);
   drawOverlayEdges(input, body);
   const svg = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeXml(p.fontFamily)}">`,
-    `<title>${escapeXml(input.title)}</title>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${escapeHtml(p.fontFamily)}">`,
+    `<title>${escapeHtml(input.title)}</title>`,
     `<rect width="100%" height="100%" fill="${p.background}"/>`,
     band?.svg ?? '',
     `<clipPath id="cs-graph-clip"><rect x="${num(r.x1)}" y="${num(r.y1)}" width="${num(gw)}" height="${num(gh)}"/></clipPath>`,

@@ -11,7 +11,8 @@ import { loadModel } from '../../src/model/load';
 import type { ModelGraph } from '../../src/shared/ir';
 import { validateGraphMessage } from '../../src/shared/validate';
 import { paletteFromVars } from '../../src/webview/colors';
-import { escapeXml, exitPoint, graphSvg, MAX_PNG_PIXELS, MAX_PNG_SIDE, pngScale, type GraphSvgInput, type ItemPaint } from '../../src/webview/graphSvg';
+import { escapeHtml } from '../../src/shared/html';
+import { exitPoint, graphSvg, MAX_PNG_PIXELS, MAX_PNG_SIDE, pngScale, type GraphSvgInput, type ItemPaint } from '../../src/webview/graphSvg';
 import { layoutGraph } from '../../src/webview/layout';
 import { buildLayoutRequest } from '../../src/webview/layoutRequest';
 import { buildIndex, initialExpanded, isCollapsible, visibleGraph } from '../../src/webview/viewModel';
@@ -66,7 +67,7 @@ describe('graphSvg', () => {
     assert.equal(count(out.svg, /<polygon /g), view.edges.length, 'one arrowhead per edge');
     assert.match(out.svg, /<title>transformer\.onnx — &lt;graph&gt; &amp; co<\/title>/);
     // Every operator's type is written (its label's first line).
-    for (const it of view.items) if (it.kind === 'op') assert.ok(out.svg.includes(`>${escapeXml(it.label)}<`), `label ${it.label}`);
+    for (const it of view.items) if (it.kind === 'op') assert.ok(out.svg.includes(`>${escapeHtml(it.label)}<`), `label ${it.label}`);
     assert.equal(count(out.svg, /class="edge-label"/g), view.edges.filter((e) => e.label).length);
   });
 
