@@ -151,6 +151,16 @@ async function exportVia(wv, scope, format, label) {
   await wv.locator('#reveal-note', { hasText: `Saved to ${file}` }).waitFor({ state: 'visible', timeout: TIMEOUT });
   await shot(`${label}-exported`);
   const info = format === 'png' ? checkPng(file) : checkSvg(file);
+  // The drawing's size (graph/export.ts records it): a PNG beyond a canvas's 16,384 px a side is scaled down, and the
+  // note over the graph must say so; a smaller one is the drawing at 2×.
+  const drawn = JSON.parse(await wv.evaluate(() => document.querySelector('.cs-graph')?.dataset.lastExport ?? '{}'));
+  info.note = ((await wv.locator('#reveal-note').textContent()) ?? '').trim();
+  if (format === 'png') {
+    const capped = 2 * Math.max(drawn.width, drawn.height) > 16_384;
+    check(Math.max(info.width, info.height) <= 16_384, `${label}: a PNG of ${info.width}×${info.height} px`);
+    check(capped === info.note.includes('a canvas holds at most'), `${label}: the drawing is ${drawn.width}×${drawn.height}; the note reads "${info.note}"`);
+    if (!capped) check(info.width === 2 * drawn.width && info.height === 2 * drawn.height, `${label}: PNG ${info.width}×${info.height} for a drawing of ${drawn.width}×${drawn.height} at 2×`);
+  }
   fs.copyFileSync(file, path.join(opt.out, path.basename(file)));
   fs.rmSync(file);
   // Close the toast (it would cover the next step's notification).
@@ -253,7 +263,8 @@ let ok = false;
 const result = { theme: opt.theme };
 try {
   await wb.goto();
-  result.recognizer = await modelSteps('ocr', 'ch_PP-OCRv4_rec_infer.onnx', 'Softmax', [['view', 'png'], ['graph', 'svg']], 'rec');
+  // The recognizer's whole graph is ~23,000 px tall: its PNG is capped (and says so).
+  result.recognizer = await modelSteps('ocr', 'ch_PP-OCRv4_rec_infer.onnx', 'Softmax', [['view', 'png'], ['graph', 'svg'], ['graph', 'png']], 'rec');
   result.emotion = await modelSteps('human', 'emotion.json', 'Softmax', [['graph', 'png'], ['view', 'svg']], 'emotion');
   if (!result.emotion.tab.includes('emotion.json')) throw new Error(`the emotion.json tab reads ${result.emotion.tab}`);
   result.circuitsOverflow = await circuitsOverflow();
