@@ -220,6 +220,31 @@ async function modelSteps(folder, file, search, exports, key) {
   // The status bar message comes after the clipboard write resolved; reading it back needs the page's focus (recorded).
   r.clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `unreadable here: ${String(e).split('\n')[0]}`);
 
+  // Ctrl+C on the graph copies the selected operator's name: move the selection first (another name).
+  await wv.locator('#cy').focus();
+  await page.keyboard.press('ArrowUp');
+  await wv.waitForFunction((id) => window.__circuitscope.cy.$('node:selected').id() !== id, r.searched.selected, { timeout: TIMEOUT, polling: 100 });
+  const keyName = await wv.evaluate(() => document.querySelector('#inspector-node-name')?.textContent ?? document.querySelector('#inspector-title')?.textContent);
+  await page.keyboard.press('Control+c');
+  await page.locator('.statusbar', { hasText: `copied the operator name ${keyName}` }).first().waitFor({ state: 'visible', timeout: TIMEOUT });
+  r.keyboardCopied = keyName;
+  // The graph's context menu on an operator: "Copy Name" (VS Code's menu, from the webview's data-vscode-context).
+  const at = await wv.evaluate(() => {
+    const cy = window.__circuitscope.cy;
+    const n = cy.$('node:selected').first();
+    const b = n.renderedBoundingBox({ includeLabels: false });
+    return { x: (b.x1 + b.x2) / 2, y: (b.y1 + b.y2) / 2, name: document.querySelector('#inspector-node-name')?.textContent };
+  });
+  await wv.locator('#cy').click({ button: 'right', position: { x: at.x, y: at.y } });
+  const item = page.locator('.context-view .monaco-menu .action-item', { hasText: 'Copy Name' }).first();
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  await shot(`${key}-context-menu`);
+  await item.hover();
+  await page.waitForFunction(() => (document.querySelector('.context-view .monaco-menu .action-item.focused')?.textContent ?? '').includes('Copy Name'), null, { timeout: 10_000, polling: 50 });
+  await page.keyboard.press('Enter');
+  await page.locator('.statusbar', { hasText: `Circuitscope: copied ${at.name}` }).first().waitFor({ state: 'visible', timeout: TIMEOUT });
+  r.contextMenuCopied = at.name;
+
   r.exports = [];
   for (const [scope, format] of exports) r.exports.push(await exportVia(wv, scope, format, `${key}-${scope}-${format}`));
   mark(`${key}Exported`);

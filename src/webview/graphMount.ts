@@ -24,7 +24,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { HostToWebview, WebviewToHost } from '../shared/protocol';
 import type { Bridge } from './bridge';
 import { setStatus, type GraphContext } from './graph/context';
-import { onKey, wireCy } from './graph/events';
+import { onKey, wireContextMenu, wireCy } from './graph/events';
 import { exportGraph } from './graph/export';
 import { listen } from './graph/messages';
 import { expandAll } from './graph/navigate';
@@ -74,6 +74,7 @@ export function mountGraph(root: HTMLElement, bridge: Bridge<WebviewToHost, Host
   exposeForTests(ctx);
   listen(ctx);
   document.addEventListener('keydown', (ev) => onKey(ctx, ev));
+  wireContextMenu(ctx);
   watchTheme(ctx);
   watchSize(ctx);
   setStatus(ctx, 'loading');

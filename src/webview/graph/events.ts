@@ -41,7 +41,8 @@ export function wireCy(ctx: GraphContext, c: Core): void {
     const kind = node?.data('kind') as string | undefined;
     const context: Record<string, unknown> = { webviewSection: kind && !node!.hasClass('ov-badge') ? 'graphNode' : 'graph', preventDefaultContextMenuItems: true };
     if (node && kind) context.circuitscopeName = elementName(ctx, kind, node.data('ref') as string);
-    ctx.dom.cyBox.dataset.vscodeContext = JSON.stringify(context);
+    const pane = ctx.dom.cyBox.parentElement;
+    if (pane) pane.dataset.vscodeContext = JSON.stringify(context);
   });
   let t: ReturnType<typeof setTimeout> | undefined;
   c.on('viewport', () => {
@@ -49,6 +50,30 @@ export function wireCy(ctx: GraphContext, c: Core): void {
     clearTimeout(t);
     t = setTimeout(() => saveState(ctx), 300);
   });
+}
+
+/**
+ * cytoscape cancels every `contextmenu` event on its container, and VS Code's webview shows its context menu only for
+ * events nobody cancelled — so the graph's menu (Copy Name, Run Analysis, Export) never appeared. The page's own
+ * `contextmenu` on the graph is caught before cytoscape sees it and sent again from the graph pane, which carries the
+ * context set on the right button's press (wireCy's `cxttapstart`). Wired once per page.
+ */
+export function wireContextMenu(ctx: GraphContext): void {
+  const resent = new WeakSet<Event>();
+  ctx.root.addEventListener(
+    'contextmenu',
+    (ev) => {
+      const cyBox = ctx.dom.cyBox;
+      const pane = cyBox.parentElement;
+      if (resent.has(ev) || !pane || !(ev.target instanceof Node) || !cyBox.contains(ev.target)) return;
+      ev.stopPropagation();
+      ev.preventDefault();
+      const again = new MouseEvent('contextmenu', { bubbles: true, cancelable: true, clientX: ev.clientX, clientY: ev.clientY, screenX: ev.screenX, screenY: ev.screenY, button: 2, buttons: ev.buttons });
+      resent.add(again);
+      pane.dispatchEvent(again);
+    },
+    true,
+  );
 }
 
 /** Drawn operators and values (not compounds or overlay badges) as navigation points. */
