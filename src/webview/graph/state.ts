@@ -14,9 +14,11 @@ import type { LayoutClient } from '../layoutClient';
 import type { Minimap } from '../minimap';
 import { NameResolver } from '../overlay';
 import { NONE } from '../overlayView';
+import type { FarLayer } from '../farLayer';
 import type { ProgressiveMount } from '../progressive';
 import type { Palette } from '../theme';
 import { buildIndex, collapseGroup, initialExpanded, isCollapsible, type GraphIndex, type SearchHit, type VisibleGraph } from '../viewModel';
+import type { WindowedMount } from '../windowed';
 
 /** The overlay the user chose: a run and metric, or none (null). */
 export type OverlayChoice = { runId: string; metric?: string } | null;
@@ -71,7 +73,9 @@ export interface GraphState {
   layoutClient?: LayoutClient;
   /** Bumped by every render; a render whose layout arrives after a newer one started is dropped. */
   renderSeq: number;
-  mount?: ProgressiveMount;
+  mount?: ProgressiveMount | WindowedMount;
+  /** Big graphs (windowed mount): draws what cytoscape does not hold. */
+  far?: FarLayer;
   /** When the user last panned or zoomed (progressive mounting yields to interaction). */
   lastViewportChange: number;
   /** Whether the current graph's first render is done; a `reveal` arriving earlier waits in pendingReveal. */
