@@ -121,10 +121,14 @@ export function harnessHtml(theme: string): string {
       window.__bench.posted.push(msg);
       if (msg.type === 'ready' && graph) {
         const f0 = performance.now();
-        fetch('/graphs/' + encodeURIComponent(graph) + '.json').then((r) => r.json()).then((g) => {
+        // As the extension posts it (modelEditor.ts): the IR's JSON bytes in 1 MiB pieces, parsed by the webview.
+        fetch('/graphs/' + encodeURIComponent(graph) + '.json').then((r) => r.arrayBuffer()).then((buf) => {
           window.__bench.fetchMs = performance.now() - f0;
           window.__bench.t0 = performance.now();
-          window.postMessage({ type: 'graph', graph: g }, '*');
+          const piece = 1 << 20, count = Math.max(1, Math.ceil(buf.byteLength / piece));
+          for (let i = 0; i < count; i++) {
+            window.postMessage({ type: 'graphChunk', bytes: new Uint8Array(buf.slice(i * piece, (i + 1) * piece)), index: i, count }, '*');
+          }
         });
       }
       if (msg.type === 'readTensor') {
