@@ -206,19 +206,15 @@ export class WindowedMount {
       const i = this.nodeOf.get(el.id());
       if (i !== undefined) this.isMounted[i] = 1;
     });
-    cy.edges().forEach((el) => {
-      const k = this.edgeIndex(el.id());
-      if (k !== undefined) this.edgeMounted[k] = 1;
-    });
+    // The first view mounted every edge whose ends it mounted (splitByRegion).
+    for (let k = 0; k < m; k++) {
+      const s = this.src[k];
+      const t = this.dst[k];
+      if ((s < 0 || this.isMounted[s]) && (t < 0 || this.isMounted[t])) this.edgeMounted[k] = 1;
+    }
     for (const i of this.isMounted) this.mounted += i;
     const missing = compounds.filter((c) => cy.getElementById(String(c.data.id)).empty());
     if (missing.length) cy.add(missing);
-  }
-
-  private edgeIds: Map<string, number> | undefined;
-  private edgeIndex(id: string): number | undefined {
-    this.edgeIds ??= new Map(this.edges.map((e, k) => [String(e.data.id), k]));
-    return this.edgeIds.get(id);
   }
 
   get total(): number {

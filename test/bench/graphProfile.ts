@@ -12,6 +12,7 @@ import { startHarness } from './graphHarness';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
@@ -43,7 +44,24 @@ async function main(): Promise<void> {
     const k = `${n.callFrame.functionName || '(anon)'} ${path.basename(n.callFrame.url)}:${n.callFrame.lineNumber}`;
     self.set(k, (self.get(k) ?? 0) + profile.timeDeltas[i] / 1000);
   });
-  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 40);
+  // Inclusive time per function name (a function counted once per sample even when recursive).
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const total = new Map<string, number>();
+  profile.samples.forEach((id, i) => {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame.functionName;
+      if (!f || seen.has(f)) continue;
+      seen.add(f);
+      total.set(f, (total.get(f) ?? 0) + profile.timeDeltas[i] / 1000);
+    }
+  });
+  const incl = [...total].filter(([, ms]) => ms > 40).sort((a, b) => b[1] - a[1]).slice(0, 45);
+  console.log('inclusive:');
+  for (const [k, ms] of incl) console.log(`${ms.toFixed(0).padStart(7)} ms  ${k}`);
+  console.log('self:');
+  const top = [...self].sort((a, b) => b[1] - a[1]).slice(0, 25);
   for (const [k, ms] of top) console.log(`${ms.toFixed(0).padStart(7)} ms  ${k}`);
   fs.writeFileSync('/tmp/p5-profile.cpuprofile', JSON.stringify(profile));
   await browser.close();

@@ -59,7 +59,9 @@ function createInspector(ctx: GraphContext, tensors: TensorRequests): Inspector 
   const index = s.index!;
   return new Inspector(ctx.dom.inspectorBox, {
     index,
-    shapes: index.shapes,
+    get shapes() {
+      return index.shapes;
+    },
     palette: () => s.palette,
     readTensor: (name) => tensors.read(name),
     isExpanded: (g) => s.expanded.has(g),
@@ -90,9 +92,12 @@ function onGraph(ctx: GraphContext, tensors: TensorRequests, graph: ModelGraph):
   s.inspector = undefined;
   updateOverlay(ctx);
   s.inspector = createInspector(ctx, tensors);
-  s.inspector.show(undefined);
   s.firstRenderDone = false;
-  void render(ctx, undefined, restore).then(() => {
+  // render() posts the layout to its worker before it first waits: the overview (and the shape inference it
+  // reads) is built while the worker lays out.
+  const rendered = render(ctx, undefined, restore);
+  s.inspector.show(undefined);
+  void rendered.then(() => {
     if (restore?.selected && s.cy) {
       const el = s.cy.getElementById(restore.selected);
       if (el.nonempty()) s.inspector?.show(selectionOf(el as NodeSingular));
