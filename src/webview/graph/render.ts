@@ -106,7 +106,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
         : undefined;
   const split: Split =
     elements.length > PROGRESSIVE_MIN && params.get('progressive') !== '0'
-      ? splitByRegion(elements, regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : first()), W, H, 1))
+      ? splitByRegion(elements, regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : first()), W, H, 1), nodeCount <= WINDOW_MIN)
       : { first: elements, restNodes: [], restEdges: [] };
   let c: Core;
   if (!s.cy) c = createView(ctx, split.first, nodeCount, v.edges.length);
