@@ -25,6 +25,8 @@ export class FarLayer {
     private readonly cy: Core,
     private readonly win: WindowedMount,
     private readonly palette: () => Palette,
+    /** Whether analysis results are shown: operators then drop their category colours (as graphView's stylesheet does). */
+    private readonly overlay: () => boolean = () => false,
   ) {
     this.canvas.className = 'far-layer';
     this.canvas.setAttribute('aria-hidden', 'true');
@@ -89,25 +91,32 @@ export class FarLayer {
       g.lineWidth = Math.max(1, min);
       g.stroke();
     }
-    // One path per colour: a few fills instead of one per node.
-    const byCat = new Map<string, number[]>();
+    // One path per colour pair: a few fills instead of one per node. Results shown: the overlay's colours
+    // (data ovFill / ovStroke on the definitions, overlayView.ts), other operators neutral.
+    const neutral = this.overlay();
+    const byColour = new Map<string, number[]>();
     for (const i of far) {
-      const cat = String(defs[i].data.cat ?? 'other');
-      const list = byCat.get(cat);
+      const d = defs[i].data;
+      const cat = (d.cat ?? 'other') as OpCategory;
+      const fill = (d.ovFill as string | undefined) ?? (neutral && d.kind === 'op' ? p.fill.other : (p.fill[cat] ?? p.fill.other));
+      const stroke = (d.ovStroke as string | undefined) ?? (neutral && d.kind === 'op' ? p.stroke.shape : (p.stroke[cat] ?? p.stroke.other));
+      const key = `${fill}\u0000${stroke}`;
+      const list = byColour.get(key);
       if (list) list.push(i);
-      else byCat.set(cat, [i]);
+      else byColour.set(key, [i]);
     }
-    for (const [cat, list] of byCat) {
+    for (const [key, list] of byColour) {
+      const [fill, stroke] = key.split('\u0000');
       g.beginPath();
       for (const i of list) {
         const w = Math.max(min, grid.w[i]);
         const h = Math.max(min, grid.h[i]);
         g.rect(grid.x[i] - w / 2, grid.y[i] - h / 2, w, h);
       }
-      g.fillStyle = p.fill[cat as OpCategory] ?? p.fill.other;
+      g.fillStyle = fill;
       g.fill();
       if (z > 0.15) {
-        g.strokeStyle = p.stroke[cat as OpCategory] ?? p.stroke.other;
+        g.strokeStyle = stroke;
         g.lineWidth = 1;
         g.stroke();
       }

@@ -9,7 +9,7 @@
  *
  * The choice of what to mount is pure ({@link NodeGrid}, {@link planWindow}); {@link WindowedMount} applies it.
  */
-import type { Core, ElementDefinition } from 'cytoscape';
+import type { CollectionReturnValue, Core, ElementDefinition } from 'cytoscape';
 import { regionOf, type Box, type Viewport } from './progressive';
 
 /** Above this many drawn nodes the view mounts a window instead of every element. */
@@ -155,6 +155,8 @@ export class WindowedMount {
     /** Called after every change of what is mounted (the far layer redraws). */
     private readonly onChange: () => void,
     private readonly busy: () => boolean = () => false,
+    /** Called with what each slice added (classes that live on mounted elements only, e.g. search matches). */
+    private readonly decorate: (added: CollectionReturnValue) => void = () => {},
     private readonly budget = 30,
   ) {
     const compounds: ElementDefinition[] = [];
@@ -325,7 +327,7 @@ export class WindowedMount {
         }
       }
     }
-    if (batch.length) this.cy.add(batch);
+    if (batch.length) this.decorate(this.cy.add(batch));
     this.mounted += added;
     if (added) {
       this.onProgress(this.mounted, this.nodes.length);

@@ -102,7 +102,8 @@ const THEMES: Record<string, { cls: string; vars: Record<string, string> }> = {
   },
 };
 
-export function harnessHtml(theme: string): string {
+/** `dist`: where the page loads webview.js from (`/dist`, or `/base/dist` for a baseline build served there). */
+export function harnessHtml(theme: string, dist = '/dist'): string {
   const t = THEMES[theme] ?? THEMES.dark;
   const vars = Object.entries(t.vars)
     .map(([k, v]) => `--vscode-${k}: ${v};`)
@@ -143,7 +144,7 @@ export function harnessHtml(theme: string): string {
   });
 })();
 </script>
-<script src="/dist/webview.js"></script></body></html>`;
+<script src="${dist}/webview.js"></script></body></html>`;
 }
 
 export interface HarnessServer {
@@ -177,7 +178,8 @@ export function startHarness(graphDir: string, statics: Record<string, string> =
     const u = new URL(req.url ?? '/', 'http://x');
     const p = decodeURIComponent(u.pathname);
     if (p === '/' || p === '/harness.html') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(harnessHtml(u.searchParams.get('theme') ?? 'dark'));
+      const dist = u.searchParams.get('dist') === '/base/dist' ? '/base/dist' : '/dist';
+      res.writeHead(200, { 'content-type': 'text/html' }).end(harnessHtml(u.searchParams.get('theme') ?? 'dark', dist));
       return;
     }
     const safe = (root: string, rel: string): string | undefined => {

@@ -8,6 +8,8 @@
  *          --netron DIR  (a Netron web build served from DIR — opened on the same files in the same run for
  *          a side-by-side ratio; nothing of Netron is part of this repository)
  *          --no-lag (skip the host event-loop section)
+ *          --baseline DIR (a checkout of another commit with its dist/ built: its webview runs on the same
+ *          graphs in the same run, interleaved with ours, and the table gives ours / baseline ratios)
  *          --competing N (N CPU-bound jobs run beside the benchmark; the targets' limits double from 2)
  *          --layout-only (only the layout section: ours vs dagre and elkjs in Node, graphLayout.ts)
  *          --no-layout (skip it)  --layout-timeout 240 (seconds per engine and graph)
@@ -45,6 +47,7 @@ const { values: opt } = parseArgs({
     scoped: { type: 'boolean', default: true },
     'no-scoped': { type: 'boolean', default: false },
     competing: { type: 'string', default: '0' },
+    baseline: { type: 'string' },
   },
 });
 
@@ -75,12 +78,12 @@ const PAN_FRAME = `(async () => {
   return (performance.now() - t0) / 10;
 })()`;
 
-async function runOurs(browser: Browser, base: string, name: string, renderer: string): Promise<OurRun> {
+async function runOurs(browser: Browser, base: string, name: string, renderer: string, dist = '/dist'): Promise<OurRun> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
   const cdp = await page.context().newCDPSession(page);
   try {
     const q = renderer === 'auto' ? '' : `&renderer=${renderer}`;
-    await page.goto(`${base}/harness.html?graph=${encodeURIComponent(name)}${q}`);
+    await page.goto(`${base}/harness.html?graph=${encodeURIComponent(name)}${q}&dist=${dist}`);
     await page.waitForFunction(`['ready', 'error'].includes(document.body.dataset.state)`, undefined, { timeout: 600_000, polling: 50 });
     // While the rest mounts progressively: how long a pan frame takes (responsiveness during loading).
     const during = (await page.evaluate(PAN_FRAME)) as number;
@@ -186,6 +189,11 @@ async function main(): Promise<void> {
   process.on('exit', () => jobs.forEach((j) => j.kill()));
   const statics: Record<string, string> = { '/models/': modelDir };
   if (opt.netron) statics['/netron/'] = path.resolve(opt.netron);
+  if (opt.baseline) {
+    const baseDist = path.join(path.resolve(opt.baseline), 'dist');
+    if (!fs.existsSync(path.join(baseDist, 'webview.js'))) throw new Error(`--baseline: expected ${baseDist}/webview.js (build that checkout first), found none`);
+    statics['/base/dist/'] = baseDist;
+  }
   const server = await startHarness(graphDir, statics);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -197,7 +205,11 @@ async function main(): Promise<void> {
   if (opt.netron) boot = median([await netronBoot(browser, server.url), await netronBoot(browser, server.url)]);
   for (const c of cases) {
     const ours: OurRun[] = [];
-    for (let r = 0; r < runs; r++) ours.push(await runOurs(browser, server.url, c.name, opt.renderer));
+    const based: OurRun[] = [];
+    for (let r = 0; r < runs; r++) {
+      ours.push(await runOurs(browser, server.url, c.name, opt.renderer));
+      if (opt.baseline) based.push(await runOurs(browser, server.url, c.name, opt.renderer, '/base/dist'));
+    }
     const best = ours[0];
     const interactive = median(ours.map((o) => o.interactiveMs));
     const row: Record<string, unknown> = {
@@ -216,6 +228,16 @@ async function main(): Promise<void> {
       panFrameMs: Math.round(median(ours.map((o) => o.panFrameMs))),
       heapMb: Math.round(median(ours.map((o) => o.heapMb))),
     };
+    if (based.length) {
+      const ratio = (f: (o: OurRun) => number): number => Math.round((median(ours.map(f)) / median(based.map(f))) * 100) / 100;
+      row.baseline = {
+        interactiveMs: Math.round(median(based.map((o) => o.interactiveMs))),
+        completeMs: Math.round(median(based.map((o) => o.completeMs))),
+        panDuringMs: Math.round(median(based.map((o) => o.panDuringMs))),
+        heapMb: Math.round(median(based.map((o) => o.heapMb))),
+      };
+      row.vsBaseline = { interactive: ratio((o) => o.interactiveMs), complete: ratio((o) => o.completeMs), panDuring: ratio((o) => o.panDuringMs), heap: ratio((o) => o.heapMb) };
+    }
     if (opt.netron && !c.name.endsWith('-scoped')) {
       const nets: number[] = [];
       let timedOut = false;
@@ -248,6 +270,19 @@ async function main(): Promise<void> {
     console.log(
       `| ${r.model} | ${r.operators} | ${r.drawnNodes} / ${r.drawnEdges} | ${r.renderer} (${r.layoutMode}) | ${r.parseMs} | ${r.layoutMs} | ${r.interactiveMs} | ${r.completeMs} | ${r.endToEndMs} | ${r.panDuringMs} / ${r.panFrameMs} | ${r.heapMb} |${net}`,
     );
+  }
+  if (opt.baseline) {
+    console.log(`\n## Against the baseline build in ${opt.baseline} (same graphs, runs interleaved; ours / baseline)\n`);
+    console.log('| model | IR → interactive ms (base → ours, ratio) | everything drawn ms | pan frame while loading ms | JS heap MB |');
+    console.log('|---|---|---|---|---|');
+    for (const r of rows) {
+      const b = r.baseline as Record<string, number> | undefined;
+      const v = r.vsBaseline as Record<string, number> | undefined;
+      if (!b || !v) continue;
+      console.log(
+        `| ${r.model} | ${b.interactiveMs} → ${r.interactiveMs} (${v.interactive}) | ${b.completeMs} → ${r.completeMs} (${v.complete}) | ${b.panDuringMs} → ${r.panDuringMs} (${v.panDuring}) | ${b.heapMb} → ${r.heapMb} (${v.heap}) |`,
+      );
+    }
   }
   if (opt.netron) console.log(`\nNetron app boot (welcome page): ${Math.round(boot)} ms; Netron parses in the page, so its time is compared with Circuitscope's end-to-end (parse + render).`);
 

@@ -213,8 +213,11 @@ function mountWindow(ctx: GraphContext, c: Core, elements: ElementDefinition[], 
     },
     () => s.far?.invalidate(),
     () => performance.now() - s.lastViewportChange < 250,
+    (added) => {
+      if (s.matches.size) added.nodes().filter((n) => s.matches.has(n.id())).addClass('match');
+    },
   );
-  s.far = new FarLayer(cyBox, c, m, () => s.palette);
+  s.far = new FarLayer(cyBox, c, m, () => s.palette, () => !!ctx.overlayView.active);
   s.mount = m;
   requestAnimationFrame(() => requestAnimationFrame(() => m.start()));
 }

@@ -88,6 +88,8 @@ export interface GraphState {
   /** Search: the hits of the last query and the highlighted one. */
   hits: SearchHit[];
   hitCursor: number;
+  /** Element ids highlighted as search matches (a windowed mount highlights them as they are mounted). */
+  matches: Set<string>;
 }
 
 export function createGraphState(palette: Palette): GraphState {
@@ -104,6 +106,7 @@ export function createGraphState(palette: Palette): GraphState {
     runsReceived: false,
     hits: [],
     hitCursor: 0,
+    matches: new Set(),
   };
 }
 
