@@ -209,7 +209,7 @@ function mountWindow(ctx: GraphContext, c: Core, elements: ElementDefinition[], 
     () => {
       metrics.complete = performance.now();
       cyBox.dataset.complete = 'true';
-      statusText.textContent = `${baseStatus} · drawn near the view`;
+      statusText.textContent = `${baseStatus} · windowed`;
     },
     () => s.far?.invalidate(),
     () => performance.now() - s.lastViewportChange < 250,
