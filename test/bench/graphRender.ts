@@ -25,6 +25,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { loadModel } from '../../src/model/load';
+import { encodeGraphWire } from '../../src/shared/graphWire';
 import { startHarness } from './graphHarness';
 import { hostLag, lagTable, type LagRow } from './graphHostLag';
 import { layoutComparison, layoutTable, type LayoutRow } from './graphLayout';
@@ -177,7 +178,8 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const m = await loadModel(file);
       const parseMs = performance.now() - t0;
-      fs.writeFileSync(path.join(graphDir, `${name}.json`), JSON.stringify(benchGraph(m.graph, scoped)));
+      // What the engine sends the page (graphWire.ts).
+      fs.writeFileSync(path.join(graphDir, `${name}.json`), encodeGraphWire(benchGraph(m.graph, scoped)));
       cases.push({ name, file, parseMs, nodes: m.graph.nodes.length, bytes: fs.statSync(file).size });
     }
   }

@@ -5,6 +5,7 @@
  */
 import type { NodeSingular } from 'cytoscape';
 import type { TensorPreview } from '../../shared/engineProtocol';
+import { decodeGraphWire } from '../../shared/graphWire';
 import type { ModelGraph } from '../../shared/ir';
 import { assertNever, type HostToWebview } from '../../shared/protocol';
 import { formatBytes } from '../../shared/summary';
@@ -162,13 +163,14 @@ export function listen(ctx: GraphContext): void {
         onGraph(ctx, tensors, msg.graph);
         break;
       case 'graphChunk': {
-        // The IR as UTF-8 JSON in pieces: the host forwards bytes without serializing; parsed here after the last.
+        // The IR as UTF-8 wire JSON (graphWire.ts) in pieces: the host forwards bytes without serializing; parsed
+        // here after the last.
         if (msg.index === 0) graphChunks = [];
         graphChunks.push(msg.bytes);
         if (msg.index + 1 < msg.count) break;
         const pieces = graphChunks;
         graphChunks = [];
-        onGraph(ctx, tensors, JSON.parse(joinUtf8(pieces)) as ModelGraph);
+        onGraph(ctx, tensors, decodeGraphWire(JSON.parse(joinUtf8(pieces))));
         break;
       }
       case 'summary':
