@@ -13,7 +13,7 @@ import type { CollectionReturnValue, Core, ElementDefinition } from 'cytoscape';
 import { regionOf, type Box, type Viewport } from './progressive';
 
 /** Above this many drawn nodes the view mounts a window instead of every element. */
-export const WINDOW_MIN = 12000;
+export const WINDOW_MIN = 4000;
 /** At most this many nodes are mounted for the viewport; beyond that (zoomed far out) the far layer draws. */
 export const WINDOW_CAP = 5000;
 
