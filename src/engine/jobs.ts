@@ -10,6 +10,7 @@ import { CancelledError, JobInputError, throwIfAborted } from './errors';
 import { analysisInfos, analysisRunner } from './analyses';
 import { layerCandidates } from '../model/layerCandidates';
 import { graphSignatures } from './analyses/series';
+import { encodeGraphWire } from '../shared/graphWire';
 import { formatSummary, summarize } from '../shared/summary';
 import { loadCached } from './modelCache';
 import { NpzStreamWriter } from './npzStream';
@@ -23,7 +24,8 @@ const HANDLERS: Handlers = {
   loadGraph: (job) => loadGraph(job.model),
   loadGraphBytes: async (job) => {
     const graph = await loadGraph(job.model);
-    const bytes = new TextEncoder().encode(JSON.stringify(graph));
+    // Without the fields the page can put back (graphWire.ts): fewer bytes to serialize, copy and parse.
+    const bytes = new TextEncoder().encode(encodeGraphWire(graph));
     return { chunks: toChunks(bytes), byteLength: bytes.byteLength, nodes: graph.nodes.length };
   },
   modelSummary: async (job) => ({ text: formatSummary(summarize(await loadGraph(job.model))) }),

@@ -27,10 +27,11 @@ export function assignNodeParams(graph: PartialGraph): void {
   for (const node of graph.nodes) {
     let params = 0;
     let bytes = 0;
-    const seen = new Set<string>();
-    for (const input of node.inputs) {
-      if (!input || seen.has(input)) continue;
-      seen.add(input);
+    const inputs = node.inputs;
+    for (let j = 0; j < inputs.length; j++) {
+      const input = inputs[j];
+      // A weight read twice counts once (inputs are few: a scan instead of a Set per node).
+      if (!input || inputs.indexOf(input) < j) continue;
       const t = graph.tensors[input];
       if (t) {
         params += t.elements;

@@ -33,7 +33,9 @@ export function validateGraph(g: ModelGraph): string[] {
       producers.set(v, n.id);
     }
   }
-  for (const [id, v] of Object.entries(g.values)) {
+  // for…in rather than Object.entries: no pair array per value (166k of them at 100k operators).
+  for (const id in g.values) {
+    const v = g.values[id];
     if (v.id !== id) say(`value keyed '${id}' has id '${v.id}'`);
     if (v.dtype !== undefined && !isDType(v.dtype)) say(`value '${id}' has unknown dtype '${String(v.dtype)}'`);
     if (v.producer !== undefined && producers.get(id) !== v.producer) {
@@ -51,7 +53,8 @@ export function validateGraph(g: ModelGraph): string[] {
   }
   for (const id of g.inputs) if (!(id in g.values)) say(`graph input '${id}' is not a known value`);
   for (const id of g.outputs) if (!(id in g.values)) say(`graph output '${id}' is not a known value`);
-  for (const [name, t] of Object.entries(g.tensors)) {
+  for (const name in g.tensors) {
+    const t = g.tensors[name];
     if (t.name !== name) say(`tensor keyed '${name}' is named '${t.name}'`);
     if (!isDType(t.dtype)) say(`tensor '${name}' has unknown dtype '${String(t.dtype)}'`);
   }

@@ -61,8 +61,10 @@ export const DTYPE_BYTES: Record<DType, number> = {
   float4e2m1: 0.5,
 };
 
+const DTYPE_SET: ReadonlySet<string> = new Set(DTYPES);
+
 export function isDType(s: string): s is DType {
-  return (DTYPES as readonly string[]).includes(s);
+  return DTYPE_SET.has(s);
 }
 
 /**

@@ -116,6 +116,7 @@ function watchTheme(ctx: GraphContext): void {
       s.cy.style(stylesheet(s.palette, (s.view?.items.length ?? 0) > BIG_GRAPH_NODES, !!ctx.overlayView.active));
       recolor(s.cy, s.palette);
       s.minimap?.setPalette(s.palette);
+      s.far?.invalidate();
       paintOverlay(ctx, true);
       drawOverlayExtras(ctx);
     }

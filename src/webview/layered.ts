@@ -53,6 +53,7 @@ export function layoutLayered(
   const layerTop = new Float64Array(nLayers + 1);
   for (let l = 0; l < nLayers; l++) layerTop[l + 1] = layerTop[l] + layerH[l] + (l + 1 < nLayers ? opt.rankSep : 0);
   const x = placeX(k, g, layers, opt);
+  removeDrift(x, layers);
   return assemble(k, g, x, layerTop, layerH, { pa, pb, reversed }, crossings);
 }
 
@@ -393,6 +394,43 @@ function placeX(k: number, g: ProperGraph, layers: Int32Array[], opt: LayoutOpti
   }
   for (let l = 0; l < nLayers; l++) place(layers[l], true, true);
   return x;
+}
+
+/** Layers averaged on each side when removing drift (see removeDrift). */
+const DRIFT_WINDOW = 64;
+
+/**
+ * Long chains of repeated blocks drift sideways: each block's side branch (a residual edge's dummies) nudges
+ * the main column by a few pixels, and the least-squares passes never pull it back, so a 100k-operator chain
+ * became a diagonal 100k px wide (the first view at the top showed nothing). Shifting every layer by the
+ * moving average of layer centres over ±DRIFT_WINDOW layers removes that trend and keeps everything within a
+ * layer (order, separations) and the shape of each block; graphs of up to 2·DRIFT_WINDOW layers get one
+ * constant shift, i.e. no change.
+ */
+function removeDrift(x: Float64Array, layers: Int32Array[]): void {
+  const n = layers.length;
+  if (n <= 2 * DRIFT_WINDOW) return;
+  const centre = new Float64Array(n);
+  for (let l = 0; l < n; l++) {
+    const L = layers[l];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < L.length; i++) {
+      lo = Math.min(lo, x[L[i]]);
+      hi = Math.max(hi, x[L[i]]);
+    }
+    centre[l] = L.length ? (lo + hi) / 2 : l > 0 ? centre[l - 1] : 0;
+  }
+  // Prefix sums for the moving average.
+  const pre = new Float64Array(n + 1);
+  for (let l = 0; l < n; l++) pre[l + 1] = pre[l] + centre[l];
+  for (let l = 0; l < n; l++) {
+    const a = Math.max(0, l - DRIFT_WINDOW);
+    const b = Math.min(n, l + DRIFT_WINDOW + 1);
+    const shift = (pre[b] - pre[a]) / (b - a);
+    const L = layers[l];
+    for (let i = 0; i < L.length; i++) x[L[i]] -= shift;
+  }
 }
 
 /** Normalises (leftmost box edge at 0) and collects the boxes' centres and the chains' points. */

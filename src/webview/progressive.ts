@@ -52,9 +52,10 @@ export interface Split {
 /**
  * Splits element definitions into what to mount first (compound boxes, the nodes in `region`, the other
  * ends of their edges, the edges among those) and the rest. Node definitions need `position` and data `w`,
- * `h`; compound boxes (no position) always go first.
+ * `h`; compound boxes (no position) always go first. `sortRest` false leaves the rest in definition order
+ * (a windowed mount, windowed.ts, picks what to add itself).
  */
-export function splitByRegion(elements: readonly ElementDefinition[], region: Box): Split {
+export function splitByRegion(elements: readonly ElementDefinition[], region: Box, sortRest = true): Split {
   const nodes: ElementDefinition[] = [];
   const edges: ElementDefinition[] = [];
   for (const e of elements) (e.group === 'edges' ? edges : nodes).push(e);
@@ -85,7 +86,7 @@ export function splitByRegion(elements: readonly ElementDefinition[], region: Bo
   const cx = (region.x1 + region.x2) / 2;
   const cy = (region.y1 + region.y2) / 2;
   const dist = (n: ElementDefinition): number => Math.abs((n.position?.y ?? cy) - cy) + 0.25 * Math.abs((n.position?.x ?? cx) - cx);
-  restNodes.sort((a, b) => dist(a) - dist(b));
+  if (sortRest) restNodes.sort((a, b) => dist(a) - dist(b));
   return { first, restNodes, restEdges };
 }
 

@@ -152,7 +152,20 @@ export function buildIndex(graph: ModelGraph): GraphIndex {
       } else consumers.set(v, [i]);
     }
   });
-  return { graph, groups, nodeById, chains, nodeIndex, repeats, consumers, shapes: inferShapes(graph) };
+  // Shapes are inferred when first read (the inspector, edge labels): not on the way to the first frame.
+  let shapes: InferredShapes | undefined;
+  return {
+    graph,
+    groups,
+    nodeById,
+    chains,
+    nodeIndex,
+    repeats,
+    consumers,
+    get shapes() {
+      return (shapes ??= inferShapes(graph));
+    },
+  };
 }
 
 /** A group with at most one operator is never drawn as a box: its operator stands for it. */
@@ -177,6 +190,8 @@ export function isCollapsible(g: HierarchyGroup): boolean {
  */
 export function initialExpanded(index: GraphIndex, minVisible = 6): Set<string> {
   const expanded = new Set<string>();
+  // Nothing to open (a flat graph): skip computing the view, a second pass over every node and edge.
+  if (!index.graph.hierarchy.some(isCollapsible)) return expanded;
   for (const g of index.graph.hierarchy) if (isWrapper(g) && !isTransparent(g)) expanded.add(g.id);
   const total = Math.max(1, index.graph.nodes.length);
   for (let round = 0; round < 16; round++) {
@@ -223,6 +238,22 @@ export function formatCount(n: number): string {
 /** Element id helpers. */
 export const nodeElementId = (id: string): string => `n:${id}`;
 export const groupElementId = (id: string): string => `g:${id}`;
+
+/** A view edge whose shape label is made when read: big graphs draw no edge labels, so never read them. */
+class LazyEdge implements ViewEdge {
+  count = 1;
+  constructor(
+    readonly id: string,
+    readonly source: string,
+    readonly target: string,
+    readonly value: string,
+    private readonly index: GraphIndex,
+  ) {}
+
+  get label(): string {
+    return shapeLabel(this.index.shapes.get(this.value)?.shape);
+  }
+}
 
 /**
  * The visible graph for a set of expanded group ids (ids of groups that are not collapsible are ignored:
@@ -291,7 +322,7 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
       if (e.value !== value) e.count++;
       return;
     }
-    const ne: ViewEdge = { id: `e${edges.length}`, source, target, value, count: 1, label: shapeLabel(index.shapes.get(value)?.shape) };
+    const ne = new LazyEdge(`e${edges.length}`, source, target, value, index);
     edgeAt.set(key, ne);
     edges.push(ne);
   };

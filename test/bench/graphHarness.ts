@@ -102,7 +102,8 @@ const THEMES: Record<string, { cls: string; vars: Record<string, string> }> = {
   },
 };
 
-export function harnessHtml(theme: string): string {
+/** `dist`: where the page loads webview.js from (`/dist`, or `/base/dist` for a baseline build served there). */
+export function harnessHtml(theme: string, dist = '/dist'): string {
   const t = THEMES[theme] ?? THEMES.dark;
   const vars = Object.entries(t.vars)
     .map(([k, v]) => `--vscode-${k}: ${v};`)
@@ -121,10 +122,14 @@ export function harnessHtml(theme: string): string {
       window.__bench.posted.push(msg);
       if (msg.type === 'ready' && graph) {
         const f0 = performance.now();
-        fetch('/graphs/' + encodeURIComponent(graph) + '.json').then((r) => r.json()).then((g) => {
+        // As the extension posts it (modelEditor.ts): the IR's JSON bytes in 1 MiB pieces, parsed by the webview.
+        fetch('/graphs/' + encodeURIComponent(graph) + '.json').then((r) => r.arrayBuffer()).then((buf) => {
           window.__bench.fetchMs = performance.now() - f0;
           window.__bench.t0 = performance.now();
-          window.postMessage({ type: 'graph', graph: g }, '*');
+          const piece = 1 << 20, count = Math.max(1, Math.ceil(buf.byteLength / piece));
+          for (let i = 0; i < count; i++) {
+            window.postMessage({ type: 'graphChunk', bytes: new Uint8Array(buf.slice(i * piece, (i + 1) * piece)), index: i, count }, '*');
+          }
         });
       }
       if (msg.type === 'readTensor') {
@@ -139,7 +144,7 @@ export function harnessHtml(theme: string): string {
   });
 })();
 </script>
-<script src="/dist/webview.js"></script></body></html>`;
+<script src="${dist}/webview.js"></script></body></html>`;
 }
 
 export interface HarnessServer {
@@ -173,7 +178,8 @@ export function startHarness(graphDir: string, statics: Record<string, string> =
     const u = new URL(req.url ?? '/', 'http://x');
     const p = decodeURIComponent(u.pathname);
     if (p === '/' || p === '/harness.html') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(harnessHtml(u.searchParams.get('theme') ?? 'dark'));
+      const dist = u.searchParams.get('dist') === '/base/dist' ? '/base/dist' : '/dist';
+      res.writeHead(200, { 'content-type': 'text/html' }).end(harnessHtml(u.searchParams.get('theme') ?? 'dark', dist));
       return;
     }
     const safe = (root: string, rel: string): string | undefined => {

@@ -8,6 +8,9 @@
  *          --netron DIR  (a Netron web build served from DIR — opened on the same files in the same run for
  *          a side-by-side ratio; nothing of Netron is part of this repository)
  *          --no-lag (skip the host event-loop section)
+ *          --baseline DIR (a checkout of another commit with its dist/ built: its webview runs on the same
+ *          graphs in the same run, interleaved with ours, and the table gives ours / baseline ratios)
+ *          --competing N (N CPU-bound jobs run beside the benchmark; the targets' limits double from 2)
  *          --layout-only (only the layout section: ours vs dagre and elkjs in Node, graphLayout.ts)
  *          --no-layout (skip it)  --layout-timeout 240 (seconds per engine and graph)
  *
@@ -16,15 +19,18 @@
  * (body.default) with the SVG nodes in place, plus one animation frame. Circuitscope parses in the engine
  * worker, Netron in the page: the table gives Circuitscope's parse time separately and an end-to-end sum.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { loadModel } from '../../src/model/load';
+import { encodeGraphWire } from '../../src/shared/graphWire';
 import { startHarness } from './graphHarness';
-import { hostLag, lagTable } from './graphHostLag';
+import { hostLag, lagTable, type LagRow } from './graphHostLag';
 import { layoutComparison, layoutTable, type LayoutRow } from './graphLayout';
 import { benchGraph, syntheticOnnx } from './graphModels';
+import { targetsTable } from './graphTargets';
 
 const repo = path.join(__dirname, '..', '..');
 const { values: opt } = parseArgs({
@@ -41,6 +47,8 @@ const { values: opt } = parseArgs({
     'layout-timeout': { type: 'string', default: '240' },
     scoped: { type: 'boolean', default: true },
     'no-scoped': { type: 'boolean', default: false },
+    competing: { type: 'string', default: '0' },
+    baseline: { type: 'string' },
   },
 });
 
@@ -59,6 +67,8 @@ interface OurRun {
   edges: number;
   panFrameMs: number;
   panDuringMs: number;
+  /** JS heap of the page once everything is drawn, after a forced GC (CDP Runtime.getHeapUsage), MB. */
+  heapMb: number;
 }
 
 /** Mean time of 10 animation frames that each pan the view. */
@@ -69,11 +79,12 @@ const PAN_FRAME = `(async () => {
   return (performance.now() - t0) / 10;
 })()`;
 
-async function runOurs(browser: Browser, base: string, name: string, renderer: string): Promise<OurRun> {
+async function runOurs(browser: Browser, base: string, name: string, renderer: string, dist = '/dist'): Promise<OurRun> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+  const cdp = await page.context().newCDPSession(page);
   try {
     const q = renderer === 'auto' ? '' : `&renderer=${renderer}`;
-    await page.goto(`${base}/harness.html?graph=${encodeURIComponent(name)}${q}`);
+    await page.goto(`${base}/harness.html?graph=${encodeURIComponent(name)}${q}&dist=${dist}`);
     await page.waitForFunction(`['ready', 'error'].includes(document.body.dataset.state)`, undefined, { timeout: 600_000, polling: 50 });
     // While the rest mounts progressively: how long a pan frame takes (responsiveness during loading).
     const during = (await page.evaluate(PAN_FRAME)) as number;
@@ -85,8 +96,10 @@ async function runOurs(browser: Browser, base: string, name: string, renderer: s
       if (document.body.dataset.state !== 'ready') throw new Error('webview error: ' + document.body.innerText.slice(0, 300));
       return { interactiveMs: m.interactive - b.t0, completeMs: (m.complete ?? m.interactive) - b.t0, layoutMs: m.layoutMs, renderer: m.renderer,
                layoutMode: c.layoutMode, nodes: m.nodes, edges: m.edges };
-    })()`)) as Omit<OurRun, 'panFrameMs' | 'panDuringMs'>;
-    return { ...r, panFrameMs: after, panDuringMs: during };
+    })()`)) as Omit<OurRun, 'panFrameMs' | 'panDuringMs' | 'heapMb'>;
+    await cdp.send('HeapProfiler.collectGarbage');
+    const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+    return { ...r, panFrameMs: after, panDuringMs: during, heapMb: heap.usedSize / 2 ** 20 };
   } finally {
     await page.close();
   }
@@ -165,13 +178,24 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const m = await loadModel(file);
       const parseMs = performance.now() - t0;
-      fs.writeFileSync(path.join(graphDir, `${name}.json`), JSON.stringify(benchGraph(m.graph, scoped)));
+      // What the engine sends the page (graphWire.ts).
+      fs.writeFileSync(path.join(graphDir, `${name}.json`), encodeGraphWire(benchGraph(m.graph, scoped)));
       cases.push({ name, file, parseMs, nodes: m.graph.nodes.length, bytes: fs.statSync(file).size });
     }
   }
 
+  // Competing jobs: CPU-bound processes beside the benchmark, stopped when it ends.
+  const competing = Number(opt.competing);
+  const jobs: ChildProcess[] = [];
+  for (let i = 0; i < competing; i++) jobs.push(spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+  process.on('exit', () => jobs.forEach((j) => j.kill()));
   const statics: Record<string, string> = { '/models/': modelDir };
   if (opt.netron) statics['/netron/'] = path.resolve(opt.netron);
+  if (opt.baseline) {
+    const baseDist = path.join(path.resolve(opt.baseline), 'dist');
+    if (!fs.existsSync(path.join(baseDist, 'webview.js'))) throw new Error(`--baseline: expected ${baseDist}/webview.js (build that checkout first), found none`);
+    statics['/base/dist/'] = baseDist;
+  }
   const server = await startHarness(graphDir, statics);
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -183,7 +207,11 @@ async function main(): Promise<void> {
   if (opt.netron) boot = median([await netronBoot(browser, server.url), await netronBoot(browser, server.url)]);
   for (const c of cases) {
     const ours: OurRun[] = [];
-    for (let r = 0; r < runs; r++) ours.push(await runOurs(browser, server.url, c.name, opt.renderer));
+    const based: OurRun[] = [];
+    for (let r = 0; r < runs; r++) {
+      ours.push(await runOurs(browser, server.url, c.name, opt.renderer));
+      if (opt.baseline) based.push(await runOurs(browser, server.url, c.name, opt.renderer, '/base/dist'));
+    }
     const best = ours[0];
     const interactive = median(ours.map((o) => o.interactiveMs));
     const row: Record<string, unknown> = {
@@ -200,7 +228,18 @@ async function main(): Promise<void> {
       endToEndMs: Math.round(c.parseMs + interactive),
       panDuringMs: Math.round(median(ours.map((o) => o.panDuringMs))),
       panFrameMs: Math.round(median(ours.map((o) => o.panFrameMs))),
+      heapMb: Math.round(median(ours.map((o) => o.heapMb))),
     };
+    if (based.length) {
+      const ratio = (f: (o: OurRun) => number): number => Math.round((median(ours.map(f)) / median(based.map(f))) * 100) / 100;
+      row.baseline = {
+        interactiveMs: Math.round(median(based.map((o) => o.interactiveMs))),
+        completeMs: Math.round(median(based.map((o) => o.completeMs))),
+        panDuringMs: Math.round(median(based.map((o) => o.panDuringMs))),
+        heapMb: Math.round(median(based.map((o) => o.heapMb))),
+      };
+      row.vsBaseline = { interactive: ratio((o) => o.interactiveMs), complete: ratio((o) => o.completeMs), panDuring: ratio((o) => o.panDuringMs), heap: ratio((o) => o.heapMb) };
+    }
     if (opt.netron && !c.name.endsWith('-scoped')) {
       const nets: number[] = [];
       let timedOut = false;
@@ -224,19 +263,32 @@ async function main(): Promise<void> {
 
   console.log(`\n## Time to first interactive render (Chromium ${version}, headless, --disable-gpu; median of ${runs})\n`);
   console.log(
-    '| model | operators | drawn nodes / edges | renderer | parse (worker) ms | layout ms | IR → interactive ms | all mounted ms | end-to-end ms | pan frame ms (loading / after) |' +
+    '| model | operators | drawn nodes / edges | renderer | parse (worker) ms | layout ms | IR → interactive ms | everything drawn ms | end-to-end ms | pan frame ms (loading / after) | JS heap MB |' +
       (opt.netron ? ' Netron ms (minus app boot) | Netron / ours |' : ''),
   );
-  console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|' + (opt.netron ? '---:|---:|' : ''));
+  console.log('|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|' + (opt.netron ? '---:|---:|' : ''));
   for (const r of rows) {
     const net = opt.netron ? ` ${r.netronMs === undefined ? '—' : typeof r.netronMs === 'string' ? r.netronMs : `${r.netronMs} (${r.netronModelMs})`} | ${r.ratio ?? '—'} |` : '';
     console.log(
-      `| ${r.model} | ${r.operators} | ${r.drawnNodes} / ${r.drawnEdges} | ${r.renderer} (${r.layoutMode}) | ${r.parseMs} | ${r.layoutMs} | ${r.interactiveMs} | ${r.completeMs} | ${r.endToEndMs} | ${r.panDuringMs} / ${r.panFrameMs} |${net}`,
+      `| ${r.model} | ${r.operators} | ${r.drawnNodes} / ${r.drawnEdges} | ${r.renderer} (${r.layoutMode}) | ${r.parseMs} | ${r.layoutMs} | ${r.interactiveMs} | ${r.completeMs} | ${r.endToEndMs} | ${r.panDuringMs} / ${r.panFrameMs} | ${r.heapMb} |${net}`,
     );
+  }
+  if (opt.baseline) {
+    console.log(`\n## Against the baseline build in ${opt.baseline} (same graphs, runs interleaved; ours / baseline)\n`);
+    console.log('| model | IR → interactive ms (base → ours, ratio) | everything drawn ms | pan frame while loading ms | JS heap MB |');
+    console.log('|---|---|---|---|---|');
+    for (const r of rows) {
+      const b = r.baseline as Record<string, number> | undefined;
+      const v = r.vsBaseline as Record<string, number> | undefined;
+      if (!b || !v) continue;
+      console.log(
+        `| ${r.model} | ${b.interactiveMs} → ${r.interactiveMs} (${v.interactive}) | ${b.completeMs} → ${r.completeMs} (${v.complete}) | ${b.panDuringMs} → ${r.panDuringMs} (${v.panDuring}) | ${b.heapMb} → ${r.heapMb} (${v.heap}) |`,
+      );
+    }
   }
   if (opt.netron) console.log(`\nNetron app boot (welcome page): ${Math.round(boot)} ms; Netron parses in the page, so its time is compared with Circuitscope's end-to-end (parse + render).`);
 
-  let lag: unknown[] = [];
+  let lag: LagRow[] = [];
   if (!opt['no-lag']) {
     const big = cases.filter((c) => !c.name.endsWith('-scoped')).slice(-1).map((c) => c.file);
     const ocr = path.join(repo, 'node_modules', '@gutenye', 'ocr-models', 'assets', 'ch_PP-OCRv4_rec_infer.onnx');
@@ -244,6 +296,24 @@ async function main(): Promise<void> {
     console.log('\n## Extension-host event loop while a model loads (monitorEventLoopDelay, 5 ms resolution)\n');
     console.log(lagTable(lagRows));
     lag = lagRows;
+  }
+  const big = rows.filter((r) => !String(r.model).endsWith('-scoped')).slice(-1)[0];
+  if (big) {
+    const file = cases.find((c) => c.name === big.model)!.file;
+    const engineRow = (lag as LagRow[]).find((l) => l.model === path.basename(file) && l.mode.startsWith('engine process'));
+    console.log(`\n${targetsTable(
+      {
+        operators: Number(big.operators),
+        loadMs: engineRow?.ms ?? Number(big.parseMs),
+        interactiveMs: Number(big.interactiveMs),
+        completeMs: Number(big.completeMs),
+        panDuringMs: Number(big.panDuringMs),
+        heapMb: Number(big.heapMb),
+        hostLagMaxMs: engineRow?.lagMax,
+      },
+      competing,
+    )}`);
+    console.log(`\nLoad: ${engineRow ? 'the engine process (parse + JSON bytes, as the editor loads)' : 'loadModel in this process (--no-lag: the engine process was not measured)'}; the issue's targets are for 100,000 operators on a quiet machine.`);
   }
   const layouts = opt['no-layout'] ? [] : await layoutSection(sizes, runs);
   fs.writeFileSync(path.join(opt.out, 'graph-bench.json'), JSON.stringify({ chromium: version, rows, lag, layouts }, null, 2));

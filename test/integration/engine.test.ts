@@ -16,6 +16,7 @@ import { EngineError } from '../../src/engine/errors';
 import { openNpz, writeNpz } from '../../src/model/datasets';
 import type { EngineClient } from '../../src/engine/client';
 import { repo, testEngine } from '../helpers/engine';
+import { decodeGraphWire } from '../../src/shared/graphWire';
 import { joinUtf8 } from '../../src/webview/chunks';
 
 const mlp = path.join(repo, 'examples', 'mlp', 'mlp.onnx');
@@ -51,9 +52,12 @@ describe('engine', () => {
     const r = await engine.run({ kind: 'loadGraphBytes', model: mlp });
     assert.ok(r.chunks.length >= 1 && r.chunks.every((c) => c instanceof Uint8Array));
     assert.equal(r.chunks.reduce((a, c) => a + c.byteLength, 0), r.byteLength);
-    const g = JSON.parse(joinUtf8(r.chunks)) as { nodes: unknown[]; format: string };
+    const g = decodeGraphWire(JSON.parse(joinUtf8(r.chunks)));
     assert.equal(g.format, 'onnx');
     assert.equal(g.nodes.length, r.nodes);
+    // The wire form leaves out only what it puts back (graphWire.ts): the page gets the engine's IR.
+    const direct = await engine.run({ kind: 'loadGraph', model: mlp });
+    assert.deepStrictEqual(g, JSON.parse(JSON.stringify(direct)));
   });
 
   it('previews a weight tensor with stats and a histogram', async () => {

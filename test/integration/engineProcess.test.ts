@@ -13,6 +13,7 @@ import type { EngineClient, EngineCrash } from '../../src/engine/client';
 import { EngineError } from '../../src/engine/errors';
 import { repo, testEngineProcess } from '../helpers/engine';
 import { syntheticOnnx } from '../bench/graphModels';
+import { decodeGraphWire } from '../../src/shared/graphWire';
 import { joinUtf8 } from '../../src/webview/chunks';
 import { CHUNK_BYTES } from '../../src/shared/engineProtocol';
 
@@ -53,7 +54,7 @@ describe('engine process', () => {
   it('runs jobs in a child process, not in this one, with progress and big byte payloads', async () => {
     const g = await engine.run({ kind: 'loadGraphBytes', model: mlp });
     assert.ok(g.chunks.every((c) => c instanceof Uint8Array), 'the graph crosses as bytes');
-    const graph = JSON.parse(joinUtf8(g.chunks)) as { nodes: unknown[] };
+    const graph = decodeGraphWire(JSON.parse(joinUtf8(g.chunks)));
     assert.equal(graph.nodes.length, 6);
     // A graph whose JSON spans many chunks (5k operators): every piece ≤ 1 MiB, joined whole and in order.
     const big = path.join(tmp, 'synthetic-5k.onnx');
@@ -62,7 +63,7 @@ describe('engine process', () => {
     assert.ok(b.chunks.length > 1, `${b.chunks.length} chunks for ${b.byteLength} bytes`);
     assert.ok(b.chunks.every((c) => c.byteLength <= CHUNK_BYTES));
     assert.equal(b.chunks.reduce((a, c) => a + c.byteLength, 0), b.byteLength);
-    const bg = JSON.parse(joinUtf8(b.chunks)) as { nodes: { id: string }[] };
+    const bg = decodeGraphWire(JSON.parse(joinUtf8(b.chunks)));
     assert.equal(bg.nodes.length, b.nodes);
     assert.ok(engine.pid !== undefined && engine.pid !== process.pid);
     // The summary command's job: text, not the IR, crosses to the host.

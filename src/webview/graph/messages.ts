@@ -5,6 +5,7 @@
  */
 import type { NodeSingular } from 'cytoscape';
 import type { TensorPreview } from '../../shared/engineProtocol';
+import { decodeGraphWire } from '../../shared/graphWire';
 import type { ModelGraph } from '../../shared/ir';
 import { assertNever, type HostToWebview } from '../../shared/protocol';
 import { formatBytes } from '../../shared/summary';
@@ -60,7 +61,9 @@ function createInspector(ctx: GraphContext, tensors: TensorRequests): Inspector 
   const index = s.index!;
   return new Inspector(ctx.dom.inspectorBox, {
     index,
-    shapes: index.shapes,
+    get shapes() {
+      return index.shapes;
+    },
     palette: () => s.palette,
     readTensor: (name) => tensors.read(name),
     isExpanded: (g) => s.expanded.has(g),
@@ -92,9 +95,12 @@ function onGraph(ctx: GraphContext, tensors: TensorRequests, graph: ModelGraph):
   s.inspector = undefined;
   updateOverlay(ctx);
   s.inspector = createInspector(ctx, tensors);
-  s.inspector.show(undefined);
   s.firstRenderDone = false;
-  void render(ctx, undefined, restore).then(() => {
+  // render() posts the layout to its worker before it first waits: the overview (and the shape inference it
+  // reads) is built while the worker lays out.
+  const rendered = render(ctx, undefined, restore);
+  s.inspector.show(undefined);
+  void rendered.then(() => {
     if (restore?.selected && s.cy) {
       const el = s.cy.getElementById(restore.selected);
       if (el.nonempty()) s.inspector?.show(selectionOf(el as NodeSingular));
@@ -159,13 +165,14 @@ export function listen(ctx: GraphContext): void {
         onGraph(ctx, tensors, msg.graph);
         break;
       case 'graphChunk': {
-        // The IR as UTF-8 JSON in pieces: the host forwards bytes without serializing; parsed here after the last.
+        // The IR as UTF-8 wire JSON (graphWire.ts) in pieces: the host forwards bytes without serializing; parsed
+        // here after the last.
         if (msg.index === 0) graphChunks = [];
         graphChunks.push(msg.bytes);
         if (msg.index + 1 < msg.count) break;
         const pieces = graphChunks;
         graphChunks = [];
-        onGraph(ctx, tensors, JSON.parse(joinUtf8(pieces)) as ModelGraph);
+        onGraph(ctx, tensors, decodeGraphWire(JSON.parse(joinUtf8(pieces))));
         break;
       }
       case 'summary':

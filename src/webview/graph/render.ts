@@ -3,7 +3,7 @@
  * layout (layoutClient.ts, a Web Worker) → cytoscape elements, mounted at once or progressively for big
  * graphs, with the viewport restored, kept around an anchor, or fitted.
  */
-import type { Core } from 'cytoscape';
+import type { Core, ElementDefinition } from 'cytoscape';
 import { BEND_LIMIT, BIG_GRAPH_NODES, EDGE_LABEL_LIMIT, buildElements, createCy, detectWebgl, stylesheet } from '../graphView';
 import { LayoutClient } from '../layoutClient';
 import { buildLayoutRequest } from '../layoutRequest';
@@ -11,6 +11,8 @@ import { Minimap } from '../minimap';
 import { ProgressiveMount, regionOf, splitByRegion, type Split, type Viewport } from '../progressive';
 import { visibleGraph, type OpCategory } from '../viewModel';
 import { fitViewport } from '../viewportFit';
+import { WINDOW_MIN, WindowedMount } from '../windowed';
+import { FarLayer } from '../farLayer';
 import { setStatus, type GraphContext } from './context';
 import { drawOverlayExtras, paintOverlay } from './overlayLayer';
 import { setDrawn, type ViewState } from './state';
@@ -104,7 +106,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
         : undefined;
   const split: Split =
     elements.length > PROGRESSIVE_MIN && params.get('progressive') !== '0'
-      ? splitByRegion(elements, regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : first()), W, H, 1))
+      ? splitByRegion(elements, regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : first()), W, H, 1), nodeCount <= WINDOW_MIN)
       : { first: elements, restNodes: [], restEdges: [] };
   let c: Core;
   if (!s.cy) c = createView(ctx, split.first, nodeCount, v.edges.length);
@@ -126,8 +128,13 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
     }
   }
   const baseStatus = `${nodeCount.toLocaleString('en-US')} nodes · ${v.edges.length.toLocaleString('en-US')} edges · ${s.renderer}${layoutClient.mode === 'main' ? ' · layout on main thread' : ''}`;
+  s.far?.dispose();
+  s.far = undefined;
+  const windowed = nodeCount > WINDOW_MIN && (split.restNodes.length > 0 || split.restEdges.length > 0);
   cyBox.dataset.complete = split.restNodes.length || split.restEdges.length ? 'false' : 'true';
-  if (split.restNodes.length || split.restEdges.length) {
+  cyBox.dataset.windowed = String(windowed);
+  if (windowed) mountWindow(ctx, c, elements, baseStatus);
+  else if (split.restNodes.length || split.restEdges.length) {
     const m = new ProgressiveMount(
       c,
       split,
@@ -184,6 +191,35 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   });
   c.resize();
   saveState(ctx);
+}
+
+/**
+ * Very big graphs: cytoscape holds only the elements around the viewport (windowed.ts), the far layer draws
+ * the rest (farLayer.ts). Complete once the first viewport's window is mounted: everything is drawn from then on.
+ */
+function mountWindow(ctx: GraphContext, c: Core, elements: ElementDefinition[], baseStatus: string): void {
+  const s = ctx.state;
+  const { metrics, dom } = ctx;
+  const { cyBox, statusText } = dom;
+  const m = new WindowedMount(
+    c,
+    elements,
+    () => ({ width: cyBox.clientWidth || 800, height: cyBox.clientHeight || 600 }),
+    () => {},
+    () => {
+      metrics.complete = performance.now();
+      cyBox.dataset.complete = 'true';
+      statusText.textContent = `${baseStatus} · windowed`;
+    },
+    () => s.far?.invalidate(),
+    () => performance.now() - s.lastViewportChange < 250,
+    (added) => {
+      if (s.matches.size) added.nodes().filter((n) => s.matches.has(n.id())).addClass('match');
+    },
+  );
+  s.far = new FarLayer(cyBox, c, m, () => s.palette, () => !!ctx.overlayView.active);
+  s.mount = m;
+  requestAnimationFrame(() => requestAnimationFrame(() => m.start()));
 }
 
 /**

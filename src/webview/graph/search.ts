@@ -56,7 +56,8 @@ function runSearch(ctx: GraphContext, q: string): void {
     cy.batch(() => {
       for (const id of ids) cy.getElementById(id).addClass('match');
     });
-  }
+    s.matches = ids;
+  } else s.matches = new Set();
   paintHits(ctx);
 }
 

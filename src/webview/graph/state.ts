@@ -14,9 +14,11 @@ import type { LayoutClient } from '../layoutClient';
 import type { Minimap } from '../minimap';
 import { NameResolver } from '../overlay';
 import { NONE } from '../overlayView';
+import type { FarLayer } from '../farLayer';
 import type { ProgressiveMount } from '../progressive';
 import type { Palette } from '../theme';
 import { buildIndex, collapseGroup, initialExpanded, isCollapsible, type GraphIndex, type SearchHit, type VisibleGraph } from '../viewModel';
+import type { WindowedMount } from '../windowed';
 
 /** The overlay the user chose: a run and metric, or none (null). */
 export type OverlayChoice = { runId: string; metric?: string } | null;
@@ -71,7 +73,9 @@ export interface GraphState {
   layoutClient?: LayoutClient;
   /** Bumped by every render; a render whose layout arrives after a newer one started is dropped. */
   renderSeq: number;
-  mount?: ProgressiveMount;
+  mount?: ProgressiveMount | WindowedMount;
+  /** Big graphs (windowed mount): draws what cytoscape does not hold. */
+  far?: FarLayer;
   /** When the user last panned or zoomed (progressive mounting yields to interaction). */
   lastViewportChange: number;
   /** Whether the current graph's first render is done; a `reveal` arriving earlier waits in pendingReveal. */
@@ -84,6 +88,8 @@ export interface GraphState {
   /** Search: the hits of the last query and the highlighted one. */
   hits: SearchHit[];
   hitCursor: number;
+  /** Element ids highlighted as search matches (a windowed mount highlights them as they are mounted). */
+  matches: Set<string>;
 }
 
 export function createGraphState(palette: Palette): GraphState {
@@ -100,6 +106,7 @@ export function createGraphState(palette: Palette): GraphState {
     runsReceived: false,
     hits: [],
     hitCursor: 0,
+    matches: new Set(),
   };
 }
 
