@@ -184,9 +184,12 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
     totalCrossings += local.crossings;
     maxLayers = Math.max(maxLayers, local.layers);
     const isRoot = c === root;
-    const padX = isRoot ? 0 : opt.padding;
     const padTop = isRoot ? 0 : opt.padding + opt.labelHeight;
     const padBottom = isRoot ? 0 : opt.padding;
+    // A block is at least as wide as the request asks (its title: layoutRequest.ts), children centred in it;
+    // sized from its children alone, a block of one narrow operator cut its title off.
+    const cw = isRoot ? local.w : Math.max(local.w + 2 * opt.padding, 60, width[c]);
+    const padX = isRoot ? 0 : (cw - local.w) / 2;
     for (let i = 0; i < kk; i++) {
       local.cx[i] += padX;
       local.cy[i] += padTop;
@@ -197,7 +200,6 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
         chain[j + 1] += padTop;
       }
     }
-    const cw = Math.max(local.w + 2 * padX, isRoot ? 0 : 60);
     const ch = local.h + padTop + padBottom;
     // Ports sit on the box's border.
     if (inPort >= 0) local.cy[inPort] = 0;

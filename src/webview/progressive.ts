@@ -19,20 +19,6 @@ export interface Box {
   y2: number;
 }
 
-/**
- * The first viewport: the whole drawing fitted (zoom at most `maxZoom`); if that is too small to read
- * (below `minReadable`), zoom 1 at the top of the drawing instead, where the inputs are.
- */
-export function initialViewportFor(bounds: Box, width: number, height: number, padding = 24, maxZoom = 1.25, minReadable = 0.55): Viewport {
-  const w = Math.max(1, bounds.x2 - bounds.x1);
-  const h = Math.max(1, bounds.y2 - bounds.y1);
-  const zoom = Math.min(maxZoom, (width - 2 * padding) / w, (height - 2 * padding) / h);
-  if (zoom >= minReadable) {
-    return { zoom, pan: { x: width / 2 - ((bounds.x1 + bounds.x2) / 2) * zoom, y: height / 2 - ((bounds.y1 + bounds.y2) / 2) * zoom } };
-  }
-  return { zoom: 1, pan: { x: width / 2 - (bounds.x1 + bounds.x2) / 2, y: padding - bounds.y1 } };
-}
-
 /** The model-coordinate box a viewport shows, grown by `margin` screens on every side. */
 export function regionOf(v: Viewport, width: number, height: number, margin = 1): Box {
   const x1 = -v.pan.x / v.zoom;

@@ -71,6 +71,20 @@ describe('layoutGraph', () => {
     assert.ok(Math.abs(py - (r.y[0] - r.height[0] / 2)) < 1e-6, 'port on the top border');
   });
 
+  it('makes a block at least as wide as its title (the requested width), its children centred in it', () => {
+    // compound 0 (title 320 wide, as layoutRequest.ts measures it) holding one 40-wide operator 1, nested in 2.
+    const req = request(4, [[3, 1]], [2, 0, -1, -1], [0, 2]);
+    req.width[0] = 320;
+    const r = layoutGraph(req);
+    assert.ok(r.width[0] >= 320, `block 0 is ${r.width[0]} wide, its title 320`);
+    assert.ok(Math.abs(r.x[1] - r.x[0]) < 1e-6, 'the child is centred under the title');
+    // The enclosing block grows around it.
+    assert.ok(r.x[2] - r.width[2] / 2 <= r.x[0] - r.width[0] / 2 && r.x[0] + r.width[0] / 2 <= r.x[2] + r.width[2] / 2);
+    // Children wider than the title still decide: a 40-wide title on a 40-wide child keeps child + padding.
+    const narrow = layoutGraph(request(2, [], [-1, 0], [0]));
+    assert.equal(narrow.width[0], Math.max(60, 40 + 2 * DEFAULT_LAYOUT_OPTIONS.padding));
+  });
+
   it('reports cytoscape biases that reproduce the computed box', () => {
     const r = layoutGraph(request(4, [[3, 1], [1, 2]], [-1, 0, 0, -1], [0]));
     const pad = DEFAULT_LAYOUT_OPTIONS.padding;

@@ -11,7 +11,7 @@ import type { ModelGraph } from '../../src/shared/ir';
 import { contrast, paletteFromVars, parseColor, type Rgb } from '../../src/webview/colors';
 import { heatmapGrid } from '../../src/webview/grid';
 import { nextInDirection } from '../../src/webview/nav';
-import { initialViewportFor, regionOf, splitByRegion } from '../../src/webview/progressive';
+import { regionOf, splitByRegion } from '../../src/webview/progressive';
 import { broadcast, inferShapes } from '../../src/webview/shapes';
 import { buildIndex, collapseGroup, groupsToReveal, initialExpanded, search, visibleGraph } from '../../src/webview/viewModel';
 
@@ -120,13 +120,10 @@ describe('progressive mounting', () => {
     assert.deepEqual(s.restEdges.map((e) => e.data.id), ['e2']);
   });
 
-  it('starts big drawings readable at the top, small ones fitted', () => {
-    const big = initialViewportFor({ x1: 0, y1: 0, x2: 800, y2: 40000 }, 800, 600);
-    assert.equal(big.zoom, 1);
-    const r = regionOf(big, 800, 600, 0);
-    assert.ok(r.y1 <= 0 && r.y2 < 1000);
-    const small = initialViewportFor({ x1: 0, y1: 0, x2: 200, y2: 300 }, 800, 600);
-    assert.equal(small.zoom, 1.25);
+  it('regionOf: the model box a viewport shows, grown by margin screens', () => {
+    const v = { zoom: 2, pan: { x: -200, y: 100 } };
+    assert.deepEqual(regionOf(v, 800, 600, 0), { x1: 100, y1: -50, x2: 500, y2: 250 });
+    assert.deepEqual(regionOf(v, 800, 600, 1), { x1: -300, y1: -350, x2: 900, y2: 550 });
   });
 });
 
