@@ -7,11 +7,17 @@
 import type { Core } from 'cytoscape';
 import type { Palette } from './theme';
 import type { OpCategory } from './viewModel';
-import type { WindowedMount } from './windowed';
+import type { NodeGrid, WindowedMount } from './windowed';
 
 /** Above this many far nodes in view, edges are left out (they are sub-pixel at that zoom) and so are labels. */
 const EDGE_LIMIT = 20000;
 const LABEL_LIMIT = 400;
+
+/** The nodes (indices in the window's grid) a viewport of `width`×`height` px shows that cytoscape does not hold: what this layer draws. */
+export function farInView(grid: NodeGrid, mounted: Uint8Array, v: { zoom: number; pan: { x: number; y: number } }, width: number, height: number): number[] {
+  const { zoom: z, pan } = v;
+  return grid.query({ x1: -pan.x / z, y1: -pan.y / z, x2: (width - pan.x) / z, y2: (height - pan.y) / z }).filter((i) => !mounted[i]);
+}
 
 export class FarLayer {
   readonly canvas = document.createElement('canvas');
@@ -67,7 +73,7 @@ export class FarLayer {
     const pan = this.cy.pan();
     const grid = this.win.grid;
     const mounted = this.win.isMounted;
-    const far = grid.query({ x1: -pan.x / z, y1: -pan.y / z, x2: (W - pan.x) / z, y2: (H - pan.y) / z }).filter((i) => !mounted[i]);
+    const far = farInView(grid, mounted, { zoom: z, pan }, W, H);
     this.drawn = far.length;
     if (!far.length) return;
     g.setTransform(dpr * z, 0, 0, dpr * z, dpr * pan.x, dpr * pan.y);

@@ -228,7 +228,7 @@ function drawItems(input: GraphSvgInput, out: string[]): number {
     const x = b.x - b.w / 2;
     const y = b.y - b.h / 2;
     const cls = `node ${it.kind}${paint?.fill ? ' ov' : ''}`;
-    out.push(`<rect class="${cls}" x="${num(x)}" y="${num(y)}" width="${num(b.w)}" height="${num(b.h)}" rx="${rx}" fill="${fill}" stroke="${stroke}" stroke-width="${width}"${dash}/>`);
+    out.push(`<rect class="${cls}" data-id="${escapeHtml(it.id)}" x="${num(x)}" y="${num(y)}" width="${num(b.w)}" height="${num(b.h)}" rx="${rx}" fill="${fill}" stroke="${stroke}" stroke-width="${width}"${dash}/>`);
     if (paint?.mark) out.push(`<rect x="${num(x - 4)}" y="${num(y - 4)}" width="${num(b.w + 8)}" height="${num(b.h + 8)}" rx="${rx + 3}" fill="none" stroke="${p.foreground}" stroke-width="2" stroke-dasharray="5 3"/>`);
     const weight = it.kind === 'group' ? ' font-weight="bold"' : '';
     const size = it.kind === 'input' || it.kind === 'output' ? 11 : 12;

@@ -11,6 +11,7 @@ import { baseName, fmtNumber, visibleOverlay } from '../overlay';
 import { nodePaint, overlayColors, rampColor } from '../overlayColors';
 import { toHex } from '../theme';
 import type { GraphContext } from './context';
+import type { GraphState } from './state';
 import { showNote } from './shell';
 
 export type ExportScope = 'view' | 'graph';
@@ -70,15 +71,30 @@ function overlayParts(ctx: GraphContext): { paint?: Map<string, ItemPaint>; over
   return { paint, overlayEdges, legend };
 }
 
-/** The SVG of the view (what the screen shows, at its zoom) or of the whole graph (at 1 unit = 1 px). */
-export function buildGraphSvg(ctx: GraphContext, scope: ExportScope): GraphSvg {
-  const s = ctx.state;
-  const { view, layout, cy, index } = s;
-  if (!view || !layout || !cy || !index) throw new Error('the graph is not drawn yet; export once it is shown');
+/** What the screen shows: cytoscape's viewport and the graph pane's size in pixels. */
+export interface ScreenView {
+  zoom: number;
+  pan: { x: number; y: number };
+  width: number;
+  height: number;
+}
+
+/** What an export draws from: the last render's visible graph, its layout and item index (state.ts). */
+export type DrawnGraph = Pick<GraphState, 'view' | 'layout' | 'itemIndex' | 'palette' | 'index'>;
+
+/**
+ * The SVG of the view (what the screen shows, at its zoom) or of the whole graph (at 1 unit = 1 px), drawn from
+ * the visible graph and its layout — never from cytoscape's elements: a windowed view (windowed.ts) holds only
+ * those near the viewport, the far layer draws the rest, and both the whole graph and the view must have them all.
+ */
+export function exportSvg(s: DrawnGraph, scope: ExportScope, screen: ScreenView, overlay: ReturnType<typeof overlayParts> = {}): GraphSvg {
+  const { view, layout, index } = s;
+  if (!view || !layout || !index) throw new Error('the graph is not drawn yet; export once it is shown');
   const margin = 16;
+  const { zoom, pan } = screen;
   const region =
     scope === 'view'
-      ? { x1: -cy.pan().x / cy.zoom(), y1: -cy.pan().y / cy.zoom(), x2: (cy.width() - cy.pan().x) / cy.zoom(), y2: (cy.height() - cy.pan().y) / cy.zoom() }
+      ? { x1: -pan.x / zoom, y1: -pan.y / zoom, x2: (screen.width - pan.x) / zoom, y2: (screen.height - pan.y) / zoom }
       : { x1: -margin, y1: -margin, x2: layout.totalWidth + margin, y2: layout.totalHeight + margin };
   const file = baseName(index.graph.file);
   return graphSvg({
@@ -87,12 +103,19 @@ export function buildGraphSvg(ctx: GraphContext, scope: ExportScope): GraphSvg {
     itemIndex: s.itemIndex,
     palette: s.palette,
     region,
-    scale: scope === 'view' ? cy.zoom() : 1,
+    scale: scope === 'view' ? zoom : 1,
     edgeLabels: view.edges.length <= EDGE_LABEL_LIMIT,
     bends: view.edges.length <= BEND_LIMIT,
     title: `${file} — operator graph${scope === 'view' ? ' (view)' : ''}`,
-    ...overlayParts(ctx),
+    ...overlay,
   });
+}
+
+/** {@link exportSvg} of the graph pane's state and viewport, with the overlay and its legend when shown. */
+export function buildGraphSvg(ctx: GraphContext, scope: ExportScope): GraphSvg {
+  const cy = ctx.state.cy;
+  if (!cy) throw new Error('the graph is not drawn yet; export once it is shown');
+  return exportSvg(ctx.state, scope, { zoom: cy.zoom(), pan: cy.pan(), width: cy.width(), height: cy.height() }, overlayParts(ctx));
 }
 
 /** The SVG rasterised at `scale` on a canvas, as PNG bytes. */
