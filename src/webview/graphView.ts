@@ -9,6 +9,7 @@ import { edgeLabelOffsets } from './edgeLabels';
 import type { LayoutResult } from './layout';
 import type { Palette } from './theme';
 import type { VisibleGraph } from './viewModel';
+import { ZOOM_FLOOR } from './viewportFit';
 
 export type RendererKind = 'webgl' | 'canvas';
 
@@ -423,7 +424,7 @@ export function createCy(o: CreateOptions): Core {
     elements: o.elements,
     style: stylesheet(o.palette, big, o.overlay),
     layout: { name: 'preset', fit: false },
-    minZoom: 0.02,
+    minZoom: ZOOM_FLOOR,
     maxZoom: 4,
     boxSelectionEnabled: false,
     autoungrabify: true,

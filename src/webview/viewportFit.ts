@@ -78,6 +78,22 @@ export function fitViewport(boxes: ItemBoxes, bounds: ViewBox, width: number, he
   return { zoom, pan: { x: width / 2 - cx * zoom, y: pad - bounds.y1 * zoom } };
 }
 
+/** cytoscape's zoom floor for graphs whose whole drawing fits above it (graphView.ts's `minZoom`). */
+export const ZOOM_FLOOR = 0.02;
+
+/**
+ * The smallest zoom the view allows for a drawing: {@link ZOOM_FLOOR}, or lower where the whole drawing needs
+ * less to fit — zooming out (−, the wheel) must reach the overview. A 100k-operator drawing is millions of units
+ * tall: clamped at 0.02 it could never be seen whole (a windowed view's far layer draws it at any zoom).
+ */
+export function zoomFloor(bounds: ViewBox, width: number, height: number, padding = 24): number {
+  const bw = Math.max(1, bounds.x2 - bounds.x1);
+  const bh = Math.max(1, bounds.y2 - bounds.y1);
+  const whole = Math.min(Math.max(1, width - 2 * padding) / bw, Math.max(1, height - 2 * padding) / bh);
+  // Half the whole-drawing zoom: room to zoom out a little past it, as above the floor.
+  return Math.min(ZOOM_FLOOR, whole / 2);
+}
+
 function centred(b: ViewBox, zoom: number, width: number, height: number): Viewport {
   return { zoom, pan: { x: width / 2 - ((b.x1 + b.x2) / 2) * zoom, y: height / 2 - ((b.y1 + b.y2) / 2) * zoom } };
 }

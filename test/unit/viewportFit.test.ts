@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitViewport, READABLE_ZOOM, screenBox, type ItemBoxes, type Viewport } from '../../src/webview/viewportFit';
+import { fitViewport, READABLE_ZOOM, screenBox, ZOOM_FLOOR, zoomFloor, type ItemBoxes, type Viewport } from '../../src/webview/viewportFit';
 
 function boxesOf(items: { x: number; y: number; w: number; h: number }[]): ItemBoxes & { bounds: { x1: number; y1: number; x2: number; y2: number } } {
   const b = { x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity };
@@ -83,5 +83,21 @@ describe('fitViewport', () => {
       const entry = items.map((it, i) => (it.y === topY ? i : -1)).filter((i) => i >= 0);
       assert.ok(entry.some((i) => inside(b, i, v, W, H)), `trial ${t}: no entry item on screen`);
     }
+  });
+});
+
+describe('zoomFloor', () => {
+  it('keeps cytoscape`s 0.02 floor for drawings that fit above it', () => {
+    assert.equal(zoomFloor({ x1: 0, y1: 0, x2: 2000, y2: 8000 }, 800, 600), ZOOM_FLOOR);
+  });
+
+  it('lets a 100k-operator drawing be zoomed out until it is seen whole', () => {
+    // The flat 100k chain of test/bench/graphModels.ts lays out as a column ≈ 1,000 units wide, 5.5 M tall.
+    const bounds = { x1: 0, y1: 0, x2: 1000, y2: 5_500_000 };
+    const floor = zoomFloor(bounds, 800, 600);
+    const whole = (600 - 48) / 5_500_000;
+    assert.ok(floor < ZOOM_FLOOR && floor <= whole, `floor ${floor}, whole-drawing zoom ${whole}`);
+    // The whole drawing at the floor fits the viewport.
+    assert.ok(5_500_000 * floor <= 600 && 1000 * floor <= 800);
   });
 });

@@ -10,7 +10,7 @@ import { buildLayoutRequest } from '../layoutRequest';
 import { Minimap } from '../minimap';
 import { ProgressiveMount, regionOf, splitByRegion, type Split, type Viewport } from '../progressive';
 import { visibleGraph, type OpCategory } from '../viewModel';
-import { fitViewport } from '../viewportFit';
+import { fitViewport, zoomFloor } from '../viewportFit';
 import { WINDOW_MIN, WindowedMount } from '../windowed';
 import { FarLayer } from '../farLayer';
 import { setStatus, type GraphContext } from './context';
@@ -118,6 +118,8 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
     });
     c.style(stylesheet(s.palette, nodeCount > BIG_GRAPH_NODES, !!ctx.overlayView.active));
   }
+  // Zooming out reaches the whole drawing, however big (viewportFit.ts).
+  c.minZoom(zoomFloor(bounds, W, H));
   if (target) {
     c.viewport(target);
   } else if (anchor) {
