@@ -61,6 +61,11 @@ export interface GraphSvgInput {
   edgeLabels: boolean;
   /** Bent edges follow their bend points (the view draws straight edges above a size). */
   bends: boolean;
+  /**
+   * Where the view put each edge's label (edgeLabels.ts): distance along the edge from its source's border, per
+   * edge of `view.edges`; negative: left out (no free place). Absent: every label at its edge's middle.
+   */
+  labelOffsets?: ArrayLike<number>;
   /** The overlay, when one is shown: per-item paint and the circuit's edges. */
   paint?: ReadonlyMap<string, ItemPaint>;
   overlayEdges?: readonly OverlayLine[];
@@ -111,6 +116,19 @@ export function exitPoint(b: Box, tx: number, ty: number): [number, number] {
   const sy = dy === 0 ? Infinity : b.h / 2 / Math.abs(dy);
   const t = Math.min(1, sx, sy);
   return [b.x + dx * t, b.y + dy * t];
+}
+
+/** The point `d` units along a polyline from its first point (its last point beyond its length). */
+export function pointAlong(pts: readonly [number, number][], d: number): [number, number] {
+  let left = d;
+  for (let k = 1; k < pts.length; k++) {
+    const [x0, y0] = pts[k - 1];
+    const [x1, y1] = pts[k];
+    const len = Math.hypot(x1 - x0, y1 - y0);
+    if (left <= len) return len > 0 ? [x0 + ((x1 - x0) * left) / len, y0 + ((y1 - y0) * left) / len] : [x0, y0];
+    left -= len;
+  }
+  return pts[pts.length - 1];
 }
 
 function text(x: number, y: number, lines: string[], attrs: string, lineHeight: number): string {
@@ -179,10 +197,11 @@ function drawEdges(input: GraphSvgInput, out: string[]): number {
     const line = [...all.slice(0, -1), [bx, by]].map(([x, y]) => `${num(x)},${num(y)}`).join(' ');
     out.push(`<polyline points="${line}" fill="none" stroke="${p.edge}" stroke-width="${width}" stroke-linejoin="round"/>`);
     out.push(`<polygon points="${num(ex)},${num(ey)} ${num(bx - uy * 3.5)},${num(by + ux * 3.5)} ${num(bx + uy * 3.5)},${num(by - ux * 3.5)}" fill="${p.edge}"/>`);
-    if (input.edgeLabels && e.label) {
+    const offset = input.labelOffsets ? input.labelOffsets[ei] : undefined;
+    if (input.edgeLabels && e.label && (offset === undefined || offset >= 0)) {
       const label = e.count > 1 ? `${e.label} (+${e.count - 1})` : e.label;
-      // Straight edges: at the middle; bent ones near their source (as the view does).
-      const [lx, ly] = pts.length ? [all[0][0] + (all[1][0] - all[0][0]) * Math.min(1, 24 / (Math.hypot(all[1][0] - all[0][0], all[1][1] - all[0][1]) || 1)), all[0][1] + (all[1][1] - all[0][1]) * Math.min(1, 24 / (Math.hypot(all[1][0] - all[0][0], all[1][1] - all[0][1]) || 1))] : [(all[0][0] + ex) / 2, (all[0][1] + ey) / 2];
+      // Where the view placed it (clear of operators, titles and other labels), else at the middle.
+      const [lx, ly] = offset === undefined ? [(all[0][0] + ex) / 2, (all[0][1] + ey) / 2] : pointAlong(all, offset);
       labels.push(text(lx, ly + 3, [label], `class="edge-label" font-size="9" text-anchor="middle" fill="${p.muted}" stroke="${p.background}" stroke-width="3" paint-order="stroke"`, 11));
     }
   });

@@ -13,6 +13,7 @@ import { validateGraphMessage } from '../../src/shared/validate';
 import { paletteFromVars } from '../../src/webview/colors';
 import { escapeHtml } from '../../src/shared/html';
 import { exitPoint, graphSvg, MAX_PNG_PIXELS, MAX_PNG_SIDE, pngScale, type GraphSvgInput, type ItemPaint } from '../../src/webview/graphSvg';
+import { buildElements } from '../../src/webview/graphView';
 import { layoutGraph } from '../../src/webview/layout';
 import { buildLayoutRequest } from '../../src/webview/layoutRequest';
 import { buildIndex, initialExpanded, isCollapsible, visibleGraph } from '../../src/webview/viewModel';
@@ -82,11 +83,42 @@ describe('graphSvg', () => {
     assert.equal(out.height, 300);
     assert.ok(out.items > 0 && out.items < whole, `${out.items} of ${whole} items in the region`);
     // Every drawn item meets the region.
-    for (const m of out.svg.matchAll(/<rect class="node [^"]*" x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)) {
+    for (const m of out.svg.matchAll(/<rect class="node [^"]*" data-id="[^"]*" x="([-\d.]+)" y="([-\d.]+)" width="([\d.]+)" height="([\d.]+)"/g)) {
       const [x, y, w, h] = m.slice(1).map(Number);
       assert.ok(x <= region.x2 && x + w >= region.x1 && y <= region.y2 && y + h >= region.y1, `item at ${x},${y} is outside the region`);
     }
+    assert.ok(count(out.svg, /<rect class="node /g) === out.items && out.items > 0, 'every drawn item checked');
     assert.match(out.svg, /transform="translate\(0 0\) scale\(1\.5\) translate\(0 0\)"/);
+  });
+
+  it('puts edge labels where the view placed them (edgeLabels.ts): none overlapping, none left at a crowded middle', async () => {
+    const g = await graphOf('transformer/transformer.onnx');
+    const base = laidOut(g, 'all');
+    const measure = (t: string): number => t.length * 5.2;
+    const elements = buildElements(base.view, base.layout, { itemIndex: new Map(base.itemIndex) }, palette, { edgeLabels: true, bends: true, measure });
+    const lo = new Map(elements.filter((d) => d.group === 'edges').map((d) => [String(d.data.id), typeof d.data.lo === 'number' ? d.data.lo : -1]));
+    const labelOffsets = Float64Array.from(base.view.edges, (e) => lo.get(e.id)!);
+    const region = { x1: -16, y1: -16, x2: base.layout.totalWidth + 16, y2: base.layout.totalHeight + 16 };
+    const boxes = (svg: string): { x1: number; y1: number; x2: number; y2: number; t: string }[] =>
+      [...svg.matchAll(/<text x="([-\d.]+)" y="([-\d.]+)" class="edge-label"[^>]*>([^<]*)<\/text>/g)].map((m) => {
+        const [x, y] = [Number(m[1]), Number(m[2]) - 3];
+        const w = measure(m[3].replace(/&amp;/g, '&')) + 4;
+        return { x1: x - w / 2, y1: y - 6, x2: x + w / 2, y2: y + 6, t: m[3] };
+      });
+    const overlapping = (bs: ReturnType<typeof boxes>): string[] => {
+      const out: string[] = [];
+      for (let a = 0; a < bs.length; a++)
+        for (let b = a + 1; b < bs.length; b++)
+          if (bs[a].x1 < bs[b].x2 - 0.5 && bs[b].x1 < bs[a].x2 - 0.5 && bs[a].y1 < bs[b].y2 - 0.5 && bs[b].y1 < bs[a].y2 - 0.5) out.push(`${bs[a].t} / ${bs[b].t}`);
+      return out;
+    };
+    const placed = graphSvg({ ...base, region, scale: 1, title: 't', labelOffsets });
+    const got = boxes(placed.svg);
+    assert.equal(got.length, [...labelOffsets].filter((d) => d >= 0).length, 'one label per label the view drew');
+    assert.ok(got.length > 0);
+    assert.deepEqual(overlapping(got), []);
+    // At their edges' middles (the old placement) some of the same labels pile up.
+    assert.ok(overlapping(boxes(graphSvg({ ...base, region, scale: 1, title: 't' }).svg)).length > 0, 'the transformer has crowded middles');
   });
 
   it('ends every edge on its target box (arrow tip on the border)', async () => {

@@ -46,8 +46,8 @@ describe('export of a windowed graph (4,500 operators)', () => {
     const view = visibleGraph(index, initialExpanded(index));
     const { req, itemIndex } = buildLayoutRequest(view, 'monospace', (t) => t.length * 7);
     const layout = layoutGraph(req);
-    drawn = { view, layout, itemIndex, palette, index };
     const elements = buildElements(view, layout, { itemIndex }, palette, { edgeLabels: false, bends: false });
+    drawn = { view, layout, itemIndex, palette, index, elementDefs: elements };
     nodeIds = view.items.map((it) => it.id);
     // render.ts: the first viewport (the top of the drawing at zoom 1), its region mounted, the rest windowed.
     const first = { zoom: 1, pan: { x: W / 2 - layout.totalWidth / 2, y: 24 } };

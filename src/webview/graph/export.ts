@@ -80,7 +80,15 @@ export interface ScreenView {
 }
 
 /** What an export draws from: the last render's visible graph, its layout and item index (state.ts). */
-export type DrawnGraph = Pick<GraphState, 'view' | 'layout' | 'itemIndex' | 'palette' | 'index'>;
+export type DrawnGraph = Pick<GraphState, 'view' | 'layout' | 'itemIndex' | 'palette' | 'index' | 'elementDefs'>;
+
+/** Where the view placed each edge's label (the definitions' `lo`, edgeLabels.ts), -1 where it drew none. */
+function labelOffsets(s: DrawnGraph): Float64Array {
+  const edges = s.view?.edges ?? [];
+  const at = new Map<string, number>();
+  for (const d of s.elementDefs) if (d.group === 'edges' && typeof d.data.lo === 'number') at.set(String(d.data.id), d.data.lo);
+  return Float64Array.from(edges, (e) => at.get(e.id) ?? -1);
+}
 
 /**
  * The SVG of the view (what the screen shows, at its zoom) or of the whole graph (at 1 unit = 1 px), drawn from
@@ -106,6 +114,7 @@ export function exportSvg(s: DrawnGraph, scope: ExportScope, screen: ScreenView,
     scale: scope === 'view' ? zoom : 1,
     edgeLabels: view.edges.length <= EDGE_LABEL_LIMIT,
     bends: view.edges.length <= BEND_LIMIT,
+    labelOffsets: labelOffsets(s),
     title: `${file} — operator graph${scope === 'view' ? ' (view)' : ''}`,
     ...overlay,
   });
