@@ -83,11 +83,12 @@ async function assertShapeColumn(wv, what) {
       .filter((td) => td.getClientRects().length)
       .map((td) => {
         const b = td.getBoundingClientRect();
-        return { text: td.textContent, width: Math.round(b.width), left: Math.round(b.left), right: Math.round(b.right), inspectorRight: Math.round(ins.right), inspectorWidth: Math.round(ins.width) };
+        // overflow: how far the text runs past its cell (clipped by the inspector: the cell's box alone looked fine).
+        return { text: td.textContent, width: Math.round(b.width), left: Math.round(b.left), right: Math.round(b.right), overflow: td.scrollWidth - td.clientWidth, inspectorRight: Math.round(ins.right), inspectorWidth: Math.round(ins.width) };
       });
   });
   if (!cells.length) throw new Error(`${what}: the inspector shows no shape cell`);
-  const bad = cells.filter((c) => c.width < 40 || c.right > c.inspectorRight + 1);
+  const bad = cells.filter((c) => c.width < 40 || c.right > c.inspectorRight + 1 || c.overflow > 1);
   check(!bad.length, `${what}: shape cells squeezed or cut off in a ${cells[0].inspectorWidth} px inspector: ${JSON.stringify(bad.slice(0, 3))}`);
   return cells;
 }

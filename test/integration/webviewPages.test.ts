@@ -153,6 +153,22 @@ describe('graph view on models without name scopes (headless Chromium, real bund
       await page.close();
     }
   });
+
+  it('a narrow inspector (≤ 280 px) breaks long symbolic dimensions inside its shape cells instead of clipping them', async () => {
+    const page = await openGraph('rec', 640, 700);
+    try {
+      const facts = (await page.evaluate(`(() => {
+        const ins = document.querySelector('#inspector').getBoundingClientRect();
+        return { width: ins.width, cells: [...document.querySelectorAll('#inspector td.shape')].filter((td) => td.getClientRects().length).map((td) => ({ text: td.textContent, overflow: td.scrollWidth - td.clientWidth })) };
+      })()`)) as { width: number; cells: { text: string; overflow: number }[] };
+      assert.ok(facts.width <= 280, `the inspector is ${facts.width} px wide: not the narrow layout`);
+      assert.ok(facts.cells.some((c) => c.text.includes('DynamicDimension')), 'the long symbolic shape is shown');
+      const cut = facts.cells.filter((c) => c.overflow > 1);
+      assert.deepEqual(cut, [], 'shape text running out of its cell');
+    } finally {
+      await page.close();
+    }
+  });
 });
 
 describe('Circuits panel at side-panel widths (headless Chromium, real bundle)', () => {
