@@ -169,6 +169,30 @@ describe('graph view on models without name scopes (headless Chromium, real bund
       await page.close();
     }
   });
+
+  it('a narrow inspector keeps a TF.js weight`s full name inside its box (blazepose, an operator with weights selected)', async () => {
+    const page = await openGraph('blazepose', 640, 700);
+    try {
+      // The first drawn operator with a weight section once selected (its table holds the weight's full name).
+      const facts = (await page.evaluate(`(async () => {
+        const cy = window.__circuitscope.cy;
+        for (const n of cy.nodes('[kind = "op"]').toArray().slice(0, 40)) {
+          n.emit('tap');
+          await new Promise((r) => setTimeout(r, 50));
+          if (document.querySelector('#inspector .weight')) break;
+        }
+        const ins = document.querySelector('#inspector').getBoundingClientRect();
+        const names = [...document.querySelectorAll('#inspector .weight table.kv td')].map((td) => td.textContent);
+        const out = [...document.querySelectorAll('#inspector td')].filter((td) => td.getClientRects().length && (td.getBoundingClientRect().right > ins.right + 1 || td.scrollWidth - td.clientWidth > 1)).map((td) => td.textContent);
+        return { width: ins.width, names, out };
+      })()`)) as { width: number; names: string[]; out: string[] };
+      assert.ok(facts.width <= 280, `the inspector is ${facts.width} px wide: not the narrow layout`);
+      assert.ok(facts.names.some((t) => t.length > 40), `a long weight name shown: ${JSON.stringify(facts.names)}`);
+      assert.deepEqual(facts.out, [], 'cells running past the inspector');
+    } finally {
+      await page.close();
+    }
+  });
 });
 
 describe('Circuits panel at side-panel widths (headless Chromium, real bundle)', () => {
