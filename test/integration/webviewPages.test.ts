@@ -2,7 +2,7 @@
  * The real webview bundles (dist/, built first) in headless Chromium, outside VS Code (acquireVsCodeApi
  * mocked, as test/bench/graphHarness.ts does): the graph view's first view and Fit on third-party models
  * without name scopes are readable with the inputs on screen, the minimap covers no operator, the
- * inspector's badge never breaks; the Circuits panel lays out at side-panel widths down to 180 px with no
+ * inspector's badge never breaks and its cells stay inside it when narrow, block titles fit their blocks; the Circuits panel lays out at side-panel widths down to 180 px with no
  * text running out of its box.
  */
 import assert from 'node:assert/strict';
@@ -189,6 +189,28 @@ describe('graph view on models without name scopes (headless Chromium, real bund
       assert.ok(facts.width <= 280, `the inspector is ${facts.width} px wide: not the narrow layout`);
       assert.ok(facts.names.some((t) => t.length > 40), `a long weight name shown: ${JSON.stringify(facts.names)}`);
       assert.deepEqual(facts.out, [], 'cells running past the inspector');
+    } finally {
+      await page.close();
+    }
+  });
+
+  for (const name of Object.keys(MODELS)) it(`${name}: every block is at least as wide as its title, everything expanded`, async () => {
+    const page = await openGraph(name, 1200, 800);
+    try {
+      await page.click('#btn-expand-all');
+      await page.waitForFunction(`document.body.dataset.state === 'ready' && window.__circuitscope.cy.nodes(':parent').length > 0`, undefined, { timeout: 60_000 });
+      const facts = (await page.evaluate(`(() => {
+        const cy = window.__circuitscope.cy;
+        const wide = [];
+        cy.nodes(':parent').forEach((n) => {
+          const box = n.boundingBox({ includeLabels: false });
+          const withLabel = n.boundingBox({ includeLabels: true, includeNodes: false, includeEdges: false });
+          if (withLabel.x2 > box.x2 + 0.5 || withLabel.x1 < box.x1 - 0.5) wide.push(n.data('label') + ' ' + Math.round(withLabel.w) + ' > ' + Math.round(box.w));
+        });
+        return { blocks: cy.nodes(':parent').length, wide };
+      })()`)) as { blocks: number; wide: string[] };
+      assert.ok(facts.blocks >= 10, `${facts.blocks} blocks drawn`);
+      assert.deepEqual(facts.wide, [], 'block titles wider than their box');
     } finally {
       await page.close();
     }
