@@ -16,6 +16,7 @@ import { loadModel } from '../../src/model/load';
 import { makeRunRecord, parseRunFile } from '../../src/shared/runs';
 import { READABLE_ZOOM } from '../../src/webview/viewportFit';
 import { startHarness, type HarnessServer } from '../bench/graphHarness';
+import { benchGraph, syntheticOnnx } from '../bench/graphModels';
 
 const repo = path.join(__dirname, '..', '..');
 const MODELS: Record<string, string> = {
@@ -45,6 +46,10 @@ function circuitsPage(fixture: string | undefined): string {
 
 before(async () => {
   for (const [name, rel] of Object.entries(MODELS)) fs.writeFileSync(path.join(graphs, `${name}.json`), JSON.stringify((await loadModel(path.join(repo, rel))).graph));
+  // A flat graph above the windowed threshold (test/bench/graphModels.ts; its found blocks dropped: every operator drawn).
+  const flat = path.join(graphs, 'flat4500.onnx');
+  fs.writeFileSync(flat, syntheticOnnx(4500, false));
+  fs.writeFileSync(path.join(graphs, 'flat4500.json'), JSON.stringify(benchGraph((await loadModel(flat)).graph, false)));
   harness = await startHarness(graphs);
   circuits = http.createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://x');
@@ -211,6 +216,33 @@ describe('graph view on models without name scopes (headless Chromium, real bund
       })()`)) as { blocks: number; wide: string[] };
       assert.ok(facts.blocks >= 10, `${facts.blocks} blocks drawn`);
       assert.deepEqual(facts.wide, [], 'block titles wider than their box');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a windowed graph (4,500 operators): the whole-graph SVG export has every operator; zooming out reaches the whole drawing', async () => {
+    const page = await openGraph('flat4500', 1200, 800);
+    try {
+      const before = (await page.evaluate(`(() => {
+        const cy = window.__circuitscope.cy;
+        const box = document.getElementById('cy');
+        return { windowed: box.dataset.windowed, nodes: Number(box.dataset.nodes), held: cy.nodes(':childless').length, minZoom: cy.minZoom(), w: cy.width(), h: cy.height() };
+      })()`)) as { windowed: string; nodes: number; held: number; minZoom: number; w: number; h: number };
+      assert.equal(before.windowed, 'true');
+      assert.ok(before.nodes > 4000 && before.held < before.nodes, `${before.held} of ${before.nodes} nodes in cytoscape`);
+      await page.evaluate(`window.postMessage({ type: 'exportGraph', format: 'svg', scope: 'graph' }, '*')`);
+      await page.waitForFunction(`window.__bench.posted.some((m) => m.type === 'saveExport')`, undefined, { timeout: 60_000 });
+      const svg = (await page.evaluate(`window.__bench.posted.find((m) => m.type === 'saveExport').content`)) as string;
+      assert.equal(svg.match(/<rect class="node /g)?.length, before.nodes, 'every drawn operator in the whole-graph SVG');
+      // The drawing's whole extent fits the pane at the zoom floor (cytoscape's default 0.02 would not allow it).
+      const zoomedOut = (await page.evaluate(`(() => {
+        const cy = window.__circuitscope.cy;
+        cy.zoom({ level: 1e-9, renderedPosition: { x: cy.width() / 2, y: cy.height() / 2 } });
+        return { zoom: cy.zoom(), height: Number(JSON.parse(document.querySelector('[data-last-export]').dataset.lastExport).height) };
+      })()`)) as { zoom: number; height: number };
+      assert.ok(zoomedOut.zoom < 0.02, `zoomed out to ${zoomedOut.zoom}`);
+      assert.ok(zoomedOut.height * zoomedOut.zoom <= before.h, `the ${zoomedOut.height} px drawing is ${Math.round(zoomedOut.height * zoomedOut.zoom)} px at the floor, the pane ${before.h}`);
     } finally {
       await page.close();
     }
