@@ -74,10 +74,18 @@ before(async () => {
   tokens = { data: t.data as BigInt64Array, dims: t.shape };
 });
 
-/** Picks data for a model's single input: images for [N,1,28,28] floats, tokens for int64, else random. */
-function feedFor(model: LoadedModel, override?: number[], kind: 'random' | 'text' = 'random'): Feed {
+/**
+ * Picks data for a model's single input: images for [N,1,28,28] floats; for int64, the model's own
+ * tokens.npz beside it (its sequence length fits its position table) or else the induction tokens; else random.
+ */
+async function feedFor(file: string, model: LoadedModel, override?: number[], kind: 'random' | 'text' = 'random'): Promise<Feed> {
   const v = model.graph.values[model.graph.inputs[0]];
-  if (v.dtype === 'int64') return tokens;
+  if (v.dtype === 'int64') {
+    const own = path.join(path.dirname(file), 'tokens.npz');
+    if (!fs.existsSync(own)) return tokens;
+    const t = await (await openNpz(own)).readRows('tokens', 0, 4);
+    return { data: t.data as BigInt64Array, dims: t.shape };
+  }
   const shape = v.shape ?? [];
   if (!override && shape.length === 4 && shape[1] === 1 && shape[2] === 28 && shape[3] === 28) return images;
   const dims = override ?? shape.map((d) => (typeof d === 'number' ? d : 1));
@@ -91,7 +99,7 @@ function toTf(f: Feed): tf.Tensor {
 
 async function compareWithOrt(file: string, override?: number[], kind: 'random' | 'text' = 'random'): Promise<{ rel: number; scale: number; shape: number[] }> {
   const model = await loadModel(file);
-  const feed = feedFor(model, override, kind);
+  const feed = await feedFor(file, model, override, kind);
   const inName = model.graph.inputs[0];
   const outName = model.graph.outputs[0];
   const session = await ort.InferenceSession.create(file);
