@@ -4,7 +4,7 @@
  * Every format loader hands its graph to {@link finishGraph}.
  */
 import { ModelLoadError } from './errors';
-import { topologicalOrder } from './graphOrder';
+import { fileOrderIsTopological, topologicalOrder } from './graphOrder';
 import type { GraphNode, HierarchyGroup, ModelGraph } from './ir';
 import { addMotifGroups, MOTIF_MIN_UNITS, type MotifContext, type Unit } from './motifs';
 import { validateGraph } from './validate';
@@ -81,10 +81,7 @@ export function buildHierarchy(nodes: GraphNode[], weights: ReadonlySet<string> 
 function groupRepeatedStructure(groups: Map<string, HierarchyGroup>, nodes: GraphNode[], weights: ReadonlySet<string>): void {
   const ctx: MotifContext = { nodeById: new Map(nodes.map((n) => [n.id, n])), posOf: new Map(), producerPos: new Map(), weights };
   // file order when it is already topological (exporters write it so), else Kahn's
-  const producer = new Map<string, number>();
-  nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
-  const sorted = nodes.every((n, i) => n.inputs.every((v) => !v || (producer.get(v) ?? -1) < i));
-  const topo = sorted ? undefined : topologicalOrder({ nodes });
+  const topo = fileOrderIsTopological(nodes) ? undefined : topologicalOrder({ nodes });
   (topo ? [...topo.order, ...topo.stuck] : nodes).forEach((n, i) => {
     ctx.posOf.set(n.id, i);
     for (const o of n.outputs) if (o) ctx.producerPos.set(o, i);

@@ -30,3 +30,34 @@ export function topologicalOrder(graph: Pick<ModelGraph, 'nodes'>): { order: Gra
   }
   return { order, stuck: graph.nodes.filter((_, i) => indeg[i] > 0) };
 }
+
+/** Per node array: its length when checked, and whether file order was topological then. */
+const fileOrderChecked = new WeakMap<readonly GraphNode[], { length: number; sorted: boolean }>();
+
+/**
+ * Whether every node comes after the producers of its inputs (the file's own order is topological: ONNX requires
+ * it and exporters write it so). Loading asks this several times of the same array (hierarchy, shape inference):
+ * the answer is kept per array and recomputed when its length changed.
+ */
+export function fileOrderIsTopological(nodes: readonly GraphNode[]): boolean {
+  const known = fileOrderChecked.get(nodes);
+  if (known && known.length === nodes.length) return known.sorted;
+  const producer = new Map<string, number>();
+  for (let i = 0; i < nodes.length; i++) for (const o of nodes[i].outputs) if (o) producer.set(o, i);
+  let sorted = true;
+  for (let i = 0; i < nodes.length && sorted; i++) {
+    for (const v of nodes[i].inputs) {
+      if (v && (producer.get(v) ?? -1) >= i) {
+        sorted = false;
+        break;
+      }
+    }
+  }
+  fileOrderChecked.set(nodes, { length: nodes.length, sorted });
+  return sorted;
+}
+
+/** Records that `nodes` are in topological order, as a loader that checked it while building them knows. */
+export function noteTopological(nodes: readonly GraphNode[]): void {
+  fileOrderChecked.set(nodes, { length: nodes.length, sorted: true });
+}

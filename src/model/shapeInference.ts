@@ -12,7 +12,7 @@
  *
  * Filled shapes are marked `shapeInferred` on the value (the viewer shows them as inferred).
  */
-import { topologicalOrder } from './graphOrder';
+import { fileOrderIsTopological, topologicalOrder } from './graphOrder';
 import type { Dim, GraphNode, LoadedModel, ModelGraph, TensorInfo } from './ir';
 import { MAX_VAL, type Info, type Rule } from './shapeCommon';
 import { DimAlgebra, type SDim } from './shapeDims';
@@ -139,10 +139,7 @@ function symbolsForInputs(g: ModelGraph, A: DimAlgebra): Record<string, Record<n
 
 /** The nodes in a topological order: the file's own when it is one (ONNX requires it), else a sorted copy. */
 function inOrder(g: ModelGraph): readonly GraphNode[] {
-  const producedBy = new Map<string, number>();
-  g.nodes.forEach((n, i) => n.outputs.forEach((o) => o && producedBy.set(o, i)));
-  const sorted = g.nodes.every((n, i) => n.inputs.every((v) => !v || (producedBy.get(v) ?? -1) < i));
-  return sorted ? g.nodes : topologicalOrder(g).order;
+  return fileOrderIsTopological(g.nodes) ? g.nodes : topologicalOrder(g).order;
 }
 
 /**
@@ -154,7 +151,9 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
   const infos = new Map<string, Info>();
   const conflicts: string[] = [];
   const inputSymbols = symbolsForInputs(g, A);
-  for (const [id, v] of Object.entries(g.values)) {
+  // for…in rather than Object.entries: no pair array per value (166k of them at 100k operators); same order.
+  for (const id in g.values) {
+    const v = g.values[id];
     const syms = inputSymbols[id];
     const plain = !syms && v.shape?.every((d) => typeof d !== 'string');
     const shape = plain ? (v.shape as SDim[]) : v.shape?.map((d, axis) => (d === null && syms?.[axis] !== undefined ? A.sym(syms[axis]) : toSDim(A, d)));
@@ -190,7 +189,8 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
   }
   let inferred = 0;
   const dims = new Map<string, SDim[]>();
-  for (const [id, v] of Object.entries(g.values)) {
+  for (const id in g.values) {
+    const v = g.values[id];
     const info = infos.get(id);
     if (!info?.shape) continue;
     dims.set(id, info.shape);
