@@ -18,6 +18,7 @@ export type PartialGraph = Omit<ModelGraph, 'hierarchy' | 'params' | 'paramBytes
  * component is the op itself and is not a scope.
  */
 export function scopeFromName(name: string): string[] {
+  if (!name.includes('/')) return [];
   const parts = name.split('/').filter((p) => p.length > 0);
   return parts.slice(0, -1);
 }

@@ -164,12 +164,13 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
   }
   const opset = g.format === 'onnx' ? g.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0 : 0;
   const rules: Record<string, Rule> = g.format === 'onnx' ? ONNX_RULES : TFJS_RULES;
+  const constant = (n: string): number[] | undefined => constants.get(n);
   for (const node of inOrder(g)) {
     const rule = rules[node.opType];
     if (!rule) continue;
     let outs: (Info | undefined)[] | undefined;
     try {
-      outs = rule({ A, node, ins: node.inputs.map((i) => (i ? infos.get(i) : undefined)), opset, constant: (n) => constants.get(n) });
+      outs = rule({ A, node, ins: node.inputs.map((i) => (i ? infos.get(i) : undefined)), opset, constant });
     } catch {
       outs = undefined; // malformed attributes: this node's outputs stay as stored
     }
