@@ -1,5 +1,5 @@
 // Check every example ONNX checkpoint against torch: run it with onnxruntime-node on the inputs stored
-// in the reference.npz files written by make_examples.py and compare with torch's logits.
+// in the reference.npz files written by make_examples.py and make_archs.py and compare with torch's logits.
 //
 //   node examples/verify_onnx.mjs
 import { existsSync } from 'node:fs';
@@ -19,6 +19,12 @@ const checks = [
   ]),
   ['cnn/cnn.onnx', 'cnn/reference.npz', 'x', 'x', 'logits'],
   ['transformer/transformer.onnx', 'transformer/reference.npz', 'tokens', 'tokens', 'logits'],
+  // make_archs.py (issue 16): architectures as real exporters write them
+  ['gpt2/gpt2.onnx', 'gpt2/reference.npz', 'input_ids', 'input_ids', 'logits'],
+  ['gpt2/gpt2.onnx', 'gpt2/reference.npz', 'input_ids_short', 'input_ids', 'logits_short'],
+  ['bert/bert.onnx', 'bert/reference.npz', 'input_ids', 'input_ids', 'logits'],
+  ['vit/vit.onnx', 'vit/reference.npz', 'pixel_values', 'pixel_values', 'logits'],
+  ['resnet/resnet.onnx', 'resnet/reference.npz', 'pixel_values', 'pixel_values', 'logits'],
   ...[2, 5, 10, 15, 20, 30, 40, 70, 100].map((w) => {
     const k = `w${String(w).padStart(3, '0')}`;
     return [`widths/mlp_${k}.onnx`, 'widths/reference.npz', 'x', 'x', k];
@@ -47,7 +53,7 @@ for (const [model, refFile, inKey, inName, outKey] of checks) {
   const ok = shapeOk && maxDiff < TOL;
   if (!ok) failed++;
   console.log(
-    `${ok ? 'ok  ' : 'FAIL'} ${model.padEnd(30)} ${session.inputNames[0]}[${input.shape}] -> ` +
+    `${ok ? 'ok  ' : 'FAIL'} ${model.padEnd(30)} ${inKey.padEnd(15)} ${session.inputNames[0]}[${input.shape}] -> ` +
       `${session.outputNames[0]}[${got.dims}]  max |ort - torch| ${maxDiff.toExponential(2)}`,
   );
 }
