@@ -218,6 +218,25 @@ class GPT2LMHeadModel(nn.Module):
         return self.lm_head(self.transformer(input_ids))
 
 
+def periodic_batch(rng, n, T=G_CTX, vocab=G_VOCAB):
+    """The training distribution: [prefix (p)] [segment (L)] then the segment repeated periodically for k tokens
+    (k may exceed L: several periods), p + L + k = T + 1, 4 <= L <= 12, 2 <= k <= T + 1 - L, prefix and segment
+    tokens distinct. induction_batch is its k <= L part (one earlier occurrence per repeated token); the longer
+    repeats give more predictable positions per sequence (a stronger signal to learn induction from)."""
+    seqs = np.zeros((n, T + 1), dtype=np.int64)
+    meta = np.zeros((n, 3), dtype=np.int64)
+    for i in range(n):
+        seg_len = rng.integers(4, 13)
+        k = rng.integers(2, T + 2 - seg_len)
+        p = T + 1 - seg_len - k
+        toks = rng.permutation(vocab)[: p + seg_len]
+        seg = toks[p:]
+        seqs[i] = np.concatenate([toks, np.resize(seg, k)])
+        meta[i] = (p, seg_len, k)
+    mask = np.arange(T)[None, :] >= (meta[:, 0] + meta[:, 1])[:, None]
+    return seqs[:, :T], seqs[:, 1:], mask, meta
+
+
 def induction_batch(rng, n, T=G_CTX, vocab=G_VOCAB):
     """Sequences of T+1 tokens: [prefix (p)] [segment (L)] [first k segment tokens again], p + L + k = T + 1,
     4 <= L <= 12, 2 <= k <= L, all prefix and segment tokens distinct. Every repeated token after the first is
@@ -284,7 +303,7 @@ def train_gpt2(steps, seed=0, batch_size=64, lr=1e-3, weight_decay=0.01, mlp0_we
     t0 = time.time()
     for step in range(1, steps + 1):
         model.train()
-        tok, tgt, msk, _ = induction_batch(rng, batch_size)
+        tok, tgt, msk, _ = (periodic_batch if OPTS.get("gpt2_periodic", True) else induction_batch)(rng, batch_size)
         logits = model(torch.from_numpy(tok))
         loss = F.cross_entropy(logits[torch.from_numpy(msk)], torch.from_numpy(tgt[msk]))
         opt.zero_grad()
@@ -309,7 +328,7 @@ def make_gpt2():
     out = f"{HERE}/gpt2{OPTS.get('out_suffix', '')}"
     os.makedirs(out, exist_ok=True)
     steps = OPTS.get("gpt2_steps", 4000)
-    model, train_s = train_gpt2(steps, lr=OPTS.get("gpt2_lr", 1e-3))
+    model, train_s = train_gpt2(steps, lr=OPTS.get("gpt2_lr", 1e-3), mlp0_weight_decay=OPTS.get("gpt2_mlp0_wd", 3.0))
     T = G_CTX
     ev_tokens, ev_targets, ev_mask, ev_meta = induction_batch(np.random.default_rng(101), 2000)
     acc, last_acc = gpt2_repeat_accuracy(model, ev_tokens, ev_targets, ev_mask)
@@ -875,6 +894,9 @@ def main():
     ap.add_argument("--gpt2-lr", type=float, default=1e-3)
     ap.add_argument("--gpt2-init", type=float, default=None, help="std of the Conv1D weights (default 0.02, as HF)")
     ap.add_argument("--gpt2-embed-init", type=float, default=None, help="std of wte/wpe (default 0.02, as HF)")
+    ap.add_argument("--gpt2-single-repeat", dest="gpt2_periodic", action="store_false",
+                    help="train on induction_batch (one repeat) instead of periodic_batch")
+    ap.add_argument("--gpt2-mlp0-wd", type=float, default=3.0, help="weight decay of the layer-0 MLP's weights")
     ap.add_argument("--out-suffix", default="", help="write examples/<part><suffix>/ (for trial runs)")
     args = ap.parse_args()
     OPTS.update(vars(args))
