@@ -890,8 +890,8 @@ def make_resnet(epochs=8, lr=3e-3):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="parts to (re)build")
-    ap.add_argument("--gpt2-steps", type=int, default=4000)
-    ap.add_argument("--gpt2-lr", type=float, default=1e-3)
+    ap.add_argument("--gpt2-steps", type=int, default=3000)
+    ap.add_argument("--gpt2-lr", type=float, default=2e-3)
     ap.add_argument("--gpt2-init", type=float, default=None, help="std of the Conv1D weights (default 0.02, as HF)")
     ap.add_argument("--gpt2-embed-init", type=float, default=None, help="std of wte/wpe (default 0.02, as HF)")
     ap.add_argument("--gpt2-single-repeat", dest="gpt2_periodic", action="store_false",
