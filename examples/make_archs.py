@@ -105,7 +105,7 @@ class Conv1D(nn.Module):
     def __init__(self, nf, nx):
         super().__init__()
         self.nf = nf
-        self.weight = nn.Parameter(torch.randn(nx, nf) * (OPTS.get("gpt2_init") or 0.02))
+        self.weight = nn.Parameter(torch.randn(nx, nf) * 0.02)
         self.bias = nn.Parameter(torch.zeros(nf))
 
     def forward(self, x):
@@ -191,8 +191,8 @@ class GPT2Model(nn.Module):
         super().__init__()
         self.wte = nn.Embedding(vocab, d)
         self.wpe = nn.Embedding(ctx, d)
-        nn.init.normal_(self.wte.weight, std=OPTS.get("gpt2_embed_init") or 0.02)
-        nn.init.normal_(self.wpe.weight, std=OPTS.get("gpt2_embed_init") or 0.02)
+        nn.init.normal_(self.wte.weight, std=0.02)
+        nn.init.normal_(self.wpe.weight, std=0.02)
         self.h = nn.ModuleList([GPT2Block(d, heads, ctx, layers) for _ in range(layers)])
         self.ln_f = nn.LayerNorm(d, eps=1e-5)
 
@@ -218,15 +218,16 @@ class GPT2LMHeadModel(nn.Module):
         return self.lm_head(self.transformer(input_ids))
 
 
-def periodic_batch(rng, n, T=G_CTX, vocab=G_VOCAB):
+def periodic_batch(rng, n, T=G_CTX, vocab=G_VOCAB, min_period=None):
     """The training distribution: [prefix (p)] [segment (L)] then the segment repeated periodically for k tokens
-    (k may exceed L: several periods), p + L + k = T + 1, 4 <= L <= 12, 2 <= k <= T + 1 - L, prefix and segment
+    (k may exceed L: several periods), p + L + k = T + 1, min_period <= L <= 12, 2 <= k <= T + 1 - L, prefix and segment
     tokens distinct. induction_batch is its k <= L part (one earlier occurrence per repeated token); the longer
     repeats give more predictable positions per sequence (a stronger signal to learn induction from)."""
     seqs = np.zeros((n, T + 1), dtype=np.int64)
     meta = np.zeros((n, 3), dtype=np.int64)
+    min_period = OPTS.get("gpt2_min_period", 2) if min_period is None else min_period
     for i in range(n):
-        seg_len = rng.integers(4, 13)
+        seg_len = rng.integers(min_period, 13)
         k = rng.integers(2, T + 2 - seg_len)
         p = T + 1 - seg_len - k
         toks = rng.permutation(vocab)[: p + seg_len]
@@ -286,6 +287,29 @@ def gpt2_head_scores(model, tokens, meta):
     return prev, ind
 
 
+def gpt2_offset_attention(model, tokens, meta, offsets=5, around=(-1, 4)):
+    """Per (layer, head): mean attention from query i to key i − d (d = 0 … offsets−1, over every query i ≥ d), and
+    the attention from the last position to the keys j + d around the last token's earlier occurrence j
+    (d = around[0] … around[1] − 1; single-repeat prompts, so j is unique). Shows which offsets the heads use
+    when the mechanism is not the textbook one (previous token i − 1, induction target j + 1)."""
+    model.eval()
+    with torch.no_grad():
+        model(torch.from_numpy(tokens))
+    T = tokens.shape[1]
+    by_offset, from_last = [], []
+    for block in model.transformer.h:
+        pat = block.attn.last_pattern.numpy()
+        by_offset.append([[float(pat[:, h, np.arange(d, T), np.arange(0, T - d)].mean()) for d in range(offsets)]
+                          for h in range(pat.shape[1])])
+        j = T - 1 - meta[:, 1]
+        rows = []
+        for h in range(pat.shape[1]):
+            rows.append([float(np.mean([pat[b, h, T - 1, j[b] + d] if 0 <= j[b] + d < T else 0.0
+                                        for b in range(len(meta))])) for d in range(*around)])
+        from_last.append(rows)
+    return np.array(by_offset), np.array(from_last)
+
+
 def train_gpt2(steps, seed=0, batch_size=64, lr=1e-3, weight_decay=0.01, mlp0_weight_decay=3.0):
     """AdamW, one-cycle lr, fresh induction sequences every step, loss on the predictable positions only.
     Strong weight decay on the layer-0 MLP's weights keeps the circuit in the attention heads (as for
@@ -327,7 +351,7 @@ def last_logit_diff(model, tokens, answer, wrong):
 def make_gpt2():
     out = f"{HERE}/gpt2{OPTS.get('out_suffix', '')}"
     os.makedirs(out, exist_ok=True)
-    steps = OPTS.get("gpt2_steps", 4000)
+    steps = OPTS.get("gpt2_steps", 3000)
     model, train_s = train_gpt2(steps, lr=OPTS.get("gpt2_lr", 1e-3), mlp0_weight_decay=OPTS.get("gpt2_mlp0_wd", 3.0))
     T = G_CTX
     ev_tokens, ev_targets, ev_mask, ev_meta = induction_batch(np.random.default_rng(101), 2000)
@@ -338,6 +362,10 @@ def make_gpt2():
     prev, ind = gpt2_head_scores(model, ev_tokens[:500], ev_meta[:500])
     log("previous-token score (layer x head):\n" + np.array2string(prev, precision=3))
     log("induction score (layer x head):\n" + np.array2string(ind, precision=3))
+    by_offset, from_last = gpt2_offset_attention(model, ev_tokens[:500], ev_meta[:500])
+    log("mean attention i -> i-d, d = 0..4 (layer, head, d):\n" + np.array2string(by_offset, precision=3))
+    log("attention from the last position to j+d, j = the last token's earlier occurrence, d = -1..3:\n"
+        + np.array2string(from_last, precision=3))
     ablation = {}
     for layer, block in enumerate(model.transformer.h):
         for h in range(G_HEADS):
@@ -417,6 +445,8 @@ def make_gpt2():
         "lmTestLastAccuracy": round(lm_acc, 4),
         "previousTokenScore": np.round(prev, 4).tolist(), "inductionScore": np.round(ind, 4).tolist(),
         "repeatAccuracyAblatingHead": ablation, "pairs": pairs_card,
+        "attentionByOffset": np.round(by_offset, 4).tolist(),
+        "attentionFromLastToOccurrencePlus": {"d": [-1, 0, 1, 2, 3], "values": np.round(from_last, 4).tolist()},
     })
 
 
@@ -891,12 +921,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="parts to (re)build")
     ap.add_argument("--gpt2-steps", type=int, default=3000)
-    ap.add_argument("--gpt2-lr", type=float, default=2e-3)
-    ap.add_argument("--gpt2-init", type=float, default=None, help="std of the Conv1D weights (default 0.02, as HF)")
-    ap.add_argument("--gpt2-embed-init", type=float, default=None, help="std of wte/wpe (default 0.02, as HF)")
+    ap.add_argument("--gpt2-lr", type=float, default=1e-3)
     ap.add_argument("--gpt2-single-repeat", dest="gpt2_periodic", action="store_false",
                     help="train on induction_batch (one repeat) instead of periodic_batch")
     ap.add_argument("--gpt2-mlp0-wd", type=float, default=3.0, help="weight decay of the layer-0 MLP's weights")
+    ap.add_argument("--gpt2-min-period", type=int, default=2, help="shortest repeated segment in training")
     ap.add_argument("--out-suffix", default="", help="write examples/<part><suffix>/ (for trial runs)")
     args = ap.parse_args()
     OPTS.update(vars(args))
