@@ -351,7 +351,7 @@ def last_logit_diff(model, tokens, answer, wrong):
 def make_gpt2():
     out = f"{HERE}/gpt2{OPTS.get('out_suffix', '')}"
     os.makedirs(out, exist_ok=True)
-    steps = OPTS.get("gpt2_steps", 3000)
+    steps = OPTS.get("gpt2_steps", 1500)
     model, train_s = train_gpt2(steps, lr=OPTS.get("gpt2_lr", 1e-3), mlp0_weight_decay=OPTS.get("gpt2_mlp0_wd", 3.0))
     T = G_CTX
     ev_tokens, ev_targets, ev_mask, ev_meta = induction_batch(np.random.default_rng(101), 2000)
@@ -902,16 +902,17 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def make_resnet(epochs=8, lr=3e-3):
+def make_resnet(epochs=8, lr=3e-3, aug=False):
     out = f"{HERE}/resnet"
     os.makedirs(out, exist_ok=True)
     seed_all(0)
     model = ResNet()
-    train_acc, test_acc, train_s = train_images(model, "resnet", epochs, lr, weight_decay=5e-4)
+    train_acc, test_acc, train_s = train_images(model, "resnet", epochs, lr, weight_decay=5e-4, aug=aug)
     log(f"resnet: train {train_acc:.4f} test {test_acc:.4f}")
     finish_image_model(model, out, "resnet", train_acc, test_acc, train_s, epochs, {
         "architecture": "ResNet-style CNN (torchvision BasicBlock), widths 8/16/32, projection shortcuts",
-        "optimizer": f"AdamW lr {lr} one-cycle, weight decay 5e-4, batch 128, flips + ±2 px shifts",
+        "optimizer": f"AdamW lr {lr} one-cycle, weight decay 5e-4, batch 128"
+                     + (", flips + ±2 px shifts" if aug else ", no augmentation"),
     })
 
 
@@ -920,7 +921,7 @@ def make_resnet(epochs=8, lr=3e-3):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="parts to (re)build")
-    ap.add_argument("--gpt2-steps", type=int, default=3000)
+    ap.add_argument("--gpt2-steps", type=int, default=1500)
     ap.add_argument("--gpt2-lr", type=float, default=1e-3)
     ap.add_argument("--gpt2-single-repeat", dest="gpt2_periodic", action="store_false",
                     help="train on induction_batch (one repeat) instead of periodic_batch")
