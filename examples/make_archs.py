@@ -902,7 +902,7 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def make_resnet(epochs=8, lr=3e-3, aug=False):
+def make_resnet(epochs=15, lr=3e-3, aug=False):
     out = f"{HERE}/resnet"
     os.makedirs(out, exist_ok=True)
     seed_all(0)
