@@ -635,7 +635,7 @@ def bert_batch(rng, n, T=B_T):
 
 
 def make_bert(steps=500, batch_size=64, lr=1e-3):
-    out = f"{HERE}/bert"
+    out = f"{HERE}/bert{OPTS.get('out_suffix', '')}"
     os.makedirs(out, exist_ok=True)
     seed_all(0)
     rng = np.random.default_rng(0)
@@ -681,8 +681,20 @@ def make_bert(steps=500, batch_size=64, lr=1e-3):
     np.savez(f"{out}/pairs.npz", clean=cx, corrupt=corrupt, answer=answer, wrong=wrong)
     proto, hist, size = export(model, (torch.from_numpy(x[:2]),), f"{out}/bert.onnx", ["input_ids"], ["logits"],
                                {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch"}}, opset=14)
+    # bert_mask.onnx: the same weights exported with HF's usual second input, `attention_mask` int64 (batch,
+    # sequence), 1 = attend, 0 = padding (its key gets (1 − 0)·finfo.min added). The model was trained without
+    # padding: an all-ones mask reproduces bert.onnx; zeros change the prediction (not a trained behaviour).
+    ones = torch.ones((2, B_T), dtype=torch.long)
+    _, hist_m, size_m = export(model, (torch.from_numpy(x[:2]), ones), f"{out}/bert_mask.onnx",
+                               ["input_ids", "attention_mask"], ["logits"],
+                               {"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                                "logits": {0: "batch"}}, opset=14)
+    ref_mask = np.ones((8, B_T), dtype=np.int64)
+    ref_mask[4:, -3:] = 0
     with torch.no_grad():
-        np.savez_compressed(f"{out}/reference.npz", input_ids=cx[:8], logits=model(torch.from_numpy(cx[:8])).numpy())
+        np.savez_compressed(f"{out}/reference.npz", input_ids=cx[:8], logits=model(torch.from_numpy(cx[:8])).numpy(),
+                            attention_mask=ref_mask,
+                            logits_mask=model(torch.from_numpy(cx[:8]), torch.from_numpy(ref_mask)).numpy())
     write_card(out, {
         "architecture": "BERT-style post-LN encoder (BertForSequenceClassification layout)",
         "task": "does token A (1) occur before token B (2) in [CLS] + 15 tokens",
@@ -690,6 +702,8 @@ def make_bert(steps=500, batch_size=64, lr=1e-3):
         "parameters": param_count(model), "onnxBytes": size, "opset": 14, "ops": hist,
         "trainSteps": steps, "trainSeconds": round(train_s, 1),
         "accuracyTrainData": round(train_acc, 4), "accuracyTest": round(test_acc, 4), "pairs": pairs_card,
+        "maskVariant": {"file": "bert_mask.onnx", "inputs": ["input_ids", "attention_mask"], "onnxBytes": size_m,
+                        "ops": hist_m},
     })
 
 
@@ -831,7 +845,7 @@ def image_pairs(model, n=64, seed=301):
 
 
 def make_vit(epochs=30, lr=2e-3):
-    out = f"{HERE}/vit"
+    out = f"{HERE}/vit{OPTS.get('out_suffix', '')}"
     os.makedirs(out, exist_ok=True)
     seed_all(0)
     model = ViTForImageClassification()
@@ -903,7 +917,7 @@ class ResNet(nn.Module):
 
 
 def make_resnet(epochs=15, lr=3e-3, aug=False):
-    out = f"{HERE}/resnet"
+    out = f"{HERE}/resnet{OPTS.get('out_suffix', '')}"
     os.makedirs(out, exist_ok=True)
     seed_all(0)
     model = ResNet()

@@ -11,7 +11,7 @@ import { readNpz } from './npz.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const TOL = 1e-4;
 
-/** [model path, reference file, input key, input name, logits key] */
+/** [model path, reference file, input key, input name, logits key, extra inputs [[key, input name]…]] */
 const checks = [
   ['mlp/mlp.onnx', 'mlp/reference.npz', 'x', 'x', 'logits'],
   ...['001', '002', '004', '008', '016', '032', '064', '128', '200'].map((e) => [
@@ -23,6 +23,7 @@ const checks = [
   ['gpt2/gpt2.onnx', 'gpt2/reference.npz', 'input_ids', 'input_ids', 'logits'],
   ['gpt2/gpt2.onnx', 'gpt2/reference.npz', 'input_ids_short', 'input_ids', 'logits_short'],
   ['bert/bert.onnx', 'bert/reference.npz', 'input_ids', 'input_ids', 'logits'],
+  ['bert/bert_mask.onnx', 'bert/reference.npz', 'input_ids', 'input_ids', 'logits_mask', [['attention_mask', 'attention_mask']]],
   ['vit/vit.onnx', 'vit/reference.npz', 'pixel_values', 'pixel_values', 'logits'],
   ['resnet/resnet.onnx', 'resnet/reference.npz', 'pixel_values', 'pixel_values', 'logits'],
   ...[2, 5, 10, 15, 20, 30, 40, 70, 100].map((w) => {
@@ -33,7 +34,7 @@ const checks = [
 
 let failed = 0;
 const cache = new Map();
-for (const [model, refFile, inKey, inName, outKey] of checks) {
+for (const [model, refFile, inKey, inName, outKey, extra = []] of checks) {
   if (!existsSync(join(here, model))) {
     console.log(`MISSING ${model}`);
     failed++;
@@ -44,7 +45,12 @@ for (const [model, refFile, inKey, inName, outKey] of checks) {
   const input = ref[inKey];
   const type = input.dtype === '<i8' ? 'int64' : 'float32';
   const session = await ort.InferenceSession.create(join(here, model));
-  const out = await session.run({ [inName]: new ort.Tensor(type, input.data, input.shape) });
+  const feeds = { [inName]: new ort.Tensor(type, input.data, input.shape) };
+  for (const [key, name] of extra) {
+    const a = ref[key];
+    feeds[name] = new ort.Tensor(a.dtype === '<i8' ? 'int64' : 'float32', a.data, a.shape);
+  }
+  const out = await session.run(feeds);
   const got = out[session.outputNames[0]];
   const want = ref[outKey];
   let maxDiff = 0;
