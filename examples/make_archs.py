@@ -102,6 +102,8 @@ G_VOCAB, G_CTX, G_D, G_HEADS, G_LAYERS = 64, 24, 64, 4, 2
 
 
 class Conv1D(nn.Module):
+    addmm = False  # True: HF's own forward (addmm on a 2-D view), for gpt2_addmm.onnx
+
     def __init__(self, nf, nx):
         super().__init__()
         self.nf = nf
@@ -109,6 +111,10 @@ class Conv1D(nn.Module):
         self.bias = nn.Parameter(torch.zeros(nf))
 
     def forward(self, x):
+        if Conv1D.addmm:
+            size_out = x.size()[:-1] + (self.nf,)
+            x = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+            return x.view(size_out)
         return torch.matmul(x, self.weight) + self.bias
 
 
@@ -433,6 +439,15 @@ def make_gpt2():
     _, hist, size = export(model, (torch.from_numpy(tokens[:2]),), f"{out}/gpt2.onnx", ["input_ids"], ["logits"],
                                {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}},
                                opset=14)
+    # gpt2_addmm.onnx: the same weights with HF's own Conv1D forward (addmm on a 2-D view: Reshape → Gemm → Reshape)
+    Conv1D.addmm = True
+    try:
+        _, hist_addmm, size_addmm = export(model, (torch.from_numpy(tokens[:2]),), f"{out}/gpt2_addmm.onnx",
+                                           ["input_ids"], ["logits"],
+                                           {"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}},
+                                           opset=14)
+    finally:
+        Conv1D.addmm = False
     with torch.no_grad():
         ref_in = clean[:8]
         np.savez_compressed(f"{out}/reference.npz", input_ids=ref_in, logits=model(torch.from_numpy(ref_in)).numpy(),
@@ -447,6 +462,7 @@ def make_gpt2():
         "lmTestLastAccuracy": round(lm_acc, 4),
         "previousTokenScore": np.round(prev, 4).tolist(), "inductionScore": np.round(ind, 4).tolist(),
         "repeatAccuracyAblatingHead": ablation, "pairs": pairs_card,
+        "addmmVariant": {"file": "gpt2_addmm.onnx", "onnxBytes": size_addmm, "ops": hist_addmm},
         "attentionByOffset": np.round(by_offset, 4).tolist(),
         "attentionFromLastToOccurrencePlus": {"d": [-1, 0, 1, 2, 3], "values": np.round(from_last, 4).tolist()},
     })

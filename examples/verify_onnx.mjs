@@ -22,6 +22,8 @@ const checks = [
   // make_archs.py (issue 16): architectures as real exporters write them
   ['gpt2/gpt2.onnx', 'gpt2/reference.npz', 'input_ids', 'input_ids', 'logits'],
   ['gpt2/gpt2.onnx', 'gpt2/reference.npz', 'input_ids_short', 'input_ids', 'logits_short'],
+  ['gpt2/gpt2_addmm.onnx', 'gpt2/reference.npz', 'input_ids', 'input_ids', 'logits'],
+  ['gpt2/gpt2_addmm.onnx', 'gpt2/reference.npz', 'input_ids_short', 'input_ids', 'logits_short'],
   ['bert/bert.onnx', 'bert/reference.npz', 'input_ids', 'input_ids', 'logits'],
   ['bert/bert_mask.onnx', 'bert/reference.npz', 'input_ids', 'input_ids', 'logits_mask', [['attention_mask', 'attention_mask']]],
   ['vit/vit.onnx', 'vit/reference.npz', 'pixel_values', 'pixel_values', 'logits'],

@@ -41,6 +41,8 @@ describe('make_archs.py examples: onnxruntime-node vs torch', () => {
   const checks: [string, string, Record<string, string>, string][] = [
     ['gpt2/gpt2.onnx', 'gpt2/reference.npz', { input_ids: 'input_ids' }, 'logits'],
     ['gpt2/gpt2.onnx', 'gpt2/reference.npz', { input_ids: 'input_ids_short' }, 'logits_short'],
+    ['gpt2/gpt2_addmm.onnx', 'gpt2/reference.npz', { input_ids: 'input_ids' }, 'logits'],
+    ['gpt2/gpt2_addmm.onnx', 'gpt2/reference.npz', { input_ids: 'input_ids_short' }, 'logits_short'],
     ['bert/bert.onnx', 'bert/reference.npz', { input_ids: 'input_ids' }, 'logits'],
     ['bert/bert_mask.onnx', 'bert/reference.npz', { input_ids: 'input_ids', attention_mask: 'attention_mask' }, 'logits_mask'],
     ['vit/vit.onnx', 'vit/reference.npz', { pixel_values: 'pixel_values' }, 'logits'],
