@@ -359,7 +359,7 @@ def last_logit_diff(model, tokens, answer, wrong):
 def make_gpt2():
     out = f"{HERE}/gpt2{OPTS.get('out_suffix', '')}"
     os.makedirs(out, exist_ok=True)
-    steps = OPTS.get("gpt2_steps", 1500)
+    steps = OPTS.get("gpt2_steps", 2000)
     model, train_s = train_gpt2(steps, lr=OPTS.get("gpt2_lr", 1e-3), mlp0_weight_decay=OPTS.get("gpt2_mlp0_wd", 3.0))
     ev_tokens, ev_targets, ev_mask, ev_meta = induction_batch(np.random.default_rng(101), 2000)
     acc, last_acc = gpt2_repeat_accuracy(model, ev_tokens, ev_targets, ev_mask)
@@ -953,7 +953,7 @@ def make_resnet(epochs=15, lr=3e-3, aug=False):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="parts to (re)build")
-    ap.add_argument("--gpt2-steps", type=int, default=1500)
+    ap.add_argument("--gpt2-steps", type=int, default=2000)
     ap.add_argument("--gpt2-lr", type=float, default=1e-3)
     ap.add_argument("--gpt2-single-repeat", dest="gpt2_periodic", action="store_false",
                     help="train on induction_batch (one repeat) instead of periodic_batch")

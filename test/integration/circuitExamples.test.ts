@@ -37,8 +37,8 @@ describe('circuits on the example checkpoints', () => {
     assert.equal(r.totalEdges, 110);
     assert.ok(r.circuit.reachedTarget && (r.circuit.faithfulness ?? 0) >= 0.8);
     assert.ok(r.circuit.fraction < 0.25);
-    // measured 0.967 (EAP 0.972) on the top 50 edges by |exact|
-    assert.ok(r.validation!.spearmanTop.eapIg >= 0.9, `EAP-IG Spearman ${r.validation!.spearmanTop.eapIg}`);
+    // measured 0.893 (EAP 0.730) on the top 50 edges by |exact| (examples/gpt2 retrained with textbook induction heads)
+    assert.ok(r.validation!.spearmanTop.eapIg >= 0.85, `EAP-IG Spearman ${r.validation!.spearmanTop.eapIg}`);
     const n = r.circuit.n;
     const tfjs = await circuit('gpt2', { route: 'tfjs', edges: n }, 'pairs_copy.npz');
     const a = r.edges.map((e) => e.score);
