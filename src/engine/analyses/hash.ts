@@ -96,15 +96,21 @@ async function hashOne(model: string, req: AnalysisRequest, opts: Record<string,
   const tr = await buildCodes(train, coded, taps, output, batchSize, staged(ctx, 'train codes'), confusion);
   const te = test ? await buildCodes(test, coded, taps, output, batchSize, staged(ctx, 'test codes')) : null;
   const runMs = tr.runMs + (te?.runMs ?? 0);
-  const classes = labelRange(train.labels, test?.labels);
-  if (classes < 2) throw new JobInputError(`expected at least 2 classes, found labels 0..${classes - 1}`);
+  const labelIds = labelRange(train.labels, test?.labels);
+  if (labelIds < 2) throw new JobInputError(`expected at least 2 classes, found labels 0..${labelIds - 1}`);
+  // The probes see the classes present (K-means k = their number): per-position labels of a CTC or language-model
+  // head use a few ids of a large vocabulary (the PP-OCRv4 recognizer: 13 of 6625), and k = 6625 clusters of a few
+  // hundred codes, or 6625·6624/2 logistic pairs, would neither mean anything nor finish.
+  const probeLabels = compactLabels(train.labels, test?.labels ?? null, labelIds);
+  const classes = probeLabels.classes;
+  if (classes < labelIds) warnings.push(`the probes use the ${classes} classes present in the labels (ids 0..${labelIds - 1}); K-means k = ${classes}`);
   const sizes = special === 'auto' ? autoSampleSizes(train.count) : given;
   const tooBig = sizes.filter((n) => n > train.count);
   if (tooBig.length) warnings.push(`sampleSizes ${tooBig.join(', ')} exceed the ${train.count} training samples and were skipped`);
   const probes = new Set(opts.probes as string[]);
   const analysisCtx = staged(ctx, 'probes');
   const m = hashCodeAnalysis(
-    { train: tr.builder.codes, labelsTrain: train.labels, test: te?.builder.codes ?? null, labelsTest: test?.labels ?? null, classes },
+    { train: tr.builder.codes, labelsTrain: probeLabels.train, test: te?.builder.codes ?? null, labelsTest: probeLabels.test, classes },
     {
       seed: opts.seed as number,
       kmeansInit: opts.kmeansInit as number,
@@ -145,6 +151,23 @@ async function hashOne(model: string, req: AnalysisRequest, opts: Record<string,
     warnings,
     timings: { loadMs, runMs, analysisMs: performance.now() - t0 - loadMs - runMs },
   };
+}
+
+/** Labels renumbered 0..K−1 over the K ids present in train ∪ test (the same arrays when every id 0..ids−1 is present). */
+export function compactLabels(train: Int32Array, test: Int32Array | null, ids: number): { train: Int32Array; test: Int32Array | null; classes: number } {
+  const map = new Int32Array(ids).fill(-1);
+  for (const l of [train, test]) {
+    if (!l) continue;
+    for (let i = 0; i < l.length; i++) {
+      // an out-of-range id is left to the analysis's own label check
+      if (!(l[i] >= 0 && l[i] < ids)) return { train, test, classes: ids };
+      map[l[i]] = 0;
+    }
+  }
+  let k = 0;
+  for (let c = 0; c < ids; c++) if (map[c] === 0) map[c] = k++;
+  if (k === ids) return { train, test, classes: ids };
+  return { train: train.map((v) => map[v]), test: test ? test.map((v) => map[v]) : null, classes: k };
 }
 
 registerAnalysis({
