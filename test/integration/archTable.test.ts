@@ -20,16 +20,24 @@ const readme = fs.readFileSync(path.join(repo, 'examples', 'README.md'), 'utf8')
 
 /** Cells recomputed here: cheap ones, numbers and reasons, several rows × several analyses. */
 const RECOMPUTE: [string, (typeof ANALYSIS_NAMES)[number]][] = [
-  ['mlp', 'collapse'],
-  ['mlp', 'redundancy'],
-  ['mlp', 'attention'],
-  ['cnn', 'lib'],
-  ['transformer', 'attention'],
-  ['transformer', 'circuit'],
   ['ocr-rec', 'attention'],
+  ['ocr-rec', 'collapse'],
+  ['ocr-rec', 'hash'],
+  ['ocr-det', 'hash'],
+  ['emotion', 'collapse'],
   ['ocr-cls', 'collapse'],
+  ['liveness', 'hash'],
   ['liveness', 'collapse'],
-  ['emotion', 'circuit'],
+  ['gpt2', 'redundancy'],
+  ['gpt2', 'circuit'],
+  ['bert', 'attention'],
+  ['bert', 'collapse'],
+  ['vit', 'collapse'],
+  ['vit', 'attention'],
+  ['resnet', 'lib'],
+  ['mlp', 'collapse'],
+  ['mlp', 'attention'],
+  ['transformer', 'circuit'],
 ];
 
 let dataDir = '';

@@ -867,6 +867,8 @@ async function estimateLib(req: AnalysisRequest, ctx: JobContext): Promise<CostE
   if (!req.data) throw new JobInputError('lib needs --data to estimate its cost');
   const opts = resolveOptions(LIB_OPTIONS, req.options) as unknown as LibOptions;
   const model = await loadCached(req.model);
+  // the run's own refusals, so the estimate (which the CLI asks first) does not answer another error instead
+  if (model.graph.format !== 'onnx') throw new JobInputError(`lib runs on ONNX models; ${model.graph.format} models are not supported yet`, model.graph.file);
   const plan = req.layers?.length ? userNodeLayers(model.graph, req.layers) : autoNodeLayers(model.graph);
   const sections = await planSections(model, plan.layers);
   const runner = await prepareTaps(req.model, req.data, plan.layers, ctx);
@@ -885,6 +887,7 @@ async function estimateLib(req: AnalysisRequest, ctx: JobContext): Promise<CostE
         widths[l] = a.w;
         acts[l] = a.x;
         if (l === 0) T = a.T;
+        else if (a.T !== T) throw new JobInputError(`node layer '${n}' has ${a.T} positions, '${plan.layers[0]}' ${T}; node layers must share the sequence length`);
       });
     }, { signal: ctx.signal }, { end: calib });
     ms = now() - t;
