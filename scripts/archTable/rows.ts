@@ -154,7 +154,8 @@ export const ROWS: RowSpec[] = [
       collapse: { options: { layerwise: false }, limit: 500 },
       hash: { options: HASH, limit: 500 },
       redundancy: { options: RED, limit: 500 },
-      lib: { options: LIB, limit: 64 },
+      // the default plan ends at the logits, which read one position ([CLS]): the last block's residual stream instead
+      lib: { layers: ['/bert/encoder/layer.1/attention/output/LayerNorm/Add_1_output_0', '/bert/encoder/layer.1/output/LayerNorm/Add_1_output_0'], options: LIB, limit: 64 },
       attention: { data: 'examples/bert/tokens.npz' },
       circuit: { data: 'examples/bert/pairs.npz' },
     },
@@ -170,7 +171,8 @@ export const ROWS: RowSpec[] = [
       collapse: { options: { layerwise: false }, limit: 500 },
       hash: { options: HASH, limit: 200 },
       redundancy: { options: RED, limit: 500 },
-      lib: { options: LIB, limit: 64 },
+      // as for bert: the residual stream around the last block (17 positions) instead of the one-position logits
+      lib: { layers: ['/layer.1/Add_2_output_0', '/layer.2/Add_output_0', '/layer.2/Add_2_output_0'], options: LIB, limit: 32 },
       attention: { data: 'examples/vit/images.npz', limit: 32 },
       circuit: { data: 'examples/vit/pairs.npz' },
     },
