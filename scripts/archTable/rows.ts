@@ -227,7 +227,7 @@ export const ROWS: RowSpec[] = [
   },
   {
     id: 'transformer',
-    architecture: 'pre-LN 2-layer attention-only decoder (examples/transformer)',
+    architecture: 'pre-LN 2-layer GPT-style decoder, induction heads (examples/transformer)',
     model: 'examples/transformer/transformer.onnx',
     source: 'examples/make_examples.py',
     data: 'gen:induction-seq.npz',
@@ -253,7 +253,9 @@ export type Cell =
   | { status: 'ok'; value: number; text: string; values: Record<string, number | null>; seconds: number; warnings: string[] }
   | { status: 'error'; error: string; message: string; text: string; seconds: number };
 
-const fix = (v: number | null | undefined, d = 3): string => (v === null || v === undefined ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(d));
+/** d decimals; integers as they are; small non-zero values in exponent form (never a misleading 0.000). */
+const fix = (v: number | null | undefined, d = 3): string =>
+  v === null || v === undefined ? '—' : Number.isInteger(v) ? String(v) : Math.abs(v) < 10 ** -d ? v.toExponential(1) : v.toFixed(d);
 const fixed = (v: number | null | undefined, d: number): string => (v === null || v === undefined ? '—' : v.toFixed(d));
 
 /** A failure's one line for the table: the error class and its message, repository paths made relative. */
