@@ -191,11 +191,11 @@ export class ModelEditorProvider implements vscode.CustomReadonlyEditorProvider<
       const t0 = Date.now();
       document.load().then(
         async (graph) => {
-          this.output.info(`${file}: ${graph.nodes} operators parsed in the engine process (${graph.byteLength} bytes of JSON, ${Date.now() - t0} ms)`);
+          this.output.info(`${file}: ${graph.nodes} operators parsed in the engine process (${graph.byteLength} bytes of JSON, ${graph.sentBytes} gzipped, ${Date.now() - t0} ms)`);
           // One piece per message, a turn of the event loop between them; a copy per post (VS Code sends a typed
           // array's whole buffer), so the document's pieces stay valid for other editors of the same file.
           for (let i = 0; i < graph.chunks.length; i++) {
-            post({ type: 'graphChunk', bytes: graph.chunks[i].slice(), index: i, count: graph.chunks.length });
+            post({ type: 'graphChunk', bytes: graph.chunks[i].slice(), index: i, count: graph.chunks.length, encoding: graph.encoding });
             await new Promise((r) => setImmediate(r));
           }
           // The page has the graph: the runs on this model first (unless an overlay is queued), then the queue.

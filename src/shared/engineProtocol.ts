@@ -9,9 +9,9 @@
 export type JobRequest =
   | { kind: 'loadGraph'; model: string }
   /**
-   * The graph as UTF-8 JSON bytes, in chunks of at most {@link CHUNK_BYTES} that cross as separate messages: the
-   * host never holds one huge message (its deserialization would stall the host's event loop) and forwards the
-   * chunks to the webview, which parses them.
+   * The graph as gzipped UTF-8 JSON bytes (the wire form, graphWire.ts), in chunks of at most {@link CHUNK_BYTES}
+   * that cross as separate messages: the host never holds one huge message (its deserialization would stall the
+   * host's event loop), never decompresses or parses them, and forwards the chunks to the webview, which does.
    */
   | { kind: 'loadGraphBytes'; model: string }
   /** The model summary as text (what `circuitscope info` prints): the host never receives the whole IR for it. */
@@ -97,7 +97,8 @@ export interface CostEstimate {
 
 export interface JobResultMap {
   loadGraph: import('./ir').ModelGraph;
-  loadGraphBytes: { chunks: Uint8Array[]; byteLength: number; nodes: number };
+  /** `chunks`: the gzip stream's pieces, in order; `byteLength`: the JSON's size; `sentBytes`: the pieces' total. */
+  loadGraphBytes: { chunks: Uint8Array[]; encoding: 'gzip'; byteLength: number; sentBytes: number; nodes: number };
   modelSummary: { text: string };
   readTensor: TensorPreview;
   capture: CaptureSummary;

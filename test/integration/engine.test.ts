@@ -15,9 +15,8 @@ import { ONNX_SCHEMA } from '../../src/model/formats/onnxSchema';
 import { EngineError } from '../../src/engine/errors';
 import { openNpz, writeNpz } from '../../src/model/datasets';
 import type { EngineClient } from '../../src/engine/client';
-import { repo, testEngine } from '../helpers/engine';
+import { gunzipJoin, repo, testEngine } from '../helpers/engine';
 import { decodeGraphWire } from '../../src/shared/graphWire';
-import { joinUtf8 } from '../../src/webview/chunks';
 
 const mlp = path.join(repo, 'examples', 'mlp', 'mlp.onnx');
 const fmnist = path.join(repo, 'examples', 'data', 'fmnist.npz');
@@ -51,8 +50,11 @@ describe('engine', () => {
   it('hands the graph over as JSON bytes in transferred chunks', async () => {
     const r = await engine.run({ kind: 'loadGraphBytes', model: mlp });
     assert.ok(r.chunks.length >= 1 && r.chunks.every((c) => c instanceof Uint8Array));
-    assert.equal(r.chunks.reduce((a, c) => a + c.byteLength, 0), r.byteLength);
-    const g = decodeGraphWire(JSON.parse(joinUtf8(r.chunks)));
+    assert.equal(r.encoding, 'gzip');
+    assert.equal(r.chunks.reduce((a, c) => a + c.byteLength, 0), r.sentBytes);
+    const text = gunzipJoin(r.chunks);
+    assert.equal(Buffer.byteLength(text), r.byteLength);
+    const g = decodeGraphWire(JSON.parse(text));
     assert.equal(g.format, 'onnx');
     assert.equal(g.nodes.length, r.nodes);
     // The wire form leaves out only what it puts back (graphWire.ts): the page gets the engine's IR.

@@ -5,17 +5,19 @@
  * fresh engine process.
  */
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as v8 from 'node:v8';
 import type { EngineClient, EngineCrash } from '../../src/engine/client';
 import { EngineError } from '../../src/engine/errors';
-import { repo, testEngineProcess } from '../helpers/engine';
+import { entry, gunzipJoin, repo, testEngineProcess } from '../helpers/engine';
 import { syntheticOnnx } from '../bench/graphModels';
 import { decodeGraphWire } from '../../src/shared/graphWire';
 import { joinUtf8 } from '../../src/webview/chunks';
-import { CHUNK_BYTES } from '../../src/shared/engineProtocol';
+import { CHUNK_BYTES, type WorkerToHost } from '../../src/shared/engineProtocol';
 
 const mlp = path.join(repo, 'examples', 'mlp', 'mlp.onnx');
 const fmnist = path.join(repo, 'examples', 'data', 'fmnist.npz');
@@ -43,8 +45,36 @@ function alive(pid: number): boolean {
 describe('engine process', () => {
   let engine: EngineClient;
   const crashes: EngineCrash[] = [];
+  /** A graph whose gzipped wire JSON (~1.4 MB) is more than one piece. */
+  const big = path.join(tmp, 'synthetic-40k.onnx');
   before(() => {
     engine = testEngineProcess({ onCrash: (c) => crashes.push(c) });
+    fs.writeFileSync(big, syntheticOnnx(40000, true));
+  });
+
+  it('never sends its host one IPC message larger than a piece (the host deserializes each in one turn)', async () => {
+    // The engine as the extension forks it, its messages seen as the host's channel receives them.
+    const child = fork(entry, [], { execArgv: ['--require', require.resolve('tsx/cjs')], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const sizes: { type: string; bytes: number }[] = [];
+    try {
+      const done = new Promise<WorkerToHost>((resolve) => {
+        child.on('message', (m: WorkerToHost) => {
+          sizes.push({ type: m.type, bytes: v8.serialize(m).byteLength });
+          if (m.type === 'result') resolve(m);
+        });
+      });
+      child.send({ type: 'run', id: 1, job: { kind: 'loadGraphBytes', model: big } });
+      const result = await done;
+      assert.ok(result.type === 'result' && result.ok, `expected a graph, got ${JSON.stringify(result).slice(0, 200)}`);
+      const chunks = sizes.filter((s) => s.type === 'chunk');
+      assert.ok(chunks.length > 1, `expected the graph in several pieces, found ${chunks.length}`);
+      // A piece's bytes plus its envelope (type, id): nothing bigger crosses, and the result itself is small.
+      const largest = Math.max(...sizes.map((s) => s.bytes));
+      assert.ok(largest <= CHUNK_BYTES + 256, `largest message ${largest} bytes, limit ${CHUNK_BYTES} + 256`);
+      assert.ok(sizes[sizes.length - 1].bytes < 1024, `the result message is ${sizes[sizes.length - 1].bytes} bytes`);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
   after(() => {
     engine.dispose();
@@ -54,16 +84,14 @@ describe('engine process', () => {
   it('runs jobs in a child process, not in this one, with progress and big byte payloads', async () => {
     const g = await engine.run({ kind: 'loadGraphBytes', model: mlp });
     assert.ok(g.chunks.every((c) => c instanceof Uint8Array), 'the graph crosses as bytes');
-    const graph = decodeGraphWire(JSON.parse(joinUtf8(g.chunks)));
+    const graph = decodeGraphWire(JSON.parse(gunzipJoin(g.chunks)));
     assert.equal(graph.nodes.length, 6);
-    // A graph whose JSON spans many chunks (5k operators): every piece ≤ 1 MiB, joined whole and in order.
-    const big = path.join(tmp, 'synthetic-5k.onnx');
-    fs.writeFileSync(big, syntheticOnnx(5000, true));
+    // A graph whose gzipped JSON spans several chunks (40k operators): every piece ≤ 1 MiB, joined whole and in order.
     const b = await engine.run({ kind: 'loadGraphBytes', model: big });
-    assert.ok(b.chunks.length > 1, `${b.chunks.length} chunks for ${b.byteLength} bytes`);
+    assert.ok(b.chunks.length > 1, `${b.chunks.length} chunks for ${b.sentBytes} gzipped bytes`);
     assert.ok(b.chunks.every((c) => c.byteLength <= CHUNK_BYTES));
-    assert.equal(b.chunks.reduce((a, c) => a + c.byteLength, 0), b.byteLength);
-    const bg = decodeGraphWire(JSON.parse(joinUtf8(b.chunks)));
+    assert.equal(b.chunks.reduce((a, c) => a + c.byteLength, 0), b.sentBytes);
+    const bg = decodeGraphWire(JSON.parse(gunzipJoin(b.chunks)));
     assert.equal(bg.nodes.length, b.nodes);
     assert.ok(engine.pid !== undefined && engine.pid !== process.pid);
     // The summary command's job: text, not the IR, crosses to the host.

@@ -9,7 +9,7 @@ import { decodeGraphWire } from '../../shared/graphWire';
 import type { ModelGraph } from '../../shared/ir';
 import { assertNever, type HostToWebview } from '../../shared/protocol';
 import { formatBytes } from '../../shared/summary';
-import { joinUtf8 } from '../chunks';
+import { gunzipUtf8, joinUtf8 } from '../chunks';
 import { h, Inspector } from '../inspector';
 import { groupElementId, nodeElementId } from '../viewModel';
 import { setStatus, type GraphContext } from './context';
@@ -153,6 +153,8 @@ export function listen(ctx: GraphContext): void {
   const tensors = new TensorRequests(ctx);
   /** The pieces of the graph's JSON received so far (`graphChunk` messages). */
   let graphChunks: Uint8Array[] = [];
+  /** Counts graphs whose pieces started arriving (a gzipped one is decompressed asynchronously). */
+  let graphSeq = 0;
   ctx.bridge.onMessage((msg) => {
     switch (msg.type) {
       case 'loading':
@@ -167,12 +169,27 @@ export function listen(ctx: GraphContext): void {
       case 'graphChunk': {
         // The IR as UTF-8 wire JSON (graphWire.ts) in pieces: the host forwards bytes without serializing; parsed
         // here after the last.
-        if (msg.index === 0) graphChunks = [];
+        if (msg.index === 0) {
+          graphChunks = [];
+          graphSeq++;
+        }
         graphChunks.push(msg.bytes);
         if (msg.index + 1 < msg.count) break;
         const pieces = graphChunks;
         graphChunks = [];
-        onGraph(ctx, tensors, decodeGraphWire(JSON.parse(joinUtf8(pieces))));
+        if (msg.encoding !== 'gzip') {
+          onGraph(ctx, tensors, decodeGraphWire(JSON.parse(joinUtf8(pieces))));
+          break;
+        }
+        // Gzipped by the engine (engineProtocol.ts, loadGraphBytes): decompressed natively, off the parse.
+        const seq = graphSeq;
+        void gunzipUtf8(pieces).then(
+          (text) => {
+            // A newer graph started arriving (the host reloaded the model) while this one decompressed.
+            if (seq === graphSeq) onGraph(ctx, tensors, decodeGraphWire(JSON.parse(text)));
+          },
+          (e: unknown) => showError(ctx, { name: 'Error', message: `the graph's data from the engine could not be decompressed: expected ${msg.count} gzip pieces of one stream (${e instanceof Error ? e.message : String(e)})` }),
+        );
         break;
       }
       case 'summary':
