@@ -1,7 +1,7 @@
 /**
  * The extension host's event loop while a large model loads: the host-like process below loads models the
  * way the custom editor does — `loadGraphBytes` through the engine process (EngineClient in process mode,
- * dist/worker.js forked as the extension forks it), the graph's JSON bytes forwarded to the webview untouched —
+ * dist/worker.js forked as the extension forks it), the graph's gzipped JSON bytes forwarded to the webview untouched —
  * while `perf_hooks.monitorEventLoopDelay` samples the delay; then, as baselines measured in the same run, the
  * earlier ways: the engine in a worker thread with the IR structured-cloned back and JSON-serialized for
  * postMessage, and the file parsed on the host's own thread with `loadModel`.
