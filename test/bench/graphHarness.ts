@@ -122,13 +122,19 @@ export function harnessHtml(theme: string, dist = '/dist'): string {
       window.__bench.posted.push(msg);
       if (msg.type === 'ready' && graph) {
         const f0 = performance.now();
-        // As the extension posts it (modelEditor.ts): the IR's JSON bytes in 1 MiB pieces, parsed by the webview.
-        fetch('/graphs/' + encodeURIComponent(graph) + '.json').then((r) => r.arrayBuffer()).then((buf) => {
+        // As the extension posts it (modelEditor.ts): the IR's JSON bytes in 1 MiB pieces, gzipped as the engine
+        // sends them (gzip=1; a --baseline build from before the gzip wire gets plain JSON), decoded by the webview.
+        // The compression here happens before the clock starts: in the editor it is the engine's work (its parse
+        // time), the decompression is the page's and is timed.
+        const gzip = params.get('gzip') === '1';
+        fetch('/graphs/' + encodeURIComponent(graph) + '.json').then((r) => r.arrayBuffer())
+          .then((buf) => gzip ? new Response(new Blob([buf]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer() : buf)
+          .then((buf) => {
           window.__bench.fetchMs = performance.now() - f0;
           window.__bench.t0 = performance.now();
           const piece = 1 << 20, count = Math.max(1, Math.ceil(buf.byteLength / piece));
           for (let i = 0; i < count; i++) {
-            window.postMessage({ type: 'graphChunk', bytes: new Uint8Array(buf.slice(i * piece, (i + 1) * piece)), index: i, count }, '*');
+            window.postMessage({ type: 'graphChunk', bytes: new Uint8Array(buf.slice(i * piece, (i + 1) * piece)), index: i, count, ...(gzip ? { encoding: 'gzip' } : {}) }, '*');
           }
         });
       }

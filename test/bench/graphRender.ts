@@ -84,7 +84,7 @@ async function runOurs(browser: Browser, base: string, name: string, renderer: s
   const cdp = await page.context().newCDPSession(page);
   try {
     const q = renderer === 'auto' ? '' : `&renderer=${renderer}`;
-    await page.goto(`${base}/harness.html?graph=${encodeURIComponent(name)}${q}&dist=${dist}`);
+    await page.goto(`${base}/harness.html?graph=${encodeURIComponent(name)}${q}&dist=${dist}${dist === '/dist' ? '&gzip=1' : ''}`);
     await page.waitForFunction(`['ready', 'error'].includes(document.body.dataset.state)`, undefined, { timeout: 600_000, polling: 50 });
     // While the rest mounts progressively: how long a pan frame takes (responsiveness during loading).
     const during = (await page.evaluate(PAN_FRAME)) as number;
