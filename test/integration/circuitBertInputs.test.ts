@@ -3,12 +3,14 @@
  * with an attention_mask input gets the typed one-input error before any token id is checked (before: its
  * prompts were checked against the 2-class output, "expected an id in [0, 2)"), in the run and in the estimate;
  * on the one-input model the prompts are checked against the embedding's rows and answer/wrong against the classes.
+ * Attention and collapse on the two-input model: capture's typed error naming both inputs and what to export.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { analysisRunner } from '../../src/engine/analyses';
 import { estimateCircuit, runCircuit } from '../../src/engine/analyses/circuit';
 import { JobInputError } from '../../src/engine/errors';
 import { writeNpz } from '../../src/model/datasets/writer';
@@ -71,4 +73,14 @@ describe('circuits on the BERT example: inputs and token ids', () => {
       return true;
     });
   });
+
+  for (const [analysis, data] of [['attention', 'tokens.npz'], ['collapse', 'data.npz']] as const) {
+    it(`${analysis} on bert_mask.onnx: a typed error naming both inputs and the one-input export`, async () => {
+      await assert.rejects(analysisRunner(analysis).run({ analysis, model: bertMask, data: path.join(repo, 'examples', 'bert', data), options: {} }, {}), (e: unknown) => {
+        assert.ok(e instanceof JobInputError, `expected a JobInputError, found ${String(e)}`);
+        assert.match(e.message, /^expected a model with one input, found 2 \('input_ids', 'attention_mask'\); .*export the model with one input/);
+        return true;
+      });
+    });
+  }
 });
