@@ -175,7 +175,7 @@ function budgetBytes(): number | undefined {
 function singleInput(graph: ModelGraph): string {
   if (graph.inputs.length !== 1) {
     throw new JobInputError(
-      `expected a model with one input, found ${graph.inputs.length} (${graph.inputs.map((i) => `'${i}'`).join(', ') || 'none'}); multi-input models are not supported by capture yet`,
+      `expected a model with one input, found ${graph.inputs.length} (${graph.inputs.map((i) => `'${i}'`).join(', ') || 'none'}); multi-input models are not supported by capture yet: export the model with one input (an attention mask or token types built inside it, or fixed as constants — e.g. torch.onnx.export with only input_ids)`,
       graph.file,
     );
   }

@@ -7,7 +7,7 @@
 import { circuitNodes, type ComponentGraph } from '../../analysis/circuits';
 import { AttentionStructureError, findResidualStream, type ResidualStream } from '../../model/attentionFinder';
 import { isSpecPath, openNpz, readDatasetSpec } from '../../model/datasets';
-import type { ModelGraph } from '../../model/ir';
+import type { LoadedModel, ModelGraph } from '../../model/ir';
 import { TranslatorError, tf } from '../../model/runtime/tfjs';
 import type { AnalysisEnvelope, AnalysisRequest, OptionSpec } from '../../shared/analysis';
 import type { CostEstimate } from '../../shared/engineProtocol';
@@ -158,8 +158,22 @@ function graphTargetOf(n: ComponentGraph['nodes'][number], cm: { stream: Residua
 function checkPairVocabulary(pairs: PromptPairs, graph: ModelGraph, file: string): void {
   const embedding = graph.inputs.length === 1 ? embeddingVocabulary(graph, graph.inputs[0]) : undefined;
   const logits = logitsVocabulary(graph);
-  if (!pairs.float) for (const [array, ids] of [['clean', pairs.clean], ['corrupt', pairs.corrupt]] as const) checkTokenIds(ids, pairs.seqLen, embedding ?? logits, { array, file });
+  // The logits' last axis is a vocabulary only for a per-position head ([batch, T, vocab]); a classifier's
+  // [batch, classes] bounds answer and wrong, never the prompts.
+  const perPosition = (graph.values[graph.outputs[0]]?.shape?.length ?? 0) >= 3;
+  const promptVocab = embedding ?? (perPosition ? logits : undefined);
+  if (!pairs.float) for (const [array, ids] of [['clean', pairs.clean], ['corrupt', pairs.corrupt]] as const) checkTokenIds(ids, pairs.seqLen, promptVocab, { array, file });
   for (const [array, ids] of [['answer', pairs.answer], ['wrong', pairs.wrong]] as const) checkTokenIds(ids, 1, pairs.float ? logits : (logits ?? embedding), { array, file });
+}
+
+/** The model's structure (one input, visible heads, …) first — its errors say more than an id mismatch — then the ids. */
+function checkModelThenPairs(model: LoadedModel, pairs: PromptPairs, data: string): void {
+  try {
+    findResidualStream(model.graph);
+  } catch (e) {
+    throw toJobError(e, model.graph.file);
+  }
+  checkPairVocabulary(pairs, model.graph, data);
 }
 
 function toJobError(e: unknown, file: string): unknown {
@@ -183,12 +197,7 @@ export async function runCircuit(req: AnalysisRequest, ctx: JobContext): Promise
   const model = await loadCached(req.model);
   if (model.graph.format !== 'onnx') throw new JobInputError(`circuits run on ONNX graphs; this is a ${model.graph.format} model`, model.graph.file);
   const pairs = await readPromptPairs(req.data, req.limit);
-  try {
-    findResidualStream(model.graph); // the structure first: its errors say more than a vocabulary mismatch
-  } catch (e) {
-    throw toJobError(e, model.graph.file);
-  }
-  checkPairVocabulary(pairs, model.graph, String(req.data));
+  checkModelThenPairs(model, pairs, String(req.data));
   let route;
   try {
     route = await openRoute(model, pairs, o, req.batchSize, ctx.signal);
@@ -327,7 +336,7 @@ export async function estimateCircuit(req: AnalysisRequest): Promise<CostEstimat
   const o = resolveOptions(CIRCUIT_OPTIONS, req.options);
   const model = await loadCached(req.model);
   const pairs = await readPromptPairs(req.data, req.limit);
-  checkPairVocabulary(pairs, model.graph, String(req.data));
+  checkModelThenPairs(model, pairs, String(req.data));
   try {
     const viaOrt = await estimateOrt(model, pairs, o, req.batchSize);
     if (viaOrt) return viaOrt;

@@ -185,6 +185,24 @@ function activations(t: OrtOutput | undefined, name: string, count: number): { x
 }
 
 /**
+ * Node layers must share the sequence axis (LIB's sections map each position's row to the same position's row):
+ * a mix of [batch, positions, features] layers and [batch, features] ones — a classification head that reads one
+ * position, e.g. BERT's [CLS] or a ViT's class token — is refused naming each layer's shape and what to pass.
+ */
+function checkPositions(names: string[], dims: number[][], file?: string): void {
+  const T = (d: number[]): number => (d.length === 3 ? d[1] : 1);
+  // Missing values and other ranks get activations()' own error.
+  if (dims.some((d) => d.length !== 2 && d.length !== 3) || dims.every((d) => T(d) === T(dims[0]))) return;
+  const shapes = names.map((n, l) => `'${n}' [${dims[l].join(', ')}]`).join(', ');
+  const seq = names.filter((_, l) => dims[l].length === 3);
+  const flat = names.filter((_, l) => dims[l].length !== 3);
+  const hint = flat.length && seq.length
+    ? `; LIB's sections map positions to positions, so a head reading one position (e.g. [CLS]) cannot close a chain of sequence layers: pass --layer with layers that all have the sequence axis (e.g. --layer ${seq.join(',')}) or all without it`
+    : '; pass --layer with node layers of one sequence length';
+  throw new JobInputError(`expected node layers sharing the sequence length, found ${shapes}${hint}`, file);
+}
+
+/**
  * Ḡ (k·rows × d, float64) of k VJP blocks: the gradient rows, then the constant coordinate's homogeneity offset
  * ⟨c, F(x)⟩ − ⟨∂⟨c,F⟩/∂x, x⟩ per row (see the header).
  */
@@ -258,6 +276,7 @@ class LibRun {
     const useOrt = this.opts.kernels === 'ort';
     const stages: MomentStage[] = [];
     this.samples = await this.pass('moments', async (b) => {
+      checkPositions(this.names, this.names.map((n) => b.tensors[n]?.dims ?? []), this.model.graph.file);
       for (let l = 0; l < this.names.length; l++) {
         const { x, T, w } = activations(b.tensors[this.names[l]], this.names[l], b.count);
         if (!this.layers[l]) {
@@ -882,6 +901,7 @@ async function estimateLib(req: AnalysisRequest, ctx: JobContext): Promise<CostE
   for (let k = 0; k < 2; k++) {
     const t = now();
     await forEachBatch(runner, calib, (b) => {
+      checkPositions(plan.layers, plan.layers.map((n) => b.tensors[n]?.dims ?? []), model.graph.file);
       plan.layers.forEach((n, l) => {
         const a = activations(b.tensors[n], n, b.count);
         widths[l] = a.w;
