@@ -159,6 +159,11 @@ export class GraphIndex {
    * `stop` (which are included when reached).
    */
   ancestors(v: string | string[], stop: ReadonlySet<string> = new Set()): Set<string> {
+    return this.walkBack(v, stop, () => true);
+  }
+
+  /** The values reached walking back from `v` through the producers `through` accepts, stopping at `stop`. */
+  private walkBack(v: string | string[], stop: ReadonlySet<string>, through: (p: GraphNode) => boolean): Set<string> {
     const out = new Set<string>();
     const stack = Array.isArray(v) ? [...v] : [v];
     while (stack.length) {
@@ -167,25 +172,17 @@ export class GraphIndex {
       out.add(x);
       if (stop.has(x)) continue;
       const p = this.producer.get(x);
-      if (p) for (const i of p.inputs) if (i) stack.push(i);
+      if (p && through(p)) for (const i of p.inputs) if (i) stack.push(i);
     }
     return out;
   }
 
   /** Graph inputs whose *values* `v` depends on when everything in `stop` is given (reads of their shape alone, through `Shape`/`Size`, do not count). */
   valueInputsNeeded(v: string | string[], stop: ReadonlySet<string>): string[] {
-    const out = new Set<string>();
-    const stack = Array.isArray(v) ? [...v] : [v];
-    while (stack.length) {
-      const x = stack.pop() as string;
-      if (out.has(x)) continue;
-      out.add(x);
-      if (stop.has(x)) continue;
-      const p = this.producer.get(x);
-      if (p && !SHAPE_OF.has(p.opType)) for (const i of p.inputs) if (i) stack.push(i);
-    }
+    const out = this.walkBack(v, stop, (p) => !SHAPE_OF.has(p.opType));
     return this.graph.inputs.filter((i) => out.has(i) && !stop.has(i));
   }
+
 
   /** Graph inputs that `v` depends on when everything in `stop` is given. */
   inputsNeeded(v: string | string[], stop: ReadonlySet<string>): string[] {
