@@ -102,14 +102,20 @@ async function compareWithOrt(file: string, override?: number[], kind: 'random' 
   const feed = await feedFor(file, model, override, kind);
   const inName = model.graph.inputs[0];
   const outName = model.graph.outputs[0];
+  // Further inputs are attention masks (bert_mask.onnx: input_ids + attention_mask): all ones, every token kept.
+  const feeds: Record<string, Feed> = { [inName]: feed };
+  for (const name of model.graph.inputs.slice(1)) {
+    assert.equal(model.graph.values[name].dtype, 'int64', `${path.basename(file)}: input '${name}' is not an int64 mask`);
+    feeds[name] = { data: new BigInt64Array(feed.data.length).fill(1n), dims: feed.dims };
+  }
   const session = await ort.InferenceSession.create(file);
-  const ortFeed = new ort.Tensor(feed.data instanceof BigInt64Array ? 'int64' : 'float32', feed.data, feed.dims);
-  const ref = (await session.run({ [inName]: ortFeed }))[outName];
+  const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([n, f]) => [n, new ort.Tensor(f.data instanceof BigInt64Array ? 'int64' : 'float32', f.data, f.dims)]));
+  const ref = (await session.run(ortFeeds))[outName];
   await session.release();
   const ex = await TfjsGraphExecutor.create(model);
-  const x = toTf(feed);
+  const xs = Object.fromEntries(Object.entries(feeds).map(([n, f]) => [n, toTf(f)]));
   try {
-    const [y] = ex.run({ [inName]: x }, [outName]);
+    const [y] = ex.run(xs, [outName]);
     const got = y.dataSync() as Float32Array;
     const shape = y.shape;
     y.dispose();
@@ -123,7 +129,7 @@ async function compareWithOrt(file: string, override?: number[], kind: 'random' 
     }
     return { rel: diff / scale, scale, shape };
   } finally {
-    x.dispose();
+    for (const t of Object.values(xs)) t.dispose();
     ex.dispose();
   }
 }
