@@ -16,8 +16,19 @@ export interface StepOptions {
  * hands the focus back until the command is done.
  */
 export class StepPicker implements vscode.Disposable {
-  private readonly qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
-  /** The user closed the picker (Escape, focus elsewhere): every later step resolves to undefined. */
+  private readonly qp = StepPicker.create();
+  /**
+   * Kept open when the focus moves (Escape still closes it), as VS Code's multi-step input sample does: a webview
+   * whose late focus lands after the picker opened (the results panel or the Circuits view just drawn, e2e run
+   * of 01:34 UTC 2026-12-07, light theme: the first pick shown then hidden, nothing on screen for 60 s) would
+   * otherwise close it, and the run would be dismissed without a word.
+   */
+  private static create(): vscode.QuickPick<vscode.QuickPickItem> {
+    const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
+    qp.ignoreFocusOut = true;
+    return qp;
+  }
+  /** The user closed the picker (Escape): every later step resolves to undefined. */
   private closed = false;
   /** An input box is shown in the picker's place: its hiding the picker is not the user closing it. */
   private asking = false;
@@ -58,6 +69,7 @@ export class StepPicker implements vscode.Disposable {
   async ask(o: vscode.InputBoxOptions & { title: string }): Promise<string | undefined> {
     if (this.closed) return undefined;
     const box = vscode.window.createInputBox();
+    box.ignoreFocusOut = true;
     box.title = o.title;
     box.prompt = o.prompt;
     box.value = o.value ?? '';
