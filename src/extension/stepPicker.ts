@@ -15,26 +15,42 @@ export interface StepOptions {
  * pick, opened in between (VS Code issue 75209): a pick that "never appears". Kept open, the quick input never
  * hands the focus back until the command is done.
  */
+/** How soon after showing a hide counts as a webview's late focus rather than the user (see focusStolen). */
+const STOLEN_MS = 1000;
+
 export class StepPicker implements vscode.Disposable {
-  private readonly qp = StepPicker.create();
-  /**
-   * Kept open when the focus moves (Escape still closes it), as VS Code's multi-step input sample does: a webview
-   * whose late focus lands after the picker opened (the results panel or the Circuits view just drawn, e2e run
-   * of 01:34 UTC 2026-12-07, light theme: the first pick shown then hidden, nothing on screen for 60 s) would
-   * otherwise close it, and the run would be dismissed without a word.
-   */
-  private static create(): vscode.QuickPick<vscode.QuickPickItem> {
-    const qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
-    qp.ignoreFocusOut = true;
-    return qp;
-  }
-  /** The user closed the picker (Escape): every later step resolves to undefined. */
+  private readonly qp = vscode.window.createQuickPick<vscode.QuickPickItem>();
+  /** The user closed the picker (Escape, focus elsewhere): every later step resolves to undefined. */
   private closed = false;
   /** An input box is shown in the picker's place: its hiding the picker is not the user closing it. */
   private asking = false;
+  /** When the picker was last shown by a step, and whether it was shown again since (once per step). */
+  private shownAt = 0;
+  private reshown = false;
   private readonly sub = this.qp.onDidHide(() => {
-    if (!this.asking) this.closed = true;
+    if (this.asking || this.focusStolen()) return;
+    this.closed = true;
   });
+
+  /**
+   * A hide within STOLEN_MS of showing is a webview's late focus landing after the picker opened (VS Code focuses a
+   * webview's content asynchronously; the Circuits view just drawn or the results panel did it: fresh-clone e2e
+   * runs on 2026-12-07, no pick on screen for 60 s and the run dismissed without a word), not the user: the picker
+   * is shown again, once per step, which takes the focus back. Keeping it open with `ignoreFocusOut` instead left
+   * it on screen without the keyboard focus (typing went to the webview).
+   */
+  private focusStolen(): boolean {
+    if (this.reshown || Date.now() - this.shownAt > STOLEN_MS) return false;
+    this.reshown = true;
+    setTimeout(() => this.qp.show(), 0);
+    return true;
+  }
+
+  private show(): void {
+    this.shownAt = Date.now();
+    this.reshown = false;
+    this.qp.show();
+  }
 
   /** One step: the accepted item, or undefined when the picker was closed. */
   async pick<I extends vscode.QuickPickItem>(items: readonly I[], o: StepOptions): Promise<I | undefined> {
@@ -62,14 +78,13 @@ export class StepPicker implements vscode.Disposable {
     this.qp.title = title;
     this.qp.items = [];
     this.qp.busy = true;
-    this.qp.show();
+    this.show();
   }
 
   /** A free-text step (an option's value), shown in the picker's place; undefined when dismissed. */
   async ask(o: vscode.InputBoxOptions & { title: string }): Promise<string | undefined> {
     if (this.closed) return undefined;
     const box = vscode.window.createInputBox();
-    box.ignoreFocusOut = true;
     box.title = o.title;
     box.prompt = o.prompt;
     box.value = o.value ?? '';
@@ -142,11 +157,12 @@ export class StepPicker implements vscode.Disposable {
           qp.busy = true;
           done([...chosen]);
         }),
+        // After the class's own listener: `closed` says whether the user closed it or a webview took the focus.
         qp.onDidHide(() => {
-          if (!this.asking) done(undefined);
+          if (!this.asking && this.closed) done(undefined);
         }),
       ];
-      qp.show();
+      this.show();
     });
   }
 }
