@@ -11,7 +11,10 @@ export interface TargetInput {
   /** From the first graph piece posted to the webview to its first interactive frame / everything drawn. */
   interactiveMs: number;
   completeMs: number;
+  /** Mean animation-frame interval while panning during loading (60 Hz display: 16.7 ms is the floor). */
   panDuringMs: number;
+  /** Main-thread work per pan frame while loading. */
+  panDuringBusyMs: number;
   heapMb: number;
   /** Worst extension-host event-loop delay while the model loaded (undefined: not measured). */
   hostLagMaxMs?: number;
@@ -29,13 +32,16 @@ export function checkTargets(r: TargetInput, competing: number): TargetRow[] {
   const row = (target: string, limit: number, unit: string, value: number | undefined, strict = false): TargetRow => ({
     target,
     limit: `${strict ? '<' : '≤'} ${limit} ${unit}`,
-    measured: value === undefined ? 'not measured' : `${Math.round(value)} ${unit}`,
+    measured: value === undefined ? 'not measured' : `${unit === 'ms' && value < 100 ? value.toFixed(1) : Math.round(value)} ${unit}`,
     met: value === undefined ? undefined : strict ? value < limit : value <= limit,
   });
   return [
     row('first interactive, end to end (load + webview)', 3000 * f, 'ms', r.loadMs + r.interactiveMs),
     row('everything drawn, end to end', 10000 * f, 'ms', r.loadMs + r.completeMs),
-    row('pan frame while loading', 16 * f, 'ms', r.panDuringMs),
+    // "Pan frames ≤ 16 ms (60 FPS)": frames keep the display's 60 Hz (a frame interval within 2% of 1000/60 ms)
+    // and each frame's main-thread work fits in 16 ms.
+    row('pan frame interval while loading (60 FPS)', Math.round(1000 / 60 * 1.02 * f * 10) / 10, 'ms', r.panDuringMs),
+    row('main-thread work per pan frame while loading', 16 * f, 'ms', r.panDuringBusyMs),
     row('JS heap (after GC, everything drawn)', 400 * f, 'MB', r.heapMb),
     row('extension-host event-loop delay (max)', 50, 'ms', r.hostLagMaxMs, true),
   ];
