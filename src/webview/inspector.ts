@@ -178,6 +178,14 @@ export class Inspector {
     return h('span', {}, name);
   }
 
+  /** A shape cell's tooltip: whether it was inferred, and the graph labels' aliases of its long dim names. */
+  private shapeTitle(shape: readonly Dim[] | undefined, inferred: boolean): string | undefined {
+    const dims = this.host.index.dims;
+    const aliases = [...new Set(shape ?? [])].flatMap((d) => (typeof d === 'string' && dims.format(d) !== d ? [`${dims.format(d)} = ${d}`] : []));
+    const lines = [inferred ? 'inferred (not stored in the file)' : '', aliases.length ? `in the graph: ${aliases.join(', ')}` : ''].filter(Boolean);
+    return lines.length ? lines.join('\n') : undefined;
+  }
+
   private valueRows(ids: readonly string[], role: 'inputs' | 'outputs'): HTMLTableElement {
     const t = h('table', { className: 'values', id: `inspector-${role}` }, h('tr', {}, h('th', {}, 'name'), h('th', {}, 'dtype'), h('th', {}, 'shape')));
     ids.forEach((vid, i) => {
@@ -197,11 +205,19 @@ export class Inspector {
           { 'data-value': vid },
           h('td', { className: 'name' }, this.valueLink(vid), kind ? ' ' : null, kind),
           h('td', {}, dtype ?? '?'),
-          h('td', { className: 'shape', title: inferred ? 'inferred (not stored in the file)' : undefined }, ...shapeNodes(shape), inferred ? h('span', { className: 'muted' }, ' ≈') : null),
+          h('td', { className: 'shape', title: this.shapeTitle(shape, inferred) }, ...shapeNodes(shape), inferred ? h('span', { className: 'muted' }, ' ≈') : null),
         ),
       );
     });
     return t;
+  }
+
+  /** The model summary's legend of the dim aliases used in the graph's labels ("D0 = p2o.DynamicDimension.0"). */
+  private dimLegend(): [string, Child][] {
+    const legend = this.host.index.dims.legend();
+    if (!legend.length) return [];
+    const lines = legend.map(([a, full]) => h('div', { className: 'dim-alias' }, h('code', {}, a), ' = ', full));
+    return [['Dim names', h('div', { id: 'inspector-dim-names', title: 'How the graph\'s shape labels write these symbolic dimensions' }, ...lines)]];
   }
 
   private renderModel(): void {
@@ -224,6 +240,7 @@ export class Inspector {
         ['Operators', `${formatCount(g.nodes.length)} (${ops.size} types)`],
         ['Parameters', `${formatCount(g.params)} (${formatBytes(g.paramBytes)})`],
         ['Groups', `${g.hierarchy.filter(isCollapsible).length}${repeatedBlocks.length ? `, ${repeatedBlocks.length} repeated block types` : ''}`],
+        ...this.dimLegend(),
       ]),
       this.section('Inputs', true, this.valueRows(g.inputs, 'inputs')),
       this.section('Outputs', true, this.valueRows(g.outputs, 'outputs')),

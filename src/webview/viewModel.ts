@@ -7,6 +7,7 @@
  * belong to the operator that reads them and appear in the inspector.
  */
 import type { Dim, GraphNode, HierarchyGroup, ModelGraph } from '../shared/ir';
+import { DimNames, symbolicNames } from './dimNames';
 import { inferShapes, type InferredShapes } from './shapes';
 
 export type ItemKind = 'op' | 'group' | 'input' | 'output';
@@ -102,6 +103,8 @@ export interface GraphIndex {
   consumers: Map<string, number[]>;
   /** Stored shapes plus those inferred by the viewer (see shapes.ts). */
   shapes: InferredShapes;
+  /** How symbolic dims are written in labels: short names as they are, long ones by a graph-wide alias. */
+  dims: DimNames;
 }
 
 export function buildIndex(graph: ModelGraph): GraphIndex {
@@ -154,6 +157,7 @@ export function buildIndex(graph: ModelGraph): GraphIndex {
   });
   // Shapes are inferred when first read (the inspector, edge labels): not on the way to the first frame.
   let shapes: InferredShapes | undefined;
+  let dims: DimNames | undefined;
   return {
     graph,
     groups,
@@ -164,6 +168,10 @@ export function buildIndex(graph: ModelGraph): GraphIndex {
     consumers,
     get shapes() {
       return (shapes ??= inferShapes(graph));
+    },
+    // The inferred shapes only carry names found in stored ones, so the stored shapes name every dim.
+    get dims() {
+      return (dims ??= new DimNames(symbolicNames(Object.values(graph.values), graph.inputs.map((v) => graph.values[v]))));
     },
   };
 }
@@ -210,17 +218,9 @@ export function initialExpanded(index: GraphIndex, minVisible = 6): Set<string> 
   return expanded;
 }
 
-/** Symbolic dimensions longer than a word (`p2o.DynamicDimension.0`, `unk__123`) are shown as `?` in labels. */
-function fmtDim(d: Dim): string {
-  if (d === null) return '?';
-  if (typeof d === 'string' && (d.length > 8 || /[^A-Za-z0-9_]/.test(d))) return '?';
-  return String(d);
-}
-
-export function shapeLabel(shape: readonly Dim[] | undefined): string {
-  if (!shape) return '';
-  if (shape.length === 0) return 'scalar';
-  return shape.map(fmtDim).join('×');
+/** A shape as a label (`D0×3×48×D1`): symbolic dims as `index.dims` writes them, "?" only for unknown ones. */
+export function shapeLabel(index: GraphIndex, shape: readonly Dim[] | undefined): string {
+  return index.dims.label(shape);
 }
 
 export function formatCount(n: number): string {
@@ -251,7 +251,7 @@ class LazyEdge implements ViewEdge {
   ) {}
 
   get label(): string {
-    return shapeLabel(this.index.shapes.get(this.value)?.shape);
+    return shapeLabel(this.index, this.index.shapes.get(this.value)?.shape);
   }
 }
 
@@ -330,7 +330,7 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
   const inputIds = new Set(graph.inputs);
   for (const vid of graph.inputs) {
     const v = graph.values[vid];
-    items.push({ id: `i:${vid}`, kind: 'input', ref: vid, label: v?.name ?? vid, detail: shapeLabel(v?.shape), category: 'terminal' });
+    items.push({ id: `i:${vid}`, kind: 'input', ref: vid, label: v?.name ?? vid, detail: shapeLabel(index, v?.shape), category: 'terminal' });
   }
   graph.nodes.forEach((n, i) => {
     for (const vid of n.inputs) {
@@ -347,7 +347,7 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
   for (const vid of graph.outputs) {
     const v = graph.values[vid];
     const id = `o:${vid}`;
-    items.push({ id, kind: 'output', ref: vid, label: v?.name ?? vid, detail: shapeLabel(v?.shape), category: 'terminal' });
+    items.push({ id, kind: 'output', ref: vid, label: v?.name ?? vid, detail: shapeLabel(index, v?.shape), category: 'terminal' });
     if (v?.producer !== undefined) {
       const pi = index.nodeIndex.get(v.producer);
       if (pi !== undefined) addEdge(rep[pi], id, vid);
