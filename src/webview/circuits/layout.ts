@@ -161,9 +161,11 @@ export const PACK_GAP = 14;
 
 /**
  * Shelf packing of group boxes (in input order) to about the panel's aspect ratio `viewW / viewH`; children
- * sit in a near-square grid inside their box, a childless box's node at its centre.
+ * sit in a near-square grid inside their box, a childless box's node at its centre. Shelves are at most
+ * `maxRowWidth` wide (but never narrower than the widest box): the width the panel shows at a readable zoom,
+ * so a drawing too big for the panel scrolls one way (down) instead of shrinking below readable.
  */
-export function packGroups(inputs: readonly PackInput[], viewW: number, viewH: number): PackResult {
+export function packGroups(inputs: readonly PackInput[], viewW: number, viewH: number, maxRowWidth = Infinity): PackResult {
   const sized = inputs.map((g) => {
     if (!g.children?.length) return { g, w: Math.max(g.w, g.minW ?? 0), h: g.h, cols: 0, cw: 0, ch: 0 };
     const n = g.children.length;
@@ -182,7 +184,7 @@ export function packGroups(inputs: readonly PackInput[], viewW: number, viewH: n
     widest = Math.max(widest, s.w);
   }
   const aspect = viewW > 0 && viewH > 0 ? viewW / viewH : 1;
-  const rowWidth = Math.max(widest, Math.sqrt(area * aspect));
+  const rowWidth = Math.max(widest, Math.min(maxRowWidth, Math.sqrt(area * aspect)));
   const positions = new Map<string, Point>();
   const boxes = new Map<string, Box>();
   let x = 0;

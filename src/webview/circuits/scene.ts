@@ -5,6 +5,7 @@
  */
 import type { ElementDefinition } from 'cytoscape';
 import { circuitDefaults, circuitGraph } from './circuitGraph';
+import { readableZoom } from './fitView';
 import { foldGraph } from './fold';
 import { groupsDefaults, groupsGraph } from './groupsGraph';
 import { bendSide, chooseOrientation, edgeBend, layeredLayout, packGroups, PACK_LABEL, PACK_PAD, type Box, type Orientation, type PackInput, type Point } from './layout';
@@ -64,6 +65,11 @@ const SHAPE: Record<VNode['kind'], string> = {
   foldedGroup: 'round-rectangle',
 };
 
+/** The smallest label font of a drawing (px at zoom 1): node labels, the edges' port letters (style.ts). */
+export const MIN_FONT_PX = 9;
+/** Fit's padding around the drawing (px; panel/draw.ts). */
+export const FIT_PADDING = 16;
+
 /** A rough text width for header boxes (the canvas measures real text; this only sizes hover targets). */
 const textWidth = (s: string, px: number): number => s.length * px * 0.6 + 6;
 
@@ -73,7 +79,9 @@ function nodeData(n: VNode, c: CircuitsColors): Record<string, unknown> {
   const emphasised = n.inCircuit === true;
   const fill = n.kind === 'group' ? (n.group === -1 ? c.background : c.groupFill(n.cohesion)) : c.fill[n.kind];
   const stroke = n.kind === 'group' && n.group === -1 ? c.muted : c.stroke[n.kind];
-  const fs = n.kind === 'direction' || n.kind === 'constant' ? Math.max(8, Math.min(12, n.w * 0.5)) : n.kind === 'unit' ? 8 : 10;
+  // Never under MIN_FONT_PX: Fit zooms so the smallest label is readable (fitView.ts), a smaller one would force
+  // a larger zoom on the whole drawing.
+  const fs = n.kind === 'direction' || n.kind === 'constant' ? Math.max(MIN_FONT_PX, Math.min(12, n.w * 0.5)) : n.kind === 'unit' ? MIN_FONT_PX : 10;
   return {
     id: n.id,
     ...(n.parent ? { parent: n.parent } : {}),
@@ -109,7 +117,8 @@ export function buildScene(d: DrawableRun, c: Controls, colors: CircuitsColors, 
       const kids = children.get(n.id);
       inputs.push({ id: n.id, w: n.w, h: n.h, minW: textWidth(n.label, 10) + 8, ...(kids ? { children: kids.map((k) => ({ id: k.id, w: k.w, h: k.h })) } : {}) });
     }
-    const packed = packGroups(inputs, viewW, viewH);
+    // Shelves as wide as the panel shows at the readable zoom: a big drawing scrolls down, never sideways.
+    const packed = packGroups(inputs, viewW, viewH, Math.max(1, viewW - 2 * FIT_PADDING) / readableZoom(MIN_FONT_PX));
     positions = packed.positions;
     bounds = packed.bounds;
     for (const n of graph.nodes) {

@@ -66,7 +66,7 @@ export function createDom(actions: PanelActions): PanelDom {
   const graphBox = el('div', { id: 'circuits-graph', tabindex: '0', role: 'application', 'aria-label': 'Circuit graph' });
   const empty = el('div', { id: 'circuits-empty', hidden: true });
 
-  const fitButton = button('Fit', 'fit', 'Fit the graph to the panel (F)', () => actions.fit(), 'circuits-fit');
+  const fitButton = button('Fit', 'fit', 'Fit: the whole graph while its labels stay readable, else its top-left part at a readable zoom — drag to see the rest (F)', () => actions.fit(), 'circuits-fit');
   const pinButton = button('Pin', 'pin', 'Pin the selected nodes where they are (P); with pinned nodes selected: unpin them', () => actions.togglePin());
   const foldButton = button('Fold', 'fold', 'Fold the selected nodes of one layer into a supernode (Shift-click or Shift-drag to select several)', () => actions.foldSelected());
   const unfoldButton = button('Unfold', 'unfold', 'Unfold the selected supernodes (none selected: all)', () => actions.unfoldSelected());

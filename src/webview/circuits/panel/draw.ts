@@ -5,7 +5,8 @@
  */
 import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
 import { preventStyleInjection } from '../../graphView';
-import { buildScene } from '../scene';
+import { fitCircuits } from '../fitView';
+import { buildScene, FIT_PADDING } from '../scene';
 import { circuitsStylesheet } from '../style';
 import { persist, setBodyState, type PanelContext } from './context';
 import { configureControls, sliderText } from './controls';
@@ -99,11 +100,26 @@ export function draw(ctx: PanelContext, fitAfter: boolean): void {
   setBodyState('ready');
 }
 
+/**
+ * Fit (the button, F, a new run, a resize after Fit): the whole drawing while its smallest label stays readable,
+ * else its entry corner at the readable zoom (fitView.ts).
+ */
 export function fit(ctx: PanelContext): void {
   const cy = ctx.state.cy;
   if (!cy) return;
   cy.resize();
-  cy.fit(undefined, 16);
+  const eles = cy.elements();
+  if (eles.nonempty()) {
+    const bb = eles.boundingBox({ includeLabels: true, includeOverlays: false });
+    let minFont = Infinity;
+    eles.forEach((e) => {
+      // Labelled nodes, and edges with a port letter (the only edge labels).
+      if (!e.data(e.isNode() ? 'label' : 'port')) return;
+      const px = parseFloat(String(e.style('font-size')));
+      if (px > 0) minFont = Math.min(minFont, px);
+    });
+    cy.viewport(fitCircuits(bb, minFont, cy.width(), cy.height(), { padding: FIT_PADDING }));
+  }
   ctx.state.fitted = true;
 }
 
