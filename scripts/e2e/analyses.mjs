@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { circuitsFitChecks } from './circuitsFit.mjs';
 import { openWorkbench } from './harness.mjs';
 
 const { values: opt } = parseArgs({
@@ -166,6 +167,16 @@ async function circuitsFor(kind, id) {
   );
 }
 
+/**
+ * The side panel's graph at Fit (as drawn, the Fit button, F): its smallest label ≥ 9 px on screen, labelled nodes in
+ * view (issue 17: a tall LIB graph fitted the narrow panel at 5–6 px labels).
+ */
+async function assertCircuitsFit(cv, what) {
+  const { measures, failed } = await circuitsFitChecks(cv, `the Circuits panel's ${what}`);
+  (result.circuitsFit ??= {})[what] = measures;
+  if (failed.length) throw new Error(failed.join('\n'));
+}
+
 /** The model graph webview of the current editor once it is ready (confirming a large model if asked). */
 async function graphFrame() {
   const f = await wb.webviewFrame(['ready', 'confirm']);
@@ -214,9 +225,10 @@ try {
     result.cells.push(await expectCell(f, 'redundancy', 'summary', 'criticalWidth', env));
   });
   await red.frame.locator('[data-action="show-circuit"]').first().click();
-  await circuitsFor('groups', red.saved.id);
+  const groupsView = await circuitsFor('groups', red.saved.id);
   mark('groupsDrawn');
   await shot('side-panel-neuron-groups');
+  await assertCircuitsFit(groupsView, 'neuron groups');
 
   // 4. LIB: results, then its interaction graph in the side panel.
   const lib = await runAndCheck('lib', 'mlp.onnx', 'fmnist.npz', async (f, env) => {
@@ -227,6 +239,7 @@ try {
   result.libGraph = await libView.evaluate(() => ({ nodes: window.__circuitscopeCircuits.cy.nodes().length, edges: window.__circuitscopeCircuits.cy.edges().length }));
   mark('libGraphDrawn');
   await shot('side-panel-lib');
+  await assertCircuitsFit(libView, 'LIB graph');
 
   // 5. Cancel a running analysis (LIB again), then 6. run attention successfully.
   await startAnalysis('lib', 'mlp.onnx', 'fmnist.npz');
@@ -254,6 +267,7 @@ try {
   const cv = await circuitsFor('circuit', circuit.saved.id);
   result.circuitGraph = await cv.evaluate(() => ({ nodes: window.__circuitscopeCircuits.cy.nodes().length, edges: window.__circuitscopeCircuits.cy.edges().length }));
   await shot('side-panel-circuit');
+  await assertCircuitsFit(cv, 'circuit');
   const head = circuit.saved.envelope.result.circuit.heads[0];
   // The head's layer from its id (a<layer>.h<head>), checked against the run's node; the export names each
   // block's attention Softmax /blocks.<layer>/attn/Softmax (examples/make_examples.py).
@@ -265,7 +279,13 @@ try {
     const cy = window.__circuitscopeCircuits.cy;
     const n = cy.getElementById(id);
     if (n.empty()) throw new Error(`no node ${id} in the circuit view`);
-    const bb = n.renderedBoundingBox();
+    let bb = n.renderedBoundingBox();
+    // Fit shows the circuit's entry region at a readable zoom: a head beyond it is brought into view as a user
+    // would, by panning (the same translation a drag makes).
+    if (bb.x1 < 0 || bb.y1 < 0 || bb.x2 > cy.width() || bb.y2 > cy.height()) {
+      cy.panBy({ x: cy.width() / 2 - (bb.x1 + bb.x2) / 2, y: cy.height() / 2 - (bb.y1 + bb.y2) / 2 });
+      bb = n.renderedBoundingBox();
+    }
     const box = cy.container().getBoundingClientRect();
     return { x: box.left + (bb.x1 + bb.x2) / 2, y: box.top + (bb.y1 + bb.y2) / 2 };
   }, head);

@@ -11,12 +11,16 @@
 //  - "Copy name" puts the operator's name on the clipboard;
 //  - each export's save dialog opens in the workspace (not .circuitscope/runs), the file is written there and is a
 //    valid PNG (signature, IHDR, size) or SVG (one well-formed <svg> document), a notification names its path;
-//  - every text element of the Circuits panel fits its box (scrollWidth ≤ clientWidth).
+//  - no edge's shape label holds "?" (both models name every dim); the recognizer's input edge reads D0×3×48×D1 and
+//    the model summary's legend "D0 = p2o.DynamicDimension.0";
+//  - every text element of the Circuits panel fits its box (scrollWidth ≤ clientWidth), and its graph at Fit (as
+//    drawn, the Fit button, F) has its smallest label ≥ 9 px on screen (zoom × font size) with labelled nodes in view.
 //
 // Usage: node export.mjs --url http://127.0.0.1:PORT/?folder=… --workspace WS --out test-output/e2e/dark/export --theme dark
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { circuitsFitChecks } from './circuitsFit.mjs';
 import { openWorkbench } from './harness.mjs';
 
 const { values: opt } = parseArgs({
@@ -55,6 +59,19 @@ async function viewStats(wv) {
       if (b.x1 >= 0 && b.y1 >= 0 && b.x2 <= box.width && b.y2 <= box.height) inside++;
     });
     return { zoom: cy.zoom(), inside, drawn, width: Math.round(box.width), height: Math.round(box.height) };
+  });
+}
+
+/**
+ * The drawn edges' shape labels and the model summary's legend of dim aliases. Both models name every dim of
+ * their activations (the recognizer `p2o.DynamicDimension.k` and expressions of them, emotion `N`), so no label may
+ * hold a "?" (issue 17: the recognizer's edges read `?×3×48×?`).
+ */
+async function shapeLabels(wv) {
+  return wv.evaluate(() => {
+    const labels = window.__circuitscope.cy.edges().map((e) => e.data('label')).filter(Boolean);
+    const legend = [...document.querySelectorAll('#inspector-dim-names .dim-alias')].map((d) => d.textContent.trim());
+    return { labels: labels.length, distinct: [...new Set(labels)].slice(0, 60), withQuestion: labels.filter((l) => l.includes('?')), legend };
   });
 }
 
@@ -195,6 +212,9 @@ async function modelSteps(folder, file, search, exports, key) {
   r.firstView = await viewStats(wv);
   await shot(`${key}-first-view`);
   assertReadable(r.firstView, `${file}: first view`, READABLE_ZOOM);
+  r.shapeLabels = await shapeLabels(wv);
+  check(r.shapeLabels.labels > 0, `${file}: no edge carries a shape label in the first view`);
+  check(!r.shapeLabels.withQuestion.length, `${file}: shape labels with "?" where every dim is named: ${JSON.stringify(r.shapeLabels.withQuestion.slice(0, 4))}`);
   mark(`${key}FirstView`);
 
   await wv.locator('#btn-fit').click();
@@ -273,6 +293,11 @@ async function circuitsOverflow() {
   const state = await cv.evaluate(() => ({ state: document.body.dataset.state, empty: document.querySelector('#circuits-empty')?.hidden === false ? document.querySelector('#circuits-empty').textContent.trim().slice(0, 80) : null }));
   check(state.state === 'ready', `the Circuits panel of a fresh window shows ${JSON.stringify(state.empty ?? state.state)}, not the saved LIB run's graph`);
   await shot('circuits-panel');
+  // The LIB graph at Fit (as drawn, the Fit button, F): its smallest label readable, its entry region in view.
+  const fitChecks = await circuitsFitChecks(cv, 'the Circuits panel (saved LIB run)');
+  result.circuitsFit = fitChecks.measures;
+  for (const f of fitChecks.failed) check(false, f);
+  await shot('circuits-panel-fit');
   return cv.evaluate(() => {
     const out = [];
     for (const el of document.querySelectorAll('#circuits *')) {
@@ -291,6 +316,9 @@ try {
   await wb.goto();
   // The recognizer's whole graph is ~23,000 px tall: its PNG is capped (and says so).
   result.recognizer = await modelSteps('ocr', 'ch_PP-OCRv4_rec_infer.onnx', 'Softmax', [['view', 'png'], ['graph', 'svg'], ['graph', 'png']], 'rec');
+  // Its input is [p2o.DynamicDimension.0, 3, 48, p2o.DynamicDimension.1]: the labels write D0×3×48×D1, the legend says so.
+  check(result.recognizer.shapeLabels.distinct.includes('D0×3×48×D1'), `ch_PP-OCRv4_rec_infer.onnx: the input edge is not labelled D0×3×48×D1: ${JSON.stringify(result.recognizer.shapeLabels.distinct.slice(0, 8))}`);
+  check(result.recognizer.shapeLabels.legend.includes('D0 = p2o.DynamicDimension.0'), `ch_PP-OCRv4_rec_infer.onnx: the model summary's dim legend reads ${JSON.stringify(result.recognizer.shapeLabels.legend)}`);
   result.emotion = await modelSteps('human', 'emotion.json', 'Softmax', [['graph', 'png'], ['view', 'svg']], 'emotion');
   if (!result.emotion.tab.includes('emotion.json')) throw new Error(`the emotion.json tab reads ${result.emotion.tab}`);
   result.circuitsOverflow = await circuitsOverflow();
