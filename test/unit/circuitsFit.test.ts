@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import type { RunRecord, TypedEnvelope } from '../../src/shared/results';
 import { fitCircuits, READABLE_TEXT_PX, readableZoom } from '../../src/webview/circuits/fitView';
+import { COLUMN_GAP, layeredLayout, MIN_COLUMN_GAP, stageGap } from '../../src/webview/circuits/layout';
+import { libGraph } from '../../src/webview/circuits/libGraph';
 import { drawable, type DrawableRun } from '../../src/webview/circuits/model';
 import { buildScene, defaultsFor, FIT_PADDING, MIN_FONT_PX } from '../../src/webview/circuits/scene';
 import { circuitsColors } from '../../src/webview/circuits/style';
@@ -95,5 +97,25 @@ describe('Circuits panel scenes at Fit', () => {
       assert.ok(left >= FIT_PADDING - 1e-6 && right <= w - FIT_PADDING + 1e-6, `${w}×${h}: drawn from ${left} to ${right} px`);
       assert.ok(v.zoom >= readableZoom(MIN_FONT_PX) - 1e-9);
     }
+  });
+
+  it('a LIB graph in a narrow side panel: its layers close up (not under 40 apart) so all of them fit the width at Fit', () => {
+    const d = run('lib');
+    assert.ok(d.kind === 'lib');
+    const g = libGraph(d.result, defaultsFor(d));
+    const items = g.nodes.map((n) => ({ id: n.id, column: n.column, order: n.order, w: n.w, h: n.h }));
+    const wide = stageGap(items, g.columns.length, 'columns', 1400, 800, 1);
+    assert.equal(wide, COLUMN_GAP);
+    const narrow = stageGap(items, g.columns.length, 'columns', 340, 510, 1);
+    assert.ok(narrow < COLUMN_GAP && narrow >= MIN_COLUMN_GAP, `gap ${narrow}`);
+    const lay = layeredLayout(items, g.columns.length, 'columns', narrow);
+    assert.ok(lay.bounds.x2 - lay.bounds.x1 <= 340 - 2 * FIT_PADDING, `${lay.bounds.x2 - lay.bounds.x1} wide at zoom 1`);
+    assert.equal(stageGap(items, g.columns.length, 'columns', 60, 510, 1), MIN_COLUMN_GAP); // never closer
+    // The scene the panel draws at 300 × 510: every layer inside the panel's width after Fit.
+    const s = buildScene(d, defaultsFor(d), colors, 300, 510);
+    assert.equal(s.orientation, 'columns');
+    const fonts = s.elements.filter((e) => e.group === 'nodes' && e.data.label).map((e) => Number(e.data.fs));
+    const v = fitCircuits(s.bounds, Math.min(...fonts), 300, 510, { padding: FIT_PADDING });
+    assert.ok(s.bounds.x2 * v.zoom + v.pan.x <= 300 - FIT_PADDING + 1e-6, 'the last layer runs off the panel');
   });
 });

@@ -76,8 +76,30 @@ export function chooseOrientation(items: readonly LayoutItem[], columns: number,
   return zoomRows > zoomColumns * 1.05 ? 'rows' : 'columns';
 }
 
-/** Positions of `items` (centres) in `columns` columns, or rows when `orientation` is 'rows'. */
-export function layeredLayout(items: readonly LayoutItem[], columns: number, orientation: Orientation): LayeredLayout {
+/** Where {@link stageGap} stops narrowing the space between columns (rows): edges between them must stay apart. */
+export const MIN_COLUMN_GAP = 40;
+
+/**
+ * The space between columns (rows) that lets the drawing's main axis — its width in columns, its height in rows —
+ * fit a `viewW` × `viewH` panel at `zoom` (Fit's readable zoom), between {@link MIN_COLUMN_GAP} and
+ * {@link COLUMN_GAP}: a narrow side panel shows every layer of a LIB graph side by side, scrolling down only.
+ * `pad`: Fit's padding on each side (px).
+ */
+export function stageGap(items: readonly LayoutItem[], columns: number, orientation: Orientation, viewW: number, viewH: number, zoom: number, pad = 16): number {
+  if (columns < 2) return COLUMN_GAP;
+  const cols = byColumn(items, columns);
+  let thick = 0;
+  for (const c of cols) thick += Math.max(40, ...c.map((n) => (orientation === 'columns' ? n.w : n.h)));
+  // (the column names stand above the columns and left of the rows: never in the main axis)
+  const room = (Math.max(1, (orientation === 'columns' ? viewW : viewH) - 2 * pad) / zoom - thick) / (columns - 1);
+  return Math.max(MIN_COLUMN_GAP, Math.min(COLUMN_GAP, Math.floor(room)));
+}
+
+/**
+ * Positions of `items` (centres) in `columns` columns, or rows when `orientation` is 'rows', `gap` apart
+ * (default {@link COLUMN_GAP}).
+ */
+export function layeredLayout(items: readonly LayoutItem[], columns: number, orientation: Orientation, gap = COLUMN_GAP): LayeredLayout {
   const cols = byColumn(items, columns);
   const positions = new Map<string, Point>();
   const headers: Point[] = [];
@@ -85,7 +107,7 @@ export function layeredLayout(items: readonly LayoutItem[], columns: number, ori
   let at = 0;
   cols.forEach((c, i) => {
     const thick = Math.max(40, ...c.map((n) => (orientation === 'columns' ? n.w : n.h)));
-    if (i) at += COLUMN_GAP;
+    if (i) at += gap;
     colMain.push(at + thick / 2);
     at += thick;
   });

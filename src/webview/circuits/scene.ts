@@ -8,7 +8,7 @@ import { circuitDefaults, circuitGraph } from './circuitGraph';
 import { readableZoom } from './fitView';
 import { foldGraph } from './fold';
 import { groupsDefaults, groupsGraph } from './groupsGraph';
-import { bendSide, chooseOrientation, edgeBend, layeredLayout, packGroups, PACK_LABEL, PACK_PAD, type Box, type Orientation, type PackInput, type Point } from './layout';
+import { bendSide, chooseOrientation, edgeBend, layeredLayout, packGroups, stageGap, PACK_LABEL, PACK_PAD, type Box, type Orientation, type PackInput, type Point } from './layout';
 import { libDefaults, libGraph } from './libGraph';
 import type { Controls, DrawableRun, VGraph, VNode } from './model';
 import type { CircuitsColors } from './style';
@@ -98,6 +98,14 @@ function nodeData(n: VNode, c: CircuitsColors): Record<string, unknown> {
   };
 }
 
+/** The distance from column `i`'s axis to its nearest neighbour's (all the room its name has; 120 when alone). */
+function columnPitch(lay: { headers: Point[] }, i: number): number {
+  const h = lay.headers;
+  const d = [i > 0 ? h[i].x - h[i - 1].x : Infinity, i + 1 < h.length ? h[i + 1].x - h[i].x : Infinity];
+  const m = Math.min(...d);
+  return Number.isFinite(m) ? m : 126;
+}
+
 /**
  * Everything cytoscape needs for `d` under controls `c`, laid out for a `viewW` × `viewH` panel. Pinned nodes
  * take their pinned positions.
@@ -137,12 +145,15 @@ export function buildScene(d: DrawableRun, c: Controls, colors: CircuitsColors, 
   } else {
     const items = graph.nodes.map((n) => ({ id: n.id, column: n.column, order: n.order, w: n.w, h: n.h }));
     orientation = chooseOrientation(items, graph.columns.length, viewW, viewH);
-    const lay = layeredLayout(items, graph.columns.length, orientation);
+    // The stages as close as needed for the main axis to fit the panel at the readable zoom (not below 40 apart).
+    const gap = stageGap(items, graph.columns.length, orientation, viewW, viewH, readableZoom(MIN_FONT_PX), FIT_PADDING);
+    const lay = layeredLayout(items, graph.columns.length, orientation, gap);
     positions = lay.positions;
     bounds = lay.bounds;
     graph.columns.forEach((col, i) => {
       const p = lay.headers[i];
-      const tw = orientation === 'columns' ? 120 : Math.min(86, textWidth(col.label, 12));
+      // A column's name may be as wide as the column and the gap beside it (less the names' spacing).
+      const tw = orientation === 'columns' ? Math.min(120, columnPitch(lay, i) - 6) : Math.min(86, textWidth(col.label, 12));
       const w = Math.min(tw, textWidth(col.label, 12));
       const x = orientation === 'columns' ? p.x : p.x - w / 2;
       els.push({
