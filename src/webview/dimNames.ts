@@ -6,9 +6,8 @@
  *   (`D0`, `u12345`), assigned once per graph in order of first appearance, never equal to another alias or to a
  *   name shown as it is — so a label always reads back to one name;
  * - expressions over names, as exporters write them (`batch*sequence`, `floor((p2o.DynamicDimension.1+1)/2)`),
- *   with their names written as above and floor/ceil as brackets: `batch*sequence`, `⌈D1/2⌉`
- *   (`floor((x+n-1)/n)` is `⌈x/n⌉` for the non-negative integers dims are); an expression still longer than
- *   {@link MAX_EXPR} characters gets an alias `e1`, `e2`, … of its own.
+ *   with their names written as above and floor division as Python writes it: `batch*sequence`, `(D1+1)//2`;
+ *   an expression still longer than {@link MAX_EXPR} characters gets an alias `e1`, `e2`, … of its own.
  * The inspector's model summary lists the aliases ("D0 = p2o.DynamicDimension.0") and its shape cells show the
  * full names. "?" is left for a dim that is truly unknown (null).
  */
@@ -59,30 +58,44 @@ function closing(s: string, open: number): number {
   return -1;
 }
 
-/** `x` as an operand of `/`: in parentheses when it holds a + or − at its top level. */
-function operand(x: string): string {
+/** The top-level (outside parentheses) characters of `s` that are among `ops`, as indices. */
+function topLevel(s: string, ops: string): number[] {
+  const out: number[] = [];
   let depth = 0;
-  for (const c of x) {
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
     if (c === '(') depth++;
     else if (c === ')') depth--;
-    else if (depth === 0 && (c === '+' || c === '-')) return `(${x})`;
+    else if (depth === 0 && ops.includes(c)) out.push(i);
   }
-  return x;
+  return out;
 }
 
-/** floor(…) and ceil(…) as brackets ⌊…⌋ ⌈…⌉, innermost first; `floor((x+k)/n)` with k = n−1 as `⌈x/n⌉`. */
-function bracketFloors(s: string): string {
+/**
+ * floor(a/b) as Python's floor division `(a//b)` — the notation of the conv output-size formulas these come from,
+ * readable at a label's 9 px where ⌊ ⌋ and ⌈ ⌉ look like bars; any other floor(…) or ceil(…) as ⌊…⌋ or ⌈…⌉.
+ * Innermost first.
+ */
+function floorDivs(s: string): string {
   const m = /\b(floor|ceil)\(/.exec(s);
   if (!m) return s;
   const open = m.index + m[1].length;
   const close = closing(s, open);
   if (close < 0) return s;
-  const inner = bracketFloors(s.slice(open + 1, close));
-  let out: string;
-  const div = m[1] === 'floor' ? /^\((.+)\+(\d+)\)\/(\d+)$/.exec(inner) : null;
-  if (div && Number(div[2]) === Number(div[3]) - 1 && closing(inner, 0) === inner.length - div[3].length - 2) out = `⌈${operand(div[1])}/${div[3]}⌉`;
-  else out = m[1] === 'floor' ? `⌊${inner}⌋` : `⌈${inner}⌉`;
-  return s.slice(0, m.index) + out + bracketFloors(s.slice(close + 1));
+  const inner = floorDivs(s.slice(open + 1, close));
+  let out = m[1] === 'floor' ? `⌊${inner}⌋` : `⌈${inner}⌉`;
+  // a/b with a single term b, and a holding no top-level + or − (else a+b/c would read as (a+b)//c)
+  const slash = topLevel(inner, '/');
+  const last = slash[slash.length - 1];
+  if (m[1] === 'floor' && last !== undefined && inner[last - 1] !== '/' && !topLevel(inner, '+-*/').some((i) => i > last) && !topLevel(inner.slice(0, last), '+-').length) {
+    out = `(${inner.slice(0, last)}//${inner.slice(last + 1)})`;
+  }
+  return s.slice(0, m.index) + out + floorDivs(s.slice(close + 1));
+}
+
+/** `s` without one pair of parentheses around all of it. */
+function unwrap(s: string): string {
+  return s.startsWith('(') && closing(s, 0) === s.length - 1 ? s.slice(1, -1) : s;
 }
 
 export class DimNames {
@@ -139,12 +152,12 @@ export class DimNames {
 
   /** An expression written out with its names as {@link atom} writes them, or an alias `e<k>` when too long. */
   private expression(name: string, tokens: readonly Token[]): string {
-    const text = bracketFloors(tokens.map((t) => (t.kind === 'name' ? this.atom(t.text) : t.text)).join(''));
+    const text = unwrap(floorDivs(tokens.map((t) => (t.kind === 'name' ? this.atom(t.text) : t.text)).join('')));
     if (text && text.length <= MAX_EXPR) return text;
     let alias: string;
     do alias = `e${++this.exprCount}`;
     while (this.taken.has(alias));
-    this.newAlias(alias, name);
+    this.newAlias(alias, text || name); // the legend: the expression with its names' aliases (shorter than the raw one)
     return alias;
   }
 

@@ -47,13 +47,17 @@ describe('DimNames', () => {
     assert.equal(new Map(late.legend()).get(late.format('D0')), 'D0');
   });
 
-  it('writes expressions over names with their aliases and floor/ceil as brackets', () => {
+  it('writes expressions over names with their aliases and floor division as //', () => {
     const d = new DimNames(['p2o.DynamicDimension.1', 'floor((p2o.DynamicDimension.1+1)/2)', '2*floor((p2o.DynamicDimension.1+31)/32)', 'batch*sequence']);
-    assert.equal(d.format('floor((p2o.DynamicDimension.1+1)/2)'), '⌈D1/2⌉');
-    assert.equal(d.format('2*floor((p2o.DynamicDimension.1+31)/32)'), '2*⌈D1/32⌉');
-    assert.equal(d.format('floor((p2o.DynamicDimension.1+3)/8)'), '⌊(D1+3)/8⌋'); // not a ceiling: +3 over 8
+    assert.equal(d.format('floor((p2o.DynamicDimension.1+1)/2)'), '(D1+1)//2');
+    assert.equal(d.format('2*floor((p2o.DynamicDimension.1+31)/32)'), '2*((D1+31)//32)');
+    assert.equal(d.format('floor(seq/4)'), 'seq//4');
+    assert.equal(d.format('floor(2*seq/4)'), '2*seq//4'); // (2*seq)//4: * and / bind left to right
+    // a + b/c is not (a+b)//c, nor is a/b*c a//(b*c): those keep floor, as brackets
+    assert.equal(d.format('floor(seq+N/4)'), '⌊seq+N/4⌋');
+    assert.equal(d.format('floor(seq/4*N)'), '⌊seq/4*N⌋');
     assert.equal(d.format('ceil(seq/4)'), '⌈seq/4⌉');
-    assert.equal(d.format('floor((a-b+1)/2)'), '⌈(a-b)/2⌉');
+    assert.equal(d.format('floor(floor(seq/2)/2)'), '(seq//2)//2');
     assert.equal(d.format('batch*sequence'), 'batch*sequence');
     // Only the names get aliases: an expression written out is not in the legend.
     assert.deepEqual(d.legend(), [['D1', 'p2o.DynamicDimension.1']]);
@@ -66,7 +70,8 @@ describe('DimNames', () => {
     assert.deepEqual(w, ['e1', 'e2', 'e3']);
     assert.ok(w.every((x) => x.length <= MAX_EXPR));
     const legend = new Map(d.legend());
-    assert.equal(legend.get('e1'), long);
+    assert.equal(legend.get('e1'), '((D1+31)//64)*((D2+31)//64)'); // written with the names' aliases, listed too
+    assert.equal(legend.get('D1'), 'p2o.DynamicDimension.1');
     assert.equal(legend.get('e2'), '7');
     assert.equal(legend.get('e3'), 'a[0]');
   });
@@ -92,7 +97,7 @@ describe('shape labels on real models', () => {
     const { graph } = await loadModel(ocr('ch_PP-OCRv4_rec_infer.onnx'));
     const { labels, legend } = assertNoQuestionForNamedDims('rec', graph);
     assert.ok(labels.includes('D0×3×48×D1'), labels.slice(0, 5).join(' '));
-    assert.ok(labels.includes('D0×16×24×⌈D1/2⌉'), labels.slice(0, 5).join(' '));
+    assert.ok(labels.includes('D0×16×24×(D1+1)//2'), labels.slice(0, 5).join(' '));
     assert.deepEqual(legend.slice(0, 2), [
       ['D0', 'p2o.DynamicDimension.0'],
       ['D1', 'p2o.DynamicDimension.1'],
