@@ -118,4 +118,16 @@ describe('Circuits panel scenes at Fit', () => {
     const v = fitCircuits(s.bounds, Math.min(...fonts), 300, 510, { padding: FIT_PADDING });
     assert.ok(s.bounds.x2 * v.zoom + v.pan.x <= 300 - FIT_PADDING + 1e-6, 'the last layer runs off the panel');
   });
+
+  it('the example circuit in the side panel (300 × 477) fits whole at a readable zoom: rows close up, row names take their width', () => {
+    const d = run('circuit');
+    const s = buildScene(d, defaultsFor(d), colors, 300, 477);
+    assert.equal(s.orientation, 'rows');
+    // the smallest label: node labels and the port letters on edges (10 px, style.ts)
+    const fonts = [...s.elements.filter((e) => e.group === 'nodes' && e.data.label).map((e) => Number(e.data.fs)), 10];
+    const v = fitCircuits(s.bounds, Math.min(...fonts), 300, 477, { padding: FIT_PADDING });
+    assert.ok(v.zoom * Math.min(...fonts) >= READABLE_TEXT_PX - 1e-9);
+    const box = { x1: s.bounds.x1 * v.zoom + v.pan.x, y1: s.bounds.y1 * v.zoom + v.pan.y, x2: s.bounds.x2 * v.zoom + v.pan.x, y2: s.bounds.y2 * v.zoom + v.pan.y };
+    assert.ok(box.x1 >= FIT_PADDING - 1e-6 && box.x2 <= 300 - FIT_PADDING + 1e-6 && box.y1 >= FIT_PADDING - 1e-6 && box.y2 <= 477 - FIT_PADDING + 1e-6, JSON.stringify(box));
+  });
 });

@@ -95,11 +95,14 @@ export function stageGap(items: readonly LayoutItem[], columns: number, orientat
   return Math.max(MIN_COLUMN_GAP, Math.min(COLUMN_GAP, Math.floor(room)));
 }
 
+/** Room left of the rows for their names (the longest name's width + 14 where the caller measures them). */
+export const ROW_NAME_ROOM = 90;
+
 /**
  * Positions of `items` (centres) in `columns` columns, or rows when `orientation` is 'rows', `gap` apart
- * (default {@link COLUMN_GAP}).
+ * (default {@link COLUMN_GAP}); rows leave `rowNameRoom` on their left for their names.
  */
-export function layeredLayout(items: readonly LayoutItem[], columns: number, orientation: Orientation, gap = COLUMN_GAP): LayeredLayout {
+export function layeredLayout(items: readonly LayoutItem[], columns: number, orientation: Orientation, gap = COLUMN_GAP, rowNameRoom = ROW_NAME_ROOM): LayeredLayout {
   const cols = byColumn(items, columns);
   const positions = new Map<string, Point>();
   const headers: Point[] = [];
@@ -132,7 +135,7 @@ export function layeredLayout(items: readonly LayoutItem[], columns: number, ori
   });
   if (!Number.isFinite(x1)) x1 = y1 = x2 = y2 = 0;
   cols.forEach((_, i) => headers.push(orientation === 'columns' ? { x: colMain[i], y: y1 - HEADER_ROOM / 2 - 4 } : { x: x1 - 14, y: colMain[i] }));
-  const bounds = orientation === 'columns' ? { x1, y1: y1 - HEADER_ROOM, x2, y2 } : { x1: x1 - 90, y1, x2, y2 };
+  const bounds = orientation === 'columns' ? { x1, y1: y1 - HEADER_ROOM, x2, y2 } : { x1: x1 - rowNameRoom, y1, x2, y2 };
   return { orientation, positions, headers, bounds };
 }
 

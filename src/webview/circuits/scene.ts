@@ -8,7 +8,7 @@ import { circuitDefaults, circuitGraph } from './circuitGraph';
 import { readableZoom } from './fitView';
 import { foldGraph } from './fold';
 import { groupsDefaults, groupsGraph } from './groupsGraph';
-import { bendSide, chooseOrientation, edgeBend, layeredLayout, packGroups, stageGap, PACK_LABEL, PACK_PAD, type Box, type Orientation, type PackInput, type Point } from './layout';
+import { bendSide, chooseOrientation, edgeBend, layeredLayout, packGroups, ROW_NAME_ROOM, stageGap, PACK_LABEL, PACK_PAD, type Box, type Orientation, type PackInput, type Point } from './layout';
 import { libDefaults, libGraph } from './libGraph';
 import type { Controls, DrawableRun, VGraph, VNode } from './model';
 import type { CircuitsColors } from './style';
@@ -147,7 +147,9 @@ export function buildScene(d: DrawableRun, c: Controls, colors: CircuitsColors, 
     orientation = chooseOrientation(items, graph.columns.length, viewW, viewH);
     // The stages as close as needed for the main axis to fit the panel at the readable zoom (not below 40 apart).
     const gap = stageGap(items, graph.columns.length, orientation, viewW, viewH, readableZoom(MIN_FONT_PX), FIT_PADDING);
-    const lay = layeredLayout(items, graph.columns.length, orientation, gap);
+    // Rows: as much room on the left as the longest row name takes (its right end 14 left of the row, 4 spare).
+    const nameRoom = Math.min(ROW_NAME_ROOM, 18 + Math.max(0, ...graph.columns.map((col) => Math.min(86, textWidth(col.label, 12)))));
+    const lay = layeredLayout(items, graph.columns.length, orientation, gap, nameRoom);
     positions = lay.positions;
     bounds = lay.bounds;
     graph.columns.forEach((col, i) => {

@@ -194,7 +194,7 @@ export function circuitsStylesheet(c: CircuitsColors): StylesheetJson {
         opacity: 'data(op)' as never,
         'curve-style': 'straight',
         'font-family': font,
-        'font-size': 9,
+        'font-size': 10,
         color: c.foreground,
         'text-background-color': c.background,
         'text-background-opacity': 0.9,

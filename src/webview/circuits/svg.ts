@@ -134,7 +134,7 @@ export function sceneToSvg(scene: SvgScene): string {
       const len = Math.hypot(e.tx - px, e.ty - py) || 1;
       const lx = e.tx + ((px - e.tx) / len) * 16;
       const ly = e.ty + ((py - e.ty) / len) * 16;
-      out.push(`<text x="${n(lx)}" y="${n(ly)}" font-size="9" fill="${esc(scene.foreground)}" text-anchor="middle" dominant-baseline="central">${esc(e.label)}</text>`);
+      out.push(`<text x="${n(lx)}" y="${n(ly)}" font-size="10" fill="${esc(scene.foreground)}" text-anchor="middle" dominant-baseline="central">${esc(e.label)}</text>`);
     }
   }
   for (const v of rest) node(v);
