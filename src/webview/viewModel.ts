@@ -223,6 +223,21 @@ export function shapeLabel(index: GraphIndex, shape: readonly Dim[] | undefined)
   return index.dims.label(shape);
 }
 
+/**
+ * An edge's tooltip: the value's name and shape as the label writes it, then — where the label uses aliases or
+ * written-out expressions — the shape with the file's own dim names (`[p2o.DynamicDimension.0, 3, 48, …]`).
+ */
+export function edgeTooltip(index: GraphIndex, valueId: string, count = 1): string {
+  const v = index.graph.values[valueId];
+  const shape = v?.shape ?? index.shapes.get(valueId)?.shape;
+  const lines = [`${v?.name ?? valueId}${count > 1 ? ` (and ${count - 1} more value${count > 2 ? 's' : ''})` : ''}`];
+  if (shape) {
+    lines.push(shapeLabel(index, shape));
+    if (shape.some((d) => typeof d === 'string' && index.dims.format(d) !== d)) lines.push(`[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`);
+  }
+  return lines.join('\n');
+}
+
 export function formatCount(n: number): string {
   if (n < 1000) return String(n);
   const units = ['k', 'M', 'G', 'T'];

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { loadModel } from '../../src/model/load';
 import type { Dim } from '../../src/shared/ir';
 import { DimNames, MAX_EXPR } from '../../src/webview/dimNames';
-import { buildIndex, visibleGraph } from '../../src/webview/viewModel';
+import { buildIndex, edgeTooltip, visibleGraph } from '../../src/webview/viewModel';
 
 const root = path.join(__dirname, '..', '..');
 const ocr = (f: string): string => path.join(root, 'node_modules', '@gutenye', 'ocr-models', 'assets', f);
@@ -102,8 +102,12 @@ describe('shape labels on real models', () => {
       ['D0', 'p2o.DynamicDimension.0'],
       ['D1', 'p2o.DynamicDimension.1'],
     ]);
-    const input = visibleGraph(buildIndex(graph), new Set()).items.find((i) => i.kind === 'input');
+    const index = buildIndex(graph);
+    const input = visibleGraph(index, new Set()).items.find((i) => i.kind === 'input');
     assert.equal(input?.detail, 'D0×3×48×D1');
+    // The edge's tooltip: the value, its label, and its shape with the file's own names.
+    assert.equal(edgeTooltip(index, input!.ref), 'x\nD0×3×48×D1\n[p2o.DynamicDimension.0, 3, 48, p2o.DynamicDimension.1]');
+    assert.equal(edgeTooltip(index, input!.ref, 3).split('\n')[0], 'x (and 2 more values)');
   });
 
   it('PaddleOCR det and cls, the examples and the TF.js models: "?" only for unknown dims', async () => {

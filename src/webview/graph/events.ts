@@ -3,7 +3,8 @@
  * the page's keyboard shortcuts (arrows move between operators, Enter/Space expand or collapse, `/` and
  * Ctrl/Cmd-F search, F/0 fit, +/− zoom, Escape clears the selection).
  */
-import type { Core, EventObject, NodeCollection, NodeSingular } from 'cytoscape';
+import type { Core, EdgeSingular, EventObject, NodeCollection, NodeSingular } from 'cytoscape';
+import { edgeTooltip } from '../viewModel';
 import { nextInDirection, type NavDirection, type NavPoint } from '../nav';
 import type { GraphContext } from './context';
 import { copyName, elementName } from './export';
@@ -44,6 +45,13 @@ export function wireCy(ctx: GraphContext, c: Core): void {
     const pane = ctx.dom.cyBox.parentElement;
     if (pane) pane.dataset.vscodeContext = JSON.stringify(context);
   });
+  // Shape labels write long dim names by their aliases: an edge's tooltip gives the value and its full shape.
+  c.on('mouseover', 'edge', (ev: EventObject) => {
+    const e = ev.target as EdgeSingular;
+    const value = e.data('value') as string | undefined;
+    if (value && ctx.state.index && !e.hasClass('ov-edge')) ctx.dom.cyBox.title = edgeTooltip(ctx.state.index, value, (e.data('count') as number | undefined) ?? 1);
+  });
+  c.on('mouseout', 'edge', () => ctx.dom.cyBox.removeAttribute('title'));
   let t: ReturnType<typeof setTimeout> | undefined;
   c.on('viewport', () => {
     ctx.state.lastViewportChange = performance.now();
