@@ -159,6 +159,27 @@ describe('graph view on models without name scopes (headless Chromium, real bund
     }
   });
 
+  it('hovering an edge shows its value and its shape with the file`s own dim names (the label writes D0×3×48×D1)', async () => {
+    const page = await openGraph('rec', 1200, 800);
+    try {
+      const at = (await page.evaluate(`(() => {
+        const e = window.__circuitscope.cy.edges().filter((x) => x.data('value') === 'x')[0];
+        const box = document.querySelector('#cy').getBoundingClientRect();
+        const m = e.renderedMidpoint();
+        return { x: box.left + m.x, y: box.top + m.y, label: e.data('label') };
+      })()`)) as { x: number; y: number; label: string };
+      assert.equal(at.label, 'D0×3×48×D1');
+      await page.mouse.move(at.x, at.y);
+      await page.waitForFunction(`!!document.querySelector('#cy').title`, undefined, { timeout: 5_000 });
+      const title = (await page.evaluate(`document.querySelector('#cy').title`)) as string;
+      assert.equal(title, 'x\nD0×3×48×D1\n[p2o.DynamicDimension.0, 3, 48, p2o.DynamicDimension.1]');
+      await page.mouse.move(at.x + 150, at.y);
+      await page.waitForFunction(`!document.querySelector('#cy').title`, undefined, { timeout: 5_000 });
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a narrow inspector (≤ 280 px) breaks long symbolic dimensions inside its shape cells instead of clipping them', async () => {
     const page = await openGraph('rec', 640, 700);
     try {
