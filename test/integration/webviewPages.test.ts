@@ -180,17 +180,25 @@ describe('graph view on models without name scopes (headless Chromium, real bund
     }
   });
 
-  it('a narrow inspector (≤ 280 px) breaks long symbolic dimensions inside its shape cells instead of clipping them', async () => {
+  it('a narrow inspector (≤ 280 px) breaks long symbolic dimensions at their dots inside its shape cells, never clipping them or mid-word', async () => {
     const page = await openGraph('rec', 640, 700);
     try {
       const facts = (await page.evaluate(`(() => {
         const ins = document.querySelector('#inspector').getBoundingClientRect();
-        return { width: ins.width, cells: [...document.querySelectorAll('#inspector td.shape')].filter((td) => td.getClientRects().length).map((td) => ({ text: td.textContent, overflow: td.scrollWidth - td.clientWidth })) };
-      })()`)) as { width: number; cells: { text: string; overflow: number }[] };
+        // a dimension's parts (between the breaks after '.' and '_') each on one line: none broken mid-word
+        const midWord = [...document.querySelectorAll('#inspector td.shape .dim')].flatMap((d) => [...d.childNodes].filter((n) => {
+          if (n.nodeType !== 3) return false;
+          const r = document.createRange();
+          r.selectNodeContents(n);
+          return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size > 1;
+        }).map((n) => n.textContent));
+        return { width: ins.width, midWord, cells: [...document.querySelectorAll('#inspector td.shape')].filter((td) => td.getClientRects().length).map((td) => ({ text: td.textContent, overflow: td.scrollWidth - td.clientWidth })) };
+      })()`)) as { width: number; midWord: string[]; cells: { text: string; overflow: number }[] };
       assert.ok(facts.width <= 280, `the inspector is ${facts.width} px wide: not the narrow layout`);
       assert.ok(facts.cells.some((c) => c.text.includes('DynamicDimension')), 'the long symbolic shape is shown');
       const cut = facts.cells.filter((c) => c.overflow > 1);
       assert.deepEqual(cut, [], 'shape text running out of its cell');
+      assert.deepEqual(facts.midWord, [], 'parts of a dimension name broken mid-word');
     } finally {
       await page.close();
     }
