@@ -189,13 +189,7 @@ export class DimNames {
   }
 }
 
-/** Every symbolic name in stored value shapes, in order: the graph's inputs first, then all values. */
-export function symbolicNames(values: Iterable<{ shape?: readonly Dim[] } | undefined>, first: Iterable<{ shape?: readonly Dim[] } | undefined> = []): string[] {
-  const out: string[] = [];
-  const add = (v: { shape?: readonly Dim[] } | undefined): void => {
-    for (const d of v?.shape ?? []) if (typeof d === 'string') out.push(d);
-  };
-  for (const v of first) add(v);
-  for (const v of values) add(v);
-  return out;
+/** Every symbolic name in stored value shapes, in order: the graph's inputs first, then all values (with repeats). */
+export function* symbolicNames(values: Iterable<{ shape?: readonly Dim[] } | undefined>, first: Iterable<{ shape?: readonly Dim[] } | undefined> = []): Generator<string> {
+  for (const list of [first, values]) for (const v of list) for (const d of v?.shape ?? []) if (typeof d === 'string') yield d;
 }
