@@ -117,7 +117,9 @@ export function paletteFromVars(lookup: (name: string) => string, kind: Palette[
     const c = parseColor(raw(name, ...alts)) ?? parseColor(FALLBACK[name] ?? '#808080')!;
     return mix(bg, [c[0], c[1], c[2]], c[3]);
   };
-  const muted = flat('--vscode-descriptionForeground');
+  // High contrast: secondary text (edge labels, shape strokes) in the foreground itself — the themes' own
+  // descriptionForeground is 70% white, which left 9 px edge labels grey and faint on black.
+  const muted = hc ? fg : flat('--vscode-descriptionForeground');
   const chart = {
     blue: flat('--vscode-charts-blue'),
     red: flat('--vscode-charts-red'),

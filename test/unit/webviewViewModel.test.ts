@@ -139,6 +139,7 @@ describe('palette', () => {
   const dark: Record<string, string> = {
     '--vscode-editor-background': '#1f1f1f',
     '--vscode-editor-foreground': '#cccccc',
+    '--vscode-descriptionForeground': '#9d9d9d',
     '--vscode-charts-blue': '#3794ff',
     '--vscode-charts-purple': '#b180d7',
     '--vscode-charts-red': '#f14c4c',
@@ -146,6 +147,7 @@ describe('palette', () => {
   const light: Record<string, string> = {
     '--vscode-editor-background': '#ffffff',
     '--vscode-editor-foreground': '#3b3b3b',
+    '--vscode-descriptionForeground': '#3b3b3b',
     '--vscode-charts-blue': '#1a85ff',
     '--vscode-charts-purple': '#652d90',
     '--vscode-charts-red': '#e51400',
@@ -163,6 +165,10 @@ describe('palette', () => {
         const c = contrast(rgb(p.foreground), rgb(fill));
         assert.ok(c >= 4.5, `${cat}: contrast ${c.toFixed(2)}`);
       }
+      // Secondary text (9 px edge labels) on the background: ≥ 4.5 everywhere, full contrast in high contrast.
+      const m = contrast(rgb(p.muted), rgb(p.background));
+      assert.ok(m >= 4.5, `muted text: contrast ${m.toFixed(2)}`);
+      if (kind === 'high-contrast') assert.equal(p.muted, p.foreground);
     });
   }
 });
