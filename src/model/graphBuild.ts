@@ -49,65 +49,90 @@ export function assignNodeParams(graph: PartialGraph): void {
  * Where many operators (or one-op layers) sit side by side under one parent — no name scopes at all, or a
  * scope per op — their repeated blocks become groups too (motifs.ts). `weights`: the initializer names.
  */
-export function buildHierarchy(nodes: GraphNode[], weights: ReadonlySet<string> = new Set()): HierarchyGroup[] {
+export function buildHierarchy(nodes: GraphNode[], weights: WeightNames = new Set()): HierarchyGroup[] {
   const groups = new Map<string, HierarchyGroup>();
-  const ensure = (path: string[]): HierarchyGroup => {
-    const id = path.join('/');
+  // ids[k]: the id of the scope's first k + 1 components (their '/'-join)
+  const ensure = (path: string[], ids: string[], depth: number): HierarchyGroup => {
+    const id = ids[depth - 1];
     let g = groups.get(id);
     if (g) return g;
-    const parentPath = path.slice(0, -1);
-    const parent = parentPath.length ? ensure(parentPath) : undefined;
-    g = { id, label: path[path.length - 1], parent: parent?.id, nodes: [], children: [], nodeCount: 0, params: 0 };
+    const parent = depth > 1 ? ensure(path, ids, depth - 1) : undefined;
+    g = { id, label: path[depth - 1], parent: parent?.id, nodes: [], children: [], nodeCount: 0, params: 0 };
     groups.set(id, g);
     parent?.children.push(id);
     return g;
   };
   for (const node of nodes) {
-    if (node.scope.length === 0) continue;
-    const g = ensure(node.scope);
+    const scope = node.scope;
+    if (scope.length === 0) continue;
+    const ids = [scope[0]];
+    for (let k = 1; k < scope.length; k++) ids.push(`${ids[k - 1]}/${scope[k]}`);
+    const g = ensure(scope, ids, scope.length);
     g.nodes.push(node.id);
     // totals up the chain
-    for (let k = node.scope.length; k >= 1; k--) {
-      const anc = groups.get(node.scope.slice(0, k).join('/'))!;
+    for (let k = scope.length - 1; k >= 0; k--) {
+      const anc = groups.get(ids[k])!;
       anc.nodeCount += 1;
       anc.params += node.params;
     }
   }
-  groupRepeatedStructure(groups, nodes, weights);
-  markRepeats(groups, nodes);
+  // node id → index in `nodes`, once for the motif search and the repeat marks
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < nodes.length; i++) indexOf.set(nodes[i].id, i);
+  groupRepeatedStructure(groups, nodes, indexOf, weights);
+  markRepeats(groups, nodes, indexOf);
   return [...groups.values()];
 }
 
+/** The initializer names (a Set, or anything answering `has`). */
+export type WeightNames = Pick<ReadonlySet<string>, 'has'>;
+
 /** Runs the motif search under every parent (and the top level) holding at least MOTIF_MIN_UNITS ops or one-op layers. */
-function groupRepeatedStructure(groups: Map<string, HierarchyGroup>, nodes: GraphNode[], weights: ReadonlySet<string>): void {
-  const ctx: MotifContext = { nodeById: new Map(nodes.map((n) => [n.id, n])), posOf: new Map(), producerPos: new Map(), weights };
+function groupRepeatedStructure(groups: Map<string, HierarchyGroup>, nodes: GraphNode[], indexOf: Map<string, number>, weights: WeightNames): void {
   // file order when it is already topological (exporters write it so), else Kahn's
   const topo = fileOrderIsTopological(nodes) ? undefined : topologicalOrder({ nodes });
-  (topo ? [...topo.order, ...topo.stuck] : nodes).forEach((n, i) => {
-    ctx.posOf.set(n.id, i);
-    for (const o of n.outputs) if (o) ctx.producerPos.set(o, i);
-  });
+  const ordered = topo ? [...topo.order, ...topo.stuck] : nodes;
+  const pos = new Int32Array(nodes.length);
+  const producerPos = new Map<string, number>();
+  for (let i = 0; i < ordered.length; i++) {
+    const n = ordered[i];
+    pos[topo ? indexOf.get(n.id)! : i] = i;
+    for (const o of n.outputs) if (o) producerPos.set(o, i);
+  }
+  const ctx: MotifContext = { nodes, indexOf, pos, producerPos, weights, unitOfPos: new Int32Array(nodes.length).fill(-1) };
+  const posOfId = (id: string): number => {
+    const k = indexOf.get(id);
+    return k === undefined ? Infinity : pos[k];
+  };
   const firstPos = (g: HierarchyGroup): number => {
     let best = Infinity;
     const stack = [g];
     while (stack.length) {
       const h = stack.pop()!;
-      for (const id of h.nodes) best = Math.min(best, ctx.posOf.get(id) ?? Infinity);
+      for (const id of h.nodes) best = Math.min(best, posOfId(id));
       for (const c of h.children) stack.push(groups.get(c)!);
     }
     return best;
   };
-  const unitsOf = (directNodes: GraphNode[], children: HierarchyGroup[]): Unit[] => [
-    ...directNodes.map((node) => ({ node, pos: ctx.posOf.get(node.id)! })),
-    ...children.map((group) => ({ group, pos: firstPos(group) })),
-  ];
-  const atomic = (us: Unit[]): number => us.filter((u) => u.node || u.group!.nodeCount === 1).length;
-  const parents: [string | undefined, Unit[]][] = [
-    [undefined, unitsOf(nodes.filter((n) => n.scope.length === 0), [...groups.values()].filter((g) => g.parent === undefined))],
-  ];
+  const unitsOf = (directNodes: number[], children: HierarchyGroup[]): Unit[] => {
+    const us: Unit[] = [];
+    for (const k of directNodes) us.push({ node: nodes[k], pos: pos[k] });
+    for (const group of children) us.push({ group, pos: firstPos(group) });
+    return us;
+  };
+  const atomic = (us: Unit[]): number => {
+    let c = 0;
+    for (const u of us) if (u.node || u.group!.nodeCount === 1) c++;
+    return c;
+  };
+  const top: number[] = [];
+  for (let k = 0; k < nodes.length; k++) if (nodes[k].scope.length === 0) top.push(k);
+  const roots: HierarchyGroup[] = [];
+  for (const g of groups.values()) if (g.parent === undefined) roots.push(g);
+  const parents: [string | undefined, Unit[]][] = [[undefined, unitsOf(top, roots)]];
   for (const g of groups.values()) {
     if (g.nodes.length + g.children.length < MOTIF_MIN_UNITS) continue;
-    parents.push([g.id, unitsOf(g.nodes.map((id) => ctx.nodeById.get(id)!), g.children.map((c) => groups.get(c)!))]);
+    parents.push([g.id, unitsOf(g.nodes.map((id) => indexOf.get(id)!), g.children.map((c) => groups.get(c)!))]);
   }
   for (const [pid, us] of parents) if (atomic(us) >= MOTIF_MIN_UNITS) addMotifGroups(pid, us, groups, ctx);
 }
@@ -117,13 +142,12 @@ function groupRepeatedStructure(groups: Map<string, HierarchyGroup>, nodes: Grap
  * multiset of op types under the group plus the label with digits removed, so blocks differing only in
  * their index share it. A key is kept only when at least two siblings share it.
  */
-function markRepeats(groups: Map<string, HierarchyGroup>, nodes: GraphNode[]): void {
-  const byId = new Map(nodes.map((n) => [n.id, n]));
+function markRepeats(groups: Map<string, HierarchyGroup>, nodes: GraphNode[], indexOf: Map<string, number>): void {
   const signature = new Map<string, string>();
   const sig = (g: HierarchyGroup): string => {
     const cached = signature.get(g.id);
     if (cached !== undefined) return cached;
-    const ops = g.nodes.map((id) => byId.get(id)!.opType).sort();
+    const ops = g.nodes.map((id) => nodes[indexOf.get(id)!].opType).sort();
     const kids = g.children.map((c) => sig(groups.get(c)!)).sort();
     const s = `${ops.join(',')}|${kids.join(';')}`;
     signature.set(g.id, s);
@@ -191,7 +215,7 @@ export function finishGraph(partial: PartialGraph): ModelGraph {
     params += t.elements;
     paramBytes += t.byteLength;
   }
-  const graph: ModelGraph = { ...partial, hierarchy: buildHierarchy(partial.nodes, new Set(Object.keys(partial.tensors))), params, paramBytes };
+  const graph: ModelGraph = { ...partial, hierarchy: buildHierarchy(partial.nodes, { has: (v) => Object.hasOwn(partial.tensors, v) }), params, paramBytes };
   const problems = validateGraph(graph);
   if (problems.length) {
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';

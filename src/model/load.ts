@@ -77,7 +77,7 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
  */
 async function addInferredShapes(model: LoadedModel): Promise<void> {
   try {
-    const r = await inferModelShapes(model);
+    const r = await inferModelShapes(model, { dims: false });
     if (r?.conflicts.length) {
       const list = r.conflicts.slice(0, 5).map((c) => `'${c}'`).join(', ');
       model.graph.warnings.push(

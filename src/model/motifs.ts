@@ -292,12 +292,19 @@ function attributeSignature(n: GraphNode): string {
   return parts.sort().join(';');
 }
 
-/** What the tokens are read from: topological positions of nodes and of the producers of values, and the weights. */
+/**
+ * What the tokens are read from: the nodes (file order) with an index by id, each node's topological position,
+ * the producers' positions of values, and the weights. `unitOfPos` is scratch space (one entry per node, -1
+ * when unused) that each search fills and clears again, so that many searches cost no more than their units.
+ */
 export interface MotifContext {
-  nodeById: Map<string, GraphNode>;
-  posOf: Map<string, number>;
-  producerPos: Map<string, number>;
-  weights: ReadonlySet<string>;
+  nodes: readonly GraphNode[];
+  indexOf: ReadonlyMap<string, number>;
+  /** Topological position of each node, by file index. */
+  pos: Int32Array;
+  producerPos: ReadonlyMap<string, number>;
+  weights: Pick<ReadonlySet<string>, 'has'>;
+  unitOfPos: Int32Array;
 }
 
 export interface Unit {
@@ -306,6 +313,46 @@ export interface Unit {
   group?: HierarchyGroup;
   /** Topological position of its first operator. */
   pos: number;
+}
+
+/** Input codes of a token: no value, a weight, from outside the run, from further than 64 units back; else the distance. */
+const IN_NONE = 0;
+const IN_WEIGHT = 1;
+const IN_OUTSIDE = 2;
+const IN_FAR = 3;
+
+/**
+ * Token numbers, 0, 1, … in order of first appearance of a unit's token or kind (one counter for both, as one
+ * map of strings `kind|attributes|inputs` and `kind:kind` would number them), read without building those
+ * strings: op kind and attributes are interned once per distinct pair, the inputs as a short code string.
+ */
+class TokenTable {
+  private next = 0;
+  private readonly prefixes = new Map<string, number>();
+  private readonly tokens = new Map<string, number>();
+  private readonly kinds = new Map<string, number>();
+
+  /** The token of a unit whose op kind and attribute signature are `prefix` (`kind|attributes`), inputs `codes`. */
+  token(prefix: string, codes: number[]): number {
+    let p = this.prefixes.get(prefix);
+    if (p === undefined) this.prefixes.set(prefix, (p = this.prefixes.size));
+    let key = String.fromCharCode(p >>> 16, p & 0xffff);
+    for (const c of codes) key += String.fromCharCode(c);
+    let t = this.tokens.get(key);
+    if (t === undefined) this.tokens.set(key, (t = this.next++));
+    return t;
+  }
+
+  /** A barrier's own token (a scope of several ops), never equal to another. */
+  barrier(): number {
+    return this.next++;
+  }
+
+  kind(kind: string): number {
+    let k = this.kinds.get(kind);
+    if (k === undefined) this.kinds.set(kind, (k = this.next++));
+    return k;
+  }
 }
 
 /**
@@ -320,39 +367,56 @@ export function addMotifGroups(
 ): string[] {
   units.sort((a, b) => a.pos - b.pos);
   const n = units.length;
-  const unitOfPos = new Map<number, number>();
-  units.forEach((u, i) => {
-    if (u.node) unitOfPos.set(u.pos, i);
-    else for (const id of nodesUnder(u.group!, groups)) unitOfPos.set(ctx.posOf.get(id) ?? -1, i);
-  });
-  const intern = new Map<string, number>();
+  const unitOfPos = ctx.unitOfPos;
+  const touched: number[] = [];
+  const mark = (p: number, i: number): void => {
+    if (p < 0 || p >= unitOfPos.length) return;
+    unitOfPos[p] = i;
+    touched.push(p);
+  };
+  for (let i = 0; i < n; i++) {
+    const u = units[i];
+    if (u.node) mark(u.pos, i);
+    else for (const id of nodesUnder(u.group!, groups)) mark(posOfId(ctx, id), i);
+  }
+  const table = new TokenTable();
   const tokens = new Int32Array(n);
   const kinds = new Int32Array(n);
   const lastUse = new Int32Array(n).fill(-1);
-  units.forEach((u, i) => {
-    const node = u.node ?? (u.group!.nodeCount === 1 ? soleNode(u.group!, groups, ctx.nodeById) : undefined);
-    let key: string;
-    let kind: string;
-    if (node) {
-      const ins = node.inputs.map((v) => {
-        if (!v) return '-';
-        if (ctx.weights.has(v)) return 'w';
-        const pp = ctx.producerPos.get(v);
-        const j = pp === undefined ? undefined : unitOfPos.get(pp);
-        if (j === undefined || j >= i) return 'x';
-        lastUse[j] = Math.max(lastUse[j], i);
-        return i - j <= 64 ? String(i - j) : 'far';
-      });
-      kind = `${node.domain}:${node.opType}`;
-      key = `${kind}|${attributeSignature(node)}|${ins.join(',')}`;
-    } else key = kind = `group#${i}`; // a scope of several ops: a barrier, never part of a found repeat
-    let t = intern.get(key);
-    if (t === undefined) intern.set(key, (t = intern.size));
-    tokens[i] = t;
-    let kd = intern.get(`kind:${kind}`);
-    if (kd === undefined) intern.set(`kind:${kind}`, (kd = intern.size));
-    kinds[i] = kd;
-  });
+  const codes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = units[i];
+    const node = u.node ?? (u.group!.nodeCount === 1 ? soleNode(u.group!, groups, ctx) : undefined);
+    if (!node) {
+      // a scope of several ops: a barrier, never part of a found repeat (its token and its kind: two numbers)
+      tokens[i] = table.barrier();
+      kinds[i] = table.barrier();
+      continue;
+    }
+    codes.length = 0;
+    for (const v of node.inputs) {
+      if (!v) {
+        codes.push(IN_NONE);
+        continue;
+      }
+      if (ctx.weights.has(v)) {
+        codes.push(IN_WEIGHT);
+        continue;
+      }
+      const pp = ctx.producerPos.get(v);
+      const j = pp === undefined ? -1 : unitOfPos[pp];
+      if (j < 0 || j >= i) {
+        codes.push(IN_OUTSIDE);
+        continue;
+      }
+      if (lastUse[j] < i) lastUse[j] = i;
+      codes.push(i - j <= 64 ? IN_FAR + (i - j) : IN_FAR);
+    }
+    const kind = `${node.domain}:${node.opType}`;
+    tokens[i] = table.token(`${kind}|${node.attributes.length ? attributeSignature(node) : ''}`, codes);
+    kinds[i] = table.kind(kind);
+  }
+  for (const p of touched) unitOfPos[p] = -1;
   const diff = new Int32Array(n + 2);
   for (let j = 0; j < n; j++) {
     if (lastUse[j] > j) {
@@ -365,7 +429,12 @@ export function addMotifGroups(
   for (let b = 0; b <= n; b++) cut[b] = run += diff[b];
   const blocks = findRepeatedBlocks(tokens, cut, {}, kinds);
   if (!blocks.length) return [];
-  return materialize(parentId, units, blocks, groups, ctx.nodeById);
+  return materialize(parentId, units, blocks, groups, ctx);
+}
+
+function posOfId(ctx: MotifContext, id: string): number {
+  const k = ctx.indexOf.get(id);
+  return k === undefined ? -1 : ctx.pos[k];
 }
 
 /** Node ids under a group, recursively. */
@@ -380,10 +449,12 @@ function nodesUnder(g: HierarchyGroup, groups: Map<string, HierarchyGroup>): str
   return out;
 }
 
-function soleNode(g: HierarchyGroup, groups: Map<string, HierarchyGroup>, nodeById: Map<string, GraphNode>): GraphNode | undefined {
+function soleNode(g: HierarchyGroup, groups: Map<string, HierarchyGroup>, ctx: MotifContext): GraphNode | undefined {
   let h = g;
   while (!h.nodes.length && h.children.length === 1) h = groups.get(h.children[0])!;
-  return h.nodes.length === 1 ? nodeById.get(h.nodes[0]) : undefined;
+  if (h.nodes.length !== 1) return undefined;
+  const k = ctx.indexOf.get(h.nodes[0]);
+  return k === undefined ? undefined : ctx.nodes[k];
 }
 
 /** A short kind for a block's label from the ops it holds: attention, conv, linear, norm, or its first op. */
@@ -405,11 +476,14 @@ function letters(k: number): string {
   return s;
 }
 
-function materialize(parentId: string | undefined, units: Unit[], blocks: MotifBlock[], groups: Map<string, HierarchyGroup>, nodeById: Map<string, GraphNode>): string[] {
+function materialize(parentId: string | undefined, units: Unit[], blocks: MotifBlock[], groups: Map<string, HierarchyGroup>, ctx: MotifContext): string[] {
   const parent = parentId === undefined ? undefined : groups.get(parentId);
   const opsOf = (u: Unit): string[] => {
     if (u.node) return [u.node.opType];
-    return nodesUnder(u.group!, groups).map((id) => nodeById.get(id)?.opType ?? '');
+    return nodesUnder(u.group!, groups).map((id) => {
+      const k = ctx.indexOf.get(id);
+      return k === undefined ? '' : ctx.nodes[k].opType;
+    });
   };
   // label per motif: kind, with a letter when one kind has several motifs
   const kindOf = new Map<number, string>();
@@ -427,19 +501,20 @@ function materialize(parentId: string | undefined, units: Unit[], blocks: MotifB
     for (let k = 2; groups.has(id); k++) id = parentId === undefined ? `${label}~${k}` : `${parentId}/${label}~${k}`;
     label = id.slice(id.lastIndexOf('/') + 1);
     const g: HierarchyGroup = { id, label, parent: parentId, nodes: [], children: [], nodeCount: 0, params: 0, motif: true };
-    for (const u of units.slice(b.start, b.start + b.length)) {
+    for (let k = b.start; k < b.start + b.length; k++) {
+      const u = units[k];
       if (u.node) {
         g.nodes.push(u.node.id);
         g.nodeCount += 1;
         g.params += u.node.params;
-        movedNodes.add(u.node.id);
+        if (parent) movedNodes.add(u.node.id);
       } else {
         const c = u.group!;
         c.parent = id;
         g.children.push(c.id);
         g.nodeCount += c.nodeCount;
         g.params += c.params;
-        movedGroups.add(c.id);
+        if (parent) movedGroups.add(c.id);
       }
     }
     groups.set(id, g);

@@ -24,7 +24,7 @@ export interface ShapeInferenceResult {
   inferred: number;
   /** Values whose inferred shape disagreed with the stored one (the stored one was kept). */
   conflicts: string[];
-  /** Every value's shape as inferred (symbolic), for checks against a run with concrete inputs. */
+  /** Every value's shape as inferred (symbolic), for checks against a run with concrete inputs (empty with `dims: false`). */
   dims: Map<string, SDim[]>;
   /** The algebra the symbolic dims belong to ({@link DimAlgebra.evaluate} binds their symbols). */
   algebra: DimAlgebra;
@@ -64,14 +64,14 @@ export async function readShapeConstants(model: LoadedModel): Promise<Map<string
 }
 
 /** Infers shapes for a loaded model in place (graph values); never throws. */
-export async function inferModelShapes(model: LoadedModel): Promise<ShapeInferenceResult | undefined> {
+export async function inferModelShapes(model: LoadedModel, opts: InferOptions = {}): Promise<ShapeInferenceResult | undefined> {
   const g = model.graph;
   if (g.format === 'tfjs-layers') {
     nameLayersBatch(g);
     return undefined;
   }
   const constants = await readShapeConstants(model);
-  return inferGraphShapes(g, constants);
+  return inferGraphShapes(g, constants, opts);
 }
 
 /**
@@ -142,26 +142,42 @@ function inOrder(g: ModelGraph): readonly GraphNode[] {
   return fileOrderIsTopological(g.nodes) ? g.nodes : topologicalOrder(g).order;
 }
 
+/** Options of {@link inferGraphShapes}. */
+export interface InferOptions {
+  /** Fill {@link ShapeInferenceResult.dims} (default true; a load that only keeps the graph's shapes skips it). */
+  dims?: boolean;
+}
+
 /**
  * Infers shapes over `g` in place. `constants` holds the values of small weight tensors (by name) that shape
  * inputs read (Reshape targets, Slice bounds, Resize scales…).
+ *
+ * What inference knows of a value starts as what the graph stores, read when a rule first asks for it (most of
+ * 166k values at 100k operators are read once, by their one consumer; none is enumerated up front).
  */
-export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, number[]>): ShapeInferenceResult {
+export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, number[]>, opts: InferOptions = {}): ShapeInferenceResult {
   const A = new DimAlgebra();
   const infos = new Map<string, Info>();
   const conflicts: string[] = [];
   const inputSymbols = symbolsForInputs(g, A);
-  // for…in rather than Object.entries: no pair array per value (166k of them at 100k operators); same order.
-  for (const id in g.values) {
-    const v = g.values[id];
+  const values = g.values;
+  /** The stored facts of a value as inference starts from them (undefined: no such value). */
+  const stored = (id: string): Info | undefined => {
+    if (!Object.hasOwn(values, id)) return undefined;
+    const v = values[id];
     const syms = inputSymbols[id];
-    const plain = !syms && v.shape?.every((d) => typeof d !== 'string');
-    const shape = plain ? (v.shape as SDim[]) : v.shape?.map((d, axis) => (d === null && syms?.[axis] !== undefined ? A.sym(syms[axis]) : toSDim(A, d)));
+    let plain = !syms;
+    if (plain && v.shape) for (const d of v.shape) if (typeof d === 'string') plain = false;
+    const shape = plain ? (v.shape as SDim[] | undefined) : v.shape?.map((d, axis) => (d === null && syms?.[axis] !== undefined ? A.sym(syms[axis]) : toSDim(A, d)));
     const info: Info = { shape, dtype: v.dtype };
     const c = constants.get(id);
     if (v.kind === 'initializer' && c && shape && c.length <= MAX_VAL) info.val = c;
     infos.set(id, info);
-  }
+    return info;
+  };
+  const known = (id: string): Info | undefined => infos.get(id) ?? stored(id);
+  // the inputs' unnamed dimensions become symbols even where no node reads them
+  for (const id of g.inputs) known(id);
   const opset = g.format === 'onnx' ? g.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0 : 0;
   const rules: Record<string, Rule> = g.format === 'onnx' ? ONNX_RULES : TFJS_RULES;
   const constant = (n: string): number[] | undefined => constants.get(n);
@@ -170,31 +186,32 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
     if (!rule) continue;
     let outs: (Info | undefined)[] | undefined;
     try {
-      outs = rule({ A, node, ins: node.inputs.map((i) => (i ? infos.get(i) : undefined)), opset, constant });
+      const ins: (Info | undefined)[] = [];
+      for (const i of node.inputs) ins.push(i ? known(i) : undefined);
+      outs = rule({ A, node, ins, opset, constant });
     } catch {
       outs = undefined; // malformed attributes: this node's outputs stay as stored
     }
     if (!outs) continue;
-    node.outputs.forEach((id, k) => {
-      const got = outs![k];
-      if (!id || !got) return;
-      const prev = infos.get(id) ?? {};
+    for (let k = 0; k < node.outputs.length; k++) {
+      const id = node.outputs[k];
+      const got = outs[k];
+      if (!id || !got) continue;
+      const prev = known(id) ?? {};
       const m = merge(A, prev.shape, got.shape?.map(sane));
       if (m === 'conflict') {
         conflicts.push(id);
-        return;
+        continue;
       }
       const keepVal = got.val && m && m.length === got.shape?.length;
       infos.set(id, { shape: m, dtype: prev.dtype ?? got.dtype, val: keepVal ? got.val : prev.val });
-    });
+    }
   }
+  // Only a value inference read or wrote can have changed: the others keep their stored shape as it was.
   let inferred = 0;
-  const dims = new Map<string, SDim[]>();
-  for (const id in g.values) {
-    const v = g.values[id];
-    const info = infos.get(id);
-    if (!info?.shape) continue;
-    dims.set(id, info.shape);
+  for (const [id, info] of infos) {
+    if (!info.shape || !Object.hasOwn(values, id)) continue;
+    const v = values[id];
     if (v.kind === 'initializer') continue;
     const next = info.shape.map((d) => A.toDim(d));
     const before = v.shape;
@@ -204,6 +221,13 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
     v.shapeInferred = true;
     if (!v.dtype && info.dtype) v.dtype = info.dtype;
     inferred++;
+  }
+  const dims = new Map<string, SDim[]>();
+  if (opts.dims !== false) {
+    for (const id in values) {
+      const shape = known(id)?.shape;
+      if (shape) dims.set(id, shape);
+    }
   }
   return { inferred, conflicts, dims, algebra: A, inputSymbols };
 }
