@@ -211,7 +211,8 @@ export function finishGraph(partial: PartialGraph): ModelGraph {
   assignNodeParams(partial);
   let params = 0;
   let paramBytes = 0;
-  for (const t of Object.values(partial.tensors)) {
+  for (const name in partial.tensors) {
+    const t = partial.tensors[name];
     params += t.elements;
     paramBytes += t.byteLength;
   }

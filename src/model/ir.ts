@@ -36,6 +36,12 @@ export interface LoadedModel {
   /** Reads one weight tensor. @throws ModelLoadError when its bytes are missing or inconsistent. */
   readTensor(name: string): Promise<LoadedTensor>;
   /**
+   * Reads one weight tensor whose bytes are held in memory (ONNX: inline data small enough to be kept at load),
+   * as {@link readTensor} would; undefined when reading it needs a file (then use readTensor). Lets a pass over
+   * tens of thousands of small constants (shape inference) skip a promise per tensor.
+   */
+  readTensorSync?(name: string): LoadedTensor | undefined;
+  /**
    * The file's bytes as read at load (ONNX loaded from a path), handed over once so a session can be created
    * from them instead of reading the file again; the model itself keeps no reference to them (its tensors are
    * read from the file on demand), so they are freed once the taker drops them. The view may have spare

@@ -13,7 +13,7 @@
  * Filled shapes are marked `shapeInferred` on the value (the viewer shows them as inferred).
  */
 import { fileOrderIsTopological, topologicalOrder } from './graphOrder';
-import type { Dim, GraphNode, LoadedModel, ModelGraph, TensorInfo } from './ir';
+import type { Dim, GraphNode, LoadedModel, LoadedTensor, ModelGraph, TensorInfo } from './ir';
 import { MAX_VAL, type Info, type Rule } from './shapeCommon';
 import { DimAlgebra, type SDim } from './shapeDims';
 import { ONNX_RULES } from './shapeOnnx';
@@ -41,25 +41,40 @@ export function isShapeConstant(t: TensorInfo): boolean {
 /** Reads the small constants inference uses through the model's own (lazy) reader; unreadable ones are skipped. */
 export async function readShapeConstants(model: LoadedModel): Promise<Map<string, number[]>> {
   const out = new Map<string, number[]>();
-  const wanted: TensorInfo[] = Object.values(model.graph.tensors).filter(isShapeConstant);
+  const wanted: TensorInfo[] = [];
+  // for…in rather than Object.values: no array of every tensor (66k of them at 100k operators)
+  for (const name in model.graph.tensors) if (isShapeConstant(model.graph.tensors[name])) wanted.push(model.graph.tensors[name]);
   // Attribute tensors (ONNX Constant / ConstantOfShape values) are named `<node id>/<attribute>`.
   for (const n of model.graph.nodes) {
     for (const a of n.attributes) if (a.value.type === 'tensor' && isShapeConstant(a.value.value)) wanted.push(a.value.value);
   }
+  const keep = (t: TensorInfo, data: LoadedTensor['data']): void => {
+    if (Array.isArray(data)) return;
+    const arr = data as ArrayLike<number | bigint>;
+    const vals: number[] = [];
+    for (let i = 0; i < arr.length; i++) vals.push(Number(arr[i]));
+    if (vals.every((v) => Number.isFinite(v))) out.set(t.name, vals);
+  };
   const readOne = async (t: TensorInfo): Promise<void> => {
     try {
-      const { data } = await model.readTensor(t.name);
-      if (Array.isArray(data)) return;
-      const arr = data as ArrayLike<number | bigint>;
-      const vals: number[] = [];
-      for (let i = 0; i < arr.length; i++) vals.push(Number(arr[i]));
-      if (vals.every((v) => Number.isFinite(v))) out.set(t.name, vals);
+      keep(t, (await model.readTensor(t.name)).data);
     } catch {
       // A tensor that cannot be read leaves the shapes depending on it unknown; loading reports it elsewhere.
     }
   };
-  // a few reads in flight at once (each may open a shard or external-data file)
-  for (let i = 0; i < wanted.length; i += 16) await Promise.all(wanted.slice(i, i + 16).map(readOne));
+  // what is held in memory at once, the rest a few reads in flight at once (each may open a shard or external-data file)
+  const later: TensorInfo[] = [];
+  for (const t of wanted) {
+    let held: LoadedTensor | undefined;
+    try {
+      held = model.readTensorSync?.(t.name);
+    } catch {
+      continue; // as an unreadable tensor above
+    }
+    if (held) keep(t, held.data);
+    else later.push(t);
+  }
+  for (let i = 0; i < later.length; i += 16) await Promise.all(later.slice(i, i + 16).map(readOne));
   return out;
 }
 
@@ -213,11 +228,11 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
     if (!info.shape || !Object.hasOwn(values, id)) continue;
     const v = values[id];
     if (v.kind === 'initializer') continue;
-    const next = info.shape.map((d) => A.toDim(d));
     const before = v.shape;
-    const changed = !before || before.length !== next.length || before.some((d, i) => d !== next[i]);
+    let changed = !before || before.length !== info.shape.length;
+    for (let i = 0; !changed && i < info.shape.length; i++) changed = before![i] !== A.toDim(info.shape[i]);
     if (!changed) continue;
-    v.shape = next;
+    v.shape = info.shape.map((d) => A.toDim(d));
     v.shapeInferred = true;
     if (!v.dtype && info.dtype) v.dtype = info.dtype;
     inferred++;

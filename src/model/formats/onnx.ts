@@ -42,6 +42,36 @@ function types(): { model: protobuf.Type; tensor: protobuf.Type } {
   return { model: modelType, tensor: tensorType };
 }
 
+let leanModelType: protobuf.Type | undefined;
+/**
+ * ModelProto for loading: the same schema, but a decoded message holds only the fields the file sets. protobufjs'
+ * generated constructors give every message an empty array of its own for each repeated field (a TensorProto 8,
+ * an AttributeProto 7) — about a million of them at 100k operators, all kept alive, then collected, for the
+ * length of a load. Here an absent repeated field reads as protobufjs' shared frozen empty array from the
+ * prototype (so the IR copies no array of a decoded message that may be that one: see onnxToGraph).
+ */
+function leanModel(): protobuf.Type {
+  if (!leanModelType) {
+    const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
+    const visit = (ns: protobuf.NamespaceBase): void => {
+      for (const child of ns.nestedArray) {
+        if (child instanceof protobuf.Type) child.ctor = leanConstructor();
+        if (child instanceof protobuf.Namespace) visit(child);
+      }
+    };
+    visit(root);
+    leanModelType = root.lookupType('onnx.ModelProto');
+  }
+  return leanModelType;
+}
+
+/** A message constructor that, unlike protobufjs' generated one, creates no empty arrays or maps. */
+function leanConstructor(): protobuf.Constructor<object> {
+  return function LeanMessage(this: Record<string, unknown>, p?: Record<string, unknown>): void {
+    if (p) for (const k of Object.keys(p)) if (p[k] != null && k !== '__proto__') this[k] = p[k];
+  } as unknown as protobuf.Constructor<object>;
+}
+
 /** ONNX TensorProto.DataType → IR dtype. */
 export const ONNX_DTYPES: Record<number, DType> = {
   1: 'float32',
@@ -194,10 +224,14 @@ export function decodeModelProto(file: string, bytes: Uint8Array): PModel {
  * {@link decodeModelProto} over a Node Buffer viewing the same bytes (no copy): protobufjs then reads strings with
  * the runtime's native UTF-8 decoder instead of its JavaScript one, about twice as fast on a graph of 100k
  * operators (every node's name, op type, inputs and outputs are strings). Its `bytes` fields are Buffers viewing
- * `bytes`; the loader only reads or copies them.
+ * `bytes`; the loader only reads or copies them. Decoded with {@link leanModel}'s messages (no empty arrays).
  */
 function decodeModelProtoFast(file: string, bytes: Uint8Array): PModel {
-  return decodeModelProto(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  try {
+    return leanModel().decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as unknown as PModel;
+  } catch (e) {
+    throw protobufError(file, e, 'ModelProto');
+  }
 }
 
 function protobufError(file: string, e: unknown, what: string): ModelLoadError {
@@ -456,7 +490,7 @@ function attributeValue(
     case 5:
       return a.g ? { type: 'graph', value: summarise(a.g, ctx.functions) } : { type: 'unknown', value: 'empty graph attribute' };
     case 6:
-      return { type: 'floats', value: a.floats ?? [] };
+      return { type: 'floats', value: a.floats?.length ? a.floats : [] };
     case 7:
       return { type: 'ints', value: ints(a.ints) };
     case 8:
@@ -513,8 +547,8 @@ function summarise(g: PGraph, functions: Map<string, PFunction>, depth = 0): Sub
 function summariseFunction(f: PFunction, functions: Map<string, PFunction>): SubgraphSummary {
   return {
     ...summarise({ node: f.node, name: `${f.domain ?? ''}.${f.name ?? ''}` }, functions),
-    inputs: f.input ?? [],
-    outputs: f.output ?? [],
+    inputs: f.input?.length ? f.input : [],
+    outputs: f.output?.length ? f.output : [],
   };
 }
 
@@ -661,26 +695,27 @@ export function onnxToGraph(
       const actx = { file, modelDir, nodeId: id, constants: sources, functions };
       for (const a of n.attribute) attributes.push({ name: a.name ?? '', value: attributeValue(a, actx) });
     }
-    const subgraphs: SubgraphSummary[] = [];
+    // (no array per node: most have no subgraph, and most models no functions)
+    let subgraphs: SubgraphSummary[] | undefined;
     for (const a of attributes) {
-      if (a.value.type === 'graph') subgraphs.push(a.value.value);
-      if (a.value.type === 'graphs') subgraphs.push(...a.value.value);
+      if (a.value.type === 'graph') (subgraphs ??= []).push(a.value.value);
+      if (a.value.type === 'graphs') (subgraphs ??= []).push(...a.value.value);
     }
-    const fn = functions.get(`${n.domain ?? ''}\u0000${opType}`);
-    if (fn) subgraphs.push(summariseFunction(fn, functions));
+    const fn = functions.size ? functions.get(`${n.domain ?? ''}\u0000${opType}`) : undefined;
+    if (fn) (subgraphs ??= []).push(summariseFunction(fn, functions));
     const node: GraphNode = {
       id,
       name: n.name ?? '',
       opType,
       domain: n.domain ?? '',
-      inputs: n.input ?? [],
-      outputs: n.output ?? [],
+      inputs: n.input?.length ? n.input : [],
+      outputs: n.output?.length ? n.output : [],
       attributes,
       params: 0,
       paramBytes: 0,
       scope: scopeFromName(n.name ?? ''),
     };
-    if (subgraphs.length) node.subgraphs = subgraphs;
+    if (subgraphs?.length) node.subgraphs = subgraphs;
     nodes.push(node);
     if (inOrder) for (const i of node.inputs) if (i && !values[i]) inOrder = false;
     for (const out of node.outputs) {
@@ -806,6 +841,12 @@ export async function openOnnx(file: string, bytes: Uint8Array, opts: OpenOnnxOp
       if (!src) throw new ModelLoadError('invalid-structure', file, `no tensor named '${name}' in this model`, FORMAT);
       return { info: src.info, data: await tensorData(src, file) };
     },
+    readTensorSync(name: string): LoadedTensor | undefined {
+      const src = sources.get(name);
+      if (!src || src.externalPath || src.inFile) return undefined;
+      const { info, proto } = src;
+      return { info, data: proto.raw_data && proto.raw_data.length > 0 ? fromRaw(proto.raw_data, info) : fromTypedFields(proto, info) };
+    },
   };
 }
 
@@ -850,14 +891,15 @@ function detachFromBuffer(sources: Map<string, TensorSource>, bytes: Uint8Array,
       continue;
     }
     src.inFile = { offset: raw.byteOffset - bytes.byteOffset, length: raw.byteLength, ...stat };
-    src.proto = { ...src.proto, raw_data: undefined };
+    // in place: the decoded message is the source's own (the decoded model is dropped after loading)
+    src.proto.raw_data = undefined;
   }
   const pool = new Uint8Array(total);
   let at = 0;
   for (const src of small) {
     const raw = src.proto.raw_data!;
     pool.set(raw, at);
-    src.proto = { ...src.proto, raw_data: pool.subarray(at, at + raw.byteLength) };
+    src.proto.raw_data = pool.subarray(at, at + raw.byteLength);
     at += raw.byteLength;
   }
 }
