@@ -63,19 +63,25 @@ export function findRepeatedBlocks(tokens: ArrayLike<number>, cut: ArrayLike<num
   const maxP = Math.min(opts.maxLength ?? 256, n - Math.min(minP, minApart));
   const cands: Candidate[] = [];
   for (let p = minP; p <= maxP; p++) {
-    let s = -1;
-    for (let i = 0; i + p <= n; i++) {
-      const same = i + p < n && tokens[i] === tokens[i + p];
-      if (same && s < 0) s = i;
-      else if (!same && s >= 0) {
-        // tokens[s..i+p) has period p; or, shorter, tokens[s..i) recurs p units later
-        const len = i + p - s;
-        if (len >= 2 * p) {
-          const c = bestPhase(cut, s, len, p);
-          if (c && c.copies * p >= minCover) cands.push({ ...c, region: [s, s + len] });
-        } else if (i - s >= minApart) cands.push(narrowest(cut, s, i - s, p, minApart));
-        s = -1;
-      }
+    // The maximal runs of positions i < n - p where tokens[i] === tokens[i + p], in order. A run shorter than
+    // min(p, minApart) yields nothing, and a run that long holds a multiple of that step: only those positions
+    // are tried, and a match there is grown both ways to its run (O(n / step) for a shift that rarely matches).
+    const end = n - p;
+    const step = Math.max(1, Math.min(p, minApart));
+    for (let j = 0; j < end; j += step) {
+      if (tokens[j] !== tokens[j + p]) continue;
+      let s = j;
+      while (s > 0 && tokens[s - 1] === tokens[s - 1 + p]) s--;
+      let i = j + 1;
+      while (i < end && tokens[i] === tokens[i + p]) i++;
+      // tokens[s..i+p) has period p; or, shorter, tokens[s..i) recurs p units later
+      const len = i + p - s;
+      if (len >= 2 * p) {
+        const c = bestPhase(cut, s, len, p);
+        if (c && c.copies * p >= minCover) cands.push({ ...c, region: [s, s + len] });
+      } else if (i - s >= minApart) cands.push(narrowest(cut, s, i - s, p, minApart));
+      // i is a mismatch (or the end): the next run starts after it
+      j = Math.ceil((i + 1) / step) * step - step;
     }
   }
   // consecutive repeats first (the stronger evidence), then pairs apart in what they leave

@@ -176,17 +176,19 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
   const conflicts: string[] = [];
   const inputSymbols = symbolsForInputs(g, A);
   const values = g.values;
+  let anySyms = false;
+  for (const id in inputSymbols) anySyms ||= Object.hasOwn(inputSymbols, id);
   /** The stored facts of a value as inference starts from them (undefined: no such value). */
   const stored = (id: string): Info | undefined => {
     if (!Object.hasOwn(values, id)) return undefined;
     const v = values[id];
-    const syms = inputSymbols[id];
+    const syms = anySyms ? inputSymbols[id] : undefined;
     let plain = !syms;
     if (plain && v.shape) for (const d of v.shape) if (typeof d === 'string') plain = false;
     const shape = plain ? (v.shape as SDim[] | undefined) : v.shape?.map((d, axis) => (d === null && syms?.[axis] !== undefined ? A.sym(syms[axis]) : toSDim(A, d)));
     const info: Info = { shape, dtype: v.dtype };
-    const c = constants.get(id);
-    if (v.kind === 'initializer' && c && shape && c.length <= MAX_VAL) info.val = c;
+    const c = v.kind === 'initializer' ? constants.get(id) : undefined;
+    if (c && shape && c.length <= MAX_VAL) info.val = c;
     infos.set(id, info);
     return info;
   };

@@ -604,6 +604,9 @@ export function onnxToGraph(
   const modelDir = path.dirname(file);
   const warnings: string[] = [];
   const values: Record<string, ValueInfo> = {};
+  // Every value set in `values`, also here, for the lookups while reading the nodes: a Map probe on a freshly decoded
+  // name is one hash lookup, a property read on `values` two (the name is interned first). A miss still asks `values`.
+  const made = new Map<string, ValueInfo>();
   const tensors: Record<string, TensorInfo> = {};
   const sources = new Map<string, TensorSource>();
   const functions = new Map<string, PFunction>();
@@ -615,7 +618,7 @@ export function onnxToGraph(
     const src = describeTensor(t, name, file, modelDir, 'initializer');
     tensors[name] = src.info;
     sources.set(name, src);
-    values[name] = { id: name, name, dtype: src.info.dtype, shape: src.info.shape, kind: 'initializer' };
+    made.set(name, (values[name] = { id: name, name, dtype: src.info.dtype, shape: src.info.shape, kind: 'initializer' }));
   }
   for (const s of g.sparse_initializer ?? []) {
     const v = s.values;
@@ -625,7 +628,7 @@ export function onnxToGraph(
     const shape = dimsOf(s.dims, file, `sparse initializer '${name}'`);
     tensors[name] = src.info;
     sources.set(name, src);
-    values[name] = { id: name, name, dtype: src.info.dtype, shape, kind: 'initializer' };
+    made.set(name, (values[name] = { id: name, name, dtype: src.info.dtype, shape, kind: 'initializer' }));
     warnings.push(`sparse initializer '${name}': ${src.info.elements} stored values of a [${shape.join(',')}] tensor`);
   }
   const inputs: string[] = [];
@@ -634,7 +637,7 @@ export function onnxToGraph(
     if (!name) throw new ModelLoadError('invalid-structure', file, 'a graph input has no name', FORMAT);
     if (values[name]?.kind === 'initializer') continue; // IR < 4: initializers also listed as inputs
     const { dtype, shape } = valueShape(vi.type, file, `graph input '${name}'`, warnings);
-    values[name] = { id: name, name, dtype, shape, kind: 'input' };
+    made.set(name, (values[name] = { id: name, name, dtype, shape, kind: 'input' }));
     inputs.push(name);
   }
   const declared = new Map<string, PValueInfo>();
@@ -673,7 +676,7 @@ export function onnxToGraph(
       }
       tensors[out] = folded.info;
       sources.set(out, folded);
-      values[out] = { id: out, name: out, dtype: folded.info.dtype, shape: folded.info.shape, kind: 'initializer' };
+      made.set(out, (values[out] = { id: out, name: out, dtype: folded.info.dtype, shape: folded.info.shape, kind: 'initializer' }));
       foldedCount++;
       continue;
     }
@@ -717,13 +720,14 @@ export function onnxToGraph(
     };
     if (subgraphs?.length) node.subgraphs = subgraphs;
     nodes.push(node);
-    if (inOrder) for (const i of node.inputs) if (i && !values[i]) inOrder = false;
+    if (inOrder) for (const i of node.inputs) if (i && !made.has(i) && !values[i]) inOrder = false;
     for (const out of node.outputs) {
       if (!out) continue;
-      if (values[out]) {
+      const known = made.get(out) ?? values[out];
+      if (known) {
         inOrder = false;
         // Validation reports the duplicate producer / the clash with an input or initializer.
-        if (values[out].producer === undefined && values[out].kind !== 'intermediate') {
+        if (known.producer === undefined && known.kind !== 'intermediate') {
           throw new ModelLoadError(
             'invalid-graph',
             file,
@@ -735,7 +739,7 @@ export function onnxToGraph(
       }
       const vi = declared.get(out);
       const { dtype, shape } = vi ? valueShape(vi.type, file, `value '${out}'`, warnings) : {};
-      values[out] = { id: out, name: out, dtype, shape, kind: outputSet.has(out) ? 'output' : 'intermediate', producer: id };
+      made.set(out, (values[out] = { id: out, name: out, dtype, shape, kind: outputSet.has(out) ? 'output' : 'intermediate', producer: id }));
     }
   }
   if (foldedCount) warnings.push(`${foldedCount} Constant node(s) were folded into initializers`);
