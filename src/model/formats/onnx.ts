@@ -228,7 +228,17 @@ export function decodeModelProto(file: string, bytes: Uint8Array): PModel {
  */
 function decodeModelProtoFast(file: string, bytes: Uint8Array): PModel {
   try {
-    return leanModel().decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as unknown as PModel;
+    const reader = protobuf.Reader.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    // int64 fields (dims, attribute ints, int64_data) as numbers where exact, as every reader of them converts
+    // them anyway (int64()): no Long object kept per dimension; beyond 2^53 they stay Longs.
+    const readLong = reader.int64.bind(reader) as () => LongLike;
+    reader.int64 = (() => {
+      const v = readLong();
+      if (typeof v === 'number') return v;
+      const x = v.toNumber();
+      return Number.isSafeInteger(x) ? x : v;
+    }) as unknown as typeof reader.int64;
+    return leanModel().decode(reader) as unknown as PModel;
   } catch (e) {
     throw protobufError(file, e, 'ModelProto');
   }
