@@ -49,7 +49,7 @@ export function assignNodeParams(graph: PartialGraph): void {
  * Where many operators (or one-op layers) sit side by side under one parent — no name scopes at all, or a
  * scope per op — their repeated blocks become groups too (motifs.ts). `weights`: the initializer names.
  */
-export function buildHierarchy(nodes: GraphNode[], weights: WeightNames = new Set()): HierarchyGroup[] {
+export function buildHierarchy(nodes: GraphNode[], weights: WeightNames = new Set(), indexOf: Map<string, number> = nodeIndex(nodes)): HierarchyGroup[] {
   const groups = new Map<string, HierarchyGroup>();
   // ids[k]: the id of the scope's first k + 1 components (their '/'-join)
   const ensure = (path: string[], ids: string[], depth: number): HierarchyGroup => {
@@ -76,12 +76,16 @@ export function buildHierarchy(nodes: GraphNode[], weights: WeightNames = new Se
       anc.params += node.params;
     }
   }
-  // node id → index in `nodes`, once for the motif search and the repeat marks
-  const indexOf = new Map<string, number>();
-  for (let i = 0; i < nodes.length; i++) indexOf.set(nodes[i].id, i);
   groupRepeatedStructure(groups, nodes, indexOf, weights);
   markRepeats(groups, nodes, indexOf);
   return [...groups.values()];
+}
+
+/** Node id → position in `nodes` (the last, for a repeated id): one Map for the motif search, the repeat marks and validation. */
+export function nodeIndex(nodes: readonly GraphNode[]): Map<string, number> {
+  const indexOf = new Map<string, number>();
+  for (let i = 0; i < nodes.length; i++) indexOf.set(nodes[i].id, i);
+  return indexOf;
 }
 
 /** The initializer names (a Set, or anything answering `has`). */
@@ -216,8 +220,10 @@ export function finishGraph(partial: PartialGraph): ModelGraph {
     params += t.elements;
     paramBytes += t.byteLength;
   }
-  const graph: ModelGraph = { ...partial, hierarchy: buildHierarchy(partial.nodes, { has: (v) => Object.hasOwn(partial.tensors, v) }), params, paramBytes };
-  const problems = validateGraph(graph);
+  const index = nodeIndex(partial.nodes);
+  const hierarchy = buildHierarchy(partial.nodes, { has: (v) => Object.hasOwn(partial.tensors, v) }, index);
+  const graph: ModelGraph = { ...partial, hierarchy, params, paramBytes };
+  const problems = validateGraph(graph, index);
   if (problems.length) {
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
     throw new ModelLoadError(

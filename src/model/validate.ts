@@ -8,17 +8,29 @@ import { isDType, type ModelGraph } from './ir';
  * unique node ids; every node input/output refers to a known value; each value has at most one producer and
  * its `producer` field agrees; graph inputs/outputs exist; dtypes are known; tensors referenced by values
  * exist; hierarchy groups reference existing nodes and groups; shapes hold integers ≥ 0, names or null.
+ * `index`: optionally, the nodes' positions by id (a Map built from `g.nodes`), to check against instead of a new set.
  */
-export function validateGraph(g: ModelGraph): string[] {
+export function validateGraph(g: ModelGraph, index?: ReadonlyMap<string, number>): string[] {
   const problems: string[] = [];
   const say = (s: string): void => {
     if (problems.length < 100) problems.push(s);
   };
-  const nodeIds = new Set<string>();
-  for (const n of g.nodes) {
-    if (!n.id) say(`a ${n.opType} node has an empty id`);
-    if (nodeIds.has(n.id)) say(`duplicate node id '${n.id}'`);
-    nodeIds.add(n.id);
+  // `index` (node id → position, as finishGraph built it for the hierarchy) stands for the set of ids when it maps
+  // every node's id to that node's own position: the ids are then distinct (no set built again).
+  let indexed = index !== undefined && index.size === g.nodes.length;
+  for (let i = 0; indexed && i < g.nodes.length; i++) indexed = index!.get(g.nodes[i].id) === i;
+  let nodeIds: Pick<ReadonlySet<string>, 'has'>;
+  if (indexed) {
+    nodeIds = index!;
+    for (const n of g.nodes) if (!n.id) say(`a ${n.opType} node has an empty id`);
+  } else {
+    const ids = new Set<string>();
+    for (const n of g.nodes) {
+      if (!n.id) say(`a ${n.opType} node has an empty id`);
+      if (ids.has(n.id)) say(`duplicate node id '${n.id}'`);
+      ids.add(n.id);
+    }
+    nodeIds = ids;
   }
   const producers = new Map<string, string>();
   for (const n of g.nodes) {
