@@ -730,7 +730,16 @@ export function onnxToGraph(
     };
     if (subgraphs?.length) node.subgraphs = subgraphs;
     nodes.push(node);
-    if (inOrder) for (const i of node.inputs) if (i && !made.has(i) && !values[i]) inOrder = false;
+    // An input names a value already made: the value's own id string takes its place (equal text; later passes then
+    // look up a name `values` already holds as a key, and the decoded copy of the text is dropped).
+    const ins = node.inputs;
+    for (let k = 0; k < ins.length; k++) {
+      const i = ins[k];
+      if (!i) continue;
+      const v = made.get(i);
+      if (v) ins[k] = v.id;
+      else if (inOrder && !values[i]) inOrder = false;
+    }
     for (const out of node.outputs) {
       if (!out) continue;
       const known = made.get(out) ?? values[out];
