@@ -316,6 +316,19 @@ interface TensorSource {
    * the file's size and mtime when it was loaded (a changed file is refused, not read at the wrong offset).
    */
   inFile?: { offset: number; length: number; size: number; mtimeMs: number };
+  /**
+   * Inline `raw_data` copied out of the file buffer: it lies in `pool` from `poolAt` (info.byteLength bytes). An
+   * offset rather than a view of its own: tens of thousands of small weights, one typed array object each, kept.
+   */
+  pool?: Uint8Array;
+  poolAt: number;
+}
+
+/** The inline raw bytes of a source (a view), or undefined when it has none in memory. */
+function rawBytes(src: TensorSource): Uint8Array | undefined {
+  if (src.pool) return src.pool.subarray(src.poolAt, src.poolAt + src.info.byteLength);
+  const raw = src.proto.raw_data;
+  return raw && raw.length > 0 ? raw : undefined;
 }
 
 /** Inline raw_data up to this size is copied out of the file buffer at load; larger is read from the file. */
@@ -400,6 +413,7 @@ function describeTensor(
       info: { name, dtype, shape, elements, byteLength: length, location: { kind: 'external', file: location, offset, length } },
       proto: t,
       externalPath: abs,
+      poolAt: 0,
     };
   }
   let byteLength: number;
@@ -431,7 +445,7 @@ function describeTensor(
         ? (t.string_data ?? []).reduce((s, b) => s + b.length, 0)
         : expectedBytes;
   }
-  return { info: { name, dtype, shape, elements, byteLength, location: { kind: 'inline' } }, proto: t };
+  return { info: { name, dtype, shape, elements, byteLength, location: { kind: 'inline' } }, proto: t, pool: undefined, poolAt: 0 };
 }
 
 /** Resolves `rel` against `dir`, refusing absolute paths and paths that leave `dir`. */
@@ -867,8 +881,8 @@ export async function openOnnx(file: string, bytes: Uint8Array, opts: OpenOnnxOp
     readTensorSync(name: string): LoadedTensor | undefined {
       const src = sources.get(name);
       if (!src || src.externalPath || src.inFile) return undefined;
-      const { info, proto } = src;
-      return { info, data: proto.raw_data && proto.raw_data.length > 0 ? fromRaw(proto.raw_data, info) : fromTypedFields(proto, info) };
+      const raw = rawBytes(src);
+      return { info: src.info, data: raw ? fromRaw(raw, src.info) : fromTypedFields(src.proto, src.info) };
     },
   };
 }
@@ -890,8 +904,8 @@ async function tensorData(src: TensorSource, file: string): Promise<TensorData> 
     }
   } else if (src.inFile) {
     raw = await readInFile(src.inFile, info.name, file);
-  } else if (proto.raw_data && proto.raw_data.length > 0) {
-    raw = proto.raw_data;
+  } else {
+    raw = rawBytes(src);
   }
   if (raw) return fromRaw(raw, info);
   return fromTypedFields(proto, info);
@@ -908,6 +922,10 @@ function detachFromBuffer(sources: Map<string, TensorSource>, bytes: Uint8Array,
   for (const src of sources.values()) {
     const raw = src.proto.raw_data;
     if (!raw || raw.buffer !== bytes.buffer) continue;
+    if (raw.byteLength === 0) {
+      src.proto.raw_data = undefined; // no bytes (the values are in the typed fields): nothing to keep a view for
+      continue;
+    }
     if (raw.byteLength <= DETACH_COPY_BYTES) {
       small.push(src);
       total += raw.byteLength;
@@ -922,7 +940,9 @@ function detachFromBuffer(sources: Map<string, TensorSource>, bytes: Uint8Array,
   for (const src of small) {
     const raw = src.proto.raw_data!;
     pool.set(raw, at);
-    src.proto.raw_data = pool.subarray(at, at + raw.byteLength);
+    src.pool = pool;
+    src.poolAt = at;
+    src.proto.raw_data = undefined;
     at += raw.byteLength;
   }
 }
