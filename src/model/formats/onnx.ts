@@ -916,6 +916,9 @@ async function tensorData(src: TensorSource, file: string): Promise<TensorData> 
  * (large). The small ones are copied into one buffer of their own (tens of thousands of weights: one allocation,
  * not one each), each keeping a view of its bytes there.
  */
+/** The message of a source whose bytes are read from the pool or the file: no field of the decoded one is read again. */
+const READ_ELSEWHERE: PTensor = Object.freeze({});
+
 function detachFromBuffer(sources: Map<string, TensorSource>, bytes: Uint8Array, stat: { size: number; mtimeMs: number }): void {
   const small: TensorSource[] = [];
   let total = 0;
@@ -932,8 +935,7 @@ function detachFromBuffer(sources: Map<string, TensorSource>, bytes: Uint8Array,
       continue;
     }
     src.inFile = { offset: raw.byteOffset - bytes.byteOffset, length: raw.byteLength, ...stat };
-    // in place: the decoded message is the source's own (the decoded model is dropped after loading)
-    src.proto.raw_data = undefined;
+    src.proto = READ_ELSEWHERE;
   }
   const pool = new Uint8Array(total);
   let at = 0;
@@ -942,7 +944,7 @@ function detachFromBuffer(sources: Map<string, TensorSource>, bytes: Uint8Array,
     pool.set(raw, at);
     src.pool = pool;
     src.poolAt = at;
-    src.proto.raw_data = undefined;
+    src.proto = READ_ELSEWHERE;
     at += raw.byteLength;
   }
 }
