@@ -28,10 +28,11 @@ const HANDLERS: Handlers = {
   loadGraph: (job) => loadGraph(job.model),
   loadGraphBytes: async (job, ctx) => {
     const graph = await loadGraph(job.model);
-    // Without the fields the page can put back (graphWire.ts): fewer bytes to serialize, copy and parse.
+    // Columns and a string table (graphWire.ts, version 2): fewer bytes to build, gzip, parse, and no object per
+    // node, value and tensor in between.
     const bytes = new TextEncoder().encode(encodeGraphWire(graph));
-    // Gzipped (on libuv's threads, so a cancel is still heard): the host receives and forwards ~13x fewer bytes
-    // (36.6 -> 2.8 MB at 100k operators). Every byte that crosses the host is memory it allocates outside its heap,
+    // Gzipped (on libuv's threads, so a cancel is still heard): the host receives and forwards ~8x fewer bytes
+    // (14.6 -> 1.7 MB at 100k operators). Every byte that crosses the host is memory it allocates outside its heap,
     // and that allocation is what starts the host's garbage collector, whose pauses over the extension host's own
     // large heap were its longest stalls while a big graph arrived (test/bench/graphHostLag.ts).
     const gz = await gzip(bytes, { level: 1 });

@@ -1,142 +1,416 @@
 /**
- * The operator graph as it travels from the engine process to the graph view (JSON bytes, graphChunk messages):
- * the IR without what can be put back — a node's `name` when it equals its id, an empty `domain`, `attributes`
- * or `scope`; a value's `id` (its key) and its `name` when it equals the key; a tensor's `name` when it equals
- * its key. On a 100k-operator graph that is 28% fewer bytes to serialize, copy and parse (53.6 → 38.9 MB).
- * It also leaves out a node's zero `params`/`paramBytes`; a value's `producer` when it is the node that lists
- * the value among its outputs, and an initializer value's `dtype`/`shape` when they are its tensor's; a tensor's
- * `location` when inline and its `elements` when the product of its shape (45.3 → 36.5 MB at 100k operators).
- * Where a value lacks what would be put back, the wire says so with `null`. These later omissions kept version 1:
- * wire written before them decodes as it did (it holds every field, and never `null` there).
+ * The operator graph as it travels from the engine process to the graph view (gzipped JSON bytes, graphChunk
+ * messages), version 2: columns instead of one object per node, value and tensor. Every string (ids, names,
+ * op types, value keys, dtypes, kinds) is written once in a string table and referred to by its index; every
+ * distinct shape once in a shape table; a node's inputs and outputs are one flat index array with counts. At
+ * 100k operators that is 34.3 → 8.3 MB of JSON (version 1, graphWireV1.ts): fewer bytes to build, gzip, forward,
+ * gunzip and parse, and no intermediate objects in the page besides the IR's own.
  *
- * `decodeGraphWire(JSON.parse(encodeGraphWire(g)))` deep-equals `JSON.parse(JSON.stringify(g))`; a plain IR
- * (no wire envelope) decodes to itself, so older senders still work.
+ * Columns hold what the IR usually is. A node, value or tensor that is not (a field missing or of another type
+ * than ir.ts declares, a value whose `id` is not its key) travels whole in `odd`; keys the IR does not declare
+ * travel in `extra` beside the columns. Absent optional fields are -1 in their column.
+ *
+ * `decodeGraphWire(JSON.parse(encodeGraphWire(g)))` deep-equals `JSON.parse(JSON.stringify(g))`; version 1
+ * still decodes, and a plain IR (no wire envelope) decodes to itself, so older senders still work.
  */
-import type { GraphNode, ModelGraph, TensorInfo, ValueInfo } from './ir';
+import { decodeGraphWireV1, type GraphWireV1 } from './graphWireV1';
+import type { Attribute, GraphNode, ModelGraph, TensorInfo, TensorLocation, ValueInfo } from './ir';
 
-/** The envelope: a version, so a page never misreads a future encoding as the IR. */
-export interface GraphWire {
-  graphWire: 1;
-  graph: Record<string, unknown>;
-}
+export { encodeGraphWireV1 } from './graphWireV1';
 
 type Obj = Record<string, unknown>;
+/** Sparse entries: [row, value]. */
+type Sparse<T> = [number, T][];
 
-function nodeOut(n: GraphNode): Obj {
-  const o: Obj = {};
-  for (const k in n) {
-    const v = (n as unknown as Obj)[k];
-    if (k === 'name' && v === n.id) continue;
-    if (k === 'domain' && v === '') continue;
-    if ((k === 'attributes' || k === 'scope') && Array.isArray(v) && v.length === 0) continue;
-    if ((k === 'params' || k === 'paramBytes') && v === 0) continue;
-    o[k] = v;
+interface NodeColumns {
+  id: string[];
+  /** -1: the name is the id. */
+  name: number[];
+  opType: number[];
+  domain: number[];
+  /** How many of `ins` / `outs` each node takes, in order; each a value's row (≥ 0) or -1 - a string's index. */
+  inCount: number[];
+  ins: number[];
+  outCount: number[];
+  outs: number[];
+  params: number[];
+  paramBytes: number[];
+  attributes: Sparse<Attribute[]>;
+  /** Each a list of string indices. */
+  scope: Sparse<number[]>;
+  extra: Sparse<Obj>;
+  odd: Sparse<Obj>;
+}
+
+interface ValueColumns {
+  key: string[];
+  /** -1: the name is the key. */
+  name: number[];
+  kind: number[];
+  dtype: number[];
+  /** Index into the shape table. */
+  shape: number[];
+  /** -1 absent, 0 false, 1 true. */
+  shapeInferred: number[];
+  /** -1 absent, -2 the last node listing the value among its outputs, else a string's index. */
+  producer: number[];
+  extra: Sparse<Obj>;
+  odd: Sparse<Obj>;
+}
+
+interface TensorColumns {
+  key: string[];
+  name: number[];
+  dtype: number[];
+  shape: number[];
+  /** -1: the product of the shape. */
+  elements: number[];
+  byteLength: number[];
+  /** Where not `{ kind: 'inline' }`. */
+  location: Sparse<TensorLocation>;
+  quantization: Sparse<NonNullable<TensorInfo['quantization']>>;
+  extra: Sparse<Obj>;
+  odd: Sparse<Obj>;
+}
+
+/** The version-2 envelope (see the file comment). */
+export interface GraphWireV2 {
+  graphWire: 2;
+  strings: string[];
+  shapes: unknown[][];
+  /** The graph's fields other than nodes, values and tensors, as they are. */
+  graph: Obj;
+  nodes: NodeColumns;
+  values: ValueColumns;
+  tensors: TensorColumns;
+}
+
+export type GraphWire = GraphWireV1 | GraphWireV2;
+
+const NODE_KEYS = new Set(['id', 'name', 'opType', 'domain', 'inputs', 'outputs', 'attributes', 'params', 'paramBytes', 'scope']);
+const VALUE_KEYS = new Set(['id', 'name', 'dtype', 'shape', 'shapeInferred', 'kind', 'producer']);
+const TENSOR_KEYS = new Set(['name', 'dtype', 'shape', 'elements', 'byteLength', 'location', 'quantization']);
+
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isNum = (x: unknown): x is number => typeof x === 'number';
+const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every(isStr);
+
+/** The keys of `o` that `known` lacks, or undefined when there are none. */
+function extraOf(o: Obj, known: ReadonlySet<string>): Obj | undefined {
+  let extra: Obj | undefined;
+  for (const k in o) {
+    if (known.has(k) || o[k] === undefined) continue;
+    (extra ??= {})[k] = o[k];
   }
-  return o;
+  return extra;
 }
 
-/** Value id → the node listing it among its outputs (the last one, should a broken graph list it twice). */
-function producersOf(nodes: readonly GraphNode[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const n of nodes) for (const o of n.outputs) if (o) m.set(o, n.id);
-  return m;
+class Tables {
+  readonly strings: string[] = [];
+  readonly shapes: unknown[][] = [];
+  private readonly stringIndex = new Map<string, number>();
+  private readonly shapeIndex = new Map<string, number>();
+
+  str(s: string): number {
+    let i = this.stringIndex.get(s);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(s);
+      this.stringIndex.set(s, i);
+    }
+    return i;
+  }
+
+  /** -1 for undefined. */
+  optStr(s: string | undefined): number {
+    return s === undefined ? -1 : this.str(s);
+  }
+
+  shape(s: readonly unknown[] | undefined): number {
+    if (s === undefined) return -1;
+    // Cheaper than JSON.stringify; a number and a string of the same digits differ by the quotes.
+    let k = '';
+    for (const d of s) k += `${typeof d === 'number' ? d : JSON.stringify(d)},`;
+    let i = this.shapeIndex.get(k);
+    if (i === undefined) {
+      i = this.shapes.length;
+      this.shapes.push(s as unknown[]);
+      this.shapeIndex.set(k, i);
+    }
+    return i;
+  }
 }
 
-function sameShape(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
-  if (!a || !b || a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function regularNode(n: GraphNode): boolean {
+  return (
+    isStr(n.id) && isStr(n.name) && isStr(n.opType) && isStr(n.domain) && strings(n.inputs) && strings(n.outputs) &&
+    Array.isArray(n.attributes) && isNum(n.params) && isNum(n.paramBytes) && strings(n.scope)
+  );
 }
 
-function product(shape: readonly number[] | undefined): number {
+/** A value's row where `x` is a value's key, else -1 - its index in the string table. */
+function ref(x: string, rows: ReadonlyMap<string, number>, t: Tables): number {
+  return rows.get(x) ?? -1 - t.str(x);
+}
+
+/** The columns, and for each value row the last node row listing it among its outputs (-1: none). */
+function nodeColumns(nodes: readonly GraphNode[], t: Tables, rows: ReadonlyMap<string, number>): { c: NodeColumns; producerRow: Int32Array } {
+  const producerRow = new Int32Array(rows.size).fill(-1);
+  const c: NodeColumns = { id: [], name: [], opType: [], domain: [], inCount: [], ins: [], outCount: [], outs: [], params: [], paramBytes: [], attributes: [], scope: [], extra: [], odd: [] };
+  nodes.forEach((n, i) => {
+    if (!regularNode(n)) {
+      c.odd.push([i, n as unknown as Obj]);
+      c.id.push('');
+      for (const col of [c.name, c.opType, c.domain]) col.push(-1);
+      for (const col of [c.inCount, c.outCount, c.params, c.paramBytes]) col.push(0);
+      return;
+    }
+    c.id.push(n.id);
+    c.name.push(n.name === n.id ? -1 : t.str(n.name));
+    c.opType.push(t.str(n.opType));
+    c.domain.push(t.str(n.domain));
+    c.inCount.push(n.inputs.length);
+    for (const x of n.inputs) c.ins.push(ref(x, rows, t));
+    c.outCount.push(n.outputs.length);
+    for (const x of n.outputs) {
+      const r = ref(x, rows, t);
+      c.outs.push(r);
+      if (r >= 0) producerRow[r] = i;
+    }
+    c.params.push(n.params);
+    c.paramBytes.push(n.paramBytes);
+    if (n.attributes.length) c.attributes.push([i, n.attributes]);
+    if (n.scope.length) c.scope.push([i, n.scope.map((s) => t.str(s))]);
+    const extra = extraOf(n as unknown as Obj, NODE_KEYS);
+    if (extra) c.extra.push([i, extra]);
+  });
+  return { c, producerRow };
+}
+
+function regularValue(v: ValueInfo, key: string): boolean {
+  return (
+    v.id === key && isStr(v.name) && isStr(v.kind) && (v.dtype === undefined || isStr(v.dtype)) && (v.shape === undefined || Array.isArray(v.shape)) &&
+    (v.shapeInferred === undefined || typeof v.shapeInferred === 'boolean') && (v.producer === undefined || isStr(v.producer))
+  );
+}
+
+/** The columns but `producer` (see {@link producerColumn}), and each key's row. */
+function valueColumns(values: Record<string, ValueInfo>, t: Tables): { c: ValueColumns; rows: Map<string, number>; list: ValueInfo[] } {
+  const c: ValueColumns = { key: Object.keys(values), name: [], kind: [], dtype: [], shape: [], shapeInferred: [], producer: [], extra: [], odd: [] };
+  const rows = new Map<string, number>();
+  // Object.keys and a lookup each: Object.values takes longer on a record of 100k keys.
+  const list = new Array<ValueInfo>(c.key.length);
+  for (let i = 0; i < c.key.length; i++) {
+    const key = c.key[i];
+    const v = (list[i] = values[key]);
+    rows.set(key, i);
+    if (!regularValue(v, key)) {
+      c.odd.push([i, v as unknown as Obj]);
+      for (const col of [c.name, c.kind, c.dtype, c.shape, c.shapeInferred]) col.push(-1);
+      continue;
+    }
+    c.name.push(v.name === key ? -1 : t.str(v.name));
+    c.kind.push(t.str(v.kind));
+    c.dtype.push(t.optStr(v.dtype));
+    c.shape.push(t.shape(v.shape));
+    c.shapeInferred.push(v.shapeInferred === undefined ? -1 : v.shapeInferred ? 1 : 0);
+    const extra = extraOf(v as unknown as Obj, VALUE_KEYS);
+    if (extra) c.extra.push([i, extra]);
+  }
+  return { c, rows, list };
+}
+
+function producerColumn(values: readonly ValueInfo[], c: ValueColumns, nodes: readonly GraphNode[], producerRow: Int32Array, t: Tables): void {
+  for (let i = 0; i < c.key.length; i++) {
+    const p = values[i].producer;
+    const derived = producerRow[i] < 0 ? undefined : nodes[producerRow[i]].id;
+    c.producer.push(p === undefined || typeof p !== 'string' ? -1 : p === derived ? -2 : t.str(p));
+  }
+}
+
+function product(shape: readonly number[]): number {
   let n = 1;
-  for (const d of shape ?? []) n *= d;
+  for (const d of shape) n *= d;
   return n;
 }
 
-function valueOut(v: ValueInfo, key: string, producer: string | undefined, t: TensorInfo | undefined): Obj {
-  const o: Obj = {};
-  const init = v.kind === 'initializer' && t !== undefined;
-  for (const k in v) {
-    const x = (v as unknown as Obj)[k];
-    if ((k === 'id' || k === 'name') && x === key) continue;
-    if (k === 'producer' && x === producer) continue;
-    if (init && k === 'dtype' && x === t.dtype) continue;
-    if (init && k === 'shape' && sameShape(x as unknown[] | undefined, t.shape)) continue;
-    if (x !== undefined) o[k] = x;
-  }
-  // what the page would put back but the value does not have
-  if (v.producer === undefined && producer !== undefined) o.producer = null;
-  if (init && v.dtype === undefined) o.dtype = null;
-  if (init && v.shape === undefined) o.shape = null;
-  return o;
+/** Whether `loc` is `{ kind: 'inline' }` and nothing more. */
+function plainInline(loc: TensorLocation): boolean {
+  if (loc.kind !== 'inline') return false;
+  for (const k in loc) if (k !== 'kind') return false;
+  return true;
 }
 
-function tensorOut(t: TensorInfo, key: string): Obj {
-  const o: Obj = {};
-  for (const k in t) {
-    const x = (t as unknown as Obj)[k];
-    if (k === 'name' && x === key) continue;
-    if (k === 'location' && t.location.kind === 'inline' && Object.keys(t.location).length === 1) continue;
-    if (k === 'elements' && x === product(t.shape)) continue;
-    o[k] = x;
-  }
-  return o;
+function regularTensor(x: TensorInfo): boolean {
+  return (
+    isStr(x.name) && isStr(x.dtype) && Array.isArray(x.shape) && isNum(x.elements) && x.elements !== -1 && isNum(x.byteLength) &&
+    typeof x.location === 'object' && x.location !== null && (x.quantization === undefined || (typeof x.quantization === 'object' && x.quantization !== null))
+  );
 }
 
-/** The graph as wire JSON (see the file comment). */
+function tensorColumns(tensors: Record<string, TensorInfo>, t: Tables): TensorColumns {
+  const c: TensorColumns = { key: Object.keys(tensors), name: [], dtype: [], shape: [], elements: [], byteLength: [], location: [], quantization: [], extra: [], odd: [] };
+  for (let i = 0; i < c.key.length; i++) {
+    const key = c.key[i];
+    const x = tensors[key];
+    if (!regularTensor(x)) {
+      c.odd.push([i, x as unknown as Obj]);
+      for (const col of [c.name, c.dtype, c.shape, c.elements]) col.push(-1);
+      c.byteLength.push(0);
+      continue;
+    }
+    c.name.push(x.name === key ? -1 : t.str(x.name));
+    c.dtype.push(t.str(x.dtype));
+    c.shape.push(t.shape(x.shape));
+    // -1 stands for the product; a tensor whose count is -1 itself travels in `odd`.
+    c.elements.push(x.elements === product(x.shape) ? -1 : x.elements);
+    c.byteLength.push(x.byteLength);
+    if (!plainInline(x.location)) c.location.push([i, x.location]);
+    if (x.quantization !== undefined) c.quantization.push([i, x.quantization]);
+    const extra = extraOf(x as unknown as Obj, TENSOR_KEYS);
+    if (extra) c.extra.push([i, extra]);
+  }
+  return c;
+}
+
+/** The graph as version-2 wire JSON (see the file comment). */
 export function encodeGraphWire(g: ModelGraph): string {
-  const producers = producersOf(g.nodes);
-  const values: Obj = {};
-  for (const key in g.values) values[key] = valueOut(g.values[key], key, producers.get(key), g.tensors[key]);
-  const tensors: Obj = {};
-  for (const key in g.tensors) tensors[key] = tensorOut(g.tensors[key], key);
-  const graph: Obj = { ...g, nodes: g.nodes.map(nodeOut), values, tensors };
-  const wire: GraphWire = { graphWire: 1, graph };
+  const t = new Tables();
+  const { nodes, values, tensors, ...rest } = g;
+  const v = valueColumns(values, t);
+  const n = nodeColumns(nodes, t, v.rows);
+  producerColumn(v.list, v.c, nodes, n.producerRow, t);
+  const wire: GraphWireV2 = { graphWire: 2, strings: t.strings, shapes: t.shapes, graph: rest as unknown as Obj, nodes: n.c, values: v.c, tensors: tensorColumns(tensors, t) };
   return JSON.stringify(wire);
 }
 
+/** Rows of a sparse list by row (the later entry wins, as in the encoder each row has at most one). */
+function byRow<T>(s: Sparse<T>): Map<number, T> {
+  return new Map(s);
+}
+
+/** The nodes, and for each value row the last node row listing it among its outputs (-1: none). */
+function decodeNodes(c: NodeColumns, str: readonly string[], keys: readonly string[]): { nodes: GraphNode[]; producerRow: Int32Array } {
+  const producerRow = new Int32Array(keys.length).fill(-1);
+  const attributes = byRow(c.attributes);
+  const scope = byRow(c.scope);
+  const extra = byRow(c.extra);
+  const odd = byRow(c.odd);
+  const nodes = new Array<GraphNode>(c.id.length);
+  let ii = 0;
+  let oi = 0;
+  for (let i = 0; i < c.id.length; i++) {
+    const inputs = new Array<string>(c.inCount[i]);
+    for (let k = 0; k < inputs.length; k++) {
+      const r = c.ins[ii++];
+      inputs[k] = r >= 0 ? keys[r] : str[-1 - r];
+    }
+    const outputs = new Array<string>(c.outCount[i]);
+    for (let k = 0; k < outputs.length; k++) {
+      const r = c.outs[oi++];
+      outputs[k] = r >= 0 ? keys[r] : str[-1 - r];
+      if (r >= 0) producerRow[r] = i;
+    }
+    const o = odd.get(i);
+    if (o) {
+      nodes[i] = o as unknown as GraphNode;
+      continue;
+    }
+    const id = c.id[i];
+    const sc = scope.get(i);
+    const n: GraphNode = {
+      id,
+      name: c.name[i] < 0 ? id : str[c.name[i]],
+      opType: str[c.opType[i]],
+      domain: str[c.domain[i]],
+      inputs,
+      outputs,
+      attributes: attributes.get(i) ?? [],
+      params: c.params[i],
+      paramBytes: c.paramBytes[i],
+      scope: sc ? sc.map((k) => str[k]) : [],
+    };
+    const e = extra.get(i);
+    nodes[i] = e ? Object.assign(n, e) : n;
+  }
+  return { nodes, producerRow };
+}
+
+function decodeValues(c: ValueColumns, str: readonly string[], shapes: readonly unknown[][], nodes: readonly GraphNode[], producerRow: Int32Array): Record<string, ValueInfo> {
+  const extra = byRow(c.extra);
+  const odd = byRow(c.odd);
+  const values: Record<string, ValueInfo> = {};
+  for (let i = 0; i < c.key.length; i++) {
+    const key = c.key[i];
+    const o = odd.get(i);
+    if (o) {
+      values[key] = o as unknown as ValueInfo;
+      continue;
+    }
+    const v = { id: key, name: c.name[i] < 0 ? key : str[c.name[i]] } as ValueInfo;
+    if (c.dtype[i] >= 0) v.dtype = str[c.dtype[i]] as ValueInfo['dtype'];
+    // A copy: each value owns its shape, as it did in the engine.
+    if (c.shape[i] >= 0) v.shape = shapes[c.shape[i]].slice() as ValueInfo['shape'];
+    if (c.shapeInferred[i] >= 0) v.shapeInferred = c.shapeInferred[i] === 1;
+    v.kind = str[c.kind[i]] as ValueInfo['kind'];
+    const p = c.producer[i];
+    if (p >= 0) v.producer = str[p];
+    else if (p === -2) v.producer = nodes[producerRow[i]].id;
+    const e = extra.get(i);
+    values[key] = e ? Object.assign(v, e) : v;
+  }
+  return values;
+}
+
+function decodeTensors(c: TensorColumns, str: readonly string[], shapes: readonly unknown[][]): Record<string, TensorInfo> {
+  const location = byRow(c.location);
+  const quantization = byRow(c.quantization);
+  const extra = byRow(c.extra);
+  const odd = byRow(c.odd);
+  const tensors: Record<string, TensorInfo> = {};
+  for (let i = 0; i < c.key.length; i++) {
+    const key = c.key[i];
+    const o = odd.get(i);
+    if (o) {
+      tensors[key] = o as unknown as TensorInfo;
+      continue;
+    }
+    const shape = shapes[c.shape[i]].slice() as number[];
+    const x: TensorInfo = {
+      name: c.name[i] < 0 ? key : str[c.name[i]],
+      dtype: str[c.dtype[i]] as TensorInfo['dtype'],
+      shape,
+      elements: c.elements[i] === -1 ? product(shape) : c.elements[i],
+      byteLength: c.byteLength[i],
+      location: location.get(i) ?? { kind: 'inline' },
+    };
+    const q = quantization.get(i);
+    if (q) x.quantization = q;
+    const e = extra.get(i);
+    tensors[key] = e ? Object.assign(x, e) : x;
+  }
+  return tensors;
+}
+
+function decodeGraphWireV2(w: GraphWireV2): ModelGraph {
+  const str = w.strings;
+  const { nodes, producerRow } = decodeNodes(w.nodes, str, w.values.key);
+  return {
+    ...(w.graph as unknown as ModelGraph),
+    nodes,
+    values: decodeValues(w.values, str, w.shapes, nodes, producerRow),
+    tensors: decodeTensors(w.tensors, str, w.shapes),
+  };
+}
+
 /**
- * The IR from parsed wire JSON (restored in place), or the parsed value itself when it is a plain IR.
+ * The IR from parsed wire JSON (version 1 or 2), or the parsed value itself when it is a plain IR.
  * @throws Error when it is a wire envelope of another version.
  */
 export function decodeGraphWire(parsed: unknown): ModelGraph {
   const w = parsed as Partial<GraphWire> | null;
   if (!w || typeof w !== 'object' || !('graphWire' in w)) return parsed as ModelGraph;
-  if (w.graphWire !== 1 || !w.graph) throw new Error(`graph wire: expected version 1, found ${JSON.stringify(w.graphWire)}`);
-  const g = w.graph as unknown as ModelGraph;
-  for (const n of g.nodes) {
-    n.name ??= n.id;
-    n.domain ??= '';
-    n.attributes ??= [];
-    n.scope ??= [];
-    n.params ??= 0;
-    n.paramBytes ??= 0;
-  }
-  for (const key in g.tensors) {
-    const t = g.tensors[key];
-    t.name ??= key;
-    t.location ??= { kind: 'inline' };
-    t.elements ??= product(t.shape);
-  }
-  const producers = producersOf(g.nodes);
-  for (const key in g.values) {
-    const v = g.values[key];
-    v.id ??= key;
-    v.name ??= key;
-    restoreValue(v, producers.get(key), g.tensors[key]);
-  }
-  return g;
-}
-
-/** Puts back a value's producer, and an initializer's dtype and shape, as {@link valueOut} left them out. */
-function restoreValue(v: ValueInfo, producer: string | undefined, t: TensorInfo | undefined): void {
-  const o = v as unknown as Obj;
-  if (o.producer === null) delete o.producer;
-  else if (v.producer === undefined && producer !== undefined) v.producer = producer;
-  if (v.kind !== 'initializer' || !t) return;
-  if (o.dtype === null) delete o.dtype;
-  else if (v.dtype === undefined) v.dtype = t.dtype;
-  if (o.shape === null) delete o.shape;
-  else if (v.shape === undefined) v.shape = t.shape;
+  if (w.graphWire === 2 && Array.isArray(w.strings) && w.nodes && w.values && w.tensors) return decodeGraphWireV2(w as GraphWireV2);
+  if (w.graphWire === 1 && w.graph) return decodeGraphWireV1(w as GraphWireV1);
+  throw new Error(`graph wire: expected version 1 or 2, found ${JSON.stringify(w.graphWire)}`);
 }

@@ -43,7 +43,7 @@ export type HostToWebview =
    * extension host thread (a 20k-node IR as an object is a ~0.3 s stall there), and small pieces keep every
    * message cheap on the host (test/bench/graphHostLag.ts).
    */
-  /** `encoding: 'gzip'`: the pieces join into a gzip stream of that JSON (what the engine sends: 13x fewer bytes). */
+  /** `encoding: 'gzip'`: the pieces join into a gzip stream of that JSON (what the engine sends: ~8x fewer bytes). */
   | { type: 'graphChunk'; bytes: Uint8Array; index: number; count: number; encoding?: 'gzip' }
   | { type: 'summary'; summary: ModelSummary }
   /** The one reply to `readTensor` with the same id: the preview, or the error. */

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
   await cdp.send('Profiler.start');
-  await page.goto(`${server.url}/harness.html?graph=${encodeURIComponent(name)}`);
+  await page.goto(`${server.url}/harness.html?graph=${encodeURIComponent(name)}&gzip=1`);
   await page.waitForFunction(`['ready', 'error'].includes(document.body.dataset.state)`, undefined, { timeout: 600_000, polling: 50 });
   if (waitComplete) await page.waitForFunction(`document.querySelector('#cy')?.getAttribute('data-complete') !== 'false'`, undefined, { timeout: 600_000, polling: 100 });
   const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };

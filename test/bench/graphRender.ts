@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser, type CDPSession } from 'playwright-core';
 import { loadModel } from '../../src/model/load';
-import { encodeGraphWire } from '../../src/shared/graphWire';
+import { encodeGraphWire, encodeGraphWireV1 } from '../../src/shared/graphWire';
 import { startHarness } from './graphHarness';
 import { hostLag, lagTable, type LagRow } from './graphHostLag';
 import { layoutComparison, layoutTable, type LayoutRow } from './graphLayout';
@@ -194,8 +194,10 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const m = await loadModel(file);
       const parseMs = performance.now() - t0;
-      // What the engine sends the page (graphWire.ts).
-      fs.writeFileSync(path.join(graphDir, `${name}.json`), encodeGraphWire(benchGraph(m.graph, scoped)));
+      // What the engine sends the page (graphWire.ts); version 1 for a --baseline build that predates version 2.
+      const g = benchGraph(m.graph, scoped);
+      fs.writeFileSync(path.join(graphDir, `${name}.json`), encodeGraphWire(g));
+      if (opt.baseline) fs.writeFileSync(path.join(graphDir, `${name}.v1.json`), encodeGraphWireV1(g));
       cases.push({ name, file, parseMs, nodes: m.graph.nodes.length, bytes: fs.statSync(file).size });
     }
   }
@@ -226,7 +228,7 @@ async function main(): Promise<void> {
     const based: OurRun[] = [];
     for (let r = 0; r < runs; r++) {
       ours.push(await runOurs(browser, server.url, c.name, opt.renderer));
-      if (opt.baseline) based.push(await runOurs(browser, server.url, c.name, opt.renderer, '/base/dist'));
+      if (opt.baseline) based.push(await runOurs(browser, server.url, `${c.name}.v1`, opt.renderer, '/base/dist'));
     }
     const best = ours[0];
     const interactive = median(ours.map((o) => o.interactiveMs));

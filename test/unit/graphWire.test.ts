@@ -1,14 +1,18 @@
 /**
- * The graph's wire form (src/shared/graphWire.ts): what it leaves out comes back, on the bundled examples, the
- * third-party models and a graph with unnamed nodes, domains, scopes and names that differ from ids.
+ * The graph's wire form (src/shared/graphWire.ts, version 2: columns and a string table; graphWireV1.ts, still
+ * decoded): the IR comes back whole, on the bundled examples, the third-party models, the benchmark's synthetic
+ * graphs and graphs with unnamed nodes, domains, scopes, names that differ from ids, and fields the columns do not
+ * hold (odd types, keys the IR does not declare).
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeGraphWire, encodeGraphWire } from '../../src/shared/graphWire';
+import { decodeGraphWire, encodeGraphWire, encodeGraphWireV1, type GraphWireV2 } from '../../src/shared/graphWire';
 import type { ModelGraph } from '../../src/shared/ir';
 import { loadModel } from '../../src/model/load';
+import { benchGraph, syntheticOnnx } from '../bench/graphModels';
+import * as os from 'node:os';
 
 const repo = path.join(__dirname, '..', '..');
 const models = [
@@ -17,18 +21,27 @@ const models = [
   ...['ch_PP-OCRv4_rec_infer.onnx', 'ch_ppocr_mobile_v2.0_cls_infer.onnx'].map((f) => path.join(repo, 'node_modules', '@gutenye', 'ocr-models', 'assets', f)),
 ];
 
-function roundTrip(g: ModelGraph): void {
-  const wire = encodeGraphWire(g);
+/**
+ * Version 2 decodes to the IR as JSON carries it; `v1`: version 1 as well (it makes up fields an IR lacks);
+ * `smaller`: a model's graph, where version 2 is the shortest (a hand-made graph of two nodes is not).
+ */
+function roundTrip(g: ModelGraph, { v1 = true, smaller = false } = {}): void {
   const plain = JSON.stringify(g);
+  const wire = encodeGraphWire(g);
   assert.deepStrictEqual(decodeGraphWire(JSON.parse(wire)), JSON.parse(plain));
-  assert.ok(wire.length < plain.length, `wire ${wire.length} bytes, plain ${plain.length}`);
+  const old = encodeGraphWireV1(g);
+  if (v1) assert.deepStrictEqual(decodeGraphWire(JSON.parse(old)), JSON.parse(plain), 'version 1 still decodes');
+  if (smaller) assert.ok(wire.length < old.length && old.length < plain.length, `v2 ${wire.length} chars, v1 ${old.length}, plain ${plain.length}`);
 }
+
+/** The version-2 envelope of `g`, parsed. */
+const wireOf = (g: ModelGraph): GraphWireV2 => JSON.parse(encodeGraphWire(g)) as GraphWireV2;
 
 describe('graph wire form', () => {
   for (const file of models) {
     it(`round-trips ${path.relative(repo, file)}`, async () => {
       assert.ok(fs.existsSync(file), `${file} is missing`);
-      roundTrip((await loadModel(file)).graph);
+      roundTrip((await loadModel(file)).graph, { smaller: true });
     });
   }
 
@@ -69,11 +82,21 @@ describe('graph wire form', () => {
       paramBytes: 16,
     } as unknown as ModelGraph;
     roundTrip(g);
-    const wire = JSON.parse(encodeGraphWire(g)) as { graph: { nodes: Record<string, unknown>[]; values: Record<string, Record<string, unknown>> } };
-    assert.equal(wire.graph.nodes[0].name, '', 'an empty name differs from the id and is kept');
-    assert.ok(!('name' in wire.graph.nodes[1]) && wire.graph.nodes[1].domain === 'com.example');
-    assert.equal(wire.graph.values.in.name, 'input 0');
-    assert.ok(!('id' in wire.graph.values.h) && !('name' in wire.graph.values.h));
+    const v1 = JSON.parse(encodeGraphWireV1(g)) as { graph: { nodes: Record<string, unknown>[]; values: Record<string, Record<string, unknown>> } };
+    assert.equal(v1.graph.nodes[0].name, '', 'an empty name differs from the id and is kept');
+    assert.ok(!('name' in v1.graph.nodes[1]) && v1.graph.nodes[1].domain === 'com.example');
+    assert.equal(v1.graph.values.in.name, 'input 0');
+    assert.ok(!('id' in v1.graph.values.h) && !('name' in v1.graph.values.h));
+    const w = wireOf(g);
+    assert.deepEqual(w.nodes.id, ['Relu_0', 'b/mul']);
+    assert.equal(w.strings[w.nodes.name[0]], '', 'an empty name differs from the id and is kept');
+    assert.equal(w.nodes.name[1], -1, 'a name equal to the id is left out');
+    assert.equal(w.strings[w.nodes.domain[1]], 'com.example');
+    assert.deepEqual(w.values.key, ['in', 'h', 'w', 'y']);
+    assert.deepEqual(w.nodes.ins, [0, 1, 2], "inputs refer to the values' rows");
+    assert.deepEqual(w.values.producer, [-1, -2, -1, -2], 'producers that are the node listing the value are left out');
+    assert.deepEqual(w.nodes.scope, [[1, [w.strings.indexOf('b')]]]);
+    assert.deepEqual(w.nodes.attributes, [[1, [{ name: 'k', value: { type: 'int', value: 2 } }]]]);
   });
 
   it('puts back producers, initializer dtypes and shapes, tensor locations and element counts only where they were left out', () => {
@@ -109,8 +132,8 @@ describe('graph wire form', () => {
       paramBytes: 42,
     } as unknown as ModelGraph;
     roundTrip(g);
-    const wire = JSON.parse(encodeGraphWire(g)) as { graph: { nodes: Record<string, unknown>[]; values: Record<string, Record<string, unknown>>; tensors: Record<string, Record<string, unknown>> } };
-    const { values, tensors, nodes } = wire.graph;
+    const v1 = JSON.parse(encodeGraphWireV1(g)) as { graph: { nodes: Record<string, unknown>[]; values: Record<string, Record<string, unknown>>; tensors: Record<string, Record<string, unknown>> } };
+    const { values, tensors, nodes } = v1.graph;
     assert.ok(!('dtype' in values.w) && !('shape' in values.w) && !('producer' in values.h), 'what the page can put back is left out');
     assert.equal(values.q.dtype, 'float32', 'a dtype differing from its tensor is kept');
     assert.deepEqual(values.q.shape, ['N', 2]);
@@ -118,11 +141,88 @@ describe('graph wire form', () => {
     assert.equal(values.orphan.producer, null, 'a missing producer is marked');
     assert.ok(!('location' in tensors.w) && !('elements' in tensors.w) && tensors.e.elements === 2);
     assert.ok(nodes[0].params === 8 && !('params' in nodes[1]));
+    const w = wireOf(g);
+    assert.deepEqual(w.tensors.elements, [-1, -1, 2], 'an element count other than the product of the shape is kept');
+    assert.deepEqual(w.tensors.location, [[1, { kind: 'external', file: 'g.bin', offset: 0, length: 2 }]]);
+    assert.deepEqual(w.tensors.quantization, [[1, { dtype: 'uint8', scale: 0.5 }]]);
+    assert.deepEqual(w.shapes.slice(0, 3), [[1, 4], [4, 2], ['N', 2]], 'each shape once, a symbol kept as a string');
+    assert.equal(w.values.shape[6], -1, 'an unknown shape stays unknown');
+  });
+
+  it('carries nodes, values and tensors the columns cannot hold, and keys the IR does not declare', () => {
+    const sub = { name: 'body', nodeCount: 1, opCounts: { Add: 1 }, inputs: [], outputs: [], subgraphs: [] };
+    const g = {
+      format: 'onnx',
+      file: 'x.onnx',
+      fileBytes: 1,
+      opsets: [],
+      metadata: {},
+      inputs: ['in'],
+      outputs: ['y'],
+      nodes: [
+        { id: 'loop', name: 'loop', opType: 'Loop', domain: '', inputs: ['in', '', 'ghost'], outputs: ['y'], attributes: [], params: 0, paramBytes: 0, scope: [], subgraphs: [sub] },
+        { id: 'odd', name: 'odd', opType: 'Relu', domain: '', inputs: ['y'], outputs: ['z'], attributes: [], params: '3', paramBytes: 0, scope: [] },
+        { id: 'short', opType: 'Relu', inputs: ['z'], outputs: ['u'] },
+      ],
+      values: {
+        in: { id: 'in', name: 'in', kind: 'input', shape: [null, 'batch*seq', 3], shapeInferred: true, note: 'kept' },
+        y: { id: 'y', name: 'y', kind: 'output', producer: 'elsewhere', shapeInferred: false },
+        z: { id: 'not-z', name: 'z', kind: 'intermediate', producer: 'odd' },
+        u: { id: 'u', name: 'u', kind: 'intermediate' },
+      },
+      tensors: {
+        t: { name: 't', dtype: 'float32', shape: [], elements: 1, byteLength: 4, location: { kind: 'inline', extra: 1 } },
+        m: { name: 'm', dtype: 'float32', shape: [2], elements: -1, byteLength: 8, location: { kind: 'inline' } },
+        s: { name: 's', dtype: 'float32', shape: ['2'], elements: 2, byteLength: 8, location: { kind: 'inline' } },
+      },
+      warnings: ['w'],
+      hierarchy: [{ id: 'g', label: 'g', nodes: ['loop'], children: [], nodeCount: 1, params: 0 }],
+      params: 0,
+      paramBytes: 0,
+    } as unknown as ModelGraph;
+    roundTrip(g, { v1: false });
+    const w = wireOf(g);
+    assert.deepEqual(w.nodes.extra, [[0, { subgraphs: [sub] }]]);
+    assert.deepEqual(w.nodes.odd.map(([i]) => i), [1, 2], 'a node with a field of another type, or missing fields, travels whole');
+    assert.deepEqual(w.values.odd.map(([i]) => i), [2], "a value whose id is not its key travels whole");
+    assert.deepEqual(w.values.extra, [[0, { note: 'kept' }]]);
+    assert.deepEqual(w.values.shapeInferred, [1, 0, -1, -1]);
+    assert.equal(w.strings[w.values.producer[1]], 'elsewhere', 'a producer other than the node listing the value is kept');
+    assert.deepEqual(w.tensors.odd.map(([i]) => i), [1], 'an element count of -1 travels whole');
+    assert.deepEqual(w.tensors.location, [[0, { kind: 'inline', extra: 1 }]]);
+    assert.notEqual(w.tensors.shape[2], w.shapes.findIndex((s) => s.length === 1 && s[0] === 2), 'a string dimension is not a number');
+  });
+
+  it('round-trips the benchmark graphs at 2,000 operators, with and without name scopes', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'graphwire-'));
+    try {
+      for (const scoped of [false, true]) {
+        const file = path.join(dir, `s${scoped}.onnx`);
+        fs.writeFileSync(file, syntheticOnnx(2000, scoped));
+        const g = benchGraph((await loadModel(file)).graph, scoped);
+        assert.ok(g.nodes.length > 1900, `${g.nodes.length} operators`);
+        roundTrip(g, { smaller: true });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('decodes to objects of its own: no two values share a shape array', () => {
+    const g = wireOf({
+      format: 'onnx', file: 'x', fileBytes: 0, opsets: [], metadata: {}, inputs: [], outputs: [], nodes: [],
+      values: { a: { id: 'a', name: 'a', kind: 'input', shape: [1, 2] }, b: { id: 'b', name: 'b', kind: 'input', shape: [1, 2] } },
+      tensors: {}, hierarchy: [], params: 0, paramBytes: 0, warnings: [],
+    } as ModelGraph);
+    assert.deepEqual(g.values.shape, [0, 0]);
+    const back = decodeGraphWire(g);
+    assert.notEqual(back.values.a.shape, back.values.b.shape);
   });
 
   it('passes a plain IR through and refuses another wire version', () => {
     const plain = { format: 'onnx', nodes: [] };
     assert.equal(decodeGraphWire(plain), plain);
-    assert.throws(() => decodeGraphWire({ graphWire: 2, graph: {} }), /graph wire: expected version 1, found 2/);
+    assert.throws(() => decodeGraphWire({ graphWire: 3, graph: {} }), /graph wire: expected version 1 or 2, found 3/);
+    assert.throws(() => decodeGraphWire({ graphWire: 2, graph: {} }), /graph wire: expected version 1 or 2, found 2/, 'a version-2 envelope without its columns');
   });
 });
