@@ -100,6 +100,7 @@ function onGraph(ctx: GraphContext, tensors: TensorRequests, graph: ModelGraph):
   // reads) is built while the worker lays out.
   const rendered = render(ctx, undefined, restore);
   s.inspector.show(undefined);
+  metrics.overviewShown ??= performance.now();
   void rendered.then(() => {
     if (restore?.selected && s.cy) {
       const el = s.cy.getElementById(restore.selected);
@@ -148,6 +149,13 @@ function showConfirmLarge(ctx: GraphContext, msg: Extract<HostToWebview, { type:
   );
 }
 
+/** The IR from the wire JSON's text (graphWire.ts). */
+function decodeGraph(ctx: GraphContext, text: string): ModelGraph {
+  const parsed: unknown = JSON.parse(text);
+  ctx.metrics.parsed = performance.now();
+  return decodeGraphWire(parsed);
+}
+
 /** Handles the host's messages from now on. */
 export function listen(ctx: GraphContext): void {
   const tensors = new TensorRequests(ctx);
@@ -172,13 +180,15 @@ export function listen(ctx: GraphContext): void {
         if (msg.index === 0) {
           graphChunks = [];
           graphSeq++;
+          ctx.metrics.firstPiece = performance.now();
         }
         graphChunks.push(msg.bytes);
         if (msg.index + 1 < msg.count) break;
         const pieces = graphChunks;
         graphChunks = [];
+        ctx.metrics.lastPiece = performance.now();
         if (msg.encoding !== 'gzip') {
-          onGraph(ctx, tensors, decodeGraphWire(JSON.parse(joinUtf8(pieces))));
+          onGraph(ctx, tensors, decodeGraph(ctx, joinUtf8(pieces)));
           break;
         }
         // Gzipped by the engine (engineProtocol.ts, loadGraphBytes): decompressed natively, off the parse.
@@ -186,7 +196,8 @@ export function listen(ctx: GraphContext): void {
         void gunzipUtf8(pieces).then(
           (text) => {
             // A newer graph started arriving (the host reloaded the model) while this one decompressed.
-            if (seq === graphSeq) onGraph(ctx, tensors, decodeGraphWire(JSON.parse(text)));
+            ctx.metrics.unzipped = performance.now();
+            if (seq === graphSeq) onGraph(ctx, tensors, decodeGraph(ctx, text));
           },
           (e: unknown) => showError(ctx, { name: 'Error', message: `the graph's data from the engine could not be decompressed: expected ${msg.count} gzip pieces of one stream (${e instanceof Error ? e.message : String(e)})` }),
         );

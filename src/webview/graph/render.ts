@@ -79,6 +79,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   const { req, itemIndex: order } = buildLayoutRequest(v, s.palette.fontFamily, textWidth);
   const layoutClient = (s.layoutClient ??= new LayoutClient(params.get('layout') === 'main'));
   const t0 = performance.now();
+  metrics.layoutPosted ??= t0;
   const result = await layoutClient.layout(req);
   if (!result || seq !== s.renderSeq) return;
   metrics.layoutMs = performance.now() - t0;

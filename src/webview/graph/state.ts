@@ -36,8 +36,16 @@ export interface ViewState {
 
 /** Timings and counts read by the e2e test and the benchmark through `window.__circuitscope.metrics`. */
 export interface Metrics {
+  /** The graph's first and last pieces arrived; its gzip was decompressed; its JSON parsed (then decoded: graphReceived). */
+  firstPiece?: number;
+  lastPiece?: number;
+  unzipped?: number;
+  parsed?: number;
   graphReceived?: number;
   indexed?: number;
+  /** The first layout request was posted to the worker; the first overview shown in the inspector. */
+  layoutPosted?: number;
+  overviewShown?: number;
   layoutDone?: number;
   cyCreated?: number;
   viewportSet?: number;
