@@ -6,6 +6,7 @@
  * Graph inputs and outputs are small terminal nodes; initializers (weights) are not drawn as nodes — they
  * belong to the operator that reads them and appear in the inspector.
  */
+import { PairTable } from './pairTable';
 import type { Dim, GraphNode, HierarchyGroup, ModelGraph } from '../shared/ir';
 import { DimNames, symbolicNames } from './dimNames';
 import { inferShapes, type InferredShapes } from './shapes';
@@ -295,15 +296,26 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
   };
 
   const rep = new Array<string>(graph.nodes.length);
+  // Each drawn element as a number too, for deduplicating edges (pairTable.ts): an operator its node's index
+  // (the last of a repeated id, as nodeIndex keeps), then groups, inputs and outputs, each by first appearance.
+  const N = graph.nodes.length;
+  const repNum = new Int32Array(N);
+  const groupNum = new Map<string, number>();
+  const inputNum = new Map<string, number>();
+  for (const vid of graph.inputs) if (!inputNum.has(vid)) inputNum.set(vid, N + groups.size + inputNum.size);
+  const outputNum = new Map<string, number>();
   graph.nodes.forEach((n, i) => {
     let parent: string | undefined;
     let repId: string | undefined;
+    let repGroup = '';
     for (const gid of chains[i]) {
       const g = groups.get(gid)!;
       if (!open(g)) {
         repId = groupElementId(gid);
+        repGroup = gid;
         if (!itemSeen.has(repId)) {
           itemSeen.add(repId);
+          groupNum.set(gid, N + groupNum.size);
           const r = repeats.get(gid);
           items.push({
             id: repId,
@@ -323,23 +335,23 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
     if (!repId) {
       repId = nodeElementId(n.id);
       items.push({ id: repId, kind: 'op', ref: n.id, parent, label: n.opType, category: opCategory(n.opType) });
-    }
+      repNum[i] = index.nodeIndex.get(n.id)!;
+    } else repNum[i] = groupNum.get(repGroup)!;
     rep[i] = repId;
   });
 
   const edges: ViewEdge[] = [];
-  const edgeAt = new Map<string, ViewEdge>();
-  const addEdge = (source: string, target: string, value: string): void => {
-    if (source === target) return;
-    const key = `${source}\u0000${target}`;
-    const e = edgeAt.get(key);
-    if (e) {
+  const edgeAt = new PairTable(N);
+  const addEdge = (source: string, target: string, value: string, s: number, t: number): void => {
+    if (s === t) return;
+    const k = edgeAt.get(s, t);
+    if (k >= 0) {
+      const e = edges[k];
       if (e.value !== value) e.count++;
       return;
     }
-    const ne = new LazyEdge(`e${edges.length}`, source, target, value, index);
-    edgeAt.set(key, ne);
-    edges.push(ne);
+    edgeAt.set(s, t, edges.length);
+    edges.push(new LazyEdge(`e${edges.length}`, source, target, value, index));
   };
 
   const inputIds = new Set(graph.inputs);
@@ -353,20 +365,22 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
       const v = graph.values[vid];
       if (v?.producer !== undefined) {
         const pi = index.nodeIndex.get(v.producer);
-        if (pi !== undefined) addEdge(rep[pi], rep[i], vid);
+        if (pi !== undefined) addEdge(rep[pi], rep[i], vid, repNum[pi], repNum[i]);
       } else if (inputIds.has(vid)) {
-        addEdge(`i:${vid}`, rep[i], vid);
+        addEdge(`i:${vid}`, rep[i], vid, inputNum.get(vid)!, repNum[i]);
       }
     }
   });
   for (const vid of graph.outputs) {
     const v = graph.values[vid];
     const id = `o:${vid}`;
+    if (!outputNum.has(vid)) outputNum.set(vid, N + groups.size + inputNum.size + outputNum.size);
+    const num = outputNum.get(vid)!;
     items.push({ id, kind: 'output', ref: vid, label: v?.name ?? vid, detail: shapeLabel(index, v?.shape), category: 'terminal' });
     if (v?.producer !== undefined) {
       const pi = index.nodeIndex.get(v.producer);
-      if (pi !== undefined) addEdge(rep[pi], id, vid);
-    } else if (inputIds.has(vid)) addEdge(`i:${vid}`, id, vid);
+      if (pi !== undefined) addEdge(rep[pi], id, vid, repNum[pi], num);
+    } else if (inputIds.has(vid)) addEdge(`i:${vid}`, id, vid, inputNum.get(vid)!, num);
   }
   return { items, compounds, edges };
 }
