@@ -16,7 +16,7 @@ import { setStatus, type GraphContext } from './context';
 import { answerSave, copyName, exportGraph } from './export';
 import { collapse, expandGroup, flash, reveal, revealGroup, revealKey, revealNode } from './navigate';
 import { onOverlayMessage, updateOverlay } from './overlayLayer';
-import { render } from './render';
+import { render, startLayoutWorker } from './render';
 import { buildShell, ensureShell, hideCover, showCover, showError } from './shell';
 import { setGraph } from './state';
 import { selectionOf } from './viewport';
@@ -181,6 +181,7 @@ export function listen(ctx: GraphContext): void {
           graphChunks = [];
           graphSeq++;
           ctx.metrics.firstPiece = performance.now();
+          startLayoutWorker(ctx);
         }
         graphChunks.push(msg.bytes);
         if (msg.index + 1 < msg.count) break;

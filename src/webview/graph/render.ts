@@ -65,6 +65,14 @@ function createView(ctx: GraphContext, elements: Parameters<typeof createCy>[0][
 }
 
 /**
+ * The layout client, its worker started now if it was not: called as soon as a graph starts arriving, so that
+ * the worker's start-up (a thread, its script compiled) overlaps the graph's decoding instead of following it.
+ */
+export function startLayoutWorker(ctx: GraphContext): LayoutClient {
+  return (ctx.state.layoutClient ??= new LayoutClient(ctx.params.get('layout') === 'main'));
+}
+
+/**
  * Recomputes the visible graph and its layout, then redraws. The viewport is restored (`restore`), kept
  * with an element pinned on screen (`anchor`), fitted (`fit`, and the first render), or else left alone.
  */
@@ -77,7 +85,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   setStatus(ctx, 'rendering');
   const v = visibleGraph(s.index, s.expanded);
   const { req, itemIndex: order } = buildLayoutRequest(v, s.palette.fontFamily, textWidth);
-  const layoutClient = (s.layoutClient ??= new LayoutClient(params.get('layout') === 'main'));
+  const layoutClient = startLayoutWorker(ctx);
   const t0 = performance.now();
   metrics.layoutPosted ??= t0;
   const result = await layoutClient.layout(req);
