@@ -4,13 +4,14 @@
  * Pure and DOM-free (it runs in the layout Web Worker).
  */
 import type { LayoutOptions } from './layout';
+import { PairMap, PairTable } from './pairTable';
 
 export interface LayeredResult {
   cx: Float64Array;
   cy: Float64Array;
   w: number;
   h: number;
-  chains: Map<number, Float64Array>;
+  chains: PairMap<Float64Array>;
   dummies: number;
   crossings: number;
   layers: number;
@@ -19,7 +20,7 @@ export interface LayeredResult {
 /**
  * Layered layout of one flat graph of k boxes (sizes w, h) and edges ea[i] → eb[i] (local indices).
  * Returns centres with the drawing's top-left at (0, 0), and for every edge pair spanning more than one
- * layer the chain of dummy centres keyed by `a·k + b` (in the edge's own direction).
+ * layer the chain of dummy centres keyed by the pair (a, b) (in the edge's own direction).
  */
 export function layoutLayered(
   k: number,
@@ -30,7 +31,7 @@ export function layoutLayered(
   opt: LayoutOptions,
   ports: { top: number; bottom: number } = { top: -1, bottom: -1 },
 ): LayeredResult {
-  if (k === 0) return { cx: new Float64Array(0), cy: new Float64Array(0), w: 0, h: 0, chains: new Map(), dummies: 0, crossings: 0, layers: 0 };
+  if (k === 0) return { cx: new Float64Array(0), cy: new Float64Array(0), w: 0, h: 0, chains: new PairMap(), dummies: 0, crossings: 0, layers: 0 };
   const { pa, pb } = dedupePairs(k, ea, eb);
   const p = pa.length;
   // 1. Break cycles.
@@ -57,18 +58,20 @@ export function layoutLayered(
   return assemble(k, g, x, layerTop, layerH, { pa, pb, reversed }, crossings);
 }
 
-/** Distinct edge pairs (first occurrence order), self loops dropped. */
+/**
+ * Distinct edge pairs (first occurrence order), self loops dropped. In a typed-array table: a Map keyed by
+ * `a·k + b` hashed heap numbers once k passed 46k (a 100k-operator graph's top level).
+ */
 function dedupePairs(k: number, ea: readonly number[], eb: readonly number[]): { pa: number[]; pb: number[] } {
-  const pairKeys = new Map<number, number>();
+  const pairKeys = new PairTable(ea.length);
   const pa: number[] = [];
   const pb: number[] = [];
   for (let i = 0; i < ea.length; i++) {
     const a = ea[i];
     const b = eb[i];
     if (a === b) continue;
-    const key = a * k + b;
-    if (!pairKeys.has(key)) {
-      pairKeys.set(key, pa.length);
+    if (pairKeys.get(a, b) < 0) {
+      pairKeys.set(a, b, pa.length);
       pa.push(a);
       pb.push(b);
     }
@@ -457,7 +460,7 @@ function assemble(
     cx[v] = x[v] - minX;
     cy[v] = layerTop[vLayer[v]] + layerH[vLayer[v]] / 2;
   }
-  const chains = new Map<number, Float64Array>();
+  const chains = new PairMap<Float64Array>();
   for (let i = 0; i < pa.length; i++) {
     const chain = chainOf[i];
     if (!chain) continue;
@@ -467,7 +470,7 @@ function assemble(
       pts[2 * j] = x[d] - minX;
       pts[2 * j + 1] = layerTop[vLayer[d]] + layerH[vLayer[d]] / 2;
     }
-    chains.set(pa[i] * k + pb[i], pts);
+    chains.set(pa[i], pb[i], pts);
   }
   return { cx, cy, w: maxX - minX, h: layerTop[nLayers], chains, dummies: total - k, crossings, layers: nLayers };
 }

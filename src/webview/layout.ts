@@ -25,6 +25,7 @@
 
 import type { LayoutOptions, LayoutRequest, LayoutResult } from '../shared/layoutProtocol';
 import { layoutLayered } from './layered';
+import type { PairMap } from './pairTable';
 
 export type { LayoutOptions, LayoutRequest, LayoutResult } from '../shared/layoutProtocol';
 
@@ -47,13 +48,11 @@ interface LocalLayout {
   cy: Float64Array;
   w: number;
   h: number;
-  /** Node count of the local problem (children + ports): the stride of chain keys. */
-  kk: number;
   /** Local indices of the in-port and out-port, -1 when the compound has none. */
   inPort: number;
   outPort: number;
-  /** Dummy chains per lifted pair key `a·kk + b`: local centres, in source → target order. */
-  chains: Map<number, Float64Array>;
+  /** Dummy chains per lifted pair (a, b): local centres, in source → target order. */
+  chains: PairMap<Float64Array>;
 }
 
 export function layoutGraph(req: LayoutRequest): LayoutResult {
@@ -204,7 +203,7 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
     // Ports sit on the box's border.
     if (inPort >= 0) local.cy[inPort] = 0;
     if (outPort >= 0) local.cy[outPort] = ch;
-    locals[c] = { children: kids, cx: local.cx, cy: local.cy, w: cw, h: ch, kk, inPort, outPort, chains: local.chains };
+    locals[c] = { children: kids, cx: local.cx, cy: local.cy, w: cw, h: ch, inPort, outPort, chains: local.chains };
     if (!isRoot) {
       width[c] = cw;
       height[c] = ch;
@@ -247,8 +246,8 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
   // the chain of its lifted pair, then into each compound around the target (the in-port, its chain).
   const bendStart = new Int32Array(m + 1);
   const pts: number[] = [];
-  const pushChain = (c: number, key: number): void => {
-    const chain = locals[c]!.chains.get(key);
+  const pushChain = (c: number, a: number, b: number): void => {
+    const chain = locals[c]!.chains.get(a, b);
     if (!chain) return;
     for (let j = 0; j < chain.length; j += 2) pts.push(chain[j] + left[c], chain[j + 1] + top[c]);
   };
@@ -256,6 +255,8 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
     const L = locals[c]!;
     pts.push(L.cx[port] + left[c], L.cy[port] + top[c]);
   };
+  // The compounds (and children) an edge enters below its lifted pair, outermost last; reused across edges.
+  const inward: number[] = [];
   for (let e = 0; e < m; e++) {
     bendStart[e] = pts.length / 2;
     const c = liftC[e];
@@ -264,14 +265,13 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
     let x = parentOf(child);
     while (x !== c) {
       const L = locals[x]!;
-      pushChain(x, localIndex[child] * L.kk + L.outPort);
+      pushChain(x, localIndex[child], L.outPort);
       pushPort(x, L.outPort);
       child = x;
       x = parentOf(x);
     }
-    const L = locals[c]!;
-    pushChain(c, localIndex[liftA[e]] * L.kk + localIndex[liftB[e]]);
-    const inward: number[] = [];
+    pushChain(c, localIndex[liftA[e]], localIndex[liftB[e]]);
+    inward.length = 0;
     child = req.edgeTarget[e];
     let y = parentOf(child);
     while (y !== c) {
@@ -283,7 +283,7 @@ export function layoutGraph(req: LayoutRequest): LayoutResult {
       const yy = inward[q];
       const Ly = locals[yy]!;
       pushPort(yy, Ly.inPort);
-      pushChain(yy, Ly.inPort * Ly.kk + localIndex[inward[q + 1]]);
+      pushChain(yy, Ly.inPort, localIndex[inward[q + 1]]);
     }
   }
   bendStart[m] = pts.length / 2;

@@ -68,3 +68,35 @@ export class PairTable {
     }
   }
 }
+
+/** A map from pairs of non-negative 32-bit integers to values, in insertion order: a {@link PairTable} of indices. */
+export class PairMap<T> {
+  private readonly index: PairTable;
+  private readonly items: T[] = [];
+
+  constructor(expected = 16) {
+    this.index = new PairTable(expected);
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  get(a: number, b: number): T | undefined {
+    const i = this.index.get(a, b);
+    return i < 0 ? undefined : this.items[i];
+  }
+
+  set(a: number, b: number, value: T): void {
+    const i = this.index.get(a, b);
+    if (i >= 0) this.items[i] = value;
+    else {
+      this.index.set(a, b, this.items.length);
+      this.items.push(value);
+    }
+  }
+
+  values(): readonly T[] {
+    return this.items;
+  }
+}
