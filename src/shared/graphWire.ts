@@ -87,29 +87,62 @@ export interface GraphWireV2 {
 
 export type GraphWire = GraphWireV1 | GraphWireV2;
 
-const NODE_KEYS = new Set(['id', 'name', 'opType', 'domain', 'inputs', 'outputs', 'attributes', 'params', 'paramBytes', 'scope']);
-const VALUE_KEYS = new Set(['id', 'name', 'dtype', 'shape', 'shapeInferred', 'kind', 'producer']);
-const TENSOR_KEYS = new Set(['name', 'dtype', 'shape', 'elements', 'byteLength', 'location', 'quantization']);
+// The keys each column set holds, as switches: called for every key of every node, value and tensor, a switch
+// on these literals is faster than a Set lookup.
+function nodeKey(k: string): boolean {
+  switch (k) {
+    case 'id': case 'name': case 'opType': case 'domain': case 'inputs': case 'outputs': case 'attributes': case 'params': case 'paramBytes': case 'scope':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function valueKey(k: string): boolean {
+  switch (k) {
+    case 'id': case 'name': case 'dtype': case 'shape': case 'shapeInferred': case 'kind': case 'producer':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function tensorKey(k: string): boolean {
+  switch (k) {
+    case 'name': case 'dtype': case 'shape': case 'elements': case 'byteLength': case 'location': case 'quantization':
+      return true;
+    default:
+      return false;
+  }
+}
 
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNum = (x: unknown): x is number => typeof x === 'number';
 const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every(isStr);
 
 /** The keys of `o` that `known` lacks, or undefined when there are none. */
-function extraOf(o: Obj, known: ReadonlySet<string>): Obj | undefined {
+function extraOf(o: Obj, known: (k: string) => boolean): Obj | undefined {
   let extra: Obj | undefined;
   for (const k in o) {
-    if (known.has(k) || o[k] === undefined) continue;
+    if (known(k) || o[k] === undefined) continue;
     (extra ??= {})[k] = o[k];
   }
   return extra;
+}
+
+/** Equal dimension by dimension (`===`: 2 and '2' differ, as JSON keeps them). */
+function sameDims(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 class Tables {
   readonly strings: string[] = [];
   readonly shapes: unknown[][] = [];
   private readonly stringIndex = new Map<string, number>();
-  private readonly shapeIndex = new Map<string, number>();
+  /** Shape indices by a hash of their dimensions (a shape equal to none of them is new). */
+  private readonly shapeIndex = new Map<number, number[]>();
 
   str(s: string): number {
     let i = this.stringIndex.get(s);
@@ -128,15 +161,15 @@ class Tables {
 
   shape(s: readonly unknown[] | undefined): number {
     if (s === undefined) return -1;
-    // Cheaper than JSON.stringify; a number and a string of the same digits differ by the quotes.
-    let k = '';
-    for (const d of s) k += `${typeof d === 'number' ? d : JSON.stringify(d)},`;
-    let i = this.shapeIndex.get(k);
-    if (i === undefined) {
-      i = this.shapes.length;
-      this.shapes.push(s as unknown[]);
-      this.shapeIndex.set(k, i);
-    }
+    // Hashed without building a string key (one per value was most of this function's time).
+    let h = s.length;
+    for (const d of s) h = (Math.imul(h, 31) + (typeof d === 'number' ? d | 0 : typeof d === 'string' ? d.length + 7 : 3)) | 0;
+    let same = this.shapeIndex.get(h);
+    for (const i of same ?? []) if (sameDims(this.shapes[i], s)) return i;
+    const i = this.shapes.length;
+    this.shapes.push(s as unknown[]);
+    if (same) same.push(i);
+    else this.shapeIndex.set(h, (same = [i]));
     return i;
   }
 }
@@ -181,7 +214,7 @@ function nodeColumns(nodes: readonly GraphNode[], t: Tables, rows: ReadonlyMap<s
     c.paramBytes.push(n.paramBytes);
     if (n.attributes.length) c.attributes.push([i, n.attributes]);
     if (n.scope.length) c.scope.push([i, n.scope.map((s) => t.str(s))]);
-    const extra = extraOf(n as unknown as Obj, NODE_KEYS);
+    const extra = extraOf(n as unknown as Obj, nodeKey);
     if (extra) c.extra.push([i, extra]);
   });
   return { c, producerRow };
@@ -214,7 +247,7 @@ function valueColumns(values: Record<string, ValueInfo>, t: Tables): { c: ValueC
     c.dtype.push(t.optStr(v.dtype));
     c.shape.push(t.shape(v.shape));
     c.shapeInferred.push(v.shapeInferred === undefined ? -1 : v.shapeInferred ? 1 : 0);
-    const extra = extraOf(v as unknown as Obj, VALUE_KEYS);
+    const extra = extraOf(v as unknown as Obj, valueKey);
     if (extra) c.extra.push([i, extra]);
   }
   return { c, rows, list };
@@ -267,7 +300,7 @@ function tensorColumns(tensors: Record<string, TensorInfo>, t: Tables): TensorCo
     c.byteLength.push(x.byteLength);
     if (!plainInline(x.location)) c.location.push([i, x.location]);
     if (x.quantization !== undefined) c.quantization.push([i, x.quantization]);
-    const extra = extraOf(x as unknown as Obj, TENSOR_KEYS);
+    const extra = extraOf(x as unknown as Obj, tensorKey);
     if (extra) c.extra.push([i, extra]);
   }
   return c;
