@@ -28,18 +28,20 @@ export interface Anchor {
 }
 
 let measureCtx: CanvasRenderingContext2D | null = null;
-const widthCache = new Map<string, number>();
+/** Widths by font, then text: no key string built per call (100k labels measured for one layout request). */
+const widthCache = new Map<string, Map<string, number>>();
 
 function textWidth(text: string, font: string): number {
-  const key = `${font}\u0000${text}`;
-  let w = widthCache.get(key);
+  let byText = widthCache.get(font);
+  if (!byText) widthCache.set(font, (byText = new Map()));
+  let w = byText.get(text);
   if (w === undefined) {
     measureCtx ??= document.createElement('canvas').getContext('2d');
     if (measureCtx) {
       measureCtx.font = font;
       w = measureCtx.measureText(text).width;
     } else w = text.length * 7;
-    widthCache.set(key, w);
+    byText.set(text, w);
   }
   return w;
 }
