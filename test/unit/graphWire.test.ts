@@ -19,6 +19,8 @@ const models = [
   ...['mlp', 'cnn', 'transformer'].map((m) => path.join(repo, 'examples', m, `${m}.onnx`)),
   path.join(repo, 'examples', 'mlp-tfjs', 'model.json'),
   ...['ch_PP-OCRv4_rec_infer.onnx', 'ch_ppocr_mobile_v2.0_cls_infer.onnx'].map((f) => path.join(repo, 'node_modules', '@gutenye', 'ocr-models', 'assets', f)),
+  // TF.js graph models with their own file names (weights in shards: tensor locations that are not inline).
+  ...['emotion.json', 'antispoof.json'].map((f) => path.join(repo, 'node_modules', '@vladmandic', 'human-models', 'models', f)),
 ];
 
 /**
