@@ -210,6 +210,20 @@ describe('graph wire form', () => {
     }
   });
 
+  it('keeps a value and a tensor named __proto__ as own keys', () => {
+    const g = JSON.parse(
+      '{"format":"onnx","file":"x","fileBytes":0,"opsets":[],"metadata":{},"inputs":["__proto__"],"outputs":["y"],' +
+        '"nodes":[{"id":"n","name":"n","opType":"Relu","domain":"","inputs":["__proto__"],"outputs":["y"],"attributes":[],"params":0,"paramBytes":0,"scope":[]}],' +
+        '"values":{"__proto__":{"id":"__proto__","name":"__proto__","kind":"input"},"y":{"id":"y","name":"y","kind":"output","producer":"n"}},' +
+        '"tensors":{"__proto__":{"name":"__proto__","dtype":"float32","shape":[1],"elements":1,"byteLength":4,"location":{"kind":"inline"}}},' +
+        '"hierarchy":[],"params":0,"paramBytes":0,"warnings":[]}',
+    ) as ModelGraph;
+    roundTrip(g, { v1: false });
+    const back = decodeGraphWire(JSON.parse(encodeGraphWire(g)));
+    assert.deepEqual(Object.keys(back.values), ['__proto__', 'y']);
+    assert.equal(Object.getPrototypeOf(back.tensors), Object.prototype);
+  });
+
   it('decodes to objects of its own: no two values share a shape array', () => {
     const g = wireOf({
       format: 'onnx', file: 'x', fileBytes: 0, opsets: [], metadata: {}, inputs: [], outputs: [], nodes: [],
