@@ -149,11 +149,18 @@ function showConfirmLarge(ctx: GraphContext, msg: Extract<HostToWebview, { type:
   );
 }
 
-/** The IR from the wire JSON's text (graphWire.ts). */
-function decodeGraph(ctx: GraphContext, text: string): ModelGraph {
-  const parsed: unknown = JSON.parse(text);
-  ctx.metrics.parsed = performance.now();
-  return decodeGraphWire(parsed);
+/** The IR from the wire JSON's text (graphWire.ts), shown (onGraph); a text that is no graph shows its error. */
+function receiveGraph(ctx: GraphContext, tensors: TensorRequests, text: string): void {
+  let graph: ModelGraph;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    ctx.metrics.parsed = performance.now();
+    graph = decodeGraphWire(parsed);
+  } catch (e) {
+    showError(ctx, { name: 'Error', message: `the graph's data from the engine could not be read: ${e instanceof Error ? e.message : String(e)}` });
+    return;
+  }
+  onGraph(ctx, tensors, graph);
 }
 
 /** Handles the host's messages from now on. */
@@ -189,7 +196,7 @@ export function listen(ctx: GraphContext): void {
         graphChunks = [];
         ctx.metrics.lastPiece = performance.now();
         if (msg.encoding !== 'gzip') {
-          onGraph(ctx, tensors, decodeGraph(ctx, joinUtf8(pieces)));
+          receiveGraph(ctx, tensors, joinUtf8(pieces));
           break;
         }
         // Gzipped by the engine (engineProtocol.ts, loadGraphBytes): decompressed natively, off the parse.
@@ -198,7 +205,7 @@ export function listen(ctx: GraphContext): void {
           (text) => {
             // A newer graph started arriving (the host reloaded the model) while this one decompressed.
             ctx.metrics.unzipped = performance.now();
-            if (seq === graphSeq) onGraph(ctx, tensors, decodeGraph(ctx, text));
+            if (seq === graphSeq) receiveGraph(ctx, tensors, text);
           },
           (e: unknown) => showError(ctx, { name: 'Error', message: `the graph's data from the engine could not be decompressed: expected ${msg.count} gzip pieces of one stream (${e instanceof Error ? e.message : String(e)})` }),
         );
