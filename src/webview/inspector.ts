@@ -194,7 +194,8 @@ export class Inspector {
         return;
       }
       const v = this.graph.values[vid];
-      const inf = this.host.shapes.get(vid);
+      // The page's inference only where the value lacks a stored shape or dtype (the overview needs none at 100k).
+      const inf = v?.shape !== undefined && v.dtype !== undefined ? undefined : this.host.shapes.get(vid);
       const dtype = v?.dtype ?? inf?.dtype;
       const shape = v?.shape ?? inf?.shape;
       const inferred = !!v?.shapeInferred || (!v?.shape && !!inf?.shape);

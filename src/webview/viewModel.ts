@@ -267,7 +267,9 @@ class LazyEdge implements ViewEdge {
   ) {}
 
   get label(): string {
-    return shapeLabel(this.index, this.index.shapes.get(this.value)?.shape);
+    // A stored (or engine-inferred) shape is what the page's inference would return for it: read it directly, so
+    // the page's own pass over the whole graph (shapes.ts) runs only once a label lacks one — not for the first frame.
+    return shapeLabel(this.index, this.index.graph.values[this.value]?.shape ?? this.index.shapes.get(this.value)?.shape);
   }
 }
 

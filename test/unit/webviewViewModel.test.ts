@@ -19,6 +19,23 @@ const examples = path.join(__dirname, '..', '..', 'examples');
 const graphOf = async (rel: string): Promise<ModelGraph> => (await loadModel(path.join(examples, rel))).graph;
 
 describe('visibleGraph', () => {
+  it("labels edges from the values' own shapes: the page's inference runs only for a value that has none", async () => {
+    for (const rel of ['transformer/transformer.onnx', 'cnn/cnn.onnx']) {
+      const graph = await graphOf(rel);
+      const index = buildIndex(graph);
+      const all = new Set(index.groups.keys());
+      const want = visibleGraph(index, all).edges.map((e) => e.label);
+      // The same labels from a fresh index whose inference throws when read: every value the edges carry has a
+      // shape after loading (the engine infers them), so none may fall back to the page's pass.
+      const fresh = buildIndex(graph);
+      Object.defineProperty(fresh, 'shapes', { get: () => assert.fail(`${rel}: an edge label read the page's shape inference`) });
+      const edges = visibleGraph(fresh, all).edges;
+      assert.ok(edges.every((e) => graph.values[e.value]?.shape), `${rel}: a drawn value without a shape`);
+      assert.deepEqual(edges.map((e) => e.label), want);
+      assert.ok(want.filter(Boolean).length > 5, `${rel}: labels ${JSON.stringify(want)}`);
+    }
+  });
+
   it('starts the transformer collapsed to its repeated blocks, marked as repeats', async () => {
     const index = buildIndex(await graphOf('transformer/transformer.onnx'));
     const expanded = initialExpanded(index);
