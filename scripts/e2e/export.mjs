@@ -147,8 +147,8 @@ function checkSvg(file) {
 
 /**
  * Export through the toolbar's menu: the save dialog (VS Code's own in the browser) must open in the workspace with
- * the suggested name; Enter saves; the file is checked and a notification must name its path. The file is removed
- * afterwards so the next theme's dialog does not ask to replace it.
+ * the suggested name; Enter saves; the file is checked and a notification must name its path. The file stays in the
+ * workspace until the flow ends (removeExports), so the explorer lists it before a folder is clicked.
  */
 async function exportVia(wv, scope, format, label) {
   await wv.locator('#btn-export').click();
@@ -162,6 +162,7 @@ async function exportVia(wv, scope, format, label) {
   if (!suggested.startsWith(want) || suggested.includes('.circuitscope')) throw new Error(`the ${format} save dialog suggests ${suggested}, not a file in the workspace ${want}`);
   if (!suggested.endsWith(`.${format}`)) throw new Error(`the ${format} save dialog suggests ${suggested}`);
   await shot(`${label}-save-dialog`);
+  await traceMark(`save ${path.basename(suggested)}`);
   await page.keyboard.press('Enter');
   const file = suggested;
   const toast = page.locator('.notifications-toasts .notification-toast', { hasText: `exported ${format.toUpperCase()} to ${file}` }).first();
@@ -180,30 +181,141 @@ async function exportVia(wv, scope, format, label) {
     if (!capped) check(info.width === 2 * drawn.width && info.height === 2 * drawn.height, `${label}: PNG ${info.width}×${info.height} for a drawing of ${drawn.width}×${drawn.height} at 2×`);
   }
   fs.copyFileSync(file, path.join(opt.out, path.basename(file)));
-  fs.rmSync(file);
+  // Kept in the workspace until the flow ends: the explorer must list it before a folder is clicked (expandFolder).
+  exported.push(file);
   // Close the toast (it would cover the next step's notification).
   await toast.hover();
   await toast.locator('.codicon-notifications-clear, .codicon-close').first().click().catch(() => {});
   return { file, ...info };
 }
 
-/** Opens a folder in the explorer (once). */
+const T0 = Date.now();
+/**
+ * The workbench's file-system requests to the server as they are sent (readdir, stat … of workspace paths): the
+ * explorer's re-reads of the tree show here (stat+readdir of the root, then of each open folder).
+ */
+const wsLog = [];
+/** Diagnostic hook called with each request (diagClickInRefresh). */
+let diagHook;
+const wsPath = new RegExp(`${opt.workspace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^\\x00-\\x1f"]*`);
+page.on('websocket', (ws) =>
+  ws.on('framesent', ({ payload }) => {
+    const s = typeof payload === 'string' ? payload : Buffer.from(payload).toString('latin1');
+    const op = s.match(/\b(readdir|stat|watch|unwatch|readFile|writeFile|delete)\b/)?.[1];
+    if (!op) return;
+    const mark = `ws ${op} ${(s.match(wsPath)?.[0] ?? '').replace(opt.workspace, 'WS')}`;
+    wsLog.push({ t: Date.now() - T0, mark });
+    diagHook?.(mark);
+  }),
+);
+
+/**
+ * A trace of the explorer, kept in the page and sampled every 20 ms: each change of its rows (index: label at its
+ * level, [+] open / [-] closed, * focused, # selected, @ top px), of the rows' offset and the view's height, merged
+ * with the flow's marks (save, click, narrow, wide) and the file-system requests above. Printed when a folder does
+ * not open; written to explorer-trace.json.
+ */
+async function startExplorerTrace() {
+  await page.evaluate((T0) => {
+    const t0 = T0 - performance.timeOrigin;
+    const trace = [];
+    let last = '';
+    window.__explorerTrace = { trace, mark: (m) => trace.push({ t: Math.round(performance.now() - t0), mark: m }) };
+    const sample = () => {
+      const view = document.querySelector('.explorer-folders-view');
+      const list = view?.querySelector('.monaco-list');
+      const rows = view ? [...view.querySelectorAll('.monaco-list-row')].sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index)).map((r) => {
+        const e = r.getAttribute('aria-expanded');
+        return `${r.dataset.index}:${'  '.repeat(Number(r.getAttribute('aria-level') ?? 1) - 1)}${r.textContent.trim()}${e === 'true' ? '[+]' : e === 'false' ? '[-]' : ''}${r.classList.contains('focused') ? '*' : ''}${r.classList.contains('selected') ? '#' : ''}@${parseInt(r.style.top, 10)}`;
+      }) : null;
+      const state = JSON.stringify({ rows, scrollTop: list?.querySelector('.monaco-scrollable-element > .monaco-list-rows')?.style.top ?? null, height: view ? Math.round(view.getBoundingClientRect().height) : null, count: list?.getAttribute('aria-rowcount') ?? null });
+      if (state !== last) {
+        last = state;
+        trace.push({ t: Math.round(performance.now() - t0), ...JSON.parse(state) });
+      }
+    };
+    sample();
+    setInterval(sample, 20);
+  }, T0);
+}
+const traceMark = (m) => page.evaluate((x) => window.__explorerTrace?.mark(x), m).catch(() => {});
+const explorerTrace = async () => [...(await page.evaluate(() => window.__explorerTrace?.trace ?? []).catch(() => [])), ...wsLog].sort((a, b) => a.t - b.t);
+const traceText = (trace, since = 0) =>
+  trace.filter((e) => e.t >= since).map((e) => (e.mark ? `  ${e.t} ms  >> ${e.mark}` : `  ${e.t} ms  h=${e.height} top=${e.scrollTop} n=${e.count} ${(e.rows ?? []).join(' | ')}`)).join('\n');
+
+/** Files the flow exported into the workspace root: listed by the explorer before a folder is clicked, removed at the end. */
+const exported = [];
+/** Removes the exports (at the end, and before the window opens: a flow killed half-way leaves them, and the next theme's save dialog would ask to replace them). */
+function removeExports() {
+  for (const f of fs.readdirSync(opt.workspace)) if (/-(view|graph)\.(png|svg)$/.test(f)) fs.rmSync(path.join(opt.workspace, f));
+}
+
+const ROWS = '.explorer-folders-view .monaco-list-row';
+/** The explorer's row labelled exactly `label` at tree level `level` (no substring match: "human" is not "human-x"). */
+const explorerRow = (label, level) => page.locator(`${ROWS}[aria-level="${level}"]`).filter({ hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }).first();
+const rowsNow = () => page.evaluate((sel) => [...document.querySelectorAll(sel)].map((r) => `${r.textContent.trim()}${r.getAttribute('aria-expanded') === 'true' ? ' (open)' : r.getAttribute('aria-expanded') === 'false' ? ' (closed)' : ''}`).join(', '), ROWS);
+
+/**
+ * Opens a top-level folder of the explorer: one click, then its file must be listed.
+ *
+ * A file appearing in the workspace makes VS Code's explorer re-read the whole tree ≈ 0.5 s later (ExplorerService
+ * reacts to the watcher's events with a recursive refresh of the root). A click on a folder that was never opened,
+ * landing inside that refresh — after the root's children were read, before its open folders were — is undone when
+ * the root is drawn again: AsyncDataTree draws a folder whose children it has not loaded ("stale") collapsed. The folder
+ * shows open, then closed, its own read comes too late, and its file is never listed (the hc run of 2026-12-07: the
+ * click came ≈ 0.5 s after the last export, as the refresh ran; E2E_DIAG_CLICK_IN_REFRESH=1 reproduces it every time).
+ * So before the click the explorer must list every file the flow exported: the refresh they caused has been drawn.
+ */
 async function expandFolder(name, file) {
-  const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
-  const child = page.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first();
+  const since = (await explorerTrace()).at(-1)?.t ?? 0;
+  const names = exported.map((f) => path.basename(f));
+  const listed = await page
+    .waitForFunction(({ sel, want }) => want.every((n) => [...document.querySelectorAll(sel)].some((r) => r.getAttribute('aria-level') === '1' && r.textContent.trim() === n)), { sel: ROWS, want: names }, { timeout: 30_000, polling: 50 })
+    .then(() => true, () => false);
+  if (!listed) throw new Error(`the explorer does not list the exported ${names.join(', ')} 30 s after the export (it lists: ${await rowsNow()})`);
+  await traceMark(`explorer lists ${names.join(', ') || 'no export yet'}`);
+  const folder = explorerRow(name, 1);
+  const child = explorerRow(file, 2);
   await folder.waitFor({ state: 'visible', timeout: TIMEOUT });
-  // The folder must end up open with the file listed. The explorer re-renders when an export writes into the
-  // workspace and when the window was resized (the narrow-inspector step): a folder seen open once was found
-  // closed again with its file never listed (hc run of 2026-12-07). Converge on the state instead of trusting one
-  // click; say so when a second click was needed.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if ((await folder.getAttribute('aria-expanded')) !== 'true') {
-      if (attempt) console.log(`[e2e export ${opt.theme}] ${name} was closed again: clicking it once more (${attempt + 1})`);
-      await folder.click();
-    }
-    if (await child.waitFor({ state: 'visible', timeout: 5_000 }).then(() => true, () => false)) return;
+  let diagClicked = false;
+  if (process.env.E2E_DIAG_CLICK_IN_REFRESH === '1') diagClicked = await diagClickInRefresh(folder, name);
+  // Already open (a restored view state): a click would close it.
+  if (!diagClicked && (await folder.getAttribute('aria-expanded')) !== 'true') {
+    await traceMark(`click ${name}`);
+    await folder.click();
   }
-  throw new Error(`the explorer does not list ${name}/${file} after opening ${name} three times`);
+  const shown = await child.waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false);
+  await traceMark(shown ? `${file} listed` : `${file} NOT listed`);
+  if (!shown) {
+    console.error(`[e2e export ${opt.theme}] explorer trace:\n${traceText(await explorerTrace(), since - 5_000)}`);
+    throw new Error(`the explorer does not list ${name}/${file} 15 s after one click on ${name}; it shows ${await folder.getAttribute('aria-expanded') === 'true' ? 'it open' : 'it closed'} (rows: ${await rowsNow()})`);
+  }
+}
+
+/**
+ * Diagnostic (E2E_DIAG_CLICK_IN_REFRESH=1): the click on `name` lands inside the explorer's refresh — a file written
+ * and removed at the workspace root as an export is, then the mouse (no locator checks: ≈ 50 ms) as soon as the
+ * explorer re-reads the open folder ocr, when the root's children are already set. The flow then fails: the folder
+ * shows open, then closed, its file never listed.
+ */
+async function diagClickInRefresh(folder, name) {
+  const box = await folder.boundingBox();
+  const clicked = new Promise((resolve) => {
+    diagHook = (m) => {
+      if (m !== 'ws stat WS/ocr' && m !== 'ws readdir WS/ocr') return;
+      diagHook = undefined;
+      page.mouse.click(box.x + box.width / 2, box.y + box.height / 2).then(() => resolve(Date.now() - T0));
+    };
+  });
+  const probe = path.join(opt.workspace, 'diag-export.png');
+  fs.writeFileSync(probe, 'x');
+  await page.waitForTimeout(150);
+  fs.rmSync(probe);
+  await traceMark('diag: wrote and removed diag-export.png');
+  const at = await Promise.race([clicked, page.waitForTimeout(5000).then(() => -1)]);
+  diagHook = undefined;
+  await traceMark(at < 0 ? 'diag: no re-read of ocr within 5 s' : `diag: clicked ${name} by the mouse on the re-read of ocr (done at ${at} ms)`);
+  return at >= 0;
 }
 
 /** One model: open, first view, Fit, search, inspect (shape column, copy name), export view PNG and whole SVG (or the reverse). */
@@ -282,13 +394,16 @@ async function modelSteps(folder, file, search, exports, key) {
   mark(`${key}Exported`);
 
   // The editor as wide as with the results panel beside it: the inspector must keep its shape column.
+  await traceMark('narrow');
   await page.setViewportSize({ width: 980, height: 900 });
   await wv.waitForFunction(() => document.querySelector('#inspector').getBoundingClientRect().width < 300, null, { timeout: TIMEOUT, polling: 100 });
   r.narrowShapeCells = await assertShapeColumn(wv, `${file}: inspector in a narrow editor`);
   await shot(`${key}-narrow-inspector`);
+  await traceMark('wide');
   await page.setViewportSize({ width: 1500, height: 900 });
-  // The workbench lays out again: wait until the editor is wide again before the explorer is clicked (a click
-  // during the re-layout selected a folder without opening it).
+  // The workbench lays out again: the editor is wide again before the next model. (The explorer keeps its size through
+  // this: its rows do not move — explorer-trace.json; a folder once "selected, not opened" after it was the re-read of
+  // the tree after the exports, which expandFolder now waits out.)
   await wv.waitForFunction(() => document.querySelector('#inspector').getBoundingClientRect().width > 300, null, { timeout: TIMEOUT, polling: 100 });
   await page.locator('.explorer-folders-view').first().waitFor({ state: 'visible', timeout: TIMEOUT });
   return r;
@@ -324,7 +439,9 @@ async function circuitsOverflow() {
 let ok = false;
 const result = { theme: opt.theme };
 try {
+  removeExports();
   await wb.goto();
+  await startExplorerTrace();
   // The recognizer's whole graph is ~23,000 px tall: its PNG is capped (and says so).
   result.recognizer = await modelSteps('ocr', 'ch_PP-OCRv4_rec_infer.onnx', 'Softmax', [['view', 'png'], ['graph', 'svg'], ['graph', 'png']], 'rec');
   // Its input is [p2o.DynamicDimension.0, 3, 48, p2o.DynamicDimension.1]: the labels write D0×3×48×D1, the legend says so.
@@ -340,6 +457,10 @@ try {
   ok = true;
 } catch (e) {
   result.failedChecks = failures;
+  fs.writeFileSync(path.join(opt.out, 'explorer-trace.json'), JSON.stringify(await explorerTrace()));
+  removeExports();
   await wb.finish(false, result, e);
 }
+fs.writeFileSync(path.join(opt.out, 'explorer-trace.json'), JSON.stringify(await explorerTrace()));
+removeExports();
 await wb.finish(ok, result);

@@ -143,8 +143,13 @@ try {
   await shot(page, 'mlp-default-editor');
 
   // 7. A TF.js model.json through the explorer context menu.
-  const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'tfjs' }).first();
+  // One click on the folder, then its file must be listed (nothing was written into the workspace before: no explorer
+  // refresh can undo the click — see expandFolder in export.mjs).
+  const folder = page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: /^\s*tfjs\s*$/ }).first();
+  await folder.waitFor({ state: 'visible', timeout: TIMEOUT });
   if ((await folder.getAttribute('aria-expanded')) !== 'true') await folder.click();
+  const listed = await page.locator('.explorer-folders-view .monaco-list-row[aria-level="2"]', { hasText: /^\s*model\.json\s*$/ }).first().waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false);
+  if (!listed) throw new Error(`the explorer does not list tfjs/model.json 15 s after one click on tfjs (aria-expanded=${await folder.getAttribute('aria-expanded')})`);
   await contextCommand('model.json', 'Inspect Model', 'model.json');
   wv = await webviewFrame(['ready']);
   result.tfjs = await wv.evaluate(() => ({ nodes: Number(document.querySelector('#cy')?.dataset.nodes), format: document.querySelector('#inspector .kv td')?.textContent }));
