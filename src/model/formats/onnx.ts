@@ -43,16 +43,29 @@ function types(): { model: protobuf.Type; tensor: protobuf.Type } {
 }
 
 let leanModelType: protobuf.Type | undefined;
+let leanNodeType: protobuf.Type | undefined;
 /**
  * ModelProto for loading: the same schema, but a decoded message holds only the fields the file sets. protobufjs'
  * generated constructors give every message an empty array of its own for each repeated field (a TensorProto 8,
  * an AttributeProto 7) — about a million of them at 100k operators, all kept alive, then collected, for the
  * length of a load. Here an absent repeated field reads as protobufjs' shared frozen empty array from the
  * prototype (so the IR copies no array of a decoded message that may be that one: see onnxToGraph).
+ *
+ * The main graph's nodes are left undecoded: its `node` field is read as bytes (a view into the file per node),
+ * and onnxToGraph decodes each NodeProto with {@link leanNode} just before converting it. A decoded node then dies
+ * young, where decoding all of them first kept 100k nodes with their attributes alive through the whole
+ * conversion (copied by the young-generation collector, then promoted, then marked).
  */
 function leanModel(): protobuf.Type {
   if (!leanModelType) {
-    const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
+    const schema = JSON.parse(JSON.stringify(ONNX_SCHEMA)) as {
+      nested: { onnx: { nested: Record<string, { fields: Record<string, { type: string; rule?: string; id: number }> }> } };
+    };
+    const messages = schema.nested.onnx.nested;
+    const graph = messages.GraphProto;
+    messages.LazyGraphProto = { ...graph, fields: { ...graph.fields, node: { rule: 'repeated', type: 'bytes', id: 1 } } };
+    messages.ModelProto.fields.graph = { type: 'LazyGraphProto', id: 7 };
+    const root = protobuf.Root.fromJSON(schema as unknown as protobuf.INamespace);
     const visit = (ns: protobuf.NamespaceBase): void => {
       for (const child of ns.nestedArray) {
         if (child instanceof protobuf.Type) child.ctor = leanConstructor();
@@ -61,8 +74,15 @@ function leanModel(): protobuf.Type {
     };
     visit(root);
     leanModelType = root.lookupType('onnx.ModelProto');
+    leanNodeType = root.lookupType('onnx.NodeProto');
   }
   return leanModelType;
+}
+
+/** NodeProto of {@link leanModel}'s schema (no empty arrays). */
+function leanNode(): protobuf.Type {
+  leanModel();
+  return leanNodeType!;
 }
 
 /** A message constructor that, unlike protobufjs' generated one, creates no empty arrays or maps. */
@@ -228,20 +248,52 @@ export function decodeModelProto(file: string, bytes: Uint8Array): PModel {
  */
 function decodeModelProtoFast(file: string, bytes: Uint8Array): PModel {
   try {
-    const reader = protobuf.Reader.create(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    // int64 fields (dims, attribute ints, int64_data) as numbers where exact, as every reader of them converts
-    // them anyway (int64()): no Long object kept per dimension; beyond 2^53 they stay Longs.
-    const readLong = reader.int64.bind(reader) as () => LongLike;
-    reader.int64 = (() => {
-      const v = readLong();
-      if (typeof v === 'number') return v;
-      const x = v.toNumber();
-      return Number.isSafeInteger(x) ? x : v;
-    }) as unknown as typeof reader.int64;
-    return leanModel().decode(reader) as unknown as PModel;
+    return leanModel().decode(longReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))) as unknown as PModel;
   } catch (e) {
     throw protobufError(file, e, 'ModelProto');
   }
+}
+
+/**
+ * A reader over `buf` whose int64 fields (dims, attribute ints, int64_data) come back as numbers where exact, as
+ * every reader of them converts them anyway (int64()): no Long object kept per dimension; beyond 2^53 they stay Longs.
+ */
+function longReader(buf: Buffer): protobuf.Reader {
+  const reader = protobuf.Reader.create(buf);
+  const readLong = reader.int64.bind(reader) as () => LongLike;
+  reader.int64 = (() => {
+    const v = readLong();
+    if (typeof v === 'number') return v;
+    const x = v.toNumber();
+    return Number.isSafeInteger(x) ? x : v;
+  }) as unknown as typeof reader.int64;
+  return reader;
+}
+
+/**
+ * Decodes the main graph's nodes one at a time, where {@link decodeModelProtoFast} left each as a view of its bytes
+ * (a node already decoded, as from {@link decodeModelProto}, is returned as it is). One reader over the file's
+ * buffer serves every node: its window is set to the node's bytes, so a length inside a node that runs past the
+ * node's end is an error, not a read into the next one.
+ */
+function nodeDecoder(file: string): (n: PNode | Uint8Array) => PNode {
+  const type = leanNode();
+  let reader: protobuf.Reader | undefined;
+  let buffer: ArrayBufferLike | undefined;
+  return (n) => {
+    if (!(n instanceof Uint8Array)) return n;
+    if (!reader || buffer !== n.buffer) {
+      buffer = n.buffer;
+      reader = longReader(Buffer.from(buffer));
+    }
+    reader.pos = n.byteOffset;
+    reader.len = n.byteOffset + n.byteLength;
+    try {
+      return type.decode(reader) as unknown as PNode;
+    } catch (e) {
+      throw protobufError(file, e, 'ModelProto');
+    }
+  };
 }
 
 function protobufError(file: string, e: unknown, what: string): ModelLoadError {
@@ -610,6 +662,41 @@ function foldConstant(n: PNode, file: string, modelDir: string): TensorSource | 
   return describeTensor(proto, name, file, modelDir, `Constant node '${n.name || name}'`);
 }
 
+/**
+ * The scope of every node named without one, and the attribute list of every node without attributes: one frozen
+ * empty array each instead of one per node (at 100k operators, 100k and 73k arrays kept for the model's life).
+ */
+const NO_SCOPE = Object.freeze([]) as unknown as string[];
+const NO_ATTRIBUTES = Object.freeze([]) as unknown as Attribute[];
+
+/**
+ * Node fields shared between the nodes of one graph: the op type text (one string per op type, not one decoded copy
+ * per node) and each scope, as a frozen array shared by every node under it.
+ */
+function sharedNodeFields(): { opType(t: string): string; scope(name: string): string[] } {
+  const opTypes = new Map<string, string>();
+  const scopes = new Map<string, string[]>();
+  return {
+    opType(t) {
+      const known = opTypes.get(t);
+      if (known !== undefined) return known;
+      opTypes.set(t, t);
+      return t;
+    },
+    scope(name) {
+      const cut = name.lastIndexOf('/');
+      if (cut < 0) return NO_SCOPE;
+      // The scope is the non-empty parts before the last one: a function of the text before the last '/' when
+      // the text after it is not empty (a name ending in '/' drops its last non-empty part instead).
+      if (cut === name.length - 1) return scopeFromName(name);
+      const prefix = name.slice(0, cut);
+      let s = scopes.get(prefix);
+      if (!s) scopes.set(prefix, (s = Object.freeze(scopeFromName(name)) as string[]));
+      return s;
+    },
+  };
+}
+
 /** Builds the IR from a decoded model. @throws ModelLoadError */
 export function onnxToGraph(
   file: string,
@@ -680,13 +767,16 @@ export function onnxToGraph(
   let foldedCount = 0;
   // Whether the file's order is topological: every input known before its reader, no value written twice.
   let inOrder = true;
-  const pnodes = g.node ?? [];
+  // Nodes of a model from decodeModelProtoFast are still bytes: each is decoded here, converted, and dropped.
+  const pnodes = (g.node ?? []) as (PNode | Uint8Array)[];
+  const decodeNode = nodeDecoder(file);
+  const shared = sharedNodeFields();
   if (pnodes.length > LIMITS.maxNodes) {
     throw new ModelLoadError('too-large', file, `the graph has ${pnodes.length} nodes, above the ${LIMITS.maxNodes} limit`, FORMAT);
   }
   for (let k = 0; k < pnodes.length; k++) {
-    const n = pnodes[k];
-    const opType = n.op_type ?? '';
+    const n = decodeNode(pnodes[k]);
+    const opType = shared.opType(n.op_type ?? '');
     if (!opType) {
       throw new ModelLoadError('invalid-structure', file, `node #${k} ('${n.name ?? ''}'): expected an op_type, found none`, FORMAT);
     }
@@ -717,8 +807,9 @@ export function onnxToGraph(
     }
     usedIds.add(id);
     // Attribute tensors go straight into `sources` (no map per node: 100k of them at 100k operators).
-    const attributes: Attribute[] = [];
+    let attributes = NO_ATTRIBUTES;
     if (n.attribute?.length) {
+      attributes = [];
       const actx = { file, modelDir, nodeId: id, constants: sources, functions };
       for (const a of n.attribute) attributes.push({ name: a.name ?? '', value: attributeValue(a, actx) });
     }
@@ -740,7 +831,7 @@ export function onnxToGraph(
       attributes,
       params: 0,
       paramBytes: 0,
-      scope: scopeFromName(n.name ?? ''),
+      scope: shared.scope(n.name ?? ''),
     };
     if (subgraphs?.length) node.subgraphs = subgraphs;
     nodes.push(node);
