@@ -324,14 +324,14 @@ function dtypeOf(n: number | undefined, file: string, what: string): DType | und
 }
 
 function dimsOf(dims: LongLike[] | undefined, file: string, what: string): number[] {
-  const out: number[] = [];
-  for (const d of dims ?? []) {
+  // map, not push: the shape is kept, and an array grown by push from empty holds 17 slots.
+  const out = (dims ?? []).map((d) => {
     const n = int64(d);
     if (typeof n !== 'number') {
       throw new ModelLoadError('absurd-shape', file, `${what}: dimension ${n} is beyond 2^53`, FORMAT);
     }
-    out.push(n);
-  }
+    return n;
+  });
   checkedElements(out, file, what, FORMAT);
   return out;
 }
@@ -809,9 +809,8 @@ export function onnxToGraph(
     // Attribute tensors go straight into `sources` (no map per node: 100k of them at 100k operators).
     let attributes = NO_ATTRIBUTES;
     if (n.attribute?.length) {
-      attributes = [];
       const actx = { file, modelDir, nodeId: id, constants: sources, functions };
-      for (const a of n.attribute) attributes.push({ name: a.name ?? '', value: attributeValue(a, actx) });
+      attributes = n.attribute.map((a) => ({ name: a.name ?? '', value: attributeValue(a, actx) }));
     }
     // (no array per node: most have no subgraph, and most models no functions)
     let subgraphs: SubgraphSummary[] | undefined;
@@ -826,8 +825,10 @@ export function onnxToGraph(
       name: n.name ?? '',
       opType,
       domain: n.domain ?? '',
-      inputs: n.input?.length ? n.input : [],
-      outputs: n.output?.length ? n.output : [],
+      // Copies of exactly their length: protobufjs grows a repeated field by push, 17 slots for one to three names,
+      // and the decoded node's arrays then die young with it.
+      inputs: n.input?.length ? n.input.slice() : [],
+      outputs: n.output?.length ? n.output.slice() : [],
       attributes,
       params: 0,
       paramBytes: 0,
