@@ -497,8 +497,11 @@ function describeTensor(
         ? (t.string_data ?? []).reduce((s, b) => s + b.length, 0)
         : expectedBytes;
   }
-  return { info: { name, dtype, shape, elements, byteLength, location: { kind: 'inline' } }, proto: t, pool: undefined, poolAt: 0 };
+  return { info: { name, dtype, shape, elements, byteLength, location: INLINE }, proto: t, pool: undefined, poolAt: 0 };
 }
+
+/** The location of every inline tensor: one frozen object, not one per tensor (66k at 100k operators). */
+const INLINE: TensorInfo['location'] = Object.freeze({ kind: 'inline' });
 
 /** Resolves `rel` against `dir`, refusing absolute paths and paths that leave `dir`. */
 export function resolveInside(dir: string, rel: string, file: string, what: string): string {
