@@ -47,15 +47,39 @@ export interface Sized {
   h: number;
 }
 
+export interface ElementOptions {
+  edgeLabels: boolean;
+  bends: boolean;
+  measure?: (text: string) => number;
+  titleWidth?: (text: string) => number;
+}
+
 /** Element definitions, positions from the layout (items are indexed like the layout request). */
-export function buildElements(
-  view: VisibleGraph,
-  layout: LayoutResult,
-  order: { itemIndex: Map<string, number> },
-  palette: Palette,
-  opts: { edgeLabels: boolean; bends: boolean; measure?: (text: string) => number; titleWidth?: (text: string) => number },
-): ElementDefinition[] {
+export function buildElements(view: VisibleGraph, layout: LayoutResult, order: { itemIndex: Map<string, number> }, palette: Palette, opts: ElementOptions): ElementDefinition[] {
+  return listElements(view, elementBuilder(view, layout, order, palette, opts));
+}
+
+/** Every definition of `view` from its builder: compounds, items, edges. */
+export function listElements(view: VisibleGraph, b: ElementBuilder): ElementDefinition[] {
   const els: ElementDefinition[] = [];
+  for (let k = 0; k < view.compounds.length; k++) els.push(b.compound(k));
+  for (let j = 0; j < view.items.length; j++) els.push(b.item(j));
+  for (let ei = 0; ei < view.edges.length; ei++) els.push(b.edge(ei));
+  return els;
+}
+
+/** Builds the definition of one compound, item or edge (by its index in the view); buildElements lists them all. */
+export interface ElementBuilder {
+  compound(k: number): ElementDefinition;
+  item(j: number): ElementDefinition;
+  edge(ei: number): ElementDefinition;
+}
+
+/**
+ * The per-element half of {@link buildElements}: what is computed over the whole graph (edge label positions)
+ * is computed here, once, so a definition built alone equals the one buildElements lists.
+ */
+export function elementBuilder(view: VisibleGraph, layout: LayoutResult, order: { itemIndex: Map<string, number> }, palette: Palette, opts: ElementOptions): ElementBuilder {
   const labelText = (e: VisibleGraph['edges'][number]): string | undefined => (opts.edgeLabels && e.label ? (e.count > 1 ? `${e.label} (+${e.count - 1})` : e.label) : undefined);
   // Label positions along the edges, clear of operators, block titles and each other (edgeLabels.ts).
   const labelAt = opts.edgeLabels
@@ -69,10 +93,11 @@ export function buildElements(
         opts.titleWidth,
       )
     : undefined;
-  for (const c of view.compounds) {
+  const compound = (k: number): ElementDefinition => {
+    const c = view.compounds[k];
     const i = order.itemIndex.get(c.id)!;
     const label = c.repeat ? `${c.label}   ⟳ ${c.repeat.index}/${c.repeat.count}` : c.label;
-    els.push({
+    return {
       group: 'nodes',
       data: {
         id: c.id,
@@ -93,9 +118,10 @@ export function buildElements(
         bb: `${(100 - layout.biasTop[i]).toFixed(2)}%`,
       },
       classes: c.repeat ? 'compound repeat' : 'compound',
-    });
-  }
-  for (const it of view.items) {
+    };
+  };
+  const item = (j: number): ElementDefinition => {
+    const it = view.items[j];
     const i = order.itemIndex.get(it.id)!;
     const label =
       it.kind === 'group'
@@ -103,7 +129,7 @@ export function buildElements(
         : it.detail
           ? `${it.label}\n${it.detail}`
           : it.label;
-    els.push({
+    return {
       group: 'nodes',
       // Colours as data, not per-category selectors: matching fewer selectors per element is most of
       // cytoscape's cost at 10k+ nodes (re-applied by recolor() when the theme changes).
@@ -122,9 +148,10 @@ export function buildElements(
       },
       position: { x: layout.x[i], y: layout.y[i] },
       classes: it.repeat ? `${it.kind} repeat` : it.kind,
-    });
-  }
-  view.edges.forEach((e, ei) => {
+    };
+  };
+  const edge = (ei: number): ElementDefinition => {
+    const e = view.edges[ei];
     const si = order.itemIndex.get(e.source)!;
     const ti = order.itemIndex.get(e.target)!;
     const data: Record<string, unknown> = { id: e.id, source: e.source, target: e.target, value: e.value };
@@ -171,9 +198,9 @@ export function buildElements(
         classes = 'bent';
       }
     }
-    els.push({ group: 'edges', data, classes });
-  });
-  return els;
+    return { group: 'edges', data, classes };
+  };
+  return { compound, item, edge };
 }
 
 /** New theme colours for the drawn nodes (the stylesheet reads them from data). */

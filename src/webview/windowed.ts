@@ -118,6 +118,13 @@ export function planWindow(grid: NodeGrid, mounted: Uint8Array, pinned: Uint8Arr
   return { add, remove, capped };
 }
 
+/** What a caller may already know of a view's elements: node id → index among the positioned nodes (in order), edge ends as such indices (-1: a compound or unknown end). */
+export interface WindowIndex {
+  nodeOf: (id: string) => number | undefined;
+  src: Int32Array;
+  dst: Int32Array;
+}
+
 /**
  * Keeps the elements around the viewport mounted (see the file comment). Same surface as ProgressiveMount:
  * `start`, `ensure` (mount and pin), `flush` (finish the current window now), `cancel`, `done` (the window
@@ -130,7 +137,8 @@ export class WindowedMount {
   private readonly pinned: Uint8Array;
   private readonly nodes: ElementDefinition[];
   private readonly edges: ElementDefinition[];
-  private readonly nodeOf = new Map<string, number>();
+  /** Node id → index in `nodes` (undefined: a compound or unknown). */
+  private readonly nodeOf: (id: string) => number | undefined;
   /** Edge ends as node indices (-1: a compound or unknown end, always present) and incident edges per node (CSR). */
   private readonly src: Int32Array;
   private readonly dst: Int32Array;
@@ -158,6 +166,8 @@ export class WindowedMount {
     /** Called with what each slice added (classes that live on mounted elements only, e.g. search matches). */
     private readonly decorate: (added: CollectionReturnValue) => void = () => {},
     private readonly budget = 30,
+    /** The node indices and edge ends, when the caller has them (firstWindow.ts): no map of 100k ids is built. */
+    known?: WindowIndex,
   ) {
     const compounds: ElementDefinition[] = [];
     this.nodes = [];
@@ -172,26 +182,31 @@ export class WindowedMount {
     const y = new Float64Array(n);
     const w = new Float64Array(n);
     const h = new Float64Array(n);
+    const nodeOf = known ? undefined : new Map<string, number>();
     this.nodes.forEach((d, i) => {
-      this.nodeOf.set(String(d.data.id), i);
+      nodeOf?.set(String(d.data.id), i);
       x[i] = d.position!.x;
       y[i] = d.position!.y;
       w[i] = Number(d.data.w ?? 0);
       h[i] = Number(d.data.h ?? 0);
     });
+    this.nodeOf = known ? known.nodeOf : (id) => nodeOf!.get(id);
     this.grid = new NodeGrid(x, y, w, h);
     const m = this.edges.length;
-    this.src = new Int32Array(m);
-    this.dst = new Int32Array(m);
+    if (known && (known.src.length !== m || known.dst.length !== m)) throw new Error(`windowed mount: expected the ends of ${m} edges, found ${known.src.length}`);
+    this.src = known ? known.src : new Int32Array(m);
+    this.dst = known ? known.dst : new Int32Array(m);
     const deg = new Int32Array(n + 1);
-    this.edges.forEach((e, k) => {
-      const s = this.nodeOf.get(String(e.data.source)) ?? -1;
-      const t = this.nodeOf.get(String(e.data.target)) ?? -1;
-      this.src[k] = s;
-      this.dst[k] = t;
+    for (let k = 0; k < m; k++) {
+      if (!known) {
+        this.src[k] = nodeOf!.get(String(this.edges[k].data.source)) ?? -1;
+        this.dst[k] = nodeOf!.get(String(this.edges[k].data.target)) ?? -1;
+      }
+      const s = this.src[k];
+      const t = this.dst[k];
       if (s >= 0) deg[s + 1]++;
       if (t >= 0 && t !== s) deg[t + 1]++;
-    });
+    }
     for (let i = 0; i < n; i++) deg[i + 1] += deg[i];
     this.incStart = deg;
     this.incEdges = new Int32Array(deg[n]);
@@ -205,7 +220,7 @@ export class WindowedMount {
     this.edgeMounted = new Uint8Array(m);
     // What the caller mounted already (the first view) counts as mounted; compounds are few and always mounted.
     cy.nodes().forEach((el) => {
-      const i = this.nodeOf.get(el.id());
+      const i = this.nodeOf(el.id());
       if (i !== undefined) this.isMounted[i] = 1;
     });
     // The first view mounted every edge whose ends it mounted (splitByRegion).
@@ -243,7 +258,7 @@ export class WindowedMount {
     if (this.cancelled) return;
     const add: number[] = [];
     for (const id of ids) {
-      const i = this.nodeOf.get(id);
+      const i = this.nodeOf(id);
       if (i === undefined) continue;
       this.pinned[i] = 1;
       if (!this.isMounted[i]) add.push(i);

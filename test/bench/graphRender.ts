@@ -185,6 +185,10 @@ async function main(): Promise<void> {
   fs.mkdirSync(modelDir, { recursive: true });
   fs.mkdirSync(graphDir, { recursive: true });
 
+  // A baseline checkout that has graphWireV1.ts decodes version 2 itself: it gets the same file as ours (like
+  // for like); an older one gets version 1, the only wire it reads.
+  const baseReadsV2 = !!opt.baseline && fs.existsSync(path.join(path.resolve(opt.baseline), 'src', 'shared', 'graphWireV1.ts'));
+  const baseSuffix = baseReadsV2 ? '' : '.v1';
   const cases: { name: string; file: string; parseMs: number; nodes: number; bytes: number }[] = [];
   for (const n of sizes) {
     for (const scoped of opt['no-scoped'] ? [false] : [false, true]) {
@@ -197,7 +201,7 @@ async function main(): Promise<void> {
       // What the engine sends the page (graphWire.ts); version 1 for a --baseline build that predates version 2.
       const g = benchGraph(m.graph, scoped);
       fs.writeFileSync(path.join(graphDir, `${name}.json`), encodeGraphWire(g));
-      if (opt.baseline) fs.writeFileSync(path.join(graphDir, `${name}.v1.json`), encodeGraphWireV1(g));
+      if (opt.baseline && !baseReadsV2) fs.writeFileSync(path.join(graphDir, `${name}.v1.json`), encodeGraphWireV1(g));
       cases.push({ name, file, parseMs, nodes: m.graph.nodes.length, bytes: fs.statSync(file).size });
     }
   }
@@ -228,7 +232,7 @@ async function main(): Promise<void> {
     const based: OurRun[] = [];
     for (let r = 0; r < runs; r++) {
       ours.push(await runOurs(browser, server.url, c.name, opt.renderer));
-      if (opt.baseline) based.push(await runOurs(browser, server.url, `${c.name}.v1`, opt.renderer, '/base/dist'));
+      if (opt.baseline) based.push(await runOurs(browser, server.url, `${c.name}${baseSuffix}`, opt.renderer, '/base/dist'));
     }
     const best = ours[0];
     const interactive = median(ours.map((o) => o.interactiveMs));

@@ -4,14 +4,15 @@
  * graphs, with the viewport restored, kept around an anchor, or fitted.
  */
 import type { Core, ElementDefinition } from 'cytoscape';
-import { BEND_LIMIT, BIG_GRAPH_NODES, EDGE_LABEL_LIMIT, buildElements, createCy, detectWebgl, stylesheet } from '../graphView';
+import { BEND_LIMIT, BIG_GRAPH_NODES, EDGE_LABEL_LIMIT, createCy, detectWebgl, elementBuilder, listElements, stylesheet } from '../graphView';
+import { DeferredWindow, ViewDefinitions, firstWindow } from '../firstWindow';
 import { LayoutClient } from '../layoutClient';
 import { buildLayoutRequest } from '../layoutRequest';
 import { Minimap } from '../minimap';
-import { ProgressiveMount, regionOf, splitByRegion, type Split, type Viewport } from '../progressive';
+import { ProgressiveMount, regionOf, splitByRegion, type Box, type Split, type Viewport } from '../progressive';
 import { visibleGraph, type OpCategory } from '../viewModel';
 import { fitViewport, zoomFloor } from '../viewportFit';
-import { WINDOW_MIN, WindowedMount } from '../windowed';
+import { WINDOW_MIN, WindowedMount, type WindowIndex } from '../windowed';
 import { FarLayer } from '../farLayer';
 import { setStatus, type GraphContext } from './context';
 import { drawOverlayExtras, paintOverlay } from './overlayLayer';
@@ -97,10 +98,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   metrics.layoutDone ??= performance.now();
   const nodeCount = v.items.length;
   const edgeLabels = v.edges.length <= EDGE_LABEL_LIMIT;
-  const elements = buildElements(v, result, { itemIndex: order }, s.palette, { edgeLabels, bends: v.edges.length <= BEND_LIMIT, measure: (t) => textWidth(t, `9px ${s.palette.fontFamily}`), titleWidth: (t) => textWidth(t, `bold 11px ${s.palette.fontFamily}`) });
-  setDrawn(s, v, result, order, elements);
-  // The overlay's colours go on the definitions before anything is mounted.
-  paintOverlay(ctx, false);
+  const builder = elementBuilder(v, result, { itemIndex: order }, s.palette, { edgeLabels, bends: v.edges.length <= BEND_LIMIT, measure: (t) => textWidth(t, `9px ${s.palette.fontFamily}`), titleWidth: (t) => textWidth(t, `bold 11px ${s.palette.fontFamily}`) });
   const selectedBefore = s.inspector?.current;
   s.mount?.cancel();
   s.mount = undefined;
@@ -115,10 +113,23 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
       : !anchor && (fitAfter || metrics.renders === 0)
         ? first()
         : undefined;
-  const split: Split =
-    elements.length > PROGRESSIVE_MIN && params.get('progressive') !== '0'
-      ? splitByRegion(elements, regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : first()), W, H, 1), nodeCount <= WINDOW_MIN)
-      : { first: elements, restNodes: [], restEdges: [] };
+  const progressive = v.compounds.length + nodeCount + v.edges.length > PROGRESSIVE_MIN && params.get('progressive') !== '0';
+  const region = (): Box => regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : first()), W, H, 1);
+  // A windowed graph (no edge labels: their offsets are read from every definition, export.ts) builds only
+  // the first window's definitions before the first frame (firstWindow.ts); the rest after it.
+  const defer = progressive && nodeCount > WINDOW_MIN && !edgeLabels && !ctx.overlayView.active ? new ViewDefinitions(builder, v, firstWindow(v, result, order, region())) : undefined;
+  let split: Split;
+  if (defer && !defer.complete) {
+    split = { first: defer.first, restNodes: [], restEdges: [] };
+    setDrawn(s, v, result, order, defer.first);
+    paintOverlay(ctx, false);
+  } else {
+    const elements = defer ? defer.first : listElements(v, builder);
+    setDrawn(s, v, result, order, elements);
+    // The overlay's colours go on the definitions before anything is mounted.
+    paintOverlay(ctx, false);
+    split = progressive ? splitByRegion(elements, region(), nodeCount <= WINDOW_MIN) : { first: elements, restNodes: [], restEdges: [] };
+  }
   let c: Core;
   if (!s.cy) c = createView(ctx, split.first, nodeCount, v.edges.length);
   else {
@@ -143,11 +154,24 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   const baseStatus = `${nodeCount.toLocaleString('en-US')} nodes · ${v.edges.length.toLocaleString('en-US')} edges · ${s.renderer}${layoutClient.mode === 'main' ? ' · layout on main thread' : ''}`;
   s.far?.dispose();
   s.far = undefined;
-  const windowed = nodeCount > WINDOW_MIN && (split.restNodes.length > 0 || split.restEdges.length > 0);
-  cyBox.dataset.complete = split.restNodes.length || split.restEdges.length ? 'false' : 'true';
+  const deferred = !!defer && !defer.complete;
+  const windowed = deferred || (nodeCount > WINDOW_MIN && (split.restNodes.length > 0 || split.restEdges.length > 0));
+  cyBox.dataset.complete = split.restNodes.length || split.restEdges.length || deferred ? 'false' : 'true';
   cyBox.dataset.windowed = String(windowed);
-  if (windowed) mountWindow(ctx, c, elements, baseStatus);
-  else if (split.restNodes.length || split.restEdges.length) {
+  if (deferred) {
+    const m = new DeferredWindow(defer, (elements) => {
+      setDrawn(s, v, result, order, elements);
+      paintOverlay(ctx, false);
+      const w = mountWindow(ctx, c, elements, baseStatus, defer.index);
+      w.start();
+      return w;
+    }, () => performance.now() - s.lastViewportChange < 250);
+    s.mount = m;
+    requestAnimationFrame(() => requestAnimationFrame(() => m.start()));
+  } else if (windowed) {
+    const m = mountWindow(ctx, c, s.elementDefs, baseStatus);
+    requestAnimationFrame(() => requestAnimationFrame(() => m.start()));
+  } else if (split.restNodes.length || split.restEdges.length) {
     const m = new ProgressiveMount(
       c,
       split,
@@ -167,7 +191,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
     requestAnimationFrame(() => requestAnimationFrame(() => m.start()));
   }
   drawOverlayExtras(ctx);
-  const progressive = !!s.mount;
+  const mounting = !!s.mount;
   metrics.viewportSet = performance.now();
   // Selection: keep what was selected if it is still drawn.
   const selId = restore?.selected ?? (selectedBefore ? elementIdOf(ctx, selectedBefore) : undefined);
@@ -180,7 +204,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   metrics.renders++;
   statusText.textContent = baseStatus;
   whenDrawn(ctx, c, seq, () => {
-    if (!progressive) metrics.complete = metrics.interactive;
+    if (!mounting) metrics.complete = metrics.interactive;
     if (s.layout) {
       const cats = new Array<OpCategory | undefined>(req.n);
       v.items.forEach((it, j) => (cats[v.compounds.length + j] = it.category));
@@ -210,7 +234,7 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
  * Very big graphs: cytoscape holds only the elements around the viewport (windowed.ts), the far layer draws
  * the rest (farLayer.ts). Complete once the first viewport's window is mounted: everything is drawn from then on.
  */
-function mountWindow(ctx: GraphContext, c: Core, elements: ElementDefinition[], baseStatus: string): void {
+function mountWindow(ctx: GraphContext, c: Core, elements: ElementDefinition[], baseStatus: string, index?: WindowIndex): WindowedMount {
   const s = ctx.state;
   const { metrics, dom } = ctx;
   const { cyBox, statusText } = dom;
@@ -229,10 +253,12 @@ function mountWindow(ctx: GraphContext, c: Core, elements: ElementDefinition[], 
     (added) => {
       if (s.matches.size) added.nodes().filter((n) => s.matches.has(n.id())).addClass('match');
     },
+    30,
+    index,
   );
   s.far = new FarLayer(cyBox, c, m, () => s.palette, () => !!ctx.overlayView.active);
   s.mount = m;
-  requestAnimationFrame(() => requestAnimationFrame(() => m.start()));
+  return m;
 }
 
 /**

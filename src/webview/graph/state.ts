@@ -15,6 +15,7 @@ import type { Minimap } from '../minimap';
 import { NameResolver } from '../overlay';
 import { NONE } from '../overlayView';
 import type { FarLayer } from '../farLayer';
+import type { DeferredWindow } from '../firstWindow';
 import type { ProgressiveMount } from '../progressive';
 import type { Palette } from '../theme';
 import { buildIndex, collapseGroup, initialExpanded, isCollapsible, type GraphIndex, type SearchHit, type VisibleGraph } from '../viewModel';
@@ -81,7 +82,7 @@ export interface GraphState {
   layoutClient?: LayoutClient;
   /** Bumped by every render; a render whose layout arrives after a newer one started is dropped. */
   renderSeq: number;
-  mount?: ProgressiveMount | WindowedMount;
+  mount?: ProgressiveMount | WindowedMount | DeferredWindow;
   /** Big graphs (windowed mount): draws what cytoscape does not hold. */
   far?: FarLayer;
   /** When the user last panned or zoomed (progressive mounting yields to interaction). */
