@@ -51,7 +51,7 @@ const DRAWN = `(() => {
   const els = c.cy.elements().map((e) => [e.id(), e.data('label') ?? null, e.data('source') ?? null, e.data('target') ?? null,
     e.isNode() ? Math.round(e.position('x') * 100) : null, e.isNode() ? Math.round(e.position('y') * 100) : null]).sort();
   const { ms, ...stats } = c.layoutStats;
-  return { els, stats, nodes: c.metrics.nodes, edges: c.metrics.edges };
+  return { els, stats, nodes: c.metrics.nodes, edges: c.metrics.edges, firstWindow: c.metrics.firstWindow ?? null };
 })()`;
 
 interface Drawn {
@@ -59,12 +59,14 @@ interface Drawn {
   stats: Record<string, number>;
   nodes: number;
   edges: number;
+  /** How many elements the first frame built (null: all of them). */
+  firstWindow: number | null;
 }
 
-async function drawn(graph: string, gzip: boolean): Promise<Drawn> {
+async function drawn(graph: string, gzip: boolean, query = ''): Promise<Drawn> {
   const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
   try {
-    await page.goto(`${harness.url}/harness.html?graph=${graph}${gzip ? '&gzip=1' : ''}`);
+    await page.goto(`${harness.url}/harness.html?graph=${graph}${gzip ? '&gzip=1' : ''}${query}`);
     await page.waitForFunction(`['ready', 'error'].includes(document.body.dataset.state)`, undefined, { timeout: 120_000 });
     assert.equal(await page.evaluate('document.body.dataset.state'), 'ready', (await page.evaluate('document.body.innerText.slice(0, 300)')) as string);
     await page.waitForFunction(`document.querySelector('#cy')?.getAttribute('data-complete') !== 'false'`, undefined, { timeout: 120_000 });
@@ -83,6 +85,13 @@ describe('graph view fed each wire form (headless Chromium, real bundle)', () =>
       assert.deepStrictEqual(await drawn(`${name}-ir`, false), v2);
     });
   }
+
+  it('flat (windowed): the first window built alone, the rest after the first frame, draws what building every definition first draws', async () => {
+    const deferred = await drawn('flat-v2', true);
+    assert.ok(deferred.nodes > 4000 && deferred.els.length > 50 && deferred.els.length < deferred.nodes / 2, `${deferred.nodes} nodes, ${deferred.els.length} elements mounted`);
+    assert.ok(deferred.firstWindow !== null && deferred.firstWindow > 0 && deferred.firstWindow <= deferred.els.length, `first window: ${deferred.firstWindow} elements`);
+    assert.deepStrictEqual(await drawn('flat-v2', true, '&firstWindow=0'), { ...deferred, firstWindow: null });
+  });
 
   it('a wire of an unknown version shows a one-line error naming the versions it reads', async () => {
     const page = await browser.newPage({ viewport: { width: 900, height: 600 } });

@@ -116,11 +116,13 @@ export async function render(ctx: GraphContext, anchor?: Anchor, restore?: ViewS
   const progressive = v.compounds.length + nodeCount + v.edges.length > PROGRESSIVE_MIN && params.get('progressive') !== '0';
   const region = (): Box => regionOf(target ?? (s.cy ? { zoom: s.cy.zoom(), pan: s.cy.pan() } : first()), W, H, 1);
   // A windowed graph (no edge labels: their offsets are read from every definition, export.ts) builds only
-  // the first window's definitions before the first frame (firstWindow.ts); the rest after it.
-  const defer = progressive && nodeCount > WINDOW_MIN && !edgeLabels && !ctx.overlayView.active ? new ViewDefinitions(builder, v, firstWindow(v, result, order, region())) : undefined;
+  // the first window's definitions before the first frame (firstWindow.ts); the rest after it. `?firstWindow=0`
+  // builds them all first (tests compare the two).
+  const defer = progressive && nodeCount > WINDOW_MIN && !edgeLabels && !ctx.overlayView.active && params.get('firstWindow') !== '0' ? new ViewDefinitions(builder, v, firstWindow(v, result, order, region())) : undefined;
   let split: Split;
   if (defer && !defer.complete) {
     split = { first: defer.first, restNodes: [], restEdges: [] };
+    metrics.firstWindow = defer.first.length;
     setDrawn(s, v, result, order, defer.first);
     paintOverlay(ctx, false);
   } else {

@@ -48,6 +48,8 @@ export interface Metrics {
   layoutPosted?: number;
   overviewShown?: number;
   layoutDone?: number;
+  /** Elements of the first window when only those were built for the first frame (firstWindow.ts). */
+  firstWindow?: number;
   cyCreated?: number;
   viewportSet?: number;
   firstRender?: number;
