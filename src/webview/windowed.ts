@@ -24,6 +24,13 @@ export class NodeGrid {
   private readonly padX: number;
   private readonly padY: number;
 
+  /** Cell bounds of the nodes; keys are small integers (fast map keys) when the cell span allows. */
+  private readonly cx0: number = 0;
+  private readonly cx1: number = -1;
+  private readonly cy0: number = 0;
+  private readonly cy1: number = -1;
+  private readonly span: number = 0;
+
   constructor(
     readonly x: Float64Array,
     readonly y: Float64Array,
@@ -33,6 +40,27 @@ export class NodeGrid {
   ) {
     let pw = 0;
     let ph = 0;
+    let cx0 = Infinity;
+    let cx1 = -Infinity;
+    let cy0 = Infinity;
+    let cy1 = -Infinity;
+    for (let i = 0; i < x.length; i++) {
+      if (Number.isNaN(x[i])) continue;
+      const cx = Math.floor(x[i] / cell);
+      const cy = Math.floor(y[i] / cell);
+      if (cx < cx0) cx0 = cx;
+      if (cx > cx1) cx1 = cx;
+      if (cy < cy0) cy0 = cy;
+      if (cy > cy1) cy1 = cy;
+    }
+    if (cx0 <= cx1) {
+      this.cx0 = cx0;
+      this.cx1 = cx1;
+      this.cy0 = cy0;
+      this.cy1 = cy1;
+      // Row-major cell numbers below 2^30 are small integers: a map keyed by them hashes far faster than by doubles.
+      if ((cx1 - cx0 + 1) * (cy1 - cy0 + 1) < 2 ** 30) this.span = cx1 - cx0 + 1;
+    }
     for (let i = 0; i < x.length; i++) {
       if (Number.isNaN(x[i])) continue;
       pw = Math.max(pw, w[i] / 2);
@@ -46,8 +74,9 @@ export class NodeGrid {
     this.padY = ph;
   }
 
+  /** A cell's key (cells within the nodes' cell bounds only). */
   private key(cx: number, cy: number): number {
-    return (cy + 1048576) * 2097152 + (cx + 1048576);
+    return this.span ? (cy - this.cy0) * this.span + (cx - this.cx0) : (cy + 1048576) * 2097152 + (cx + 1048576);
   }
 
   /** Nodes whose box overlaps `b`. */
@@ -62,8 +91,13 @@ export class NodeGrid {
       for (const list of this.cells.values()) for (const i of list) if (this.overlaps(i, b)) out.push(i);
       return out;
     }
-    for (let cy = y1; cy <= y2; cy++) {
-      for (let cx = x1; cx <= x2; cx++) {
+    // Only cells within the nodes' bounds exist (and have keys): the same cells, in the same order.
+    const ya = Math.max(y1, this.cy0);
+    const yb = Math.min(y2, this.cy1);
+    const xa = Math.max(x1, this.cx0);
+    const xb = Math.min(x2, this.cx1);
+    for (let cy = ya; cy <= yb; cy++) {
+      for (let cx = xa; cx <= xb; cx++) {
         const list = this.cells.get(this.key(cx, cy));
         if (list) for (const i of list) if (this.overlaps(i, b)) out.push(i);
       }

@@ -56,6 +56,85 @@ describe('NodeGrid', () => {
   });
 });
 
+/** NodeGrid as it was before its keys were made small integers (aa0d806): the order of its answers is the reference. */
+class ReferenceGrid {
+  private readonly cells = new Map<number, number[]>();
+  private readonly padX: number;
+  private readonly padY: number;
+  constructor(
+    readonly x: Float64Array,
+    readonly y: Float64Array,
+    readonly w: Float64Array,
+    readonly h: Float64Array,
+    private readonly cell = 400,
+  ) {
+    let pw = 0;
+    let ph = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (Number.isNaN(x[i])) continue;
+      pw = Math.max(pw, w[i] / 2);
+      ph = Math.max(ph, h[i] / 2);
+      const k = (Math.floor(y[i] / cell) + 1048576) * 2097152 + (Math.floor(x[i] / cell) + 1048576);
+      const list = this.cells.get(k);
+      if (list) list.push(i);
+      else this.cells.set(k, [i]);
+    }
+    this.padX = pw;
+    this.padY = ph;
+  }
+  query(b: { x1: number; y1: number; x2: number; y2: number }): number[] {
+    const out: number[] = [];
+    const c = this.cell;
+    const x1 = Math.floor((b.x1 - this.padX) / c);
+    const x2 = Math.floor((b.x2 + this.padX) / c);
+    const y1 = Math.floor((b.y1 - this.padY) / c);
+    const y2 = Math.floor((b.y2 + this.padY) / c);
+    const hit = (i: number): boolean => this.x[i] + this.w[i] / 2 >= b.x1 && this.x[i] - this.w[i] / 2 <= b.x2 && this.y[i] + this.h[i] / 2 >= b.y1 && this.y[i] - this.h[i] / 2 <= b.y2;
+    if ((x2 - x1 + 1) * (y2 - y1 + 1) > this.cells.size * 4) {
+      for (const list of this.cells.values()) for (const i of list) if (hit(i)) out.push(i);
+      return out;
+    }
+    for (let cy = y1; cy <= y2; cy++) {
+      for (let cx = x1; cx <= x2; cx++) {
+        const list = this.cells.get((cy + 1048576) * 2097152 + (cx + 1048576));
+        if (list) for (const i of list) if (hit(i)) out.push(i);
+      }
+    }
+    return out;
+  }
+}
+
+describe('NodeGrid keyed by small integers', () => {
+  it('answers every query with the same nodes in the same order as the double-keyed grid (negative, NaN, huge and empty regions)', () => {
+    const r = rng(23);
+    let nonEmpty = 0;
+    for (const [n, spread] of [[4000, 1], [4000, 30], [300, 0.01], [0, 1]] as const) {
+      const x = new Float64Array(n);
+      const y = new Float64Array(n);
+      const w = new Float64Array(n);
+      const h = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        x[i] = i % 97 === 0 ? NaN : (r() * 8000 - 3000) * spread;
+        y[i] = (r() * 30000 - 2000) * spread;
+        w[i] = 20 + r() * 300;
+        h[i] = 20 + r() * 40;
+      }
+      const g = new NodeGrid(x, y, w, h, 400);
+      const ref = new ReferenceGrid(x, y, w, h, 400);
+      for (let q = 0; q < 300; q++) {
+        const size = q % 3 === 0 ? 1e9 : q % 3 === 1 ? 30000 * spread : 2000;
+        const x1 = (r() * 12000 - 6000) * spread - size / 2;
+        const y1 = (r() * 40000 - 5000) * spread - size / 2;
+        const b = { x1, y1, x2: x1 + r() * size, y2: y1 + r() * size };
+        const want = ref.query(b);
+        nonEmpty += want.length > 0 ? 1 : 0;
+        assert.deepStrictEqual(g.query(b), want);
+      }
+    }
+    assert.ok(nonEmpty > 300, `${nonEmpty} queries found nodes`);
+  });
+});
+
 /** A column of n nodes 100 px apart (x = 0), 80×40 each. */
 function column(n: number): NodeGrid {
   const y = Float64Array.from({ length: n }, (_, i) => i * 100);
