@@ -134,10 +134,20 @@ export class DeferredWindow {
   constructor(
     private readonly views: ViewDefinitions,
     private readonly ready: (elements: ElementDefinition[]) => WindowedMount,
-    /** While this says the user is panning or zooming, slices wait: interaction comes first. */
+    /**
+     * While this says the user is panning or zooming, slices wait (interaction comes first) — for at most
+     * `maxWait` ms after start: until the windowed mount exists nothing beyond the first window is drawn.
+     */
     private readonly busy: () => boolean = () => false,
     private readonly budget = 8,
+    private readonly maxWait = 1000,
   ) {}
+
+  private started = 0;
+
+  private waiting(): boolean {
+    return this.busy() && performance.now() - this.started < this.maxWait;
+  }
 
   /** Whether the windowed mount exists and has mounted the window of the viewport it started with. */
   get done(): boolean {
@@ -153,6 +163,7 @@ export class DeferredWindow {
   }
 
   start(): void {
+    this.started = performance.now();
     this.schedule();
   }
 
@@ -180,11 +191,11 @@ export class DeferredWindow {
       () => {
         this.timer = undefined;
         if (this.cancelled || this.mount) return;
-        if (this.busy()) this.schedule();
+        if (this.waiting()) this.schedule();
         else if (this.next < this.views.defs.length) this.slice();
         else this.finish();
       },
-      this.busy() ? 100 : 0,
+      this.waiting() ? 100 : 0,
     );
   }
 

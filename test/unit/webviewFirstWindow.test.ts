@@ -177,6 +177,23 @@ describe('first window of a windowed graph (4,500 operators, flat and scoped)', 
     e.cancel();
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(called, false);
+    // A user who never stops panning: the slices wait, then go on after maxWait (200 ms here).
+    let readyAt = 0;
+    const t0 = performance.now();
+    const f = new DeferredWindow(
+      build(),
+      (elements) => {
+        readyAt = performance.now();
+        return new WindowedMount(cy, elements, () => ({ width: W, height: H }), () => {}, () => {}, () => {});
+      },
+      () => true,
+      8,
+      200,
+    );
+    f.start();
+    while (!readyAt && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(readyAt - t0 >= 200, `ready after ${Math.round(readyAt - t0)} ms`);
+    f.cancel();
     cy.destroy();
   });
 });
