@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   if (waitComplete) await page.waitForFunction(`document.querySelector('#cy')?.getAttribute('data-complete') !== 'false'`, undefined, { timeout: 600_000, polling: 100 });
   const { profile } = (await cdp.send('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
   const marks = await page.evaluate(`(() => { const m = window.__circuitscope.metrics, t0 = window.__bench.t0; const o = { fetchMs: window.__bench.fetchMs, timeoutMs: window.__bench.timeoutMs };
-    for (const [k, v] of Object.entries(m)) o[k] = typeof v === 'number' && v > 1e3 ? Math.round(v - t0) : v; return o; })()`);
+    for (const [k, v] of Object.entries(m)) o[k] = typeof v === "number" && !/Ms$|^(nodes|edges|renders|firstWindow)$/.test(k) ? Math.round(v - t0) : v; return o; })()`);
   console.log(marks);
   await cdp.send('HeapProfiler.collectGarbage');
   const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; totalSize: number };
