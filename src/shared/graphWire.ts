@@ -120,7 +120,6 @@ function tensorKey(k: string): boolean {
 
 const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNum = (x: unknown): x is number => typeof x === 'number';
-const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every(isStr);
 
 /** The keys of `o` that `known` lacks, or undefined when there are none. */
 function extraOf(o: Obj, known: (k: string) => boolean): Obj | undefined {
@@ -176,39 +175,44 @@ class Tables {
   }
 }
 
-function regularNode(n: GraphNode): boolean {
-  return (
-    isStr(n.id) && isStr(n.name) && isStr(n.opType) && isStr(n.domain) && strings(n.inputs) && strings(n.outputs) &&
-    Array.isArray(n.attributes) && isNum(n.params) && isNum(n.paramBytes) && strings(n.scope)
-  );
+/** Whether every element of `x` (an array) is a string; a loop, not `every` with a closure (called twice a node). */
+function allStrings(x: readonly unknown[]): boolean {
+  for (let i = 0; i < x.length; i++) if (typeof x[i] !== 'string') return false;
+  return true;
 }
 
-/** A value's row where `x` is a value's key, else -1 - its index in the string table. */
-function ref(x: string, rows: ReadonlyMap<string, number>, t: Tables): number {
-  return rows.get(x) ?? -1 - t.str(x);
+function regularNode(n: GraphNode): boolean {
+  return (
+    isStr(n.id) && isStr(n.name) && isStr(n.opType) && isStr(n.domain) && Array.isArray(n.inputs) && allStrings(n.inputs) && Array.isArray(n.outputs) &&
+    allStrings(n.outputs) && Array.isArray(n.attributes) && isNum(n.params) && isNum(n.paramBytes) && Array.isArray(n.scope) && allStrings(n.scope)
+  );
 }
 
 /** The columns, and for each value row the last node row listing it among its outputs (-1: none). */
 function nodeColumns(nodes: readonly GraphNode[], t: Tables, rows: ReadonlyMap<string, number>): { c: NodeColumns; producerRow: Int32Array } {
   const producerRow = new Int32Array(rows.size).fill(-1);
   const c: NodeColumns = { id: [], name: [], opType: [], domain: [], inCount: [], ins: [], outCount: [], outs: [], params: [], paramBytes: [], attributes: [], scope: [], extra: [], odd: [] };
-  nodes.forEach((n, i) => {
+  // A loop, and a value's row or a string's index inline (once per input and output): no closure call per node.
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
     if (!regularNode(n)) {
       c.odd.push([i, n as unknown as Obj]);
       c.id.push('');
       for (const col of [c.name, c.opType, c.domain]) col.push(-1);
       for (const col of [c.inCount, c.outCount, c.params, c.paramBytes]) col.push(0);
-      return;
+      continue;
     }
     c.id.push(n.id);
     c.name.push(n.name === n.id ? -1 : t.str(n.name));
     c.opType.push(t.str(n.opType));
     c.domain.push(t.str(n.domain));
-    c.inCount.push(n.inputs.length);
-    for (const x of n.inputs) c.ins.push(ref(x, rows, t));
-    c.outCount.push(n.outputs.length);
-    for (const x of n.outputs) {
-      const r = ref(x, rows, t);
+    const inputs = n.inputs;
+    c.inCount.push(inputs.length);
+    for (let k = 0; k < inputs.length; k++) c.ins.push(rows.get(inputs[k]) ?? -1 - t.str(inputs[k]));
+    const outputs = n.outputs;
+    c.outCount.push(outputs.length);
+    for (let k = 0; k < outputs.length; k++) {
+      const r = rows.get(outputs[k]) ?? -1 - t.str(outputs[k]);
       c.outs.push(r);
       if (r >= 0) producerRow[r] = i;
     }
@@ -218,7 +222,7 @@ function nodeColumns(nodes: readonly GraphNode[], t: Tables, rows: ReadonlyMap<s
     if (n.scope.length) c.scope.push([i, n.scope.map((s) => t.str(s))]);
     const extra = extraOf(n as unknown as Obj, nodeKey);
     if (extra) c.extra.push([i, extra]);
-  });
+  }
   return { c, producerRow };
 }
 
