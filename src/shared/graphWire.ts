@@ -145,7 +145,21 @@ class Tables {
   /** Shape indices by a hash of their dimensions (a shape equal to none of them is new). */
   private readonly shapeIndex = new Map<number, number[]>();
 
+  /** The last string looked up and its index: runs of the same op type, domain, kind or dtype skip the map. */
+  private lastStr = '';
+  private lastStrIndex = -1;
+  /** The last shape looked up and its index (neighbouring values often share a shape). */
+  private lastShape: readonly unknown[] = [];
+  private lastShapeIndex = -1;
+
   str(s: string): number {
+    if (s === this.lastStr && this.lastStrIndex >= 0) return this.lastStrIndex;
+    this.lastStr = s;
+    this.lastStrIndex = this.strIndex(s);
+    return this.lastStrIndex;
+  }
+
+  private strIndex(s: string): number {
     let i = this.stringIndex.get(s);
     if (i === undefined) {
       i = this.strings.length;
@@ -162,6 +176,13 @@ class Tables {
 
   shape(s: readonly unknown[] | undefined): number {
     if (s === undefined) return -1;
+    if (this.lastShapeIndex >= 0 && sameDims(this.lastShape, s)) return this.lastShapeIndex;
+    this.lastShape = s;
+    this.lastShapeIndex = this.findShape(s);
+    return this.lastShapeIndex;
+  }
+
+  private findShape(s: readonly unknown[]): number {
     // Hashed without building a string key (one per value was most of this function's time).
     let h = s.length;
     for (const d of s) h = (Math.imul(h, 31) + (typeof d === 'number' ? d | 0 : typeof d === 'string' ? d.length + 7 : 3)) | 0;
