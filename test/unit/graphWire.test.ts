@@ -235,6 +235,29 @@ describe('graph wire form', () => {
     assert.notEqual(back.values.a.shape, back.values.b.shape);
   });
 
+  it('tells neighbouring shapes and strings apart that differ only in type or by one dimension (the tables remember their last lookup)', () => {
+    const value = (id: string, shape: unknown[] | undefined, dtype?: string) => ({ id, name: id, kind: 'input', ...(dtype === undefined ? {} : { dtype }), ...(shape ? { shape } : {}) });
+    const g = {
+      format: 'onnx', file: 'x', fileBytes: 0, opsets: [], metadata: {}, inputs: [], outputs: [], nodes: [], tensors: {}, hierarchy: [], params: 0, paramBytes: 0, warnings: [],
+      values: {
+        a: value('a', [2, 3], ''),
+        b: value('b', [2, '3'], ''),
+        c: value('c', [2, 3], 'float32'),
+        d: value('d', [2, 3, 1], 'float32'),
+        e: value('e', [2], ''),
+        f: value('f', [NaN]),
+        g: value('g', [NaN]),
+        h: value('h', undefined, ''),
+        i: value('i', [2, 3], 'float16'),
+      },
+    } as unknown as ModelGraph;
+    roundTrip(g, { v1: false });
+    const w = wireOf(g);
+    assert.deepEqual(w.values.shape, [0, 1, 0, 2, 3, 4, 5, -1, 0]);
+    assert.deepEqual(w.shapes, [[2, 3], [2, '3'], [2, 3, 1], [2], [null], [null]], 'NaN equals no dimension, as before: each its own shape');
+    assert.deepEqual(w.values.dtype.map((k) => (k < 0 ? k : w.strings[k])), ['', '', 'float32', 'float32', '', -1, -1, '', 'float16']);
+  });
+
   it('passes a plain IR through and refuses another wire version', () => {
     const plain = { format: 'onnx', nodes: [] };
     assert.equal(decodeGraphWire(plain), plain);
