@@ -13,7 +13,7 @@
  * Filled shapes are marked `shapeInferred` on the value (the viewer shows them as inferred).
  */
 import { fileOrderIsTopological, topologicalOrder } from './graphOrder';
-import type { Dim, GraphNode, LoadedModel, LoadedTensor, ModelGraph, TensorInfo } from './ir';
+import type { Dim, GraphNode, LoadedModel, LoadedTensor, ModelGraph, TensorInfo, ValueInfo } from './ir';
 import { MAX_VAL, type Info, type Rule } from './shapeCommon';
 import { DimAlgebra, type SDim } from './shapeDims';
 import { ONNX_RULES } from './shapeOnnx';
@@ -112,6 +112,18 @@ function sane(d: SDim): SDim {
   return typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0 && d <= 2 ** 40) ? null : d;
 }
 
+/** `s` with every dimension {@link sane}: `s` itself when all are (no copy per output), else a copy. */
+function saneShape(s: SDim[] | undefined): SDim[] | undefined {
+  if (!s) return s;
+  for (let i = 0; i < s.length; i++) if (sane(s[i]) !== s[i]) return s.map(sane);
+  return s;
+}
+
+/** What inference knows of a value, with the graph's value it is written back to (none for an id the graph lacks). */
+interface Known extends Info {
+  value?: ValueInfo;
+}
+
 /** Merges a rule's shape into a stored one; undefined on a contradiction. */
 function merge(A: DimAlgebra, stored: SDim[] | undefined, got: SDim[] | undefined): SDim[] | undefined | 'conflict' {
   if (!got) return stored;
@@ -172,29 +184,34 @@ export interface InferOptions {
  */
 export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, number[]>, opts: InferOptions = {}): ShapeInferenceResult {
   const A = new DimAlgebra();
-  const infos = new Map<string, Info>();
+  // Info arrays may be shared between entries (a rule may hand on its input's shape): none is changed in place,
+  // and the graph's values get copies.
+  const infos = new Map<string, Known>();
   const conflicts: string[] = [];
   const inputSymbols = symbolsForInputs(g, A);
   const values = g.values;
   let anySyms = false;
   for (const id in inputSymbols) anySyms ||= Object.hasOwn(inputSymbols, id);
   /** The stored facts of a value as inference starts from them (undefined: no such value). */
-  const stored = (id: string): Info | undefined => {
-    if (!Object.hasOwn(values, id)) return undefined;
-    const v = values[id];
+  const read = (id: string): Known | undefined => {
+    // one lookup for a value keyed by its own id (an inherited property has no such `id`), else the own-key check
+    const v = values[id] as ValueInfo | undefined;
+    if (v === undefined || (v.id !== id && !Object.hasOwn(values, id))) return undefined;
     const syms = anySyms ? inputSymbols[id] : undefined;
     let plain = !syms;
     if (plain && v.shape) for (const d of v.shape) if (typeof d === 'string') plain = false;
     const shape = plain ? (v.shape as SDim[] | undefined) : v.shape?.map((d, axis) => (d === null && syms?.[axis] !== undefined ? A.sym(syms[axis]) : toSDim(A, d)));
-    const info: Info = { shape, dtype: v.dtype };
     const c = v.kind === 'initializer' ? constants.get(id) : undefined;
-    if (c && shape && c.length <= MAX_VAL) info.val = c;
-    infos.set(id, info);
-    return info;
+    return { shape, dtype: v.dtype, val: c && shape && c.length <= MAX_VAL ? c : undefined, value: v };
   };
-  const known = (id: string): Info | undefined => infos.get(id) ?? stored(id);
-  // the inputs' unnamed dimensions become symbols even where no node reads them
-  for (const id of g.inputs) known(id);
+  // A value no rule wrote is read afresh at each use (the same facts each time: nothing is written back before the
+  // end), so `infos` holds only the written values and the inputs, not every weight read once (66k at 100k operators).
+  const known = (id: string): Known | undefined => infos.get(id) ?? read(id);
+  // the inputs' unnamed dimensions become symbols even where no node reads them (kept: written back below)
+  for (const id of g.inputs) {
+    const info = read(id);
+    if (info) infos.set(id, info);
+  }
   const opset = g.format === 'onnx' ? g.opsets.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0 : 0;
   const rules: Record<string, Rule> = g.format === 'onnx' ? ONNX_RULES : TFJS_RULES;
   const constant = (n: string): number[] | undefined => constants.get(n);
@@ -214,27 +231,29 @@ export function inferGraphShapes(g: ModelGraph, constants: ReadonlyMap<string, n
       const id = node.outputs[k];
       const got = outs[k];
       if (!id || !got) continue;
-      const prev = known(id) ?? {};
-      const m = merge(A, prev.shape, got.shape?.map(sane));
+      const prev: Known = known(id) ?? {};
+      const m = merge(A, prev.shape, saneShape(got.shape));
       if (m === 'conflict') {
         conflicts.push(id);
         continue;
       }
       const keepVal = got.val && m && m.length === got.shape?.length;
-      infos.set(id, { shape: m, dtype: prev.dtype ?? got.dtype, val: keepVal ? got.val : prev.val });
+      infos.set(id, { shape: m, dtype: prev.dtype ?? got.dtype, val: keepVal ? got.val : prev.val, value: prev.value });
     }
   }
-  // Only a value inference read or wrote can have changed: the others keep their stored shape as it was.
+  // Only a value inference wrote (or an input given symbols) can have changed: the others keep their stored shape.
   let inferred = 0;
-  for (const [id, info] of infos) {
-    if (!info.shape || !Object.hasOwn(values, id)) continue;
-    const v = values[id];
-    if (v.kind === 'initializer') continue;
+  for (const info of infos.values()) {
+    const v = info.value;
+    const shape = info.shape;
+    if (!shape || !v || v.kind === 'initializer') continue;
     const before = v.shape;
-    let changed = !before || before.length !== info.shape.length;
-    for (let i = 0; !changed && i < info.shape.length; i++) changed = before![i] !== A.toDim(info.shape[i]);
+    let changed = !before || before.length !== shape.length;
+    for (let i = 0; !changed && i < shape.length; i++) changed = before![i] !== A.toDim(shape[i]);
     if (!changed) continue;
-    v.shape = info.shape.map((d) => A.toDim(d));
+    const dims: Dim[] = new Array<Dim>(shape.length);
+    for (let i = 0; i < shape.length; i++) dims[i] = A.toDim(shape[i]);
+    v.shape = dims;
     v.shapeInferred = true;
     if (!v.dtype && info.dtype) v.dtype = info.dtype;
     inferred++;
