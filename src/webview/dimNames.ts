@@ -189,6 +189,28 @@ export class DimNames {
   }
 }
 
+/**
+ * The label of a stored shape (one whose names {@link DimNames} was built with) when it can be written without
+ * the graph-wide table: every dim a number, null or a short name. Such a name is always written as it is — short
+ * names reserve themselves before any alias is made — so this equals `dims.label(shape)`; undefined otherwise
+ * (a long name or an expression, whose alias depends on the whole graph).
+ */
+export function plainLabel(shape: readonly Dim[] | undefined): string | undefined {
+  if (!shape) return '';
+  if (shape.length === 0) return 'scalar';
+  let out = '';
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    let w: string;
+    if (d === null) w = '?';
+    else if (typeof d === 'number') w = String(d);
+    else if (SHORT_NAME.test(d)) w = d;
+    else return undefined;
+    out = i ? `${out}×${w}` : w;
+  }
+  return out;
+}
+
 /** Every symbolic name in stored value shapes, in order: the graph's inputs first, then all values (with repeats). */
 export function* symbolicNames(values: Iterable<{ shape?: readonly Dim[] } | undefined>, first: Iterable<{ shape?: readonly Dim[] } | undefined> = []): Generator<string> {
   for (const list of [first, values]) for (const v of list) for (const d of v?.shape ?? []) if (typeof d === 'string') yield d;

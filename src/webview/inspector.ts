@@ -180,8 +180,8 @@ export class Inspector {
 
   /** A shape cell's tooltip: whether it was inferred, and the graph labels' aliases of its long dim names. */
   private shapeTitle(shape: readonly Dim[] | undefined, inferred: boolean): string | undefined {
-    const dims = this.host.index.dims;
-    const aliases = [...new Set(shape ?? [])].flatMap((d) => (typeof d === 'string' && dims.format(d) !== d ? [`${dims.format(d)} = ${d}`] : []));
+    // The graph-wide dim table only for a shape naming a dim (a numeric shape has no alias to show).
+    const aliases = [...new Set(shape ?? [])].flatMap((d) => (typeof d === 'string' && this.host.index.dims.format(d) !== d ? [`${this.host.index.dims.format(d)} = ${d}`] : []));
     const lines = [inferred ? 'inferred (not stored in the file)' : '', aliases.length ? `in the graph: ${aliases.join(', ')}` : ''].filter(Boolean);
     return lines.length ? lines.join('\n') : undefined;
   }

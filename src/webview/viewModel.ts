@@ -8,7 +8,7 @@
  */
 import { PairTable } from './pairTable';
 import type { Dim, GraphNode, HierarchyGroup, ModelGraph } from '../shared/ir';
-import { DimNames, symbolicNames } from './dimNames';
+import { DimNames, plainLabel, symbolicNames } from './dimNames';
 import { inferShapes, type InferredShapes } from './shapes';
 
 export type ItemKind = 'op' | 'group' | 'input' | 'output';
@@ -225,6 +225,15 @@ export function shapeLabel(index: GraphIndex, shape: readonly Dim[] | undefined)
 }
 
 /**
+ * {@link shapeLabel} of a stored value's shape: written directly when it holds only numbers and short names (the
+ * same text: see plainLabel), so terminals' shape lines need not build the graph-wide dim table before the first
+ * frame's layout.
+ */
+export function storedShapeLabel(index: GraphIndex, shape: readonly Dim[] | undefined): string {
+  return plainLabel(shape) ?? index.dims.label(shape);
+}
+
+/**
  * An edge's tooltip: the value's name and shape as the label writes it, then — where the label uses aliases or
  * written-out expressions — the shape with the file's own dim names (`[p2o.DynamicDimension.0, 3, 48, …]`).
  */
@@ -269,7 +278,8 @@ class LazyEdge implements ViewEdge {
   get label(): string {
     // A stored (or engine-inferred) shape is what the page's inference would return for it: read it directly, so
     // the page's own pass over the whole graph (shapes.ts) runs only once a label lacks one — not for the first frame.
-    return shapeLabel(this.index, this.index.graph.values[this.value]?.shape ?? this.index.shapes.get(this.value)?.shape);
+    const stored = this.index.graph.values[this.value]?.shape;
+    return stored ? storedShapeLabel(this.index, stored) : shapeLabel(this.index, this.index.shapes.get(this.value)?.shape);
   }
 }
 
@@ -359,7 +369,7 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
   const inputIds = new Set(graph.inputs);
   for (const vid of graph.inputs) {
     const v = graph.values[vid];
-    items.push({ id: `i:${vid}`, kind: 'input', ref: vid, label: v?.name ?? vid, detail: shapeLabel(index, v?.shape), category: 'terminal' });
+    items.push({ id: `i:${vid}`, kind: 'input', ref: vid, label: v?.name ?? vid, detail: storedShapeLabel(index, v?.shape), category: 'terminal' });
   }
   graph.nodes.forEach((n, i) => {
     for (const vid of n.inputs) {
@@ -378,7 +388,7 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
     const id = `o:${vid}`;
     if (!outputNum.has(vid)) outputNum.set(vid, N + groups.size + inputNum.size + outputNum.size);
     const num = outputNum.get(vid)!;
-    items.push({ id, kind: 'output', ref: vid, label: v?.name ?? vid, detail: shapeLabel(index, v?.shape), category: 'terminal' });
+    items.push({ id, kind: 'output', ref: vid, label: v?.name ?? vid, detail: storedShapeLabel(index, v?.shape), category: 'terminal' });
     if (v?.producer !== undefined) {
       const pi = index.nodeIndex.get(v.producer);
       if (pi !== undefined) addEdge(rep[pi], id, vid, repNum[pi], num);
