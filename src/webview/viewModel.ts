@@ -85,9 +85,16 @@ const CATEGORY_OPS: [OpCategory, RegExp][] = [
   ['elementwise', /^(Add|AddV2|Sub|Mul|Div|Pow|Sqrt|Rsqrt|Exp|Log|Neg|Abs|Reciprocal|Floor|Ceil|Round|Equal|Less|Greater|LessOrEqual|GreaterOrEqual|And|Or|Not|Xor|Mod|Sign|Sin|Cos|BiasAdd|Maximum|Minimum|RealDiv|Square|SquaredDifference|FloorDiv|AddN|Sum|Max|Min)$/i],
 ];
 
+/** Categories by op type, found once per type (a graph has few types and many operators). */
+const categoryOf = new Map<string, OpCategory>();
+
 export function opCategory(opType: string): OpCategory {
-  for (const [c, re] of CATEGORY_OPS) if (re.test(opType)) return c;
-  return 'other';
+  let c = categoryOf.get(opType);
+  if (c === undefined) {
+    c = CATEGORY_OPS.find(([, re]) => re.test(opType))?.[0] ?? 'other';
+    if (categoryOf.size < 4096) categoryOf.set(opType, c);
+  }
+  return c;
 }
 
 /** Index over one graph, built once; view computations reuse it. */
@@ -98,6 +105,8 @@ export interface GraphIndex {
   /** For each node (by position in graph.nodes): its enclosing groups, outermost first. */
   chains: string[][];
   nodeIndex: Map<string, number>;
+  /** Whether every node id is unique (then `nodeIndex.get(graph.nodes[i].id) === i`). */
+  uniqueIds: boolean;
   /** Repeat position per group with a repeatKey. */
   repeats: Map<string, { key: string; index: number; count: number }>;
   /** Consumers of each value (node positions). */
@@ -146,16 +155,21 @@ export function buildIndex(graph: ModelGraph): GraphIndex {
     if (ids.length < 2) continue;
     ids.forEach((id, i) => repeats.set(id, { key, index: i + 1, count: ids.length }));
   }
-  const consumers = new Map<string, number[]>();
-  graph.nodes.forEach((n, i) => {
-    for (const v of n.inputs) {
-      if (!v) continue;
-      const list = consumers.get(v);
-      if (list) {
-        if (list[list.length - 1] !== i) list.push(i);
-      } else consumers.set(v, [i]);
-    }
-  });
+  // Consumers are listed when first read (the inspector's value rows): not on the way to the first frame.
+  let consumers: Map<string, number[]> | undefined;
+  const listConsumers = (): Map<string, number[]> => {
+    const out = new Map<string, number[]>();
+    graph.nodes.forEach((n, i) => {
+      for (const v of n.inputs) {
+        if (!v) continue;
+        const list = out.get(v);
+        if (list) {
+          if (list[list.length - 1] !== i) list.push(i);
+        } else out.set(v, [i]);
+      }
+    });
+    return out;
+  };
   // Shapes are inferred when first read (the inspector, edge labels): not on the way to the first frame.
   let shapes: InferredShapes | undefined;
   let dims: DimNames | undefined;
@@ -165,8 +179,11 @@ export function buildIndex(graph: ModelGraph): GraphIndex {
     nodeById,
     chains,
     nodeIndex,
+    uniqueIds: nodeIndex.size === graph.nodes.length,
     repeats,
-    consumers,
+    get consumers() {
+      return (consumers ??= listConsumers());
+    },
     get shapes() {
       return (shapes ??= inferShapes(graph));
     },
@@ -347,7 +364,7 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
     if (!repId) {
       repId = nodeElementId(n.id);
       items.push({ id: repId, kind: 'op', ref: n.id, parent, label: n.opType, category: opCategory(n.opType) });
-      repNum[i] = index.nodeIndex.get(n.id)!;
+      repNum[i] = index.uniqueIds ? i : index.nodeIndex.get(n.id)!;
     } else repNum[i] = groupNum.get(repGroup)!;
     rep[i] = repId;
   });

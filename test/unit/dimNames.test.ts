@@ -8,8 +8,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadModel } from '../../src/model/load';
 import type { Dim } from '../../src/shared/ir';
-import { DimNames, MAX_EXPR } from '../../src/webview/dimNames';
-import { buildIndex, edgeTooltip, visibleGraph } from '../../src/webview/viewModel';
+import { DimNames, MAX_EXPR, plainLabel, symbolicNames } from '../../src/webview/dimNames';
+import { buildIndex, edgeTooltip, shapeLabel, storedShapeLabel, visibleGraph, type GraphIndex } from '../../src/webview/viewModel';
 
 const root = path.join(__dirname, '..', '..');
 const ocr = (f: string): string => path.join(root, 'node_modules', '@gutenye', 'ocr-models', 'assets', f);
@@ -74,6 +74,76 @@ describe('DimNames', () => {
     assert.equal(legend.get('D1'), 'p2o.DynamicDimension.1');
     assert.equal(legend.get('e2'), '7');
     assert.equal(legend.get('e3'), 'a[0]');
+  });
+});
+
+describe('plainLabel (a stored shape written without the graph-wide table)', () => {
+  it('equals the table\'s label wherever it gives one, whatever names the rest of the graph holds', () => {
+    // Short names that look like aliases (D0, e1, u12345) beside the long names whose aliases they would be.
+    const shapes: Dim[][] = [
+      ['p2o.DynamicDimension.0', 3, 'D0'],
+      ['D0', 'e1', null, 7],
+      ['unk__12345', 'u12345', 'batch*sequence'],
+      ['batch', 'sequence', 16],
+      [1, 8, 16],
+      ['N', 'floor((p2o.DynamicDimension.1+1)/2)', 'D1', '12', 'a very long name'],
+      [],
+    ];
+    for (const order of [shapes, [...shapes].reverse()]) {
+      const d = new DimNames(symbolicNames(order.map((shape) => ({ shape }))));
+      let plain = 0;
+      for (const shape of order) {
+        const p = plainLabel(shape);
+        if (p === undefined) continue;
+        plain++;
+        assert.equal(p, d.label(shape), JSON.stringify(shape));
+      }
+      // The numeric, short-named and rank-0 shapes are written directly; long names and expressions are not.
+      assert.equal(plain, 4);
+    }
+    assert.equal(plainLabel(undefined), '');
+    assert.equal(plainLabel(['p2o.DynamicDimension.0']), undefined);
+    assert.equal(plainLabel(['batch*sequence']), undefined);
+  });
+
+  it('visibleGraph writes terminals of numbers and short names (batch×1×28×28) without building the table, and the same text as shapeLabel', async () => {
+    const { graph } = await loadModel(path.join(root, 'examples', 'mlp', 'mlp.onnx'));
+    const index = buildIndex(graph);
+    const plain = buildIndex(graph);
+    // Reading the table (or the consumers' lists) while building the view fails the test.
+    for (const key of ['dims', 'consumers'] as const) {
+      Object.defineProperty(plain, key, {
+        get(): never {
+          throw new Error(`visibleGraph read index.${key}`);
+        },
+      });
+    }
+    const expected = visibleGraph(index, new Set());
+    const view = visibleGraph(plain as GraphIndex, new Set());
+    const terminals = view.items.filter((i) => i.kind === 'input' || i.kind === 'output');
+    assert.ok(terminals.length >= 2);
+    assert.ok(terminals.some((t) => t.detail?.includes('batch')));
+    for (const t of terminals) {
+      assert.ok(t.detail && /^\w+(×\w+)*$/.test(t.detail), `${t.ref}: ${t.detail}`);
+      assert.equal(t.detail, shapeLabel(index, graph.values[t.ref]?.shape));
+    }
+    assert.deepEqual(view.items, expected.items);
+    // The consumers' lists, built when first read: every node reading a value, in order, once each.
+    const consumers = new Map<string, number[]>();
+    graph.nodes.forEach((n, i) => new Set(n.inputs.filter(Boolean)).forEach((v) => consumers.set(v, [...(consumers.get(v) ?? []), i])));
+    assert.deepEqual(index.consumers, consumers);
+  });
+
+  it('PaddleOCR rec: every stored shape reads the same through storedShapeLabel as through the table', async () => {
+    const { graph } = await loadModel(ocr('ch_PP-OCRv4_rec_infer.onnx'));
+    const index = buildIndex(graph);
+    let named = 0;
+    for (const v of Object.values(graph.values)) {
+      if (!v.shape) continue;
+      if (v.shape.some((d) => typeof d === 'string')) named++;
+      assert.equal(storedShapeLabel(index, v.shape), index.dims.label(v.shape), `${v.name}: ${JSON.stringify(v.shape)}`);
+    }
+    assert.ok(named > 0);
   });
 });
 
