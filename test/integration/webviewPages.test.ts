@@ -159,6 +159,24 @@ describe('graph view on models without name scopes (headless Chromium, real bund
     }
   });
 
+  it('the model summary lists the Dim names legend as its last row, added once the first frame is drawn', async () => {
+    const page = await openGraph('rec', 1200, 800);
+    try {
+      await page.waitForFunction(`!!document.querySelector('#inspector-dim-names')`, undefined, { timeout: 10_000 });
+      const facts = (await page.evaluate(`(() => {
+        const legend = document.querySelector('#inspector-dim-names');
+        const row = legend.closest('tr');
+        return { last: row === row.parentElement.lastElementChild, head: row.querySelector('th').textContent, lines: [...legend.querySelectorAll('.dim-alias')].map((d) => d.textContent), count: document.querySelectorAll('#inspector-dim-names').length };
+      })()`)) as { last: boolean; head: string; lines: string[]; count: number };
+      assert.equal(facts.count, 1);
+      assert.ok(facts.last, 'the legend is not the summary table`s last row');
+      assert.equal(facts.head, 'Dim names');
+      assert.deepEqual(facts.lines.slice(0, 2), ['D0 = p2o.DynamicDimension.0', 'D1 = p2o.DynamicDimension.1']);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('hovering an edge shows its value and its shape with the file`s own dim names (the label writes D0×3×48×D1)', async () => {
     const page = await openGraph('rec', 1200, 800);
     try {

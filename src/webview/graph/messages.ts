@@ -99,9 +99,14 @@ function onGraph(ctx: GraphContext, tensors: TensorRequests, graph: ModelGraph):
   // render() posts the layout to its worker before it first waits: the overview (and the shape inference it
   // reads) is built while the worker lays out.
   const rendered = render(ctx, undefined, restore);
+  s.inspector.deferDimLegend();
   s.inspector.show(undefined);
   metrics.overviewShown ??= performance.now();
   void rendered.then(() => {
+    // The legend once the first frame is drawn, when the page is idle (within a second).
+    const inspector = s.inspector;
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => inspector?.completeDimLegend(), { timeout: 1000 });
+    else setTimeout(() => inspector?.completeDimLegend(), 0);
     if (restore?.selected && s.cy) {
       const el = s.cy.getElementById(restore.selected);
       if (el.nonempty()) s.inspector?.show(selectionOf(el as NodeSingular));
