@@ -37,8 +37,8 @@ export function buildLayoutRequest(v: VisibleGraph, family: string, textWidth: (
   const edgeSource = new Int32Array(m);
   const edgeTarget = new Int32Array(m);
   v.edges.forEach((e, k) => {
-    edgeSource[k] = itemIndex.get(e.source)!;
-    edgeTarget[k] = itemIndex.get(e.target)!;
+    edgeSource[k] = e.sourceAt ?? itemIndex.get(e.source)!;
+    edgeTarget[k] = e.targetAt ?? itemIndex.get(e.target)!;
   });
   return { req: { n, parent, isCompound, width, height, edgeSource, edgeTarget }, itemIndex };
 }

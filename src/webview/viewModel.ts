@@ -46,6 +46,12 @@ export interface ViewEdge {
   count: number;
   /** Short shape label, e.g. `1×64×28×28`. */
   label: string;
+  /**
+   * The ends' positions in the layout's order (compounds, then items: layoutRequest.ts), where every drawn
+   * element's id is unique; else absent and the ends are found by id.
+   */
+  sourceAt?: number;
+  targetAt?: number;
 }
 
 export interface VisibleGraph {
@@ -290,6 +296,8 @@ class LazyEdge implements ViewEdge {
     readonly target: string,
     readonly value: string,
     private readonly index: GraphIndex,
+    readonly sourceAt: number | undefined,
+    readonly targetAt: number | undefined,
   ) {}
 
   get label(): string {
@@ -325,6 +333,9 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
   };
 
   const rep = new Array<string>(graph.nodes.length);
+  // Each node's representative's position in items (for the edges' sourceAt/targetAt).
+  const repItem = new Int32Array(graph.nodes.length);
+  const groupItem = new Map<string, number>();
   // Each drawn element as a number too, for deduplicating edges (pairTable.ts): an operator its node's index
   // (the last of a repeated id, as nodeIndex keeps), then groups, inputs and outputs, each by first appearance.
   const N = graph.nodes.length;
@@ -345,6 +356,7 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
         if (!itemSeen.has(repId)) {
           itemSeen.add(repId);
           groupNum.set(gid, N + groupNum.size);
+          groupItem.set(gid, items.length);
           const r = repeats.get(gid);
           items.push({
             id: repId,
@@ -363,15 +375,22 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
     }
     if (!repId) {
       repId = nodeElementId(n.id);
+      repItem[i] = items.length;
       items.push({ id: repId, kind: 'op', ref: n.id, parent, label: n.opType, category: opCategory(n.opType) });
       repNum[i] = index.uniqueIds ? i : index.nodeIndex.get(n.id)!;
-    } else repNum[i] = groupNum.get(repGroup)!;
+    } else {
+      repNum[i] = groupNum.get(repGroup)!;
+      repItem[i] = groupItem.get(repGroup)!;
+    }
     rep[i] = repId;
   });
 
   const edges: ViewEdge[] = [];
   const edgeAt = new PairTable(N);
-  const addEdge = (source: string, target: string, value: string, s: number, t: number): void => {
+  // Positions stand for ends only where ids are unique (as the layout request's id map would find them).
+  const C = new Set(graph.inputs).size === graph.inputs.length && new Set(graph.outputs).size === graph.outputs.length && index.uniqueIds ? compounds.length : -1;
+  const inputItem = new Map<string, number>();
+  const addEdge = (source: string, target: string, value: string, s: number, t: number, sAt: number, tAt: number): void => {
     if (s === t) return;
     const k = edgeAt.get(s, t);
     if (k >= 0) {
@@ -380,12 +399,13 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
       return;
     }
     edgeAt.set(s, t, edges.length);
-    edges.push(new LazyEdge(`e${edges.length}`, source, target, value, index));
+    edges.push(new LazyEdge(`e${edges.length}`, source, target, value, index, C < 0 ? undefined : C + sAt, C < 0 ? undefined : C + tAt));
   };
 
   const inputIds = new Set(graph.inputs);
   for (const vid of graph.inputs) {
     const v = graph.values[vid];
+    inputItem.set(vid, items.length);
     items.push({ id: `i:${vid}`, kind: 'input', ref: vid, label: v?.name ?? vid, detail: storedShapeLabel(index, v?.shape), category: 'terminal' });
   }
   graph.nodes.forEach((n, i) => {
@@ -394,9 +414,9 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
       const v = graph.values[vid];
       if (v?.producer !== undefined) {
         const pi = index.nodeIndex.get(v.producer);
-        if (pi !== undefined) addEdge(rep[pi], rep[i], vid, repNum[pi], repNum[i]);
+        if (pi !== undefined) addEdge(rep[pi], rep[i], vid, repNum[pi], repNum[i], repItem[pi], repItem[i]);
       } else if (inputIds.has(vid)) {
-        addEdge(`i:${vid}`, rep[i], vid, inputNum.get(vid)!, repNum[i]);
+        addEdge(`i:${vid}`, rep[i], vid, inputNum.get(vid)!, repNum[i], inputItem.get(vid)!, repItem[i]);
       }
     }
   });
@@ -405,11 +425,12 @@ export function visibleGraph(index: GraphIndex, expanded: ReadonlySet<string>): 
     const id = `o:${vid}`;
     if (!outputNum.has(vid)) outputNum.set(vid, N + groups.size + inputNum.size + outputNum.size);
     const num = outputNum.get(vid)!;
+    const at = items.length;
     items.push({ id, kind: 'output', ref: vid, label: v?.name ?? vid, detail: storedShapeLabel(index, v?.shape), category: 'terminal' });
     if (v?.producer !== undefined) {
       const pi = index.nodeIndex.get(v.producer);
-      if (pi !== undefined) addEdge(rep[pi], id, vid, repNum[pi], num);
-    } else if (inputIds.has(vid)) addEdge(`i:${vid}`, id, vid, inputNum.get(vid)!, num);
+      if (pi !== undefined) addEdge(rep[pi], id, vid, repNum[pi], num, repItem[pi], at);
+    } else if (inputIds.has(vid)) addEdge(`i:${vid}`, id, vid, inputNum.get(vid)!, num, inputItem.get(vid)!, at);
   }
   return { items, compounds, edges };
 }

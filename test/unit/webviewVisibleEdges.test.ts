@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadModel } from '../../src/model/load';
 import type { ModelGraph } from '../../src/shared/ir';
+import { buildLayoutRequest } from '../../src/webview/layoutRequest';
 import { PairTable } from '../../src/webview/pairTable';
 import { buildIndex, initialExpanded, representativeOf, visibleGraph, type GraphIndex } from '../../src/webview/viewModel';
 
@@ -51,11 +52,27 @@ function referenceEdges(index: GraphIndex, expanded: ReadonlySet<string>): [stri
   return out;
 }
 
-function assertEdges(index: GraphIndex, expanded: ReadonlySet<string>): number {
+function assertEdges(index: GraphIndex, expanded: ReadonlySet<string>, positions = true): number {
   const v = visibleGraph(index, expanded);
   const got = v.edges.map((e) => [e.source, e.target, e.value, e.count]);
   assert.deepStrictEqual(got, referenceEdges(index, expanded));
   v.edges.forEach((e, k) => assert.equal(e.id, `e${k}`));
+  // The ends' positions in the layout's order are where an id map over compounds then items finds them (the
+  // last element of an id), given only where every id is unique; the layout request is the same either way.
+  const at = new Map<string, number>();
+  [...v.compounds, ...v.items].forEach((x, i) => at.set(x.id, i));
+  for (const e of v.edges) {
+    if (!positions) {
+      assert.equal(e.sourceAt, undefined);
+      assert.equal(e.targetAt, undefined);
+      continue;
+    }
+    assert.equal(e.sourceAt, at.get(e.source), `${e.id} ${e.source}`);
+    assert.equal(e.targetAt, at.get(e.target), `${e.id} ${e.target}`);
+  }
+  const byId = { ...v, edges: v.edges.map((e) => ({ id: e.id, source: e.source, target: e.target, value: e.value, count: e.count, label: '' })) };
+  const width = (t: string): number => t.length * 7;
+  assert.deepStrictEqual(buildLayoutRequest(v, 'monospace', width).req, buildLayoutRequest(byId, 'monospace', width).req);
   return got.length;
 }
 
@@ -83,8 +100,12 @@ describe('visible edges', () => {
       params: 0, paramBytes: 0, warnings: [],
     } as unknown as ModelGraph;
     const index = buildIndex(g);
-    assert.ok(assertEdges(index, new Set()) > 0);
-    assert.ok(assertEdges(index, new Set(['blk'])) > 0);
+    assert.ok(assertEdges(index, new Set(), false) > 0);
+    assert.ok(assertEdges(index, new Set(['blk']), false) > 0);
+    // The same graph with unique ids, inputs and outputs: its ends are given by position.
+    const unique = buildIndex({ ...g, inputs: ['x', 'y'], outputs: ['a', 'x', 'c'], nodes: g.nodes.map((n, i) => (i === 2 ? { ...n, id: 'A2', name: 'A2' } : n)), values: { ...g.values, c: { ...g.values.c, producer: 'A2' } } });
+    assert.ok(assertEdges(unique, new Set()) > 0);
+    assert.ok(assertEdges(unique, new Set(['blk'])) > 0);
     const v = visibleGraph(index, new Set(['blk']));
     assert.ok(v.edges.some((e) => e.count > 1), 'two values between the same ends make one edge counted twice');
   });
