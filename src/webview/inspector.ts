@@ -126,9 +126,6 @@ function kv(rows: [string, Child][], id?: string): HTMLTableElement {
 export class Inspector {
   private selection: Selection;
   private readonly tensorCache = new Map<string, Promise<TensorPreview>>();
-  private legendDeferred = false;
-  /** The model summary's key/value table, while shown. */
-  private modelTable?: HTMLTableElement;
 
   constructor(
     private readonly root: HTMLElement,
@@ -224,22 +221,6 @@ export class Inspector {
     return [['Dim names', h('div', { id: 'inspector-dim-names', title: 'How the graph\'s shape labels write these symbolic dimensions' }, ...lines)]];
   }
 
-  /**
-   * Leaves the Dim names legend out of the model summary until {@link completeDimLegend}: the legend reads every
-   * value's shape (the graph-wide dim table), work the first frame of a large graph need not wait for.
-   */
-  deferDimLegend(): void {
-    this.legendDeferred = true;
-  }
-
-  /** Adds the deferred legend's row to the model summary if it is shown (its last row, as renderModel puts it). */
-  completeDimLegend(): void {
-    if (!this.legendDeferred) return;
-    this.legendDeferred = false;
-    if (this.selection !== undefined || !this.modelTable?.isConnected) return;
-    for (const [k, v] of this.dimLegend()) this.modelTable.append(h('tr', {}, h('th', {}, k), h('td', {}, v)));
-  }
-
   private renderModel(): void {
     const g = this.graph;
     const file = g.file.split(/[\\/]/).pop() ?? g.file;
@@ -253,15 +234,15 @@ export class Inspector {
       h('h2', { id: 'inspector-title' }, file),
       h('p', { className: 'muted path' }, g.file),
       this.host.overlaySummary?.() ?? null,
-      (this.modelTable = kv([
+      kv([
         ['Format', `${g.format}${g.formatVersion ? ` (${g.formatVersion})` : ''}`],
         ['Producer', g.producer ? `${g.producer.name}${g.producer.version ? ` ${g.producer.version}` : ''}` : '—'],
         ['Opsets', g.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ') || '—'],
         ['Operators', `${formatCount(g.nodes.length)} (${ops.size} types)`],
         ['Parameters', `${formatCount(g.params)} (${formatBytes(g.paramBytes)})`],
         ['Groups', `${g.hierarchy.filter(isCollapsible).length}${repeatedBlocks.length ? `, ${repeatedBlocks.length} repeated block types` : ''}`],
-        ...(this.legendDeferred ? [] : this.dimLegend()),
-      ])),
+        ...this.dimLegend(),
+      ]),
       this.section('Inputs', true, this.valueRows(g.inputs, 'inputs')),
       this.section('Outputs', true, this.valueRows(g.outputs, 'outputs')),
       this.section('Operator types', false, kv(opList.slice(0, 40).map(([op, n]) => [op, String(n)]))),

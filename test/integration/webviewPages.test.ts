@@ -159,7 +159,7 @@ describe('graph view on models without name scopes (headless Chromium, real bund
     }
   });
 
-  it('the model summary lists the Dim names legend as its last row, added once the first frame is drawn', async () => {
+  it('the model summary lists the Dim names legend as its last row (D0 = p2o.DynamicDimension.0, …)', async () => {
     const page = await openGraph('rec', 1200, 800);
     try {
       await page.waitForFunction(`!!document.querySelector('#inspector-dim-names')`, undefined, { timeout: 10_000 });

@@ -99,20 +99,9 @@ function onGraph(ctx: GraphContext, tensors: TensorRequests, graph: ModelGraph):
   // render() posts the layout to its worker before it first waits: the overview (and the shape inference it
   // reads) is built while the worker lays out.
   const rendered = render(ctx, undefined, restore);
-  s.inspector.deferDimLegend();
   s.inspector.show(undefined);
   metrics.overviewShown ??= performance.now();
   void rendered.then(() => {
-    // The legend once everything is drawn and the view has been still for 250 ms (at the latest after 30 s):
-    // not a task in the middle of the windowed mount or of the user's panning.
-    const inspector = s.inspector;
-    const until = performance.now() + 30_000;
-    const legendWhenStill = (): void => {
-      const busy = ctx.dom.cyBox.dataset.complete === 'false' || performance.now() - s.lastViewportChange < 250;
-      if (busy && performance.now() < until) setTimeout(legendWhenStill, 100);
-      else inspector?.completeDimLegend();
-    };
-    legendWhenStill();
     if (restore?.selected && s.cy) {
       const el = s.cy.getElementById(restore.selected);
       if (el.nonempty()) s.inspector?.show(selectionOf(el as NodeSingular));
