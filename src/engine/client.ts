@@ -235,15 +235,9 @@ export class EngineClient {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    // Background work: below the extension host's priority, so that on a machine with few cores the host (and the
-    // editor it serves) gets a core first while the engine computes. Best effort: the platform may refuse.
-    if (child.pid !== undefined) {
-      try {
-        os.setPriority(child.pid, os.constants.priority.PRIORITY_BELOW_NORMAL);
-      } catch {
-        // keep the default priority
-      }
-    }
+    // The host's own priority, not below it: with two CPU-bound jobs beside it on 2 cores, a below-normal engine
+    // (nice 10) loaded a 100k-operator graph in 16.0–20.6 s against 2.9–3.2 s at normal priority, while the host's
+    // event-loop delay was no better (max 11.5–32.4 ms against 9.0–28.0 ms; 4 runs each, graphHostLag.ts).
     let stderrTail = '';
     let overLimitMb: number | undefined;
     let stopping = false;
