@@ -8,7 +8,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeModelProto, fromRaw, onnxToGraph, openOnnx } from '../../src/model/formats/onnx';
+import * as os from 'node:os';
+import { decodeModelProto, encodeModelProto, fromRaw, onnxToGraph, openOnnx } from '../../src/model/formats/onnx';
+import { valueInfo } from '../../src/model/onnxBuild';
 import { loadModel } from '../../src/model/load';
 
 const repo = path.join(__dirname, '..', '..');
@@ -54,4 +56,33 @@ describe('ONNX fast load path equals the eager one', () => {
       assert.ok(compared > 0, 'no initializer with raw_data compared');
     });
   }
+});
+
+describe('ONNX values named like Object.prototype members', () => {
+  it('loads a graph whose values are named constructor, toString and hasOwnProperty', async () => {
+    // `values` is a plain object: these names found Object.prototype's members, and the first node was refused
+    // ("writes 'constructor', which is already a graph input or initializer").
+    const bytes = encodeModelProto({
+      ir_version: 8,
+      opset_import: [{ domain: '', version: 13 }],
+      graph: {
+        name: 'g',
+        input: [valueInfo('x', 1, [1, 4])],
+        node: [
+          { op_type: 'Relu', input: ['x'], output: ['constructor'], name: 'r1' },
+          { op_type: 'Relu', input: ['constructor'], output: ['toString'], name: 'r2' },
+          { op_type: 'Identity', input: ['toString'], output: ['hasOwnProperty'], name: 'r3' },
+        ],
+        output: [valueInfo('hasOwnProperty', 1, [1, 4])],
+      },
+    } as Parameters<typeof encodeModelProto>[0]);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cs-protonames-')), 'm.onnx');
+    fs.writeFileSync(file, bytes);
+    const g = (await loadModel(file)).graph;
+    assert.deepEqual(g.nodes.map((n) => [n.inputs, n.outputs]), [[['x'], ['constructor']], [['constructor'], ['toString']], [['toString'], ['hasOwnProperty']]]);
+    for (const [name, producer, kind] of [['constructor', 'r1', 'intermediate'], ['toString', 'r2', 'intermediate'], ['hasOwnProperty', 'r3', 'output']]) {
+      assert.ok(Object.hasOwn(g.values, name), name);
+      assert.deepEqual([g.values[name].id, g.values[name].producer, g.values[name].kind, g.values[name].shape], [name, producer, kind, [1, 4]]);
+    }
+  });
 });

@@ -31,6 +31,14 @@ import { decodeBfloat16, decodeFloat16 } from './halfFloat';
 
 const FORMAT = 'onnx';
 
+/**
+ * A record's own entry: `values` is a plain object, so a value named `constructor` or `toString` would otherwise
+ * find Object.prototype's (a valid graph writing `constructor` was refused as redefining an input).
+ */
+function own<T>(rec: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(rec, key) ? rec[key] : undefined;
+}
+
 let modelType: protobuf.Type | undefined;
 let tensorType: protobuf.Type | undefined;
 function types(): { model: protobuf.Type; tensor: protobuf.Type } {
@@ -749,7 +757,7 @@ export function onnxToGraph(
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
     if (!name) throw new ModelLoadError('invalid-structure', file, 'a graph input has no name', FORMAT);
-    if (values[name]?.kind === 'initializer') continue; // IR < 4: initializers also listed as inputs
+    if (own(values, name)?.kind === 'initializer') continue; // IR < 4: initializers also listed as inputs
     const { dtype, shape } = valueShape(vi.type, file, `graph input '${name}'`, warnings);
     made.set(name, (values[name] = { id: name, name, dtype, shape, kind: 'input' }));
     inputs.push(name);
@@ -788,7 +796,7 @@ export function onnxToGraph(
       // A Constant node is a weight in all but name (paddle2onnx and tf2onnx export weights this way):
       // its output becomes an initializer so parameter counts and the graph view treat it as one.
       const out = folded.info.name;
-      if (values[out]) {
+      if (own(values, out)) {
         throw new ModelLoadError('invalid-graph', file, `Constant node '${n.name || k}' writes '${out}', which already exists`, FORMAT);
       }
       tensors[out] = folded.info;
@@ -847,11 +855,11 @@ export function onnxToGraph(
       if (!i) continue;
       const v = made.get(i);
       if (v) ins[k] = v.id;
-      else if (inOrder && !values[i]) inOrder = false;
+      else if (inOrder && !own(values, i)) inOrder = false;
     }
     for (const out of node.outputs) {
       if (!out) continue;
-      const known = made.get(out) ?? values[out];
+      const known = made.get(out) ?? own(values, out);
       if (known) {
         inOrder = false;
         // Validation reports the duplicate producer / the clash with an input or initializer.
@@ -874,14 +882,14 @@ export function onnxToGraph(
   if (unnamed) warnings.push(`${unnamed} node(s) have no name; ids were made from the op type and position`);
   // Outputs that are graph inputs or initializers (identity models) need no producer.
   for (const o of outputs) {
-    if (!values[o]) {
+    if (!own(values, o)) {
       throw new ModelLoadError('invalid-graph', file, `graph output '${o}' is produced by no node and is not an input`, FORMAT);
     }
   }
   // In file order every input was found while reading; else look for one that nothing provides.
   for (const node of inOrder ? [] : nodes) {
     for (const i of node.inputs) {
-      if (i && !values[i]) {
+      if (i && !own(values, i)) {
         throw new ModelLoadError(
           'invalid-graph',
           file,
