@@ -8,7 +8,7 @@
 import type { ElementDefinition } from 'cytoscape';
 import type { ElementBuilder } from './graphView';
 import type { LayoutResult } from './layout';
-import type { Box } from './progressive';
+import { meetsRegion, type Box } from './progressive';
 import type { VisibleGraph } from './viewModel';
 import type { WindowIndex, WindowedMount } from './windowed';
 
@@ -37,11 +37,7 @@ export function firstWindow(view: VisibleGraph, layout: LayoutResult, itemIndex:
     const i = itemIndex.get(it.id) ?? -1;
     at[j] = i;
     if (i < 0) return;
-    const x = layout.x[i];
-    const y = layout.y[i];
-    const w = layout.width[i] / 2;
-    const h = layout.height[i] / 2;
-    if (x + w >= region.x1 && x - w <= region.x2 && y + h >= region.y1 && y - h <= region.y2) seed[i] = inFirst[i] = 1;
+    if (meetsRegion(region, layout.x[i], layout.y[i], layout.width[i] / 2, layout.height[i] / 2)) seed[i] = inFirst[i] = 1;
   });
   // Edges leaving the region are drawn whole: their far ends come along.
   const m = view.edges.length;

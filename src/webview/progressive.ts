@@ -20,6 +20,11 @@ export interface Box {
 }
 
 /** The model-coordinate box a viewport shows, grown by `margin` screens on every side. */
+/** Whether a box centred on (x, y) with half-sizes hw, hh touches `region` (edges included). */
+export function meetsRegion(region: Box, x: number, y: number, hw: number, hh: number): boolean {
+  return x + hw >= region.x1 && x - hw <= region.x2 && y + hh >= region.y1 && y - hh <= region.y2;
+}
+
 export function regionOf(v: Viewport, width: number, height: number, margin = 1): Box {
   const x1 = -v.pan.x / v.zoom;
   const y1 = -v.pan.y / v.zoom;
@@ -53,9 +58,7 @@ export function splitByRegion(elements: readonly ElementDefinition[], region: Bo
       inFirst.add(String(n.data.id));
       continue;
     }
-    const w = Number(n.data.w ?? 0) / 2;
-    const h = Number(n.data.h ?? 0) / 2;
-    if (p.x + w >= region.x1 && p.x - w <= region.x2 && p.y + h >= region.y1 && p.y - h <= region.y2) inFirst.add(String(n.data.id));
+    if (meetsRegion(region, p.x, p.y, Number(n.data.w ?? 0) / 2, Number(n.data.h ?? 0) / 2)) inFirst.add(String(n.data.id));
   }
   // Edges leaving the region are drawn whole: their far ends come along.
   const seeds = new Set(inFirst);

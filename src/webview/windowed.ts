@@ -10,7 +10,7 @@
  * The choice of what to mount is pure ({@link NodeGrid}, {@link planWindow}); {@link WindowedMount} applies it.
  */
 import type { CollectionReturnValue, Core, ElementDefinition } from 'cytoscape';
-import { regionOf, type Box, type Viewport } from './progressive';
+import { meetsRegion, regionOf, type Box, type Viewport } from './progressive';
 
 /** Above this many drawn nodes the view mounts a window instead of every element. */
 export const WINDOW_MIN = 4000;
@@ -106,9 +106,7 @@ export class NodeGrid {
   }
 
   private overlaps(i: number, b: Box): boolean {
-    const hw = this.w[i] / 2;
-    const hh = this.h[i] / 2;
-    return this.x[i] + hw >= b.x1 && this.x[i] - hw <= b.x2 && this.y[i] + hh >= b.y1 && this.y[i] - hh <= b.y2;
+    return meetsRegion(b, this.x[i], this.y[i], this.w[i] / 2, this.h[i] / 2);
   }
 }
 
